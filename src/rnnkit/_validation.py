@@ -1,0 +1,50 @@
+"""Boundary checks shared by every module: each raises an rnnkit error that names the argument,
+what was expected and what was received."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+
+from rnnkit.errors import ConfigError, ShapeError
+
+__all__ = ["check_choice", "check_finite", "check_positive_int", "check_probability", "expected"]
+
+
+def expected(name: str, what: str, got: Any, fix: str | None = None) -> str:
+    """Format the one message style of rnnkit: ``name: expected WHAT, got GOT. FIX``."""
+    msg = f"{name}: expected {what}, got {got!r}"
+    return f"{msg}. {fix}" if fix else msg
+
+
+def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
+    choices = list(choices)
+    if value not in choices:
+        raise ConfigError(expected(name, f"one of {choices}", value))
+    return value
+
+
+def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(expected(name, f"an integer >= {minimum}", value))
+    return value
+
+
+def check_probability(name: str, value: Any, *, allow_one: bool = False) -> float:
+    hi_ok = (lambda v: v <= 1.0) if allow_one else (lambda v: v < 1.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0.0 <= value and hi_ok(value)):
+        bound = "[0, 1]" if allow_one else "[0, 1)"
+        raise ConfigError(expected(name, f"a probability in {bound}", value))
+    return float(value)
+
+
+def check_finite(name: str, tensor: torch.Tensor) -> None:
+    """Raise if ``tensor`` holds NaN or inf (one reduction; cheap next to a recurrent pass)."""
+    if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+        n_bad = int((~torch.isfinite(tensor)).sum())
+        raise ShapeError(
+            expected(name, "finite values", f"{n_bad} NaN/inf entries",
+                     "clean or impute the data before the model (rnnkit.data has policies)")
+        )
