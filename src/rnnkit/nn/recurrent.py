@@ -1,0 +1,378 @@
+r"""The generic recurrent runner: one class owns time, masks, direction, stacking and state.
+
+Every layer (:class:`~rnnkit.nn.SimpleRNN`, :class:`~rnnkit.nn.LSTM`, :class:`~rnnkit.nn.GRU`,
+or ``Recurrent(MyCell, ...)`` for a cell of your own) is this runner around a cell class.
+
+Symbols: B batch, T timesteps, I input features, H hidden units, L ``num_layers``,
+D = 2 if ``bidirectional`` else 1, S the cell's number of state tensors (2 for the LSTM).
+
+Shapes (batch-first everywhere, states included):
+
+* input ``x``: (B, T, I), or (T, I) unbatched;
+* ``lengths``: (B,) integers in [1, T] (post-padding), or ``mask``: (B, T) bool, True on
+  real steps (post-, pre- or any padding);
+* ``state``: (B, L*D, H) tensor, or for the LSTM a tuple ``(h, c)`` of two such tensors;
+  row ``l*D + d`` is layer l, direction d (0 forward, 1 backward);
+* output: (B, T, D*H) for merge_mode ``"concat"``, (B, T, H) for ``"sum" | "mean" | "mul"``;
+  with ``return_sequences=False``: (B, D*H) or (B, H), the output at each sequence's last
+  real step (for the backward direction: after reading the whole sequence back to its first
+  step).
+
+Semantics: padded steps never change the state and their outputs are zero; the final state
+of a sequence is the one after its last real step; the backward direction reads only the
+real steps; layers are stacked on the concatenation of both directions, with ``dropout``
+between layers (training only); the merge mode applies to the last layer's output.
+
+Backends: ``"fused"`` runs PyTorch's kernels (oneDNN/cuDNN) for standard configurations and
+rnnkit's hand-written BPTT kernels (:mod:`rnnkit.nn.bptt`) for regularized or normalized
+cells; ``"loop"`` is the readable per-step reference (:func:`rnnkit.nn.loop.run_loop`);
+``"auto"`` takes the fastest that serves the configuration and logs once, naming the option,
+when it has to fall back to the loop. ``layer.last_backend`` tells what ran.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from rnnkit._validation import check_choice, check_finite, check_positive_int, check_probability
+from rnnkit._validation import expected as _expected
+from rnnkit.errors import ConfigError, ShapeError, StateError
+from rnnkit.nn.cell import RecurrentCell, State
+from rnnkit.nn.fused import run_fused, unfusable_reason
+from rnnkit.nn.loop import run_loop
+
+__all__ = ["BACKENDS", "MERGE_MODES", "Recurrent"]
+
+logger = logging.getLogger("rnnkit.nn")
+
+BACKENDS = ("auto", "fused", "loop")
+MERGE_MODES = ("concat", "sum", "mean", "mul")
+_LOGGED: set[str] = set()
+
+
+def _log_once(message: str) -> None:
+    if message not in _LOGGED:
+        _LOGGED.add(message)
+        logger.warning(message)
+
+
+def _bptt_module():
+    try:
+        from rnnkit.nn import bptt
+    except ImportError:  # pragma: no cover - the module ships with rnnkit
+        return None
+    return bptt
+
+
+class Recurrent(nn.Module):
+    """A stack of recurrent layers built from ``cell`` (a :class:`RecurrentCell` subclass).
+
+    Args:
+        cell: the cell class, e.g. :class:`~rnnkit.nn.LSTMCell` or one of your own.
+        input_size: I, features per step.
+        hidden_size: H, units per layer and direction.
+        num_layers: L, stacked layers.
+        dropout: dropout on the outputs of every layer but the last (training only).
+        bidirectional: add a backward direction to every layer.
+        merge_mode: how the last layer's two directions are merged: ``"concat"`` (default),
+            ``"sum"``, ``"mean"`` or ``"mul"``.
+        return_sequences: return every step's output (default) or only the last real one.
+        stateful: carry the final state (detached, for truncated BPTT) into the next call
+            when no state is given; :meth:`reset_state` forgets it.
+        backend: ``"auto"`` (default), ``"fused"`` or ``"loop"`` (see the module doc).
+        check_finite: raise on NaN/inf inputs (one reduction per call).
+        **cell_kwargs: passed to every cell (activation, recurrent_dropout, weight_drop,
+            zoneout, layer_norm, initializers, unit_forget_bias, reset_after, ...).
+    """
+
+    def __init__(
+        self,
+        cell: type[RecurrentCell],
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        *,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        merge_mode: str = "concat",
+        return_sequences: bool = True,
+        stateful: bool = False,
+        backend: str = "auto",
+        check_finite: bool = True,
+        **cell_kwargs: Any,
+    ) -> None:
+        super().__init__()
+        if not (isinstance(cell, type) and issubclass(cell, RecurrentCell)):
+            raise ConfigError(_expected("cell", "a RecurrentCell subclass", cell))
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.dropout = check_probability("dropout", dropout)
+        self.bidirectional = bool(bidirectional)
+        self.merge_mode = check_choice("merge_mode", merge_mode, MERGE_MODES)
+        self.return_sequences = bool(return_sequences)
+        self.stateful = bool(stateful)
+        self.backend = check_choice("backend", backend, BACKENDS)
+        self.check_finite = bool(check_finite)
+        self.num_directions = 2 if self.bidirectional else 1
+        self.cells = nn.ModuleList()
+        for layer in range(self.num_layers):
+            in_size = input_size if layer == 0 else hidden_size * self.num_directions
+            for _ in range(self.num_directions):
+                self.cells.append(cell(in_size, hidden_size, **cell_kwargs))
+        self._cell_kwargs = dict(cell_kwargs)
+        self.num_states = cell.num_states
+        self.last_backend: str | None = None
+        self._carried: State | None = None
+        self._check_backend_request()
+
+    # ---------------------------------------------------------------------------- public
+    @property
+    def output_size(self) -> int:
+        """Features of the output: D*H for concat, H otherwise."""
+        if self.num_directions == 2 and self.merge_mode == "concat":
+            return 2 * self.hidden_size
+        return self.hidden_size
+
+    def reset_state(self) -> None:
+        """Forget the state carried by a stateful layer (call at epoch boundaries)."""
+        self._carried = None
+
+    @property
+    def carried_state(self) -> torch.Tensor | State | None:
+        """The state a stateful layer will start its next call from (None after a reset)."""
+        return None if self._carried is None else self._pack_state(self._carried)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        state: torch.Tensor | State | None = None,
+        *,
+        lengths: torch.Tensor | list[int] | None = None,
+        mask: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | State]:
+        """Run the stack over ``x``; returns ``(output, final_state)`` (shapes in module doc)."""
+        unbatched = x.dim() == 2
+        if unbatched:
+            x = x.unsqueeze(0)
+        self._check_input(x)
+        B, T, _ = x.shape
+        mask, lens, layout = self._resolve_mask(lengths, mask, B, T, x.device)
+        if state is None and self.stateful and self._carried is not None:
+            init = self._carried
+            if init[0].shape[0] != B:
+                raise StateError(_expected(
+                    "x", f"batch size {init[0].shape[0]} (the carried state's)", B,
+                    "call reset_state() before a batch of another size"))
+        else:
+            init = self._unpack_state(state, B, x, unbatched)
+        backend = self._choose_backend(layout)
+        self.last_backend = backend
+        if backend == "torch":
+            out_parts, final = self._forward_torch(x, init, lens, layout)
+        else:
+            out_parts, final = self._forward_cells(x, init, mask, backend)
+        if self.stateful:
+            self._carried = tuple(s.detach() for s in final)
+        if self.return_sequences:
+            output = self._merge(out_parts)
+        else:
+            last = final[0][:, -self.num_directions :]  # (B, D, H): last layer's final h
+            output = self._merge(list(last.unbind(1)))
+        packed = self._pack_state(final)
+        if unbatched:
+            output = output.squeeze(0)
+            packed = packed.squeeze(0) if isinstance(packed, torch.Tensor) else tuple(
+                s.squeeze(0) for s in packed)
+        return output, packed
+
+    # ---------------------------------------------------------------------------- checks
+    def _check_input(self, x: torch.Tensor) -> None:
+        if not isinstance(x, torch.Tensor):
+            raise ShapeError(_expected("x", "a torch.Tensor", type(x).__name__))
+        if x.dim() != 3:
+            raise ShapeError(_expected(
+                "x", "a 3D tensor (batch, timesteps, features) or 2D (timesteps, features)",
+                f"{x.dim()}D tensor of shape {tuple(x.shape)}"))
+        if x.shape[-1] != self.input_size:
+            raise ShapeError(_expected(
+                "x", f"{self.input_size} features in the last dimension (input_size)",
+                f"{x.shape[-1]} (shape {tuple(x.shape)})"))
+        if x.shape[1] == 0:
+            raise ShapeError(_expected("x", "at least one timestep", tuple(x.shape)))
+        if not x.is_floating_point():
+            raise ShapeError(_expected("x", "a floating-point tensor", x.dtype))
+        if self.check_finite:
+            check_finite("x", x)
+
+    def _resolve_mask(self, lengths, mask, B: int, T: int, device):
+        """-> (mask (B, T) bool or None, lengths (B,) or None, layout full|post|pre|ragged)."""
+        if lengths is not None and mask is not None:
+            raise ConfigError(_expected("lengths/mask", "at most one of them", "both"))
+        if lengths is None and mask is None:
+            return None, None, "full"
+        steps = torch.arange(T, device=device)
+        if lengths is not None:
+            lens = torch.as_tensor(lengths, device=device)
+            if lens.dim() != 1 or lens.shape[0] != B:
+                raise ShapeError(_expected("lengths", f"a 1D tensor of {B} lengths (one per sequence)",
+                                           f"shape {tuple(lens.shape)}"))
+            if lens.is_floating_point() or lens.dtype == torch.bool:
+                raise ShapeError(_expected("lengths", "integers", lens.dtype))
+            lo, hi = int(lens.min()), int(lens.max())
+            if lo < 1 or hi > T:
+                raise ShapeError(_expected("lengths", f"values in [1, {T}] (timesteps)",
+                                           f"values in [{lo}, {hi}]"))
+            if lo == T:
+                return None, None, "full"
+            return steps < lens[:, None], lens, "post"
+        m = torch.as_tensor(mask, device=device)
+        if tuple(m.shape) != (B, T):
+            raise ShapeError(_expected("mask", f"shape ({B}, {T}) (batch, timesteps)",
+                                       tuple(m.shape)))
+        if m.dtype != torch.bool:
+            if not bool(((m == 0) | (m == 1)).all()):
+                raise ShapeError(_expected("mask", "a boolean (or 0/1) tensor", m.dtype))
+            m = m.bool()
+        lens = m.sum(1)
+        if int(lens.min()) < 1:
+            raise ShapeError(_expected("mask", "at least one real step per sequence",
+                                       f"{int((lens == 0).sum())} empty sequence(s)"))
+        if int(lens.min()) == T:
+            return None, None, "full"
+        if bool((m == (steps < lens[:, None])).all()):
+            return m, lens, "post"
+        if bool((m == (steps >= T - lens[:, None])).all()):
+            return m, lens, "pre"
+        return m, lens, "ragged"
+
+    def _unpack_state(self, state, B: int, x: torch.Tensor, unbatched: bool) -> State:
+        """User state -> tuple of S tensors (B, L*D, H)."""
+        n_rows = self.num_layers * self.num_directions
+        if state is None:
+            z = x.new_zeros(B, n_rows, self.hidden_size)
+            return tuple(z for _ in range(self.num_states))
+        parts = (state,) if isinstance(state, torch.Tensor) else tuple(state)
+        if len(parts) != self.num_states:
+            what = "a tuple (h, c)" if self.num_states == 2 else "one tensor"
+            raise StateError(_expected("state", what, f"{len(parts)} tensor(s)"))
+        want = (B, n_rows, self.hidden_size)
+        out = []
+        for s in parts:
+            if unbatched:
+                s = s.unsqueeze(0)
+            if tuple(s.shape) != want:
+                raise StateError(_expected(
+                    "state", f"shape {want} (batch, num_layers*num_directions, hidden_size)",
+                    tuple(s.shape[1:] if unbatched else s.shape)))
+            out.append(s.to(dtype=x.dtype))
+        return tuple(out)
+
+    def _pack_state(self, final: State) -> torch.Tensor | State:
+        return final[0] if self.num_states == 1 else tuple(final)
+
+    # -------------------------------------------------------------------------- backends
+    def _check_backend_request(self) -> None:
+        if self.backend != "fused":
+            return
+        for cell in self.cells:
+            if unfusable_reason(cell) is None:
+                continue
+            bptt = _bptt_module()
+            reason = "no rnnkit kernel" if bptt is None else bptt.unsupported_reason(cell)
+            if reason is not None:
+                raise ConfigError(_expected(
+                    "backend", "'auto' or 'loop' for this configuration", "'fused'",
+                    f"no fused kernel serves {reason}"))
+
+    def _choose_backend(self, layout: str) -> str:
+        if self.backend == "loop":
+            return "loop"
+        reasons = [unfusable_reason(c) for c in self.cells]
+        if all(r is None for r in reasons) and layout != "ragged":
+            return "torch"
+        bptt = _bptt_module()
+        cell_reasons = [("no rnnkit kernel" if bptt is None else bptt.unsupported_reason(c))
+                        for c in self.cells]
+        if all(r is None for r in cell_reasons):
+            return "rnnkit"
+        reason = next(r for r in cell_reasons if r is not None)
+        if self.backend == "fused":
+            raise ConfigError(_expected("backend", "'auto' or 'loop' for this input", "'fused'",
+                                        f"no fused kernel serves {reason}"))
+        _log_once(f"rnnkit.nn.{type(self).__name__}: falling back to the per-step loop "
+                  f"backend because of {reason}")
+        return "loop"
+
+    def _forward_torch(self, x, init: State, lens, layout: str):
+        B, T, _ = x.shape
+        shift = None
+        if layout == "pre":  # shift each sequence to the front: post-padding
+            shift = (torch.arange(T, device=x.device) + (T - lens)[:, None]) % T  # (B, T)
+            x = x.gather(1, shift[..., None].expand(-1, -1, x.shape[-1]))
+        hx = tuple(s.transpose(0, 1).contiguous() for s in init)  # (L*D, B, H)
+        out, final = run_fused(list(self.cells), x, hx, num_layers=self.num_layers,
+                               bidirectional=self.bidirectional, dropout=self.dropout,
+                               training=self.training,
+                               lengths=None if layout == "full" else lens)
+        if shift is not None:  # back to the original positions; padding maps to zeros
+            back = (torch.arange(T, device=x.device) + lens[:, None]) % T  # (B, T)
+            out = out.gather(1, back[..., None].expand(-1, -1, out.shape[-1]))
+        parts = list(out.chunk(self.num_directions, dim=-1))  # D x (B, T, H)
+        return parts, tuple(s.transpose(0, 1) for s in final)  # (B, L*D, H)
+
+    def _forward_cells(self, x, init: State, mask, backend: str):
+        run = run_loop if backend == "loop" else _bptt_module().run_bptt
+        D = self.num_directions
+        finals: list[State] = []
+        layer_in = x
+        parts: list[torch.Tensor] = []
+        for layer in range(self.num_layers):
+            parts = []
+            for d in range(D):
+                k = layer * D + d
+                cell = self.cells[k]
+                st = tuple(s[:, k] for s in init)  # S x (B, H)
+                if d == 0:
+                    out, fin = run(cell, layer_in, st, mask)
+                else:  # the backward direction reads time reversed; masks hold the state
+                    out, fin = run(cell, layer_in.flip(1), st,
+                                   None if mask is None else mask.flip(1))
+                    out = out.flip(1)
+                parts.append(out)
+                finals.append(fin)
+            layer_in = parts[0] if D == 1 else torch.cat(parts, dim=-1)  # (B, T, D*H)
+            if self.training and self.dropout > 0 and layer < self.num_layers - 1:
+                layer_in = F.dropout(layer_in, self.dropout, training=True)
+        final = tuple(torch.stack([f[i] for f in finals], dim=1)
+                      for i in range(self.num_states))  # S x (B, L*D, H)
+        return parts, final
+
+    def _merge(self, parts: list[torch.Tensor]) -> torch.Tensor:
+        if len(parts) == 1:
+            return parts[0]
+        a, b = parts
+        if self.merge_mode == "concat":
+            return torch.cat([a, b], dim=-1)
+        if self.merge_mode == "sum":
+            return a + b
+        if self.merge_mode == "mean":
+            return (a + b) * 0.5
+        return a * b
+
+    def extra_repr(self) -> str:
+        parts = [f"{self.input_size}, {self.hidden_size}"]
+        defaults = {"num_layers": 1, "dropout": 0.0, "bidirectional": False,
+                    "merge_mode": "concat", "return_sequences": True, "stateful": False,
+                    "backend": "auto"}
+        for name, default in defaults.items():
+            value = getattr(self, name)
+            if value != default:
+                parts.append(f"{name}={value!r}")
+        parts += [f"{k}={v!r}" for k, v in self._cell_kwargs.items()]
+        return ", ".join(parts)
