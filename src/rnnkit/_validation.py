@@ -10,11 +10,29 @@ import torch
 
 from rnnkit.errors import ConfigError, ShapeError
 
-__all__ = ["check_choice", "check_finite", "check_positive_int", "check_probability", "expected"]
+__all__ = [
+    "Described",
+    "check_choice",
+    "check_finite",
+    "check_positive_int",
+    "check_probability",
+    "expected",
+]
+
+
+class Described(str):
+    """A description of a received value, shown without quotes in :func:`expected`."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def expected(name: str, what: str, got: Any, fix: str | None = None) -> str:
-    """Format the one message style of rnnkit: ``name: expected WHAT, got GOT. FIX``."""
+    """Format the one message style of rnnkit: ``name: expected WHAT, got GOT. FIX``.
+
+    ``got`` is shown with ``repr`` (so a received string appears quoted); wrap a description
+    of what was received in :class:`Described` to show it as plain text.
+    """
     msg = f"{name}: expected {what}, got {got!r}"
     return f"{msg}. {fix}" if fix else msg
 
@@ -45,6 +63,6 @@ def check_finite(name: str, tensor: torch.Tensor) -> None:
     if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
         n_bad = int((~torch.isfinite(tensor)).sum())
         raise ShapeError(
-            expected(name, "finite values", f"{n_bad} NaN/inf entries",
+            expected(name, "finite values", Described(f"{n_bad} NaN/inf entries"),
                      "clean or impute the data before the model (rnnkit.data has policies)")
         )

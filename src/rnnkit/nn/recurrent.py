@@ -39,7 +39,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rnnkit._validation import check_choice, check_finite, check_positive_int, check_probability
+from rnnkit._validation import (
+    Described,
+    check_choice,
+    check_finite,
+    check_positive_int,
+    check_probability,
+)
 from rnnkit._validation import expected as _expected
 from rnnkit.errors import ConfigError, ShapeError, StateError
 from rnnkit.nn.cell import RecurrentCell, State
@@ -198,11 +204,11 @@ class Recurrent(nn.Module):
         if x.dim() != 3:
             raise ShapeError(_expected(
                 "x", "a 3D tensor (batch, timesteps, features) or 2D (timesteps, features)",
-                f"{x.dim()}D tensor of shape {tuple(x.shape)}"))
+                Described(f"{x.dim()}D tensor of shape {tuple(x.shape)}")))
         if x.shape[-1] != self.input_size:
             raise ShapeError(_expected(
                 "x", f"{self.input_size} features in the last dimension (input_size)",
-                f"{x.shape[-1]} (shape {tuple(x.shape)})"))
+                Described(f"{x.shape[-1]} (shape {tuple(x.shape)})")))
         if x.shape[1] == 0:
             raise ShapeError(_expected("x", "at least one timestep", tuple(x.shape)))
         if not x.is_floating_point():
@@ -221,13 +227,13 @@ class Recurrent(nn.Module):
             lens = torch.as_tensor(lengths, device=device)
             if lens.dim() != 1 or lens.shape[0] != B:
                 raise ShapeError(_expected("lengths", f"a 1D tensor of {B} lengths (one per sequence)",
-                                           f"shape {tuple(lens.shape)}"))
+                                           Described(f"shape {tuple(lens.shape)}")))
             if lens.is_floating_point() or lens.dtype == torch.bool:
                 raise ShapeError(_expected("lengths", "integers", lens.dtype))
             lo, hi = int(lens.min()), int(lens.max())
             if lo < 1 or hi > T:
                 raise ShapeError(_expected("lengths", f"values in [1, {T}] (timesteps)",
-                                           f"values in [{lo}, {hi}]"))
+                                           Described(f"values in [{lo}, {hi}]")))
             if lo == T:
                 return None, None, "full"
             return steps < lens[:, None], lens, "post"
@@ -242,7 +248,7 @@ class Recurrent(nn.Module):
         lens = m.sum(1)
         if int(lens.min()) < 1:
             raise ShapeError(_expected("mask", "at least one real step per sequence",
-                                       f"{int((lens == 0).sum())} empty sequence(s)"))
+                                       Described(f"{int((lens == 0).sum())} empty sequence(s)")))
         if int(lens.min()) == T:
             return None, None, "full"
         if bool((m == (steps < lens[:, None])).all()):
@@ -260,7 +266,7 @@ class Recurrent(nn.Module):
         parts = (state,) if isinstance(state, torch.Tensor) else tuple(state)
         if len(parts) != self.num_states:
             what = "a tuple (h, c)" if self.num_states == 2 else "one tensor"
-            raise StateError(_expected("state", what, f"{len(parts)} tensor(s)"))
+            raise StateError(_expected("state", what, Described(f"{len(parts)} tensor(s)")))
         want = (B, n_rows, self.hidden_size)
         out = []
         for s in parts:
@@ -284,10 +290,10 @@ class Recurrent(nn.Module):
             if unfusable_reason(cell) is None:
                 continue
             bptt = _bptt_module()
-            reason = "no rnnkit kernel" if bptt is None else bptt.unsupported_reason(cell)
+            reason = unfusable_reason(cell) if bptt is None else bptt.unsupported_reason(cell)
             if reason is not None:
                 raise ConfigError(_expected(
-                    "backend", "'auto' or 'loop' for this configuration", "'fused'",
+                    "backend", "'auto' or 'loop' for this configuration", "fused",
                     f"no fused kernel serves {reason}"))
 
     def _choose_backend(self, layout: str) -> str:
@@ -297,13 +303,13 @@ class Recurrent(nn.Module):
         if all(r is None for r in reasons) and layout != "ragged":
             return "torch"
         bptt = _bptt_module()
-        cell_reasons = [("no rnnkit kernel" if bptt is None else bptt.unsupported_reason(c))
+        cell_reasons = [(unfusable_reason(c) if bptt is None else bptt.unsupported_reason(c))
                         for c in self.cells]
         if all(r is None for r in cell_reasons):
             return "rnnkit"
         reason = next(r for r in cell_reasons if r is not None)
         if self.backend == "fused":
-            raise ConfigError(_expected("backend", "'auto' or 'loop' for this input", "'fused'",
+            raise ConfigError(_expected("backend", "'auto' or 'loop' for this input", "fused",
                                         f"no fused kernel serves {reason}"))
         _log_once(f"rnnkit.nn.{type(self).__name__}: falling back to the per-step loop "
                   f"backend because of {reason}")
