@@ -1,7 +1,37 @@
-"""rnnkit: recurrent neural networks (RNN, LSTM, GRU) for sequential data on PyTorch."""
+"""rnnkit: recurrent neural networks (RNN, LSTM, GRU) for sequential data on PyTorch.
+
+The layers of :mod:`rnnkit.nn` are re-exported here: ``rnnkit.LSTM`` is ``rnnkit.nn.LSTM``.
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from rnnkit.nn import (  # noqa: E402
+    GRU,
+    LSTM,
+    GRUCell,
+    LSTMCell,
+    Recurrent,
+    RecurrentCell,
+    SimpleRNN,
+    SimpleRNNCell,
+)
+from rnnkit.nn.heads import OutputHead  # noqa: E402
+from rnnkit.nn.spec import RecurrentSpec  # noqa: E402
+from rnnkit.nn.summary import summary  # noqa: E402
+
+__all__ = [
+    "GRU",
+    "LSTM",
+    "GRUCell",
+    "LSTMCell",
+    "OutputHead",
+    "Recurrent",
+    "RecurrentCell",
+    "RecurrentSpec",
+    "SimpleRNN",
+    "SimpleRNNCell",
+    "__version__",
+    "summary",
+]
