@@ -7,7 +7,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from rnnkit.nn import (  # noqa: E402
+from rnnkit.nn import (
     GRU,
     LSTM,
     GRUCell,
@@ -17,9 +17,9 @@ from rnnkit.nn import (  # noqa: E402
     SimpleRNN,
     SimpleRNNCell,
 )
-from rnnkit.nn.heads import OutputHead  # noqa: E402
-from rnnkit.nn.spec import RecurrentSpec  # noqa: E402
-from rnnkit.nn.summary import summary  # noqa: E402
+from rnnkit.nn.heads import OutputHead
+from rnnkit.nn.spec import RecurrentSpec
+from rnnkit.nn.summary import summary
 
 __all__ = [
     "GRU",
