@@ -2,12 +2,11 @@
 initialization."""
 
 import pytest
+import textbook as ref
 import torch
 from torch.nn import functional as F
 
 from rnnkit.nn import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
-
-import textbook as ref
 
 T, I, H = 7, 3, 5
 
