@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "DataError",
+    "MissingDependencyError",
     "RnnkitError",
     "RnnkitWarning",
     "ShapeError",
@@ -36,6 +37,10 @@ class StateError(ShapeError):
 
 class DataError(RnnkitError, ValueError):
     """Input data is unusable as given: missing columns, NaN without a policy, too short, ..."""
+
+
+class MissingDependencyError(RnnkitError, ImportError):
+    """An optional dependency needed by the requested feature is not installed."""
 
 
 class RnnkitWarning(UserWarning):

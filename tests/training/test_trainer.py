@@ -1,4 +1,6 @@
-"""Trainer: data forms, losses, metrics, clipping, config validation, syncs and overhead."""
+"""Trainer: data forms, metrics, clipping, callbacks, arguments, syncs and overhead.
+
+TrainerConfig validation is tested in test_config.py, the losses in test_losses.py."""
 
 from __future__ import annotations
 
@@ -178,45 +180,6 @@ def test_data_errors() -> None:
         trainer.fit((x, y[:, 0]))
 
 
-# -- losses -----------------------------------------------------------------------------------
-def test_cross_entropy_with_class_indices_and_sequences() -> None:
-    g = torch.Generator().manual_seed(1)
-    x = torch.randn(32, 4, 3, generator=g)
-    labels = (x[:, -1, 0] > 0).long()  # (B,)
-    trainer = Trainer(TinyLSTM(3, 8, out=2), cfg(epochs=20, loss="cross_entropy"),
-                      metrics={"acc": lambda p, t: float((p.argmax(-1) == t).float().mean())})
-    h = trainer.fit((x, labels.numpy().astype(np.int32)), val_data=(x, labels))
-    assert h["val_acc"][-1] > 0.8
-
-    class Tagger(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.lin = nn.Linear(3, 2)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.lin(x)  # (B, T, C)
-
-    tags = (x[..., 0] > 0).long()  # (B, T)
-    h = Trainer(Tagger(), cfg(epochs=30, loss="cross_entropy", lr=0.1)).fit((x, tags))
-    assert h["loss"][-1] < h["loss"][0]
-
-
-def test_bce_and_huber_and_custom_loss() -> None:
-    x, y = regression_data(32)
-    h = Trainer(TinyLSTM(), cfg(loss="bce")).fit((x, (y > 0).float()))
-    assert h["loss"][-1] < h["loss"][0]
-    Trainer(TinyLSTM(), cfg(loss="huber", huber_delta=0.5)).fit((x, y))
-    calls = []
-
-    def my_loss(p: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        calls.append(p.shape)
-        return ((p - t) ** 4).mean()
-
-    trainer = Trainer(TinyLSTM(), cfg(epochs=1), loss=my_loss)
-    trainer.fit((x, y))
-    assert len(calls) == 2 and trainer.loss_name == "my_loss"
-
-
 # -- metrics ----------------------------------------------------------------------------------
 def test_metric_argument_order() -> None:
     """Positional metrics get (y_pred, y_true); y_true/y_pred-named metrics get keywords."""
@@ -356,50 +319,7 @@ def test_second_fit_continues_weights_with_fresh_history() -> None:
     assert len(second) == 3 and second[0] < first[0]
 
 
-# -- configuration ----------------------------------------------------------------------------
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"epochs": 0}, r"epochs: expected an integer >= 1, got 0"),
-    ({"batch_size": 2.5}, r"batch_size: expected an integer >= 1, got 2.5"),
-    ({"optimizer": "adagrad"}, r"optimizer: expected one of \['adam', 'adamw', 'rmsprop', 'sgd'\], got 'adagrad'"),
-    ({"lr": -1.0}, r"lr: expected a finite number > 0.0, got -1.0"),
-    ({"lr": math.nan}, r"lr: expected a finite number"),
-    ({"momentum": 0.9}, r"momentum: expected None for optimizer='adam'.*'sgd' and 'rmsprop'"),
-    ({"optimizer": "sgd", "momentum": 1.5}, r"momentum: expected a finite number >= 0.0 and < 1.0"),
-    ({"clipnorm": 0}, r"clipnorm: expected a finite number > 0.0 or None, got 0"),
-    ({"schedule": "linear"}, r"schedule: expected one of \[None, 'plateau', 'cosine', 'step'\], got 'linear'"),
-    ({"warmup_epochs": 2}, r"warmup_epochs: expected 0 with schedule=None"),
-    ({"schedule": "cosine", "warmup_epochs": 4}, r"warmup_epochs: expected at most epochs=3, got 4"),
-    ({"schedule": "plateau", "plateau_factor": 1.0}, r"plateau_factor: expected a finite number > 0.0 and < 1.0"),
-    ({"loss": "hinge"}, r"loss: expected one of \['mse', 'mae', 'huber', 'cross_entropy', 'bce'\] or a callable"),
-    ({"tbptt_steps": 5, "shuffle": True}, r"shuffle: expected False with tbptt_steps, got True.*shuffle=False"),
-    ({"device": "tpu"}, r"device: expected one of \['auto', 'cpu', 'cuda', 'mps'\]"),
-    ({"mixed_precision": "fp8"}, r"mixed_precision: expected one of \[None, 'bf16', 'fp16'\], got 'fp8'"),
-    ({"seed": -1}, r"seed: expected an integer in \[0, 2\*\*32\) or None, got -1"),
-])
-def test_bad_config_values(kwargs: dict[str, Any], match: str) -> None:
-    with pytest.raises(ConfigError, match=match):
-        cfg(**kwargs)
-
-
-def test_config_errors_are_value_errors() -> None:
-    with pytest.raises(ValueError, match="epochs"):
-        TrainerConfig(epochs=-3)
-
-
-def test_config_json_round_trip_and_repr() -> None:
-    c = TrainerConfig(epochs=7, optimizer="sgd", momentum=0.5, schedule="cosine", warmup_epochs=2)
-    assert TrainerConfig.from_json(c.to_json()) == c
-    assert repr(c) == ("TrainerConfig(epochs=7, optimizer='sgd', momentum=0.5, schedule='cosine', "
-                       "warmup_epochs=2)")
-    with pytest.raises(ConfigError, match=r"TrainerConfig keys: expected a subset of .* got \['epoch'\]"):
-        TrainerConfig.from_dict({"epoch": 3})
-    with pytest.raises(ConfigError, match=r"loss: expected a loss name .*Trainer\(loss=...\)"):
-        TrainerConfig(loss=lambda p, t: (p - t).mean()).to_dict()
-    assert c.replace(epochs=9).epochs == 9
-    with pytest.raises(ConfigError):
-        c.replace(epochs=0)
-
-
+# -- trainer arguments, optimizers, precision -------------------------------------------------
 def test_trainer_argument_errors() -> None:
     with pytest.raises(ConfigError, match="model: expected a torch.nn.Module, got 'str'"):
         Trainer("lstm", cfg())  # type: ignore[arg-type]

@@ -1,7 +1,9 @@
 """rnnkit.training: the trainer every task shares.
 
-* :class:`Trainer` / :class:`TrainerConfig`: fit / evaluate / predict over any ``nn.Module``
-  (:mod:`~rnnkit.training.trainer`).
+* :class:`Trainer`: fit / evaluate / predict over any ``nn.Module``
+  (:mod:`~rnnkit.training.trainer`), configured by a :class:`TrainerConfig`
+  (:mod:`~rnnkit.training.config`), with the named losses of :mod:`~rnnkit.training.losses`
+  and the data forms of :mod:`~rnnkit.training.data`.
 * :class:`History`: the single record of a run (:mod:`~rnnkit.training.history`).
 * Callbacks: :class:`EarlyStopping`, :class:`ModelCheckpoint`, :class:`ProgressBar`,
   :class:`CSVLogger`, :class:`JSONLogger`, :class:`TensorBoard`
@@ -25,22 +27,24 @@ Example:
 
 from __future__ import annotations
 
+from rnnkit.errors import MissingDependencyError
 from rnnkit.training.callbacks import (
     Callback,
     CSVLogger,
     EarlyStopping,
     JSONLogger,
-    MissingDependencyError,
     ModelCheckpoint,
     ProgressBar,
     TensorBoard,
 )
 from rnnkit.training.checkpoint import atomic_save, load_checkpoint, save_checkpoint
+from rnnkit.training.config import OPTIMIZERS, TrainerConfig
 from rnnkit.training.history import History
+from rnnkit.training.losses import LOSSES, resolve_loss
 from rnnkit.training.schedules import build_scheduler
 from rnnkit.training.seeding import seed_everything, select_device
 from rnnkit.training.tbptt import TBPTTLoop, detach_state
-from rnnkit.training.trainer import LOSSES, OPTIMIZERS, Trainer, TrainerConfig, resolve_loss
+from rnnkit.training.trainer import Trainer
 
 __all__ = [
     "LOSSES",

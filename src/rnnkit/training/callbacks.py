@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rnnkit._validation import expected
-from rnnkit.errors import ConfigError, RnnkitError, RnnkitWarning
+from rnnkit.errors import ConfigError, MissingDependencyError, RnnkitWarning
 from rnnkit.training.checkpoint import atomic_write_bytes
 from rnnkit.training.history import Mode, infer_mode
 
@@ -61,10 +61,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-class MissingDependencyError(RnnkitError, ImportError):
-    """An optional dependency needed by the requested feature is not installed."""
 
 
 class Callback:
@@ -389,7 +385,7 @@ class TensorBoard(Callback):
     """Log every numeric History key as a scalar per epoch to a TensorBoard event file.
 
     Needs the optional ``tensorboard`` package; constructing this callback without it raises
-    :class:`MissingDependencyError`.
+    :class:`~rnnkit.errors.MissingDependencyError`.
     """
 
     def __init__(self, log_dir: str | os.PathLike[str] = "runs") -> None:

@@ -54,7 +54,8 @@ from rnnkit.errors import ConfigError, DataError, ShapeError
 from rnnkit.training.trainer import PassResult
 
 if TYPE_CHECKING:
-    from rnnkit.training.trainer import Trainer, _Data
+    from rnnkit.training.data import _Data
+    from rnnkit.training.trainer import Trainer
 
 __all__ = ["State", "TBPTTLoop", "detach_state", "map_state", "state_batch_size"]
 

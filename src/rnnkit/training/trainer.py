@@ -28,6 +28,10 @@ cross_entropy    logits (B, C) or (B, T, C)       (B,) or (B, T) class indices,
                                                   or probabilities shaped like the logits
 ===============  ===============================  ================================
 
+The pieces live beside this module: :mod:`~rnnkit.training.config` (:class:`TrainerConfig`),
+:mod:`~rnnkit.training.losses` (the named losses) and :mod:`~rnnkit.training.data` (the data
+forms above, as batches).
+
 Example:
     >>> import torch
     >>> from torch import nn
@@ -44,32 +48,27 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import inspect
-import json
 import logging
 import math
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
-from torch.utils.data import DataLoader, Dataset
 
-from rnnkit._validation import check_finite, expected
-from rnnkit.errors import ConfigError, DataError, RnnkitWarning, ShapeError
+from rnnkit._validation import expected
+from rnnkit.errors import ConfigError, DataError, RnnkitWarning
 from rnnkit.training.callbacks import Callback
 from rnnkit.training.checkpoint import load_checkpoint, save_checkpoint
+from rnnkit.training.config import OPTIMIZERS, TrainerConfig
+from rnnkit.training.data import BatchConverter, _accepts_kwarg, _Data
 from rnnkit.training.history import History, infer_mode
-from rnnkit.training.schedules import SCHEDULES, Scheduler, build_scheduler, step_scheduler
+from rnnkit.training.losses import LOSSES, LossFn, MetricFn, _metric_caller, resolve_loss
+from rnnkit.training.schedules import Scheduler, build_scheduler, step_scheduler
 from rnnkit.training.seeding import (
-    DEVICES,
     capture_rng_state,
     restore_rng_state,
     seed_everything,
@@ -79,327 +78,11 @@ from rnnkit.training.seeding import (
 if TYPE_CHECKING:
     from pathlib import Path
 
+# TrainerConfig and OPTIMIZERS live in rnnkit.training.config, LOSSES and resolve_loss in
+# rnnkit.training.losses; they are re-exported here, where they were first defined.
 __all__ = ["LOSSES", "OPTIMIZERS", "PassResult", "Trainer", "TrainerConfig", "resolve_loss"]
 
 logger = logging.getLogger(__name__)
-
-LOSSES = ("mse", "mae", "huber", "cross_entropy", "bce")
-OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
-PRECISIONS = (None, "bf16", "fp16")
-
-LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-MetricFn = Callable[..., float]
-Batch = tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]  # (x, y, lengths)
-
-
-# ---------------------------------------------------------------------------------------------
-# configuration
-# ---------------------------------------------------------------------------------------------
-def _is_number(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-
-
-def _is_int(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int)
-
-
-@dataclass(frozen=True)
-class TrainerConfig:
-    """Everything that defines a training run; frozen and JSON-serializable.
-
-    Attributes:
-        epochs: passes over the training data.
-        batch_size: training batch size (in-memory data and Datasets).
-        eval_batch_size: batch size for validation / evaluate / predict;
-            None uses ``max(batch_size, 256)``.
-        shuffle: reshuffle the training rows every epoch (must be False with ``tbptt_steps``).
-        optimizer: ``"adam"``, ``"adamw"``, ``"rmsprop"`` or ``"sgd"``.
-        lr: initial learning rate.
-        weight_decay: L2 penalty (decoupled for ``"adamw"``).
-        momentum: for ``"sgd"`` (None means 0.9) and ``"rmsprop"`` (None means 0).
-        clipnorm: clip the global gradient L2 norm to this value (None: off).
-        clipvalue: clip every gradient element to [-clipvalue, clipvalue] (None: off).
-            Both may be set; values are clipped first, then the norm.
-        schedule: None, ``"plateau"``, ``"cosine"`` or ``"step"`` (see
-            :mod:`rnnkit.training.schedules`), stepped once per epoch.
-        monitor: the History key ``"plateau"`` watches (``val_loss``; falls back to ``loss``).
-        warmup_epochs: linear warm-up epochs before the cosine decay.
-        min_lr: the floor of ``"cosine"`` and ``"plateau"``.
-        step_size, step_gamma: ``"step"`` multiplies the rate by ``step_gamma`` every
-            ``step_size`` epochs.
-        plateau_factor, plateau_patience: ``"plateau"`` multiplies the rate by
-            ``plateau_factor`` after ``plateau_patience`` epochs without improvement.
-        loss: a name in :data:`LOSSES` or a callable ``loss(y_pred, y_true) -> 0-d tensor``
-            (a callable cannot be written to JSON; prefer ``Trainer(loss=...)``).
-        huber_delta: the ``"huber"`` threshold.
-        train_metrics: also compute the metrics on the training predictions of each epoch
-            (keeps them in memory; off by default, validation metrics are always computed).
-        tbptt_steps: truncated BPTT segment length; None trains on whole sequences.
-        seed: seeds Python, NumPy, torch and the shuffle generator at the start of ``fit``;
-            None leaves the global generators alone.
-        deterministic: ask torch for deterministic kernels (see ``seed_everything``).
-        device: ``"auto"``, ``"cpu"``, ``"cuda"`` (or ``"cuda:N"``) or ``"mps"``.
-        mixed_precision: None, ``"bf16"`` or ``"fp16"`` autocast (CUDA only; fp16 adds a
-            GradScaler).
-    """
-
-    epochs: int = 10
-    batch_size: int = 32
-    eval_batch_size: int | None = None
-    shuffle: bool = True
-    optimizer: Literal["adam", "adamw", "rmsprop", "sgd"] = "adam"
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    momentum: float | None = None
-    clipnorm: float | None = None
-    clipvalue: float | None = None
-    schedule: Literal["plateau", "cosine", "step"] | None = None
-    monitor: str = "val_loss"
-    warmup_epochs: int = 0
-    min_lr: float = 0.0
-    step_size: int = 10
-    step_gamma: float = 0.1
-    plateau_factor: float = 0.1
-    plateau_patience: int = 5
-    loss: str | LossFn = "mse"
-    huber_delta: float = 1.0
-    train_metrics: bool = False
-    tbptt_steps: int | None = None
-    seed: int | None = None
-    deterministic: bool = False
-    device: str = "auto"
-    mixed_precision: Literal["bf16", "fp16"] | None = None
-
-    def __post_init__(self) -> None:
-        def positive_int(name: str, minimum: int = 1, optional: bool = False) -> None:
-            value = getattr(self, name)
-            if optional and value is None:
-                return
-            if not _is_int(value) or value < minimum:
-                what = f"an integer >= {minimum}" + (" or None" if optional else "")
-                raise ConfigError(expected(name, what, value))
-
-        def number(name: str, low: float, *, strict: bool = False, high: float | None = None,
-                   optional: bool = False) -> None:
-            value = getattr(self, name)
-            if optional and value is None:
-                return
-            bad_low = value <= low if strict else value < low
-            if not _is_number(value) or bad_low or (high is not None and value >= high):
-                bound = f"{'>' if strict else '>='} {low}" + (f" and < {high}" if high is not None else "")
-                raise ConfigError(expected(name, f"a finite number {bound}" + (" or None" if optional else ""), value))
-
-        positive_int("epochs")
-        positive_int("batch_size")
-        positive_int("eval_batch_size", optional=True)
-        if not isinstance(self.shuffle, bool):
-            raise ConfigError(expected("shuffle", "True or False", self.shuffle))
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(expected("optimizer", f"one of {list(OPTIMIZERS)}", self.optimizer))
-        number("lr", 0.0, strict=True)
-        number("weight_decay", 0.0)
-        number("momentum", 0.0, high=1.0, optional=True)
-        if self.momentum is not None and self.optimizer not in ("sgd", "rmsprop"):
-            raise ConfigError(expected("momentum", f"None for optimizer={self.optimizer!r}",
-                                       self.momentum, "momentum applies to 'sgd' and 'rmsprop'"))
-        number("clipnorm", 0.0, strict=True, optional=True)
-        number("clipvalue", 0.0, strict=True, optional=True)
-        if self.schedule not in SCHEDULES:
-            raise ConfigError(expected("schedule", f"one of {list(SCHEDULES)}", self.schedule))
-        if not isinstance(self.monitor, str) or not self.monitor:
-            raise ConfigError(expected("monitor", "a History key such as 'val_loss'", self.monitor))
-        positive_int("warmup_epochs", minimum=0)
-        if self.warmup_epochs and self.schedule != "cosine":
-            raise ConfigError(expected("warmup_epochs", f"0 with schedule={self.schedule!r}",
-                                       self.warmup_epochs, "warm-up is part of schedule='cosine'"))
-        if self.warmup_epochs > self.epochs:
-            raise ConfigError(expected("warmup_epochs", f"at most epochs={self.epochs}",
-                                       self.warmup_epochs))
-        number("min_lr", 0.0)
-        if self.min_lr >= self.lr and self.schedule in ("cosine", "plateau"):
-            raise ConfigError(expected("min_lr", f"a value below lr={self.lr}", self.min_lr))
-        positive_int("step_size")
-        number("step_gamma", 0.0, strict=True)
-        number("plateau_factor", 0.0, strict=True, high=1.0)
-        positive_int("plateau_patience", minimum=0)
-        if not (callable(self.loss) or self.loss in LOSSES):
-            raise ConfigError(expected("loss", f"one of {list(LOSSES)} or a callable", self.loss))
-        number("huber_delta", 0.0, strict=True)
-        if not isinstance(self.train_metrics, bool):
-            raise ConfigError(expected("train_metrics", "True or False", self.train_metrics))
-        positive_int("tbptt_steps", optional=True)
-        if self.tbptt_steps is not None and self.shuffle:
-            raise ConfigError(expected(
-                "shuffle", "False with tbptt_steps", self.shuffle,
-                "TBPTT carries each row's state into the same row of the next batch; "
-                "pass shuffle=False"))
-        if self.seed is not None and (not _is_int(self.seed) or not 0 <= self.seed < 2**32):
-            raise ConfigError(expected("seed", "an integer in [0, 2**32) or None", self.seed))
-        if not isinstance(self.deterministic, bool):
-            raise ConfigError(expected("deterministic", "True or False", self.deterministic))
-        kind = self.device.split(":", 1)[0] if isinstance(self.device, str) else None
-        if kind not in DEVICES or (kind == "auto" and self.device != "auto"):
-            raise ConfigError(expected("device", f"one of {list(DEVICES)} (or 'cuda:N')", self.device))
-        if self.mixed_precision not in PRECISIONS:
-            raise ConfigError(expected("mixed_precision", f"one of {list(PRECISIONS)}",
-                                       self.mixed_precision))
-
-    # -- serialization -----------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """Plain values; raises ConfigError when ``loss`` is a callable."""
-        if callable(self.loss):
-            raise ConfigError(expected("loss", f"a loss name {list(LOSSES)} to serialize the config",
-                                       self.loss, "pass the callable as Trainer(loss=...) instead"))
-        return dataclasses.asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=1)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TrainerConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(expected("TrainerConfig keys", f"a subset of {sorted(known)}", unknown))
-        return cls(**data)
-
-    @classmethod
-    def from_json(cls, text: str) -> TrainerConfig:
-        return cls.from_dict(json.loads(text))
-
-    def replace(self, **changes: Any) -> TrainerConfig:
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
-
-    def __repr__(self) -> str:
-        changed = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
-                   if getattr(self, f.name) != f.default]
-        return f"TrainerConfig({', '.join(changed)})"
-
-
-# ---------------------------------------------------------------------------------------------
-# losses and metrics
-# ---------------------------------------------------------------------------------------------
-def _same_shape(name: str) -> Callable[[LossFn], LossFn]:
-    def wrap(fn: LossFn) -> LossFn:
-        def loss(y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
-            if y_pred.shape != y_true.shape:
-                raise ShapeError(expected(
-                    f"loss={name!r} targets", f"the prediction's shape {tuple(y_pred.shape)}",
-                    tuple(y_true.shape), "reshape y to the model's output shape (e.g. (N, 1))"))
-            return fn(y_pred, y_true)
-
-        loss.__name__ = name
-        return loss
-
-    return wrap
-
-
-def _cross_entropy(y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
-    if y_pred.shape == y_true.shape:  # class probabilities
-        return F.cross_entropy(y_pred.reshape(-1, y_pred.shape[-1]),
-                               y_true.reshape(-1, y_true.shape[-1]))
-    if y_pred.ndim != y_true.ndim + 1 or y_pred.shape[:-1] != y_true.shape:
-        raise ShapeError(expected(
-            "loss='cross_entropy' targets",
-            f"class indices of shape {tuple(y_pred.shape[:-1])} for logits {tuple(y_pred.shape)}",
-            tuple(y_true.shape)))
-    c = y_pred.shape[-1]
-    return F.cross_entropy(y_pred.reshape(-1, c), y_true.reshape(-1))  # (B*T, C) vs (B*T,)
-
-
-def resolve_loss(loss: str | LossFn, huber_delta: float = 1.0) -> LossFn:
-    """The loss function for a name in :data:`LOSSES`, or ``loss`` itself if callable."""
-    if callable(loss):
-        return loss
-    if loss == "mse":
-        return _same_shape("mse")(F.mse_loss)
-    if loss == "mae":
-        return _same_shape("mae")(F.l1_loss)
-    if loss == "huber":
-        return _same_shape("huber")(lambda p, t: F.huber_loss(p, t, delta=huber_delta))
-    if loss == "bce":
-        return _same_shape("bce")(F.binary_cross_entropy_with_logits)
-    if loss == "cross_entropy":
-        return _cross_entropy
-    raise ConfigError(expected("loss", f"one of {list(LOSSES)} or a callable", loss))
-
-
-def _metric_caller(name: str, fn: Any) -> Callable[[torch.Tensor, torch.Tensor], float]:
-    """Metrics are called as ``fn(y_pred, y_true)``, except that a function whose parameters
-    are named ``y_true`` and ``y_pred`` (rnnkit.metrics, scikit-learn) is called by keyword,
-    so either argument order is right."""
-    if not callable(fn):
-        raise ConfigError(expected(f"metrics[{name!r}]", "a callable fn(y_pred, y_true) -> float", fn))
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        params = {}  # type: ignore[assignment]
-    if "y_true" in params and "y_pred" in params:
-        return lambda p, t: float(fn(y_true=t, y_pred=p))
-    return lambda p, t: float(fn(p, t))
-
-
-def _accepts_kwarg(fn: Callable[..., Any], name: str) -> bool:
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return True
-    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
-
-
-# ---------------------------------------------------------------------------------------------
-# data
-# ---------------------------------------------------------------------------------------------
-class _InMemory:
-    """(X, y, lengths) tensors already on the device, batched by slicing one permutation."""
-
-    def __init__(self, x: torch.Tensor, y: torch.Tensor | None, lengths: torch.Tensor | None):
-        self.x, self.y, self.lengths = x, y, lengths
-        self.n = x.shape[0]
-
-    def num_batches(self, batch_size: int) -> int:
-        return -(-self.n // batch_size)
-
-    def batches(self, batch_size: int, shuffle: bool, generator: torch.Generator) -> Iterator[Batch]:
-        x, y, lengths = self.x, self.y, self.lengths
-        if shuffle:  # one gather per epoch, then contiguous slices
-            perm = torch.randperm(self.n, generator=generator).to(x.device)
-            x = x[perm]
-            y = y[perm] if y is not None else None
-            lengths = lengths[perm] if lengths is not None else None
-        for s in range(0, self.n, batch_size):
-            e = s + batch_size
-            yield (x[s:e], None if y is None else y[s:e], None if lengths is None else lengths[s:e])
-
-
-class _Streamed:
-    """A Dataset (batched by a DataLoader built per epoch) or a user's DataLoader."""
-
-    def __init__(self, source: Dataset[Any] | DataLoader[Any], convert: Callable[[Any], Batch]):
-        self.source = source
-        self.convert = convert
-
-    def num_batches(self, batch_size: int) -> int | None:
-        loader = self.source
-        try:
-            if isinstance(loader, DataLoader):
-                return len(loader)
-            return -(-len(loader) // batch_size)  # type: ignore[arg-type]
-        except TypeError:
-            return None
-
-    def batches(self, batch_size: int, shuffle: bool, generator: torch.Generator) -> Iterator[Batch]:
-        if isinstance(self.source, DataLoader):
-            loader: DataLoader[Any] = self.source
-        else:
-            loader = DataLoader(self.source, batch_size=batch_size, shuffle=shuffle,
-                                generator=generator if shuffle else None)
-        for batch in loader:
-            yield self.convert(batch)
-
-
-_Data = _InMemory | _Streamed
 
 
 class PassResult(NamedTuple):
@@ -608,89 +291,14 @@ class Trainer:
         return self.config.eval_batch_size or max(self.config.batch_size, 256)
 
     # -- data --------------------------------------------------------------------------
-    def _tensor(self, name: str, value: Any) -> torch.Tensor:
-        if isinstance(value, torch.Tensor):
-            return value
-        try:
-            return torch.as_tensor(np.asarray(value))
-        except (TypeError, ValueError) as exc:
-            raise DataError(expected(name, "a tensor or array", type(value).__name__)) from exc
-
-    def _cast(self, x: torch.Tensor, y: torch.Tensor | None, lengths: torch.Tensor | None,
-              *, non_blocking: bool = False) -> Batch:
-        dev = self.device
-        if x.is_floating_point() and x.dtype != self._dtype:
-            x = x.to(self._dtype)
-        x = x.to(dev, non_blocking=non_blocking)
-        if y is not None:
-            if y.is_floating_point():
-                if y.dtype != self._dtype:
-                    y = y.to(self._dtype)
-            elif self.loss_name == "cross_entropy":
-                y = y.long()
-            elif self.loss_name in LOSSES:
-                y = y.to(self._dtype)
-            y = y.to(dev, non_blocking=non_blocking)
-        if lengths is not None:
-            lengths = lengths.long().to(dev, non_blocking=non_blocking)
-        return x, y, lengths
-
-    def _split(self, name: str, data: Any, *, targets: bool) -> tuple[Any, Any, Any]:
-        """Unpack a tuple (X, y[, lengths]); with ``targets=False`` also accept X alone."""
-        if isinstance(data, (tuple, list)):
-            if len(data) == 1 and not targets:
-                return data[0], None, None
-            if len(data) in (2, 3):
-                return data[0], data[1], data[2] if len(data) == 3 else None
-            raise DataError(expected(name, "a tuple (X, y) or (X, y, lengths)",
-                                     tuple(type(d).__name__ for d in data)))
-        if not targets and isinstance(data, (torch.Tensor, np.ndarray)):
-            return data, None, None
-        raise DataError(expected(name, "(X, y), (X, y, lengths), a Dataset or a DataLoader",
-                                 type(data).__name__))
-
-    def _check_lengths_accepted(self, name: str, lengths: Any) -> None:
-        if lengths is not None and not self._accepts_lengths:
-            raise DataError(expected(
-                name, f"(X, y) for {type(self.model).__name__}, whose forward has no lengths=",
-                "(X, y, lengths)", "add a lengths= parameter to forward, or drop the lengths"))
-
     def _as_data(self, name: str, data: Any, *, targets: bool = True,
                  lengths: Any = None) -> _Data:
-        if isinstance(data, (Dataset, DataLoader)):
-            def convert(batch: Any) -> Batch:
-                x, y, ln = self._split(name, batch, targets=targets)
-                self._check_lengths_accepted(name, ln)
-                return self._cast(self._tensor(name, x), None if y is None else self._tensor(name, y),
-                                  None if ln is None else self._tensor(name, ln),
-                                  non_blocking=True)
-
-            return _Streamed(data, convert)
-        x, y, ln = self._split(name, data, targets=targets)
-        if lengths is not None:
-            if ln is not None:
-                raise DataError(expected("lengths", "lengths given once", "both in data and lengths="))
-            ln = lengths
-        xt = self._tensor(f"{name} X", x)
-        yt = None if y is None else self._tensor(f"{name} y", y)
-        lt = None if ln is None else self._tensor(f"{name} lengths", ln)
-        n = xt.shape[0] if xt.ndim else 0
-        if n == 0:
-            raise DataError(expected(f"{name} X", "at least one row", tuple(xt.shape)))
-        if yt is not None and (yt.ndim == 0 or yt.shape[0] != n):
-            raise ShapeError(expected(f"{name} y", f"{n} rows like X", tuple(yt.shape)))
-        if lt is not None:
-            self._check_lengths_accepted(name, lt)
-            if lt.ndim != 1 or lt.shape[0] != n or lt.is_floating_point():
-                raise ShapeError(expected(f"{name} lengths", f"({n},) integers", tuple(lt.shape)))
-            t_max = xt.shape[1] if xt.ndim > 1 else 1
-            if bool((lt < 1).any()) or bool((lt > t_max).any()):
-                raise DataError(expected(f"{name} lengths", f"values in [1, {t_max}]",
-                                         f"[{int(lt.min())}, {int(lt.max())}]"))
-        check_finite(f"{name} X", xt)
-        if yt is not None:
-            check_finite(f"{name} y", yt)
-        return _InMemory(*self._cast(xt, yt, lt))
+        """Check ``data`` and wrap it as batches on this trainer's device and dtype (see
+        :mod:`rnnkit.training.data`)."""
+        converter = BatchConverter(device=self.device, dtype=self._dtype, loss_name=self.loss_name,
+                                   model_name=type(self.model).__name__,
+                                   accepts_lengths=self._accepts_lengths)
+        return converter.as_data(name, data, targets=targets, lengths=lengths)
 
     # -- public API --------------------------------------------------------------------
     def fit(self, train_data: Any, val_data: Any = None, *,
