@@ -1,0 +1,58 @@
+"""Benchmark: the CMUdict grapheme-to-phoneme lab at its default configuration.
+
+Runs ``rnnkit.labs.g2p.run`` (2 epochs, at most 25 minutes of CPU training), prints the
+lab's table, writes ``bench/results/lab_g2p.json`` and prints a Markdown row for
+BENCHMARKS.md.
+
+    python bench/lab_g2p.py [--threads 1] [--budget 1500] [--out runs/bench-g2p]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import torch
+
+from rnnkit.labs import g2p
+
+
+def machine() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        model = next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
+                      if ln.startswith("Model name")), platform.processor())
+    except OSError:
+        model = platform.processor()
+    return f"{model}, {torch.get_num_threads()} torch thread(s), torch {torch.__version__}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--budget", type=float, default=1500.0, help="training seconds")
+    parser.add_argument("--out", default="runs/bench-g2p")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    metrics = g2p.run({"training": {"time_budget_s": args.budget}}, out_dir=args.out)
+    result = {"bench": "lab_g2p", "date": date.today().isoformat(), "machine": machine(),
+              **metrics}
+    out = Path(__file__).parent / "results" / "lab_g2p.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {out}\n")
+    k = metrics["beam_width"]
+    print(f"| model | PER greedy | WER greedy | PER beam {k} | WER beam {k} | baseline PER | "
+          f"train s | epochs | bar |\n|---|---|---|---|---|---|---|---|---|\n"
+          f"| seq2seq | {metrics['phoneme_error_rate']:.2%} | {metrics['word_error_rate']:.2%} | "
+          f"{metrics['beam_phoneme_error_rate']:.2%} | {metrics['beam_word_error_rate']:.2%} | "
+          f"{metrics['baseline_phoneme_error_rate']:.2%} | {metrics['train_seconds']:.0f} | "
+          f"{metrics['epochs']} | {'pass' if metrics['passed'] else 'FAIL'} |")
+
+
+if __name__ == "__main__":
+    main()

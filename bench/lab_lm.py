@@ -1,0 +1,59 @@
+"""Benchmark: the Shakespeare character-LM lab at its default configuration.
+
+Runs ``rnnkit.labs.shakespeare.run`` (at most 10 minutes of CPU training), prints the lab's
+table, writes ``bench/results/lab_lm.json`` and prints a Markdown block for BENCHMARKS.md.
+
+    python bench/lab_lm.py [--threads 1] [--budget 580] [--out runs/bench-shakespeare]
+
+``--threads 1`` is what the recorded numbers used: on a 2-core machine shared with other
+jobs, one intra-op thread was ~4x faster than two (measured: 26k vs 5k chars/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import torch
+
+from rnnkit.labs import shakespeare
+
+
+def machine() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        model = next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
+                      if ln.startswith("Model name")), platform.processor())
+    except OSError:
+        model = platform.processor()
+    return f"{model}, {torch.get_num_threads()} torch thread(s), torch {torch.__version__}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--budget", type=float, default=580.0, help="training seconds")
+    parser.add_argument("--out", default="runs/bench-shakespeare")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    metrics = shakespeare.run({"training": {"time_budget_s": args.budget}}, out_dir=args.out)
+    result = {"bench": "lab_lm", "date": date.today().isoformat(), "machine": machine(),
+              **metrics}
+    out = Path(__file__).parent / "results" / "lab_lm.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {out}\n")
+    print(f"| corpus | model bpc | bigram bpc | unigram bpc | train s | passes | bar |\n"
+          f"|---|---|---|---|---|---|---|\n"
+          f"| {metrics['corpus']} | {metrics['bits_per_character']:.3f} | "
+          f"{metrics['bigram_bits_per_character']:.3f} | "
+          f"{metrics['unigram_bits_per_character']:.3f} | {metrics['train_seconds']:.0f} | "
+          f"{metrics['passes']:.2f} | {'pass' if metrics['passed'] else 'FAIL'} |")
+
+
+if __name__ == "__main__":
+    main()

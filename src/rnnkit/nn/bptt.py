@@ -1,0 +1,935 @@
+r"""rnnkit's own fast backend: hand-written backpropagation through time for rnnkit's cells.
+
+PyTorch's recurrent kernels serve only the standard cells. Everything else (layer norm,
+recurrent dropout, DropConnect, zoneout, other activations, the Cho form of the GRU, masks
+with padding anywhere) would run on the per-step autograd loop (:func:`rnnkit.nn.loop.run_loop`),
+which records some thirty autograd nodes per step and replays them one by one backwards.
+This module runs the same computation with one :class:`torch.autograd.Function` per cell type:
+
+* **forward**: a loop over time with autograd off, writing into preallocated buffers (the
+  states, the gate activations, the layer-norm statistics) with ``out=`` variants;
+* **backward**: a loop back through time that does per step only what the recurrence needs
+  (the product ``dgates_t @ W_h`` and a few fused element-wise ops); everything that does not
+  feed the recurrence is done once per sequence on the whole (T, B, ...) block: the local
+  derivatives of the gates before the loop, and after it every weight gradient as one large
+  matrix product, ``dW_h = dG^T @ H_prev`` over all B*T rows.
+
+The :class:`~torch.autograd.Function` takes the already projected input
+``xp = cell.project_input(x)`` (B, T, G*H) and the already masked ``W_h`` from
+``cell.recurrent_weight()``: autograd differentiates those two (the input projection, the
+input layer norm, the DropConnect mask) and the backward here returns ``d xp`` and ``d W_h``.
+
+Semantics are exactly those of :func:`~rnnkit.nn.loop.run_loop`, tested to float tolerance
+(outputs, final states, every gradient), and the random masks are drawn through the same
+cell methods in the same order, so a seed gives both backends the same masks. A masked step
+and zoneout are one operation: the new state is ``lerp(candidate, old, keep)`` with
+``keep`` = 1 at masked steps (hold the state, exactly), the zoneout mask (or its probability
+in eval mode) at real steps, 0 otherwise; the output is ``mask * h_t``.
+
+Symbols: B batch, T timesteps, H hidden units, G gates (1 SimpleRNN, 4 LSTM, 3 GRU),
+S states (2 for the LSTM's (h, c), else 1). Buffers are time-major, (T, B, ...), so that a
+step's slice is contiguous and all steps' rows form one (T*B, ...) matrix.
+
+The backward is not itself differentiable (no double backward); use ``backend="loop"`` for
+second derivatives.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.nn import functional as F
+
+from rnnkit._validation import Described, expected
+from rnnkit.errors import ConfigError
+from rnnkit.nn.activations import ACTIVATIONS
+from rnnkit.nn.cell import RecurrentCell, State
+from rnnkit.nn.gru import GRUCell
+from rnnkit.nn.lstm import LSTMCell
+from rnnkit.nn.simple_rnn import SimpleRNNCell
+
+__all__ = ["run_bptt", "unsupported_reason"]
+
+Tensor = torch.Tensor
+_EPS = 1e-5  # F.layer_norm's default, which the cells use
+_aten = torch.ops.aten
+_linear = getattr(torch.ops.mkldnn, "_linear_pointwise", None)
+_ONEDNN = (_linear is not None and torch.backends.mkldnn.is_available()
+           and hasattr(torch.ops.mkldnn, "_reorder_linear_weight"))
+
+# Functions that a user may pass as the activation callable, by the name of their derivative.
+_KNOWN_ACTIVATIONS: dict[Callable[..., Tensor], str] = {
+    **{fn: name for name, fn in ACTIVATIONS.items()},
+    torch.tanh: "tanh",
+    F.tanh: "tanh",
+    torch.relu: "relu",
+    F.relu: "relu",
+    F.elu: "elu",
+    torch.sigmoid: "sigmoid",
+    F.sigmoid: "sigmoid",
+    F.hardtanh: "hard_tanh",
+    F.softsign: "softsign",
+}
+
+
+def unsupported_reason(cell: RecurrentCell) -> str | None:
+    """Why :func:`run_bptt` cannot run ``cell`` (the option to name in a log), or None.
+
+    Every option of :class:`~rnnkit.nn.SimpleRNNCell`, :class:`~rnnkit.nn.LSTMCell` and
+    :class:`~rnnkit.nn.GRUCell` is served, except an activation callable of the user's own
+    (its derivative is unknown); subclasses of those cells may change the step, so they are
+    not served either.
+    """
+    if type(cell) not in (SimpleRNNCell, LSTMCell, GRUCell):
+        return f"cell={type(cell).__name__}"
+    if isinstance(cell, SimpleRNNCell) and _activation_name(cell) is None:
+        return f"activation={cell.activation_name!r} (a callable without a known derivative)"
+    return None
+
+
+def _activation_name(cell: SimpleRNNCell) -> str | None:
+    try:
+        return _KNOWN_ACTIVATIONS.get(cell.activation)
+    except TypeError:  # an unhashable callable
+        return None
+
+
+# ------------------------------------------------------------------------------- entry point
+def run_bptt(
+    cell: RecurrentCell, x: Tensor, state: State, mask: Tensor | None
+) -> tuple[Tensor, State]:
+    """Run ``cell`` over ``x`` (B, T, I) from ``state`` (tuple of (B, H)); same contract as
+    :func:`rnnkit.nn.loop.run_loop`.
+
+    ``mask`` (B, T) bool marks real steps (None: all real). Returns the outputs (B, T, H),
+    zero at masked steps, and the final state (the state after each sequence's last real
+    step). Gradients flow to ``x``, ``state`` and every parameter of ``cell``.
+    """
+    reason = unsupported_reason(cell)
+    if reason is not None:
+        raise ConfigError(expected("cell", "a cell that rnnkit's kernels serve", Described(reason),
+                                   "run it with rnnkit.nn.loop.run_loop (backend='loop')"))
+    B, T, _ = x.shape
+    # the random masks, drawn in run_loop's order so a seed gives both backends the same ones
+    xp = cell.project_input(x.transpose(0, 1))  # (T, B, G*H): time-major, a step is contiguous
+    w_hh = cell.recurrent_weight()  # (G*H, H), DropConnect-masked in training
+    h_mask = cell.recurrent_dropout_mask(B)  # (B, H) or None
+    keep_old = cell.zoneout_masks(T, B)  # (T, S, B, H) or None
+    keep = _keep_weights(cell, keep_old, mask, T, xp.dtype)  # (T, S, B, H|1) or None
+    opts = _Options(layer_norm=cell.layer_norm)
+    if isinstance(cell, LSTMCell):
+        ln = (cell.ln_hh_weight, cell.ln_cell_weight, cell.ln_cell_bias) if cell.layer_norm \
+            else (None, None, None)
+        out, h, c = _LSTMFunction.apply(opts, xp, w_hh, state[0], state[1], h_mask, keep, *ln)
+        final: State = (h, c)
+    elif isinstance(cell, GRUCell):
+        ln_w = cell.ln_hh_weight if cell.layer_norm else None
+        b_hn = cell.recurrent_bias if cell.reset_after else None
+        fn = _GRUFunction if cell.reset_after else _GRUChoFunction
+        out, h = fn.apply(opts, xp, w_hh, state[0], h_mask, keep, ln_w, b_hn)
+        final = (h,)
+    else:  # SimpleRNNCell
+        opts = _Options(layer_norm=cell.layer_norm, activation=_activation_name(cell) or "")
+        ln = (cell.ln_weight, cell.bias) if cell.layer_norm else (None, None)
+        out, h = _SimpleRNNFunction.apply(opts, xp, w_hh, state[0], h_mask, keep, *ln)
+        final = (h,)
+    if mask is not None:
+        out = out * mask.unsqueeze(-1).to(out.dtype)  # (B, T, H): zero at masked steps
+    return out, final
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The static configuration of one kernel call."""
+
+    layer_norm: bool = False
+    activation: str = "tanh"
+
+
+def _keep_weights(
+    cell: RecurrentCell, keep_old: Tensor | None, mask: Tensor | None, steps: int,
+    dtype: torch.dtype,
+) -> Tensor | None:
+    """How much of the old state survives each step: ``s_t = lerp(new_t, s_{t-1}, keep_t)``.
+
+    None when the new state always replaces the old one (no zoneout, no mask); else a tensor
+    (T, S, B, H), (T, S, B, 1) or (T, S, 1, 1): 1 at masked steps (the state is held
+    exactly, lerp being exact at 0 and 1), at real steps the sampled zoneout mask in
+    training, its probability p in eval, 0 without zoneout.
+    """
+    if cell.zoneout == 0 and mask is None:
+        return None
+    S = cell.num_states
+    device = cell.weight_hh.device
+    if keep_old is not None:  # training: sampled keep-old masks
+        zone = keep_old.to(dtype)  # (T, S, B, H)
+    else:  # eval: the expectation p * old + (1 - p) * new (p = 0 without zoneout)
+        zone = torch.full((1, 1, 1, 1), cell.zoneout, dtype=dtype, device=device)
+    if mask is None:
+        return zone.expand(steps, S, -1, -1)
+    real = mask.t()[:, None, :, None]  # (T, 1, B, 1) bool
+    held = torch.ones((), dtype=dtype, device=device)
+    return torch.where(real, zone, held).expand(-1, S, -1, -1)
+
+
+# ------------------------------------------------------------------------------ workspace
+def _storage_users(t: Tensor) -> int:
+    """How many tensors (views included) use ``t``'s memory, plus one for the query itself."""
+    return torch._C._storage_Use_Count(t.untyped_storage()._cdata)
+
+
+class _Workspace(threading.local):
+    """Reusable memory for the kernels' large buffers (one pool per thread).
+
+    The first write to freshly allocated memory page-faults once per 4 KiB page, ~2 µs each
+    on our VMs: 12 ms for a 25 MB buffer, more than the arithmetic done in it; and glibc
+    returns such blocks to the system when they are freed. So large buffers are kept here
+    between calls and handed out again once no tensor uses their memory any more (their
+    storage's use count is back to this pool's own reference), which a steady training loop
+    reaches after one step. Free buffers beyond ``max_bytes`` are released, oldest first.
+    """
+
+    min_bytes = 1 << 20  # smaller buffers come from malloc's warm arenas anyway
+    max_bytes = 1 << 30
+
+    def __init__(self) -> None:
+        self.buffers: list[Tensor] = []  # flat, least recently used first
+        try:
+            self.free_users = _storage_users(torch.empty(1))
+        except (AttributeError, RuntimeError):  # no use counts in this torch: no pooling
+            self.free_users = None
+
+    def empty(self, shape: tuple[int, ...], like: Tensor) -> Tensor:
+        """An uninitialized tensor of ``shape`` with ``like``'s dtype and device."""
+        n = math.prod(shape)
+        if (self.free_users is None or like.device.type != "cpu"
+                or n * like.element_size() < self.min_bytes):
+            return like.new_empty(shape)
+        best = None  # the index of the smallest free buffer that fits
+        for i, buf in enumerate(self.buffers):
+            if (buf.dtype == like.dtype and n <= buf.numel() <= 2 * n
+                    and (best is None or buf.numel() < self.buffers[best].numel())
+                    and _storage_users(buf) == self.free_users):
+                best = i
+        buf = like.new_empty(n) if best is None else self.buffers.pop(best)
+        self.buffers.append(buf)
+        self._trim()
+        return buf[:n].view(shape)
+
+    def _trim(self) -> None:
+        total = sum(b.numel() * b.element_size() for b in self.buffers)
+        while total > self.max_bytes and len(self.buffers) > 1:
+            buf = self.buffers.pop(0)  # in use or not: its memory goes when its users go
+            total -= buf.numel() * buf.element_size()
+
+    def allocator(self, like: Tensor) -> Callable[..., Tensor]:
+        """``new(*shape)`` for one kernel call."""
+        return lambda *shape: self.empty(shape, like)
+
+
+_WORKSPACE = _Workspace()
+
+
+# ------------------------------------------------------------------------- shared helpers
+_Backward = Callable[..., tuple[Tensor | None, ...]]
+
+
+def _first_order(backward: _Backward) -> _Backward:
+    """Run a hand-written backward without recording it, and refuse ``create_graph=True``:
+    its result would silently miss the second-order terms through the kernel."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx: Any, *grads: Tensor | None) -> tuple[Tensor | None, ...]:
+        if torch.is_grad_enabled():
+            raise RuntimeError(
+                "rnnkit's BPTT kernels compute first derivatives only (create_graph=True was "
+                "asked); build the layer with backend='loop' for higher-order gradients")
+        return backward(ctx, *grads)
+
+    return wrapper
+
+
+_CONSTANTS: dict[tuple[torch.dtype, torch.device], tuple[Tensor, Tensor]] = {}
+
+
+def _one_two(like: Tensor) -> tuple[Tensor, Tensor]:
+    """0-dim tensors 1 and 2 of ``like``'s dtype: a Python scalar costs a conversion per op."""
+    key = (like.dtype, like.device)
+    if key not in _CONSTANTS:
+        _CONSTANTS[key] = (torch.ones((), dtype=like.dtype, device=like.device),
+                           torch.full((), 2.0, dtype=like.dtype, device=like.device))
+    return _CONSTANTS[key]
+
+
+def _tanh(x: Tensor, out: Tensor) -> Tensor:
+    """``out = tanh(x)`` as ``2 sigmoid(2x) - 1``: four cheap ops beat torch.tanh's vectorized
+    kernel several times over on our CPUs (and agree with it to 2e-7 in float32)."""
+    one, two = _one_two(x)
+    torch.mul(x, two, out=out)
+    out.sigmoid_()
+    return out.mul_(two).sub_(one)
+
+
+def _onednn_serves(w: Tensor) -> bool:
+    return (_ONEDNN and w.device.type == "cpu" and w.dtype == torch.float32
+            and torch._C._get_mkldnn_enabled())
+
+
+class _Linear:
+    """The per-step products of one recurrent weight ``w`` (N, K): forward
+    ``h (B, K) -> h w^T`` and backward ``d (B, N) -> d w``, each optionally plus a ``base``.
+
+    In float32 on CPU they run on oneDNN with ``w`` prepacked once per call (the packed GEMM
+    that torch.nn.LSTM uses internally, much faster than MKL's sgemm on our AMD CPUs at these
+    small shapes); otherwise on ``torch.addmm``. The result is returned: the addmm path
+    writes it into ``out`` when given, the oneDNN path into a new tensor.
+    """
+
+    def __init__(self, w: Tensor, batch: int, *, backward: bool) -> None:
+        self.w, self.wt = w, w.t()
+        self.onednn = _onednn_serves(w)
+        if self.onednn:  # pack only what this pass needs: w^T's layout for backward
+            reorder = torch.ops.mkldnn._reorder_linear_weight
+            self.packed = reorder((w.t() if backward else w).contiguous(), batch)
+
+    def fwd(self, h: Tensor, base: Tensor | None = None, bias: Tensor | None = None,
+            out: Tensor | None = None) -> Tensor:
+        """``base + h @ w^T + bias`` (each of base (B, N) and bias (N,) optional)."""
+        if self.onednn:
+            if base is None:
+                return _linear(h, self.packed, bias, "none", [], "")
+            return _linear.binary(h, base, self.packed, bias, "add")
+        if base is not None and bias is not None:
+            base = base + bias
+        base = bias if base is None else base
+        if base is None:
+            return torch.mm(h, self.wt, out=out)
+        return torch.addmm(base, h, self.wt, out=out)
+
+    def bwd(self, d: Tensor, base: Tensor | None = None, out: Tensor | None = None) -> Tensor:
+        """``base + d @ w`` (base (B, K) optional)."""
+        if self.onednn:
+            if base is None:
+                return _linear(d, self.packed, None, "none", [], "")
+            return _linear.binary(d, base, self.packed, None, "add")
+        if base is None:
+            return torch.mm(d, self.w, out=out)
+        return torch.addmm(base, d, self.w, out=out)
+
+
+def _into(result: Tensor, buffer: Tensor) -> Tensor:
+    """Make ``buffer`` hold ``result`` (a no-op when the product was computed in place)."""
+    if result is not buffer:
+        buffer.copy_(result)
+    return buffer
+
+
+def _step_grads(d_out: Tensor | None, like: Tensor) -> list[Tensor]:
+    """Per-step output gradients: ``d_out`` (B, T, H) -> T x (B, H), zeros when None.
+
+    One time-major copy (free when d_out already is, as when it comes back through
+    element-wise ops on the time-major output) saves a strided copy inside every step's
+    product.
+    """
+    T, B, H = like.shape
+    if d_out is None:
+        return [like.new_zeros(B, H)] * T
+    return list(d_out.transpose(0, 1).contiguous().unbind(0))
+
+
+def _final_grad(d: Tensor | None, like: Tensor) -> Tensor:
+    """The gradient of a final state as a fresh contiguous (B, H) buffer (zeros when None)."""
+    if d is None:
+        return like.new_zeros(like.shape)
+    return d.clone(memory_format=torch.contiguous_format)
+
+
+def _stack_into(parts: list[Tensor], shape: tuple[int, ...]) -> Tensor:
+    """Stack per-step tensors (B, n) into one (T, B, n) buffer."""
+    return torch.stack(parts).view(shape)
+
+
+def _weight_grad(d_rows: Tensor, inputs: Tensor) -> Tensor:
+    """``sum_t d_t^T @ in_t`` as ONE product over all T*B rows: (T, B, N), (T, B, K) -> (N, K)."""
+    return torch.mm(d_rows.reshape(-1, d_rows.shape[-1]).t(), inputs.reshape(-1, inputs.shape[-1]))
+
+
+def _ln_param_grads(
+    d_y: Tensor, x: Tensor, mean: Tensor, rstd: Tensor, weight: Tensor, bias: Tensor | None,
+) -> tuple[Tensor, Tensor | None]:
+    """Gradients of a layer norm's gain (and bias) over all T*B rows at once."""
+    n = x.shape[-1]
+    _, d_w, d_b = _aten.native_layer_norm_backward(
+        d_y.reshape(-1, n), x.reshape(-1, n), (n,), mean.reshape(-1, 1), rstd.reshape(-1, 1),
+        weight, bias, [False, True, bias is not None])
+    return d_w, d_b
+
+
+def _ln_input_grad(d_y: Tensor, x: Tensor, mean: Tensor, rstd: Tensor, weight: Tensor) -> Tensor:
+    """Gradient of one step's layer norm with respect to its input (B, n)."""
+    return _aten.native_layer_norm_backward(
+        d_y, x, (x.shape[-1],), mean, rstd, weight, None, [True, False, False])[0]
+
+
+# ----------------------------------------------------------------------------------- LSTM
+class _LSTMFunction(torch.autograd.Function):
+    """The LSTM over a whole sequence; inputs ``(opts, xp (T,B,4H), W_h (4H,H), h0, c0,
+    h_mask, keep, gamma_h, gamma_c, beta_c)``, outputs ``(h_1..h_T (B,T,H), h_T, c_T)``."""
+
+    @staticmethod
+    def forward(
+        ctx: Any, opts: _Options, xp: Tensor, w: Tensor, h0: Tensor, c0: Tensor,
+        hm: Tensor | None, keep: Tensor | None, g_h: Tensor | None, g_c: Tensor | None,
+        b_c: Tensor | None,
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        T, B, G = xp.shape
+        H = G // 4
+        ln, mixing = opts.layer_norm, keep is not None
+        new = _WORKSPACE.allocator(xp)
+        hs, cs = new(T + 1, B, H), new(T + 1, B, H)  # the states h_0..h_T, C_0..C_T
+        hs[0], cs[0] = h0, c0
+        act = new(T, B, G)  # sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)
+        tc = new(T, B, H)  # tanh of the (normalized) candidate cell
+        cand = new(T, B, H) if mixing else cs[1:]  # candidate cells, before zoneout/mask
+        hin = hs[:T] if hm is None else new(T, B, H)  # h_{t-1} as it enters W_h
+        rec = new(T, B, G) if ln else None  # h W_h^T before its layer norm
+        pre_buf, hn = new(B, G), new(B, H)  # one step's pre-activations, candidate h
+        xs = xp.unbind(0)  # T x (B, 4H)
+        hs_, cs_, hin_, act_, tc_, cand_ = (b.unbind(0) for b in (hs, cs, hin, act, tc, cand))
+        i_, f_, g_, o_ = (act.view(T, B, 4, H)[:, :, k].unbind(0) for k in range(4))
+        rec_ = rec.unbind(0) if rec is not None else ()
+        kh_ = keep[:, 0].unbind(0) if keep is not None else ()
+        kc_ = keep[:, 1].unbind(0) if keep is not None else ()
+        stats: list[Tensor] = []  # per step: mean, rstd of the gates' LN and the cell's LN
+        lin = _Linear(w, B, backward=False)
+        one, two = _one_two(xp)
+        for t in range(T):
+            h = hs_[t]
+            hi = h if hm is None else torch.mul(h, hm, out=hin_[t])
+            if ln:
+                r = _into(lin.fwd(hi, out=rec_[t]), rec_[t])
+                y, mu, rs = torch.native_layer_norm(r, (G,), g_h, None, _EPS)
+                pre = torch.add(xs[t], y, out=pre_buf)
+                stats += (mu, rs)
+            else:
+                pre = lin.fwd(hi, xs[t], out=pre_buf)
+            # tanh(g) = 2 sigmoid(2g) - 1: one sigmoid for all four gates
+            pre[:, 2 * H : 3 * H].mul_(two)
+            torch.sigmoid(pre, out=act_[t])
+            g_[t].mul_(two).sub_(one)
+            cn = cand_[t]
+            torch.mul(f_[t], cs_[t], out=cn)
+            cn.addcmul_(i_[t], g_[t])  # C~_t = f C_{t-1} + i g
+            if ln:
+                cl, mu, rs = torch.native_layer_norm(cn, (H,), g_c, b_c, _EPS)
+                _tanh(cl, tc_[t])
+                stats += (mu, rs)
+            else:
+                _tanh(cn, tc_[t])
+            if mixing:
+                torch.mul(o_[t], tc_[t], out=hn)
+                torch.lerp(hn, h, kh_[t], out=hs_[t + 1])
+                torch.lerp(cn, cs_[t], kc_[t], out=cs_[t + 1])
+            else:
+                torch.mul(o_[t], tc_[t], out=hs_[t + 1])
+        ctx.opts = opts
+        ctx.bufs = (act, tc, cs, cand, hin, rec)
+        if ln:
+            ctx.stats = tuple(_stack_into(stats[k::4], (T, B, 1)) for k in range(4))
+        ctx.save_for_backward(w, hm, keep, g_h, g_c, b_c)
+        return hs[1:].transpose(0, 1), hs[T].clone(), cs[T].clone()
+
+    @staticmethod
+    @_first_order
+    def backward(
+        ctx: Any, d_out: Tensor | None, d_hT: Tensor | None, d_cT: Tensor | None
+    ) -> tuple[Tensor | None, ...]:
+        w, hm, keep, g_h, g_c, b_c = ctx.saved_tensors
+        act, tc, cs, cand, hin, rec = ctx.bufs
+        ln, mixing = ctx.opts.layer_norm, keep is not None
+        T, B, G = act.shape
+        H = G // 4
+        new = _WORKSPACE.allocator(act)
+        i, f, g, o = act.view(T, B, 4, H).unbind(2)  # each (T, B, H)
+        # local derivatives of the whole sequence at once: d gate pre-activation / d C_t for
+        # i, f, g and / d h_t for o; and k = d h_t / d (normalized) C_t
+        P = new(T, B, 4, H)
+        _aten.sigmoid_backward.grad_input(g, i, grad_input=P[:, :, 0])
+        _aten.sigmoid_backward.grad_input(cs[:T], f, grad_input=P[:, :, 1])
+        _aten.tanh_backward.grad_input(i, g, grad_input=P[:, :, 2])
+        _aten.sigmoid_backward.grad_input(tc, o, grad_input=P[:, :, 3])
+        K = _aten.tanh_backward(o, tc)  # (T, B, H)
+        if mixing:  # only the (1 - keep) share of a state's gradient reaches the candidate
+            one_minus = 1 - keep  # (T, 2, B, *)
+            K.mul_(one_minus[:, 0])
+            P[:, :, 3].mul_(one_minus[:, 0])
+            omc_ = one_minus[:, 1].unbind(0)
+            kh_, kc_ = keep[:, 0].unbind(0), keep[:, 1].unbind(0)
+        dG = new(T, B, G)  # d gates after the LN = d xp
+        dG4 = dG.view(T, B, 4, H)
+        dG_ = dG.unbind(0)
+        dG_ifg_, dG_o_ = dG4[:, :, :3].unbind(0), dG4[:, :, 3].unbind(0)
+        P_ifg_, P_o_ = P[:, :, :3].unbind(0), P[:, :, 3].unbind(0)
+        K_, f_, cand_ = K.unbind(0), f.unbind(0), cand.unbind(0)
+        if ln:
+            mu, rs, cmu, crs = ctx.stats
+            mu_, rs_, cmu_, crs_ = (s.unbind(0) for s in ctx.stats)
+            rec_ = rec.unbind(0)
+            dcl = new(T, B, H)  # d normalized C_t
+            dcl_ = dcl.unbind(0)
+            d_raw = new(T, B, G)  # d (h W_h^T) before the LN
+            d_raw_ = d_raw.unbind(0)
+        d_o = _step_grads(d_out, tc)
+        gh = _final_grad(d_hT, d_o[0]).add_(d_o[T - 1])  # d loss / d h_t (total)
+        gc = _final_grad(d_cT, gh)  # d loss / d C_t (total)
+        gh_next, gc_next, dcn = new(B, H), new(B, H), new(B, H)
+        zero = torch.zeros_like(gh)
+        lin = _Linear(w, B, backward=True)
+        for t in range(T - 1, -1, -1):
+            # d candidate cell = share of the state's gradient + the path through h_t
+            if ln:
+                torch.mul(gh, K_[t], out=dcl_[t])
+                dch = _aten.native_layer_norm_backward(
+                    dcl_[t], cand_[t], (H,), cmu_[t], crs_[t], g_c, b_c,
+                    [True, False, False])[0]
+                if mixing:
+                    torch.mul(gc, omc_[t], out=dcn).add_(dch)
+                else:
+                    torch.add(gc, dch, out=dcn)
+            elif mixing:
+                torch.mul(gc, omc_[t], out=dcn).addcmul_(gh, K_[t])
+            else:
+                torch.addcmul(gc, gh, K_[t], out=dcn)
+            torch.mul(P_ifg_[t], dcn.unsqueeze(1), out=dG_ifg_[t])
+            torch.mul(P_o_[t], gh, out=dG_o_[t])
+            if ln:
+                draw = _into(_ln_input_grad(dG_[t], rec_[t], mu_[t], rs_[t], g_h), d_raw_[t])
+            else:
+                draw = dG_[t]
+            # carry to step t-1
+            if mixing:
+                torch.mul(gc, kc_[t], out=gc_next).addcmul_(dcn, f_[t])
+                gc, gc_next = gc_next, gc
+            else:
+                torch.mul(dcn, f_[t], out=gc)
+            base = d_o[t - 1] if t > 0 else zero
+            if hm is None:
+                gh_next = lin.bwd(draw, base, out=gh_next)
+            else:
+                gh_next = torch.addcmul(base, lin.bwd(draw), hm, out=gh_next)
+            if mixing:
+                gh_next.addcmul_(kh_[t], gh)
+            gh, gh_next = gh_next, gh
+        need = ctx.needs_input_grad
+        if not ln:
+            d_raw = dG
+        d_w = _weight_grad(d_raw, hin) if need[2] else None
+        d_gh = d_gc = d_bc = None
+        if ln:
+            d_gh, _ = _ln_param_grads(dG, rec, mu, rs, g_h, None)
+            d_gc, d_bc = _ln_param_grads(dcl, cand, cmu, crs, g_c, b_c)
+        return None, dG, d_w, gh, gc, None, None, d_gh, d_gc, d_bc
+
+
+# ------------------------------------------------------------------------------------ GRU
+class _GRUFunction(torch.autograd.Function):
+    """The reset-after GRU over a whole sequence; inputs ``(opts, xp (T,B,3H), W_h (3H,H),
+    h0, h_mask, keep, gamma_h, b_hn)``, outputs ``(h_1..h_T (B,T,H), h_T)``."""
+
+    @staticmethod
+    def forward(
+        ctx: Any, opts: _Options, xp: Tensor, w: Tensor, h0: Tensor, hm: Tensor | None,
+        keep: Tensor | None, g_h: Tensor | None, b_hn: Tensor,
+    ) -> tuple[Tensor, Tensor]:
+        T, B, G = xp.shape
+        H = G // 3
+        ln, mixing = opts.layer_norm, keep is not None
+        new = _WORKSPACE.allocator(xp)
+        hs = new(T + 1, B, H)  # the states h_0..h_T
+        hs[0] = h0
+        hin = hs[:T] if hm is None else new(T, B, H)  # h_{t-1} as it enters W_h
+        act = new(T, B, G)  # r, z, n
+        rec = new(T, B, G)  # (h W_h^T, after the LN) + (0, 0, b_hn)
+        raw = new(T, B, G) if ln else None  # h W_h^T before the LN
+        bias3 = torch.cat([b_hn.new_zeros(2 * H), b_hn])  # (3H,)
+        pre_rz, pre_n, hn = new(B, 2 * H), new(B, H), new(B, H)
+        xrz_, xn_ = xp[..., : 2 * H].unbind(0), xp[..., 2 * H :].unbind(0)
+        hs_, hin_, rec_ = hs.unbind(0), hin.unbind(0), rec.unbind(0)
+        act_rz_ = act[..., : 2 * H].unbind(0)
+        r_, z_, n_ = (act.view(T, B, 3, H)[:, :, k].unbind(0) for k in range(3))
+        raw_ = raw.unbind(0) if raw is not None else ()
+        k_ = keep[:, 0].unbind(0) if keep is not None else ()
+        stats: list[Tensor] = []
+        lin = _Linear(w, B, backward=False)
+        for t in range(T):
+            h = hs_[t]
+            hi = h if hm is None else torch.mul(h, hm, out=hin_[t])
+            if ln:
+                r = _into(lin.fwd(hi, out=raw_[t]), raw_[t])
+                y, mu, rs = torch.native_layer_norm(r, (G,), g_h, bias3, _EPS)
+                stats += (mu, rs)
+                rt = _into(y, rec_[t])
+            else:
+                rt = _into(lin.fwd(hi, bias=bias3, out=rec_[t]), rec_[t])
+            torch.add(xrz_[t], rt[:, : 2 * H], out=pre_rz)
+            torch.sigmoid(pre_rz, out=act_rz_[t])
+            torch.addcmul(xn_[t], r_[t], rt[:, 2 * H :], out=pre_n)
+            _tanh(pre_n, n_[t])  # n = tanh(x_n + r (h_n + b_hn))
+            if mixing:
+                torch.lerp(n_[t], h, z_[t], out=hn)
+                torch.lerp(hn, h, k_[t], out=hs_[t + 1])
+            else:
+                torch.lerp(n_[t], h, z_[t], out=hs_[t + 1])  # n + z (h - n)
+        ctx.opts = opts
+        if ln:
+            ctx.stats = tuple(_stack_into(stats[k::2], (T, B, 1)) for k in range(2))
+        ctx.bufs = (act, hs, hin, rec, raw, bias3)
+        ctx.save_for_backward(w, hm, keep, g_h)
+        return hs[1:].transpose(0, 1), hs[T].clone()
+
+    @staticmethod
+    @_first_order
+    def backward(ctx: Any, d_out: Tensor | None, d_hT: Tensor | None) -> tuple[Tensor | None, ...]:
+        w, hm, keep, g_h = ctx.saved_tensors
+        act, hs, hin, rec, raw, bias3 = ctx.bufs
+        ln, mixing = ctx.opts.layer_norm, keep is not None
+        T, B, G = act.shape
+        H = G // 3
+        new = _WORKSPACE.allocator(act)
+        r, z, n = act.view(T, B, 3, H).unbind(2)  # each (T, B, H)
+        # local derivatives of the whole sequence at once, per unit of d h_t:
+        # a_n = d n-pre-activation, a_z = d z-pre-activation, zc = direct d h_{t-1}
+        a_n = _aten.tanh_backward(1 - z, n)
+        a_z = _aten.sigmoid_backward(hs[:T] - n, z)
+        if mixing:
+            kh = keep[:, 0]
+            a_n.mul_(1 - kh)
+            a_z.mul_(1 - kh)
+            zc = torch.lerp(z, torch.ones_like(z), kh)  # z + k (1 - z)
+        else:
+            zc = z
+        pr = new(T, B, 3, H)  # d rec (after LN) per unit of d h_t: (r, z, n) parts
+        _aten.sigmoid_backward.grad_input(rec[..., 2 * H :], r, grad_input=pr[:, :, 0])
+        pr[:, :, 0].mul_(a_n)
+        pr[:, :, 1] = a_z
+        torch.mul(a_n, r, out=pr[:, :, 2])
+        gall = new(T, B, H)  # d loss / d h_t (total), every step
+        d_rec = new(T, B, 3, H)  # d rec (after LN); (r, z) parts = d xp's
+        g_, zc_, pr_, d_rec_ = gall.unbind(0), zc.unbind(0), pr.unbind(0), d_rec.unbind(0)
+        if ln:
+            mu, rs = ctx.stats
+            mu_, rs_, raw_ = mu.unbind(0), rs.unbind(0), raw.unbind(0)
+            d_raw = new(T, B, G)  # d (h W_h^T) before the LN
+            d_raw_ = d_raw.unbind(0)
+        d_o = _step_grads(d_out, hin)
+        torch.add(_final_grad(d_hT, d_o[0]), d_o[T - 1], out=g_[T - 1])
+        dh0 = new(B, H)
+        lin = _Linear(w, B, backward=True)
+        for t in range(T - 1, -1, -1):
+            torch.mul(pr_[t], g_[t].unsqueeze(1), out=d_rec_[t])
+            d_r = d_rec_[t].view(B, G)
+            if ln:
+                d_r = _into(_ln_input_grad(d_r, raw_[t], mu_[t], rs_[t], g_h), d_raw_[t])
+            target = g_[t - 1] if t > 0 else dh0
+            if t > 0:
+                torch.addcmul(d_o[t - 1], zc_[t], g_[t], out=target)
+            else:
+                torch.mul(zc_[t], g_[t], out=target)
+            if hm is None:
+                _into(lin.bwd(d_r, target, out=target), target)
+            else:
+                target.addcmul_(lin.bwd(d_r), hm)
+        need = ctx.needs_input_grad
+        if not ln:
+            d_raw = d_rec.view(T, B, G)
+        d_w = _weight_grad(d_raw, hin) if need[2] else None
+        d_gh = None
+        if ln:
+            d_gh, d_bias3 = _ln_param_grads(d_rec.view(T, B, G), raw, mu, rs, g_h, bias3)
+            d_bhn = d_bias3[2 * H :]
+        else:
+            d_bhn = d_rec[:, :, 2].sum((0, 1))
+        torch.mul(gall, a_n, out=d_rec[:, :, 2])  # d rec's r, z parts + d x_n = d xp
+        d_xp = d_rec.view(T, B, G)
+        return None, d_xp, d_w, dh0, None, None, d_gh, d_bhn
+
+
+class _GRUChoFunction(torch.autograd.Function):
+    """The Cho-form (reset-before) GRU over a whole sequence; inputs ``(opts, xp (T,B,3H),
+    W_h (3H,H), h0, h_mask, keep, gamma_h, None)``, outputs ``(h_1..h_T (B,T,H), h_T)``."""
+
+    @staticmethod
+    def forward(
+        ctx: Any, opts: _Options, xp: Tensor, w: Tensor, h0: Tensor, hm: Tensor | None,
+        keep: Tensor | None, g_h: Tensor | None, unused: None,
+    ) -> tuple[Tensor, Tensor]:
+        T, B, G = xp.shape
+        H = G // 3
+        ln, mixing = opts.layer_norm, keep is not None
+        new = _WORKSPACE.allocator(xp)
+        hs = new(T + 1, B, H)  # the states h_0..h_T
+        hs[0] = h0
+        hin = hs[:T] if hm is None else new(T, B, H)  # h_{t-1} as it enters W_h
+        act = new(T, B, G)  # r, z, n
+        rh = new(T, B, H)  # r * h_in, the input of W_hn
+        raw_rz = new(T, B, 2 * H) if ln else None  # h W_{h,rz}^T before its LN
+        raw_n = new(T, B, H) if ln else None  # (r h) W_hn^T before its LN
+        pre_rz_buf, pre_n_buf, hn = new(B, 2 * H), new(B, H), new(B, H)
+        xrz_, xn_ = xp[..., : 2 * H].unbind(0), xp[..., 2 * H :].unbind(0)
+        hs_, hin_, rh_ = hs.unbind(0), hin.unbind(0), rh.unbind(0)
+        act_rz_ = act[..., : 2 * H].unbind(0)
+        r_, z_, n_ = (act.view(T, B, 3, H)[:, :, k].unbind(0) for k in range(3))
+        raw_rz_ = raw_rz.unbind(0) if raw_rz is not None else ()
+        raw_n_ = raw_n.unbind(0) if raw_n is not None else ()
+        k_ = keep[:, 0].unbind(0) if keep is not None else ()
+        g_rz = g_n = None
+        if g_h is not None:
+            g_rz, g_n = g_h[: 2 * H], g_h[2 * H :]
+        stats: list[Tensor] = []
+        lin_rz = _Linear(w[: 2 * H], B, backward=False)
+        lin_n = _Linear(w[2 * H :], B, backward=False)
+        for t in range(T):
+            h = hs_[t]
+            hi = h if hm is None else torch.mul(h, hm, out=hin_[t])
+            if ln:
+                r = _into(lin_rz.fwd(hi, out=raw_rz_[t]), raw_rz_[t])
+                y, mu, rs = torch.native_layer_norm(r, (2 * H,), g_rz, None, _EPS)
+                pre_rz = torch.add(xrz_[t], y, out=pre_rz_buf)
+                stats += (mu, rs)
+            else:
+                pre_rz = lin_rz.fwd(hi, xrz_[t], out=pre_rz_buf)
+            torch.sigmoid(pre_rz, out=act_rz_[t])
+            torch.mul(r_[t], hi, out=rh_[t])
+            if ln:
+                r = _into(lin_n.fwd(rh_[t], out=raw_n_[t]), raw_n_[t])
+                y, mu, rs = torch.native_layer_norm(r, (H,), g_n, None, _EPS)
+                pre_n = torch.add(xn_[t], y, out=pre_n_buf)
+                stats += (mu, rs)
+            else:
+                pre_n = lin_n.fwd(rh_[t], xn_[t], out=pre_n_buf)
+            _tanh(pre_n, n_[t])  # n = tanh(x_n + (r h) W_hn^T)
+            if mixing:
+                torch.lerp(n_[t], h, z_[t], out=hn)
+                torch.lerp(hn, h, k_[t], out=hs_[t + 1])
+            else:
+                torch.lerp(n_[t], h, z_[t], out=hs_[t + 1])  # n + z (h - n)
+        ctx.opts = opts
+        if ln:
+            ctx.stats = tuple(_stack_into(stats[k::4], (T, B, 1)) for k in range(4))
+        ctx.bufs = (act, hs, hin, rh, raw_rz, raw_n)
+        ctx.save_for_backward(w, hm, keep, g_h)
+        return hs[1:].transpose(0, 1), hs[T].clone()
+
+    @staticmethod
+    @_first_order
+    def backward(ctx: Any, d_out: Tensor | None, d_hT: Tensor | None) -> tuple[Tensor | None, ...]:
+        w, hm, keep, g_h = ctx.saved_tensors
+        act, hs, hin, rh, raw_rz, raw_n = ctx.bufs
+        ln, mixing = ctx.opts.layer_norm, keep is not None
+        T, B, G = act.shape
+        H = G // 3
+        new = _WORKSPACE.allocator(act)
+        r, z, n = act.view(T, B, 3, H).unbind(2)  # each (T, B, H)
+        # local derivatives, per unit of d h_t (a_n, a_z, zc) or of d (r h) (c_r)
+        a_n = _aten.tanh_backward(1 - z, n)
+        a_z = _aten.sigmoid_backward(hs[:T] - n, z)
+        if mixing:
+            kh = keep[:, 0]
+            a_n.mul_(1 - kh)
+            a_z.mul_(1 - kh)
+            zc = torch.lerp(z, torch.ones_like(z), kh)  # z + k (1 - z)
+        else:
+            zc = z
+        c_r = _aten.sigmoid_backward(hin, r)
+        w_rz, w_n = w[: 2 * H], w[2 * H :]
+        g_rz = g_n = None
+        if g_h is not None:
+            g_rz, g_n = g_h[: 2 * H], g_h[2 * H :]
+        gall = new(T, B, H)  # d loss / d h_t (total), every step
+        d_x = new(T, B, 3, H)  # d pre-activations (after the LNs) = d xp
+        d_x_rz_ = d_x.view(T, B, G)[..., : 2 * H].unbind(0)
+        d_xr_, d_xz_, d_xn_ = (d_x[:, :, k].unbind(0) for k in range(3))
+        g_, zc_, a_n_, a_z_, c_r_, r_ = (
+            b.unbind(0) for b in (gall, zc, a_n, a_z, c_r, r))
+        if ln:
+            mu_rz, rs_rz, mu_n, rs_n = ctx.stats
+            stats_ = [s.unbind(0) for s in ctx.stats]
+            raw_rz_, raw_n_ = raw_rz.unbind(0), raw_n.unbind(0)
+            d_raw_rz, d_raw_n = new(T, B, 2 * H), new(T, B, H)  # before the LNs
+            d_raw_rz_, d_raw_n_ = d_raw_rz.unbind(0), d_raw_n.unbind(0)
+        d_o = _step_grads(d_out, hin)
+        torch.add(_final_grad(d_hT, d_o[0]), d_o[T - 1], out=g_[T - 1])
+        drh_buf, tmp_buf, dh0 = new(B, H), new(B, H), new(B, H)
+        lin_rz = _Linear(w_rz, B, backward=True)
+        lin_n = _Linear(w_n, B, backward=True)
+        for t in range(T - 1, -1, -1):
+            g = g_[t]
+            torch.mul(a_n_[t], g, out=d_xn_[t])
+            dn = d_xn_[t]
+            if ln:
+                dn = _into(_ln_input_grad(dn, raw_n_[t], stats_[2][t], stats_[3][t], g_n),
+                           d_raw_n_[t])
+            drh = lin_n.bwd(dn, out=drh_buf)  # d (r h)
+            torch.mul(drh, c_r_[t], out=d_xr_[t])
+            torch.mul(a_z_[t], g, out=d_xz_[t])
+            drz = d_x_rz_[t]
+            if ln:
+                drz = _into(_ln_input_grad(drz, raw_rz_[t], stats_[0][t], stats_[1][t], g_rz),
+                            d_raw_rz_[t])
+            tmp = lin_rz.bwd(drz, torch.mul(drh, r_[t], out=tmp_buf), out=tmp_buf)  # d h_in
+            target = g_[t - 1] if t > 0 else dh0
+            if t > 0:
+                torch.addcmul(d_o[t - 1], zc_[t], g, out=target)
+            else:
+                torch.mul(zc_[t], g, out=target)
+            if hm is None:
+                target.add_(tmp)
+            else:
+                target.addcmul_(tmp, hm)
+        need = ctx.needs_input_grad
+        d_xg = d_x.view(T, B, G)
+        if not ln:
+            d_raw_rz, d_raw_n = d_xg[..., : 2 * H], d_xg[..., 2 * H :]
+        d_w = None
+        if need[2]:
+            d_w = new(G, H)
+            torch.mm(d_raw_rz.reshape(T * B, 2 * H).t(), hin.reshape(T * B, H),
+                     out=d_w[: 2 * H])
+            torch.mm(d_raw_n.reshape(T * B, H).t(), rh.reshape(T * B, H), out=d_w[2 * H :])
+        d_gh = None
+        if ln:
+            d_g_rz, _ = _ln_param_grads(d_xg[..., : 2 * H], raw_rz, mu_rz, rs_rz, g_rz, None)
+            d_g_n, _ = _ln_param_grads(d_xg[..., 2 * H :], raw_n, mu_n, rs_n, g_n, None)
+            d_gh = torch.cat([d_g_rz, d_g_n])
+        return None, d_xg, d_w, dh0, None, None, d_gh, None
+
+
+# ------------------------------------------------------------------------------ SimpleRNN
+def _softsign(x: Tensor, out: Tensor) -> Tensor:
+    return out.copy_(x / (x.abs() + 1))
+
+
+def _identity(x: Tensor, out: Tensor) -> Tensor:
+    return out if out is x else out.copy_(x)
+
+
+# activation(x, out) -> out (out may be x), for each supported activation name
+_ACT_FORWARD: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
+    "tanh": _tanh,
+    "relu": lambda x, out: torch.clamp_min(x, 0, out=out),
+    "elu": lambda x, out: _aten.elu.out(x, 1.0, 1, 1, out=out),
+    "sigmoid": lambda x, out: torch.sigmoid(x, out=out),
+    "hard_tanh": lambda x, out: torch.clamp(x, -1, 1, out=out),
+    "softsign": _softsign,
+    "identity": _identity,
+}
+
+# d activation from its output y: (grad, y, out) -> out = grad * f'(x)
+_ACT_BACKWARD: dict[str, Callable[[Tensor, Tensor, Tensor], Tensor]] = {
+    "tanh": lambda g, y, out: _aten.tanh_backward.grad_input(g, y, grad_input=out),
+    "relu": lambda g, y, out: _aten.threshold_backward.grad_input(g, y, 0, grad_input=out),
+    "elu": lambda g, y, out: _aten.elu_backward.grad_input(g, 1.0, 1, 1, True, y,
+                                                            grad_input=out),
+    "sigmoid": lambda g, y, out: _aten.sigmoid_backward.grad_input(g, y, grad_input=out),
+    "hard_tanh": lambda g, y, out: _aten.hardtanh_backward.grad_input(g, y, -1, 1,
+                                                                      grad_input=out),
+    "softsign": lambda g, y, out: torch.mul(g, (1 - y.abs()).square_(), out=out),
+    "identity": lambda g, y, out: out.copy_(g),
+}
+
+
+class _SimpleRNNFunction(torch.autograd.Function):
+    """The vanilla RNN over a whole sequence; inputs ``(opts, xp (T,B,H), W_h (H,H), h0,
+    h_mask, keep, gamma, beta)``, outputs ``(h_1..h_T (B,T,H), h_T)``."""
+
+    @staticmethod
+    def forward(
+        ctx: Any, opts: _Options, xp: Tensor, w: Tensor, h0: Tensor, hm: Tensor | None,
+        keep: Tensor | None, g_ln: Tensor | None, b_ln: Tensor | None,
+    ) -> tuple[Tensor, Tensor]:
+        T, B, H = xp.shape
+        ln, mixing = opts.layer_norm, keep is not None
+        activation = _ACT_FORWARD[opts.activation]
+        new = _WORKSPACE.allocator(xp)
+        hs = new(T + 1, B, H)  # the states h_0..h_T
+        hs[0] = h0
+        hin = hs[:T] if hm is None else new(T, B, H)  # h_{t-1} as it enters W_h
+        cand = new(T, B, H) if mixing else hs[1:]  # f(a_t), before zoneout/mask
+        raw = new(T, B, H) if ln else None  # x W_x^T + h W_h^T before the LN
+        xs = xp.unbind(0)
+        hs_, hin_, cand_ = hs.unbind(0), hin.unbind(0), cand.unbind(0)
+        raw_ = raw.unbind(0) if raw is not None else ()
+        k_ = keep[:, 0].unbind(0) if keep is not None else ()
+        stats: list[Tensor] = []
+        lin = _Linear(w, B, backward=False)
+        for t in range(T):
+            h = hs_[t]
+            hi = h if hm is None else torch.mul(h, hm, out=hin_[t])
+            if ln:
+                r = _into(lin.fwd(hi, xs[t], out=raw_[t]), raw_[t])
+                y, mu, rs = torch.native_layer_norm(r, (H,), g_ln, b_ln, _EPS)
+                stats += (mu, rs)
+                activation(y, cand_[t])
+            else:
+                activation(lin.fwd(hi, xs[t], out=cand_[t]), cand_[t])
+            if mixing:
+                torch.lerp(cand_[t], h, k_[t], out=hs_[t + 1])
+        ctx.opts = opts
+        if ln:
+            ctx.stats = tuple(_stack_into(stats[k::2], (T, B, 1)) for k in range(2))
+        ctx.bufs = (hin, cand, raw)
+        ctx.save_for_backward(w, hm, keep, g_ln, b_ln)
+        return hs[1:].transpose(0, 1), hs[T].clone()
+
+    @staticmethod
+    @_first_order
+    def backward(ctx: Any, d_out: Tensor | None, d_hT: Tensor | None) -> tuple[Tensor | None, ...]:
+        w, hm, keep, g_ln, b_ln = ctx.saved_tensors
+        hin, cand, raw = ctx.bufs
+        ln, mixing = ctx.opts.layer_norm, keep is not None
+        act_grad = _ACT_BACKWARD[ctx.opts.activation]
+        T, B, H = cand.shape
+        new = _WORKSPACE.allocator(cand)
+        d_a = new(T, B, H)  # d pre-activation (after the LN)
+        d_a_, y_ = d_a.unbind(0), cand.unbind(0)
+        if mixing:
+            om_ = (1 - keep[:, 0]).unbind(0)
+            k_ = keep[:, 0].unbind(0)
+        if ln:
+            mu, rs = ctx.stats
+            mu_, rs_, raw_ = mu.unbind(0), rs.unbind(0), raw.unbind(0)
+            d_raw = new(T, B, H)  # d (x W_x^T + h W_h^T) before the LN
+            d_raw_ = d_raw.unbind(0)
+        d_o = _step_grads(d_out, hin)
+        g = _final_grad(d_hT, d_o[0]).add_(d_o[T - 1])  # d loss / d h_t (total)
+        g_next, tmp = new(B, H), new(B, H)
+        zero = torch.zeros_like(g)
+        lin = _Linear(w, B, backward=True)
+        for t in range(T - 1, -1, -1):
+            src = torch.mul(g, om_[t], out=tmp) if mixing else g
+            act_grad(src, y_[t], d_a_[t])
+            d_r = d_a_[t]
+            if ln:
+                d_r = _into(_ln_input_grad(d_r, raw_[t], mu_[t], rs_[t], g_ln), d_raw_[t])
+            base = d_o[t - 1] if t > 0 else zero
+            if hm is None:
+                g_next = lin.bwd(d_r, base, out=g_next)
+            else:
+                g_next = torch.addcmul(base, lin.bwd(d_r), hm, out=g_next)
+            if mixing:
+                g_next.addcmul_(k_[t], g)
+            g, g_next = g_next, g
+        need = ctx.needs_input_grad
+        if not ln:
+            d_raw = d_a
+        d_w = _weight_grad(d_raw, hin) if need[2] else None
+        d_g = d_b = None
+        if ln:
+            d_g, d_b = _ln_param_grads(d_a, raw, mu, rs, g_ln, b_ln)
+        return None, d_raw, d_w, g, None, None, d_g, d_b

@@ -1,0 +1,63 @@
+"""The forecasting task: a time series in, forecasts in original units out.
+
+* :class:`ForecastConfig` (:mod:`.config`): the validated TOML/dict description of an
+  experiment (data, forecast, model, training, split, evaluation).
+* :class:`Forecaster` (:mod:`.forecaster`): ``fit`` / ``predict`` / ``predict_windows`` /
+  ``evaluate`` / ``backtest`` / ``save`` / ``load``.
+* The networks (:mod:`.model`): :class:`WindowForecaster` (direct and recursive strategies)
+  and :class:`Seq2SeqForecaster`, with optional per-window normalization.
+* Scoring against baselines on the same windows (:mod:`.evaluation`).
+* :func:`run_experiment` (:mod:`.experiment`): a config in, a complete run directory out.
+
+Example::
+
+    >>> from rnnkit.tasks.forecasting import ForecastConfig, run_experiment
+    >>> config = ForecastConfig.from_toml("examples/battery.toml")  # doctest: +SKIP
+    >>> result = run_experiment(config, "runs/battery")  # doctest: +SKIP
+    >>> result.metrics["evaluation"]["model"]["rmse"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from rnnkit.tasks.forecasting.config import (
+    STRATEGIES,
+    DataSection,
+    EvaluationSection,
+    ForecastConfig,
+    ForecastSection,
+    ModelSection,
+    SplitSection,
+    TrainingSection,
+)
+from rnnkit.tasks.forecasting.evaluation import backtest, results_table
+from rnnkit.tasks.forecasting.experiment import LoadedData, RunResult, load_data, run_experiment
+from rnnkit.tasks.forecasting.forecaster import TASK, Forecaster
+from rnnkit.tasks.forecasting.model import (
+    Seq2SeqForecaster,
+    WindowForecaster,
+    rollout,
+    with_teacher,
+)
+
+__all__ = [
+    "STRATEGIES",
+    "TASK",
+    "DataSection",
+    "EvaluationSection",
+    "ForecastConfig",
+    "ForecastSection",
+    "Forecaster",
+    "LoadedData",
+    "ModelSection",
+    "RunResult",
+    "Seq2SeqForecaster",
+    "SplitSection",
+    "TrainingSection",
+    "WindowForecaster",
+    "backtest",
+    "load_data",
+    "results_table",
+    "rollout",
+    "run_experiment",
+    "with_teacher",
+]

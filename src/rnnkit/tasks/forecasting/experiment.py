@@ -1,0 +1,276 @@
+"""Run a forecasting experiment from a config into a run directory.
+
+:func:`run_experiment` loads the data, fits, evaluates against the baselines (and against a
+known noiseless curve when the dataset has one), optionally backtests, and writes::
+
+    RUN_DIR/
+      config.toml          the validated config (rerun it with ``run_experiment``)
+      history.json         the training History (also history.csv)
+      metrics.json         test metrics of the model and every baseline, fit time, backtest
+      predictions.csv      one-step (or H-step) forecasts from true history, every part
+      plots/               loss.png, forecast.png, residuals.png
+      checkpoints/         last.pt and best.pt (resumable training checkpoints)
+      model/               the bundle (Forecaster.load(RUN_DIR / "model"))
+
+Everything is written into a hidden sibling ``.NAME.partial-XXXX`` and renamed to ``RUN_DIR``
+only when complete, so a crash or Ctrl-C never leaves a directory that looks like a finished
+run. The partial directory is kept (its checkpoints make ``resume=True`` possible) and removed
+once a run completes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rnnkit._validation import Described, expected
+from rnnkit.data.datasets import Dataset, DatasetInfo, load_dataset
+from rnnkit.data.timeseries import TimeSeries, load_series
+from rnnkit.errors import ConfigError
+from rnnkit.tasks.forecasting import evaluation
+from rnnkit.tasks.forecasting.config import DataSection, ForecastConfig
+from rnnkit.tasks.forecasting.forecaster import Forecaster
+from rnnkit.training import Callback, History
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+__all__ = ["LoadedData", "RunResult", "load_data", "run_experiment"]
+
+logger = logging.getLogger(__name__)
+
+_PARTIAL = ".partial-"
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedData:
+    """The series of a ``[data]`` section, with the dataset's info and extra arrays (e.g. the
+    ``"noiseless"`` curve of a synthetic dataset) when it is a packaged one."""
+
+    series: TimeSeries
+    info: DatasetInfo | None = None
+    extras: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+def load_data(data: DataSection | ForecastConfig) -> LoadedData:
+    """Load what a ``[data]`` section describes (a packaged dataset or a file)."""
+    section = data.data if isinstance(data, ForecastConfig) else data
+    if section.dataset is not None:
+        loaded: Dataset = load_dataset(section.dataset, **section.dataset_args)
+        return LoadedData(loaded.series, loaded.info, dict(loaded.extras))
+    series = load_series(section.path,  # type: ignore[arg-type]  # the section checked it
+                         time_col=section.time_col,
+                         targets=None if section.targets is None else list(section.targets),
+                         covariates=list(section.covariates), missing=section.missing,
+                         irregular=section.irregular, freq=section.freq)
+    return LoadedData(series)
+
+
+@dataclass(eq=False)
+class RunResult:
+    """What :func:`run_experiment` wrote and measured."""
+
+    run_dir: Path
+    metrics: dict[str, Any]
+    history: History
+    forecaster: Forecaster
+    series: TimeSeries
+
+    @property
+    def config_path(self) -> Path:
+        return self.run_dir / "config.toml"
+
+    @property
+    def history_json(self) -> Path:
+        return self.run_dir / "history.json"
+
+    @property
+    def history_csv(self) -> Path:
+        return self.run_dir / "history.csv"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.run_dir / "metrics.json"
+
+    @property
+    def predictions_path(self) -> Path:
+        return self.run_dir / "predictions.csv"
+
+    @property
+    def plots(self) -> dict[str, Path]:
+        return {name: self.run_dir / "plots" / f"{name}.png"
+                for name in ("loss", "forecast", "residuals")}
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.run_dir / "checkpoints"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.run_dir / "model"
+
+    def table(self, title: str | None = None) -> Table:
+        """The model against every baseline (and reference curve) as a rich table."""
+        part = self.metrics["evaluation"]
+        return evaluation.results_table(
+            part, references=self.metrics.get("references"),
+            title=title or f"{self.forecaster.config.name or 'forecast'}: {part['part']} part, "
+                           f"{part['n_windows']} windows")
+
+
+def run_experiment(
+    config: ForecastConfig | Mapping[str, Any] | str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    series: TimeSeries | None = None,
+    overwrite: bool = False,
+    resume: bool | str | os.PathLike[str] = False,
+    callbacks: Sequence[Callback] = (),
+    plots: bool = True,
+) -> RunResult:
+    """Train, evaluate against the baselines and write a complete run directory atomically.
+
+    Args:
+        config: a :class:`ForecastConfig`, a dict of sections, or a path to a TOML file.
+        out_dir: the run directory to create.
+        series: use this series instead of loading ``config.data``.
+        overwrite: replace an existing run directory (only once the new one is complete).
+        resume: ``True`` continues the newest interrupted run of ``out_dir`` from its last
+            checkpoint (``.NAME.partial-*/checkpoints/last.pt``); a path names a checkpoint.
+        callbacks: extra trainer callbacks (e.g. a progress bar).
+        plots: draw ``plots/*.png`` (about a second; off for sweeps).
+
+    Returns:
+        a :class:`RunResult` (paths, metrics, History, the fitted Forecaster).
+    """
+    if isinstance(config, (str, os.PathLike)):
+        config = ForecastConfig.from_toml(config)
+    config = ForecastConfig.from_dict(config)
+    final = Path(out_dir)
+    if final.exists() and not overwrite:
+        raise ConfigError(expected("out_dir", "a path that does not exist yet", str(final),
+                                   "choose another run directory or pass overwrite=True"))
+    data = LoadedData(series) if series is not None else load_data(config)
+    work, checkpoint = _work_dir(final, resume)
+    try:
+        metrics, forecaster = _run(config, data, work, checkpoint, callbacks, plots)
+        _commit(work, final)
+    except BaseException:
+        logger.warning("the run did not complete; its partial directory %s is kept (resume "
+                       "with resume=True)", work)
+        raise
+    for stale in _partials(final):  # older interrupted attempts of this run
+        shutil.rmtree(stale, ignore_errors=True)
+    return RunResult(final, metrics, forecaster.history, forecaster, data.series)
+
+
+def _run(config: ForecastConfig, data: LoadedData, work: Path, checkpoint: Path | None,
+         callbacks: Sequence[Callback], plots: bool) -> tuple[dict[str, Any], Forecaster]:
+    from rnnkit.analysis.plots import plot_forecast, plot_history, plot_residuals
+
+    series = data.series
+    (work / "config.toml").write_text(config.to_toml(), encoding="utf-8")
+    forecaster = Forecaster(config)
+    forecaster.fit(series, callbacks=callbacks, run_dir=work, resume_from=checkpoint)
+    split = forecaster.split
+    assert split is not None  # set by fit
+    part = "test" if split.stop > split.test_start else "val"
+    results = forecaster.evaluate(series, part)
+    references: dict[str, dict[str, float]] = {}
+    if "noiseless" in data.extras:
+        windows = forecaster._raw_windows(series, split).part(part)  # type: ignore[arg-type]
+        references["noiseless curve (floor)"] = evaluation.reference_report(
+            data.extras["noiseless"], windows, series.target_values[: split.val_start],
+            results["seasonal_period"])
+    best_epoch = (forecaster.history.best("val_loss")["epoch"]
+                  if "val_loss" in forecaster.history else None)
+    metrics: dict[str, Any] = {
+        "name": config.name,
+        "series": {"name": series.name, "n_steps": series.n_steps,
+                   "targets": list(series.targets), "covariates": list(series.covariates)},
+        "split": {"val_start": split.val_start, "test_start": split.test_start,
+                  "stop": split.stop},
+        "fit_time_s": forecaster.fit_time_s,
+        "epochs_run": len(forecaster.history),
+        "best_epoch": best_epoch,
+        "evaluation": results,
+        "references": references,
+    }
+    if config.evaluation.backtest_folds:
+        metrics["backtest"] = forecaster.backtest(series, config.evaluation.backtest_folds)
+    forecaster.history.to_json(work / "history.json")
+    forecaster.history.to_dataframe().to_csv(work / "history.csv")
+    frame = forecaster.predict_windows(series, "all")
+    frame.to_csv(work / "predictions.csv")
+    if plots:
+        folder = work / "plots"
+        plot_history(forecaster.history, folder / "loss.png")
+        target = series.targets[0]
+        plot_forecast(frame, folder / "forecast.png", actual=series.frame[target],
+                      title=f"{config.name or series.name or target}: forecasts from true "
+                            "history")
+        plot_residuals(frame, folder / "residuals.png")
+    forecaster.save(work / "model", metrics={"evaluation": results, "references": references})
+    (work / "metrics.json").write_text(
+        json.dumps(metrics, indent=2, default=_json_default, allow_nan=True) + "\n",
+        encoding="utf-8")
+    return metrics, forecaster
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if hasattr(obj, "item"):
+        return obj.item()
+    return str(obj)
+
+
+def _partials(final: Path) -> list[Path]:
+    """Interrupted attempts at ``final``, newest first."""
+    if not final.parent.is_dir():
+        return []
+    found = [p for p in final.parent.glob(f".{final.name}{_PARTIAL}*") if p.is_dir()]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def _work_dir(final: Path, resume: bool | str | os.PathLike[str]) -> tuple[Path, Path | None]:
+    """The partial directory to write into and the checkpoint to resume from (if any)."""
+    if resume is True:
+        for candidate in _partials(final):
+            last = candidate / "checkpoints" / "last.pt"
+            if last.is_file():
+                logger.info("resuming %s from %s", final, last)
+                return candidate, last
+        raise ConfigError(expected("resume", f"an interrupted run of {str(final)!r} with a "
+                                   "checkpoint", Described("none found"),
+                                   "run it without resume"))
+    checkpoint = None
+    if resume is not False:
+        checkpoint = Path(resume)  # type: ignore[arg-type]
+        if not checkpoint.is_file():
+            raise ConfigError(expected("resume", "True or an existing checkpoint file",
+                                       str(checkpoint)))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{final.name}{_PARTIAL}", dir=final.parent))
+    return work, checkpoint
+
+
+def _commit(work: Path, final: Path) -> None:
+    """Move the finished ``work`` directory to ``final`` (replacing an old run only now)."""
+    if final.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+        os.replace(final, old / final.name)
+        os.replace(work, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(work, final)
+

@@ -1,0 +1,561 @@
+r"""Sequence tagging: one label per token (part-of-speech tags, named-entity tags).
+
+Tokenized sentences go in, one tag per token comes out::
+
+    tokens ─┬─ lower-cased word ──Vocabulary──▶ Embedding(E_w) ─┐
+            ├─ last k characters ─Vocabulary──▶ Embedding(E_s) ─┼─ concat ▶ dropout ▶ BiLSTM ▶ dropout
+            └─ word shape (Title, UPPER, 1984 ...) ▶ Embedding(E_h) ┘
+                 ▶ Linear ▶ emissions (B, T, K) ─▶ softmax per token, or CRF + Viterbi
+
+Symbols: B batch, T padded tokens, K tags, E_w ``embedding_dim``, E_s ``suffix_dim``, E_h
+``shape_dim``. Words seen fewer than ``min_freq`` times in training map to <unk>, so the <unk>
+embedding is trained on rare words and stands for unseen ones at prediction time; the suffix
+(``-ly``, ``-ing``, ``-ed``) and the shape carry what an unknown word still tells. Padding is
+carried as ``lengths`` into the encoder and as a mask into the loss, so padded tokens never
+count.
+
+Without a CRF each token's tag is the argmax of its emission scores and the loss is the
+per-token cross-entropy. With ``crf=True`` (:class:`~rnnkit.nn.crf.CRF`) the loss is the
+negative log-likelihood of the whole tag sequence (per real token) and prediction is the
+Viterbi path, so tag transitions are scored jointly.
+
+The API is that of :class:`~rnnkit.tasks.classification.SequenceClassifier`:
+``fit(sentences, tags, validation=...)``, ``predict`` (tags as strings), ``evaluate`` (token
+accuracy, per-class and macro F1, accuracy on out-of-vocabulary words), ``save(path)`` /
+``SequenceTagger.load(path)`` as an rnnkit bundle (safetensors + JSON vocabularies, no pickle);
+same seed, same predictions; saved then loaded, same predictions.
+
+Example:
+    >>> sents = [["The", "dog", "runs"], ["A", "cat", "sleeps"]] * 10
+    >>> tags = [["DET", "NOUN", "VERB"]] * 20
+    >>> tagger = SequenceTagger(TaggerConfig(crf=True),
+    ...                         TrainerConfig(epochs=2, seed=0, device="cpu"))
+    >>> tagger.fit(sents, tags).predict([["The", "cat", "runs"]])  # doctest: +SKIP
+    [['DET', 'NOUN', 'VERB']]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from rnnkit._validation import Described, check_positive_int, check_probability, expected
+from rnnkit.bundle import load_bundle, save_bundle
+from rnnkit.data.padding import pad_sequences
+from rnnkit.data.text import UNK_ID, Vocabulary
+from rnnkit.errors import ConfigError, DataError, ShapeError
+from rnnkit.metrics.classification import classification_report
+from rnnkit.nn.crf import CRF
+from rnnkit.nn.spec import RecurrentSpec
+from rnnkit.tasks.classification import (
+    HistoryMetrics,
+    _eval_batch,
+    _history_summary,
+    _repr_non_defaults,
+    _spec_from,
+    config_from_dict,
+    default_training,
+    make_loader,
+    run_in_length_order,
+    split_validation,
+)
+from rnnkit.training import Callback, EarlyStopping, History, Trainer, TrainerConfig
+from rnnkit.training.seeding import seed_everything
+
+__all__ = [
+    "SHAPES",
+    "TASK",
+    "SequenceTagger",
+    "TaggerConfig",
+    "TaggerNet",
+    "TokenFeatures",
+    "tagging_metrics",
+    "word_shape",
+]
+
+#: The task name written into bundles.
+TASK = "sequence_tagging"
+IGNORE = -100  # target value of padded tokens (PyTorch's ignore index)
+
+#: Word shape classes; a token's shape id is its position here + 1 (0 is padding).
+SHAPES: tuple[str, ...] = ("lower", "title", "upper", "mixed", "number", "has_digit", "punct",
+                           "other")
+_NUMBER = re.compile(r"[+-]?[\d.,:/-]*\d[\d.,:/-]*%?")
+
+
+def word_shape(word: str) -> str:
+    """The shape class of a token: ``"lower"`` (dog), ``"title"`` (Paris), ``"upper"`` (USA,
+    I), ``"mixed"`` (McCoy), ``"number"`` (1,984.5, 3/4), ``"has_digit"`` (B-52), ``"punct"``
+    (no letter or digit) or ``"other"``."""
+    if any(c.isdigit() for c in word):
+        return "number" if _NUMBER.fullmatch(word) else "has_digit"
+    if not any(c.isalnum() for c in word):
+        return "punct"
+    if word.islower():
+        return "lower"
+    if word.isupper():
+        return "upper"
+    if word[0].isupper():
+        return "title" if word[1:] == word[1:].lower() else "mixed"
+    return "other"
+
+
+# ---------------------------------------------------------------------------------------------
+# configuration
+# ---------------------------------------------------------------------------------------------
+def _default_encoder() -> RecurrentSpec:
+    return RecurrentSpec(cell="lstm", hidden_size=64, bidirectional=True)
+
+
+@dataclass(frozen=True)
+class TaggerConfig:
+    """What a :class:`SequenceTagger` builds and how it reads tokens; JSON-serializable.
+
+    Attributes:
+        encoder: the recurrent encoder (default: a bidirectional LSTM, 64 units each way).
+        embedding_dim: E_w, word embedding size.
+        lowercase: look words up lower-cased (the shape feature keeps the case information).
+        min_freq: words seen fewer times in training map to <unk> (2 trains <unk> on the
+            words seen once).
+        max_vocab: cap on the word vocabulary, reserved tokens included (None: no cap).
+        suffix_length: k, the suffix feature is the last k characters (0: no suffix feature).
+        suffix_dim: E_s.
+        shape_dim: E_h, the shape embedding size (0: no shape feature).
+        crf: decode with a CRF (Viterbi) and train on the sequence log-likelihood.
+        dropout: on the token features and on the encoder output (training only).
+        patience: early-stopping patience with validation data (None: off).
+        monitor: the History key early stopping watches (``"val_loss"`` or
+            ``"val_token_accuracy"``).
+        bucket: batch sentences of similar length together during training.
+    """
+
+    encoder: RecurrentSpec = field(default_factory=_default_encoder)
+    embedding_dim: int = 100
+    lowercase: bool = True
+    min_freq: int = 2
+    max_vocab: int | None = 50_000
+    suffix_length: int = 3
+    suffix_dim: int = 32
+    shape_dim: int = 8
+    crf: bool = True
+    dropout: float = 0.25
+    patience: int | None = 3
+    monitor: str = "val_loss"
+    bucket: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.encoder, RecurrentSpec):
+            object.__setattr__(self, "encoder", _spec_from(self.encoder))
+        check_positive_int("embedding_dim", self.embedding_dim)
+        check_positive_int("min_freq", self.min_freq)
+        if self.max_vocab is not None:
+            check_positive_int("max_vocab", self.max_vocab, 5)
+        check_positive_int("suffix_length", self.suffix_length, 0)
+        check_positive_int("suffix_dim", self.suffix_dim)
+        check_positive_int("shape_dim", self.shape_dim, 0)
+        check_probability("dropout", self.dropout)
+        if self.patience is not None:
+            check_positive_int("patience", self.patience)
+        if not isinstance(self.monitor, str) or not self.monitor:
+            raise ConfigError(expected("monitor", "a History key such as 'val_loss'", self.monitor))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["encoder"] = self.encoder.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> TaggerConfig:
+        return config_from_dict(cls, data, "TaggerConfig")
+
+    def __repr__(self) -> str:
+        return _repr_non_defaults(self)
+
+
+# ---------------------------------------------------------------------------------------------
+# token features
+# ---------------------------------------------------------------------------------------------
+def _check_sentences(sentences: Any, name: str) -> list[list[str]]:
+    if isinstance(sentences, str) or not isinstance(sentences, Sequence):
+        raise DataError(expected(name, "a list of tokenized sentences (lists of str)",
+                                 type(sentences).__name__))
+    out = []
+    for i, s in enumerate(sentences):
+        if isinstance(s, str) or not isinstance(s, Sequence) or not all(isinstance(t, str) for t in s):
+            raise DataError(expected(f"{name}[{i}]", "a list of str tokens",
+                                     type(s).__name__, "split each sentence into tokens first"))
+        if not s:
+            raise DataError(expected(f"{name}[{i}]", "at least one token", "an empty sentence"))
+        out.append(list(s))
+    if not out:
+        raise DataError(expected(name, "at least one sentence", "none"))
+    return out
+
+
+def _check_tag_lists(sentences: list[list[str]], tags: Any, name: str) -> list[list[str]]:
+    if isinstance(tags, str) or not isinstance(tags, Sequence) or len(tags) != len(sentences):
+        got = len(tags) if isinstance(tags, Sequence) else type(tags).__name__
+        raise ShapeError(expected(name, f"{len(sentences)} tag lists (one per sentence)", got))
+    out = []
+    for i, (s, t) in enumerate(zip(sentences, tags)):
+        if isinstance(t, str) or not isinstance(t, Sequence) or len(t) != len(s):
+            got = repr(t) if isinstance(t, str) else (len(t) if isinstance(t, Sequence) else t)
+            raise ShapeError(expected(f"{name}[{i}]", f"{len(s)} tags (one per token)", got))
+        if not all(isinstance(v, str) for v in t):
+            raise DataError(expected(f"{name}[{i}]", "tag names (str)",
+                                     sorted({type(v).__name__ for v in t})))
+        out.append(list(t))
+    return out
+
+
+class TokenFeatures:
+    """Token -> (word id, suffix id, shape id), fitted on the training sentences.
+
+    ``transform`` returns ``x`` (N, T, 3) long (0 on padding) and ``lengths`` (N,).
+    """
+
+    def __init__(self, config: TaggerConfig) -> None:
+        self.config = config
+        self.words: Vocabulary | None = None
+        self.suffixes: Vocabulary | None = None
+
+    def _word(self, token: str) -> str:
+        return token.lower() if self.config.lowercase else token
+
+    def _suffix(self, token: str) -> str:
+        return token.lower()[-self.config.suffix_length:]
+
+    def fit(self, sentences: list[list[str]]) -> TokenFeatures:
+        cfg = self.config
+        self.words = Vocabulary.build(([self._word(t) for t in s] for s in sentences),
+                                      min_freq=cfg.min_freq, max_size=cfg.max_vocab)
+        if cfg.suffix_length:
+            self.suffixes = Vocabulary.build(([self._suffix(t) for t in s] for s in sentences),
+                                             min_freq=cfg.min_freq)
+        return self
+
+    def transform(self, sentences: list[list[str]]) -> tuple[torch.Tensor, torch.Tensor]:
+        rows = []
+        words, suffixes = self.words, self.suffixes
+        for s in sentences:
+            w = words.encode([self._word(t) for t in s])  # type: ignore[union-attr]
+            x = (suffixes.encode([self._suffix(t) for t in s]) if suffixes is not None
+                 else [0] * len(s))
+            h = [SHAPES.index(word_shape(t)) + 1 for t in s]
+            rows.append(torch.tensor([w, x, h], dtype=torch.long).T)  # (T_i, 3)
+        return pad_sequences(rows)  # (N, T, 3), (N,)
+
+    def is_known(self, sentences: list[list[str]]) -> list[list[bool]]:
+        """Whether each token's word is in the vocabulary (False: it is read as <unk>)."""
+        return [[self.words[self._word(t)] != UNK_ID for t in s] for s in sentences]  # type: ignore[index]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"words": self.words.to_dict(),  # type: ignore[union-attr]
+                "suffixes": None if self.suffixes is None else self.suffixes.to_dict(),
+                "shapes": list(SHAPES)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], config: TaggerConfig) -> TokenFeatures:
+        if list(data.get("shapes", [])) != list(SHAPES):
+            raise DataError(expected("preprocessing shapes", list(SHAPES), data.get("shapes")))
+        self = cls(config)
+        self.words = Vocabulary.from_dict(data["words"])
+        self.suffixes = None if data.get("suffixes") is None else Vocabulary.from_dict(data["suffixes"])
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+# the network
+# ---------------------------------------------------------------------------------------------
+class TaggerNet(nn.Module):
+    """Token features -> (Bi)LSTM -> per-token emission scores, with an optional CRF.
+
+    Forward: ``x`` (B, T, 3) long (word, suffix, shape ids), ``lengths`` (B,) -> emissions
+    (B, T', K), T' = the batch's longest sentence. :meth:`loss` takes the emissions and
+    targets (B, T') with -100 on padding; :meth:`decode` gives (B, T') tag ids, -100 on padding.
+    """
+
+    def __init__(self, n_tags: int, config: TaggerConfig, *, vocab_size: int,
+                 suffix_vocab_size: int | None) -> None:
+        super().__init__()
+        self.n_tags = check_positive_int("n_tags", n_tags)
+        self.words = nn.Embedding(vocab_size, config.embedding_dim, padding_idx=0)
+        width = config.embedding_dim
+        self.suffixes = None
+        if suffix_vocab_size is not None:
+            self.suffixes = nn.Embedding(suffix_vocab_size, config.suffix_dim, padding_idx=0)
+            width += config.suffix_dim
+        self.shapes = None
+        if config.shape_dim:
+            self.shapes = nn.Embedding(len(SHAPES) + 1, config.shape_dim, padding_idx=0)
+            width += config.shape_dim
+        self.dropout = nn.Dropout(config.dropout)
+        self.encoder = config.encoder.build(width)
+        self.head = nn.Linear(config.encoder.output_size, n_tags)
+        self.crf = CRF(n_tags) if config.crf else None
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        if lengths is not None:
+            x = x[:, : int(lengths.max())]  # cut the batch to its longest sentence
+        feats = [self.words(x[..., 0])]  # (B, T, E_w)
+        if self.suffixes is not None:
+            feats.append(self.suffixes(x[..., 1]))  # (B, T, E_s)
+        if self.shapes is not None:
+            feats.append(self.shapes(x[..., 2]))  # (B, T, E_h)
+        h = self.dropout(torch.cat(feats, dim=-1))  # (B, T, E_w + E_s + E_h)
+        out, _ = self.encoder(h, lengths=lengths)  # (B, T, D·H)
+        return self.head(self.dropout(out))  # (B, T, K)
+
+    def loss(self, emissions: torch.Tensor, tags: torch.Tensor) -> torch.Tensor:
+        """Mean loss per real token: CRF negative log-likelihood, or cross-entropy."""
+        if self.crf is not None:
+            return self.crf.nll(emissions, tags, mask=tags != IGNORE, reduction="token_mean")
+        K = emissions.shape[-1]
+        return F.cross_entropy(emissions.reshape(-1, K), tags.reshape(-1), ignore_index=IGNORE)
+
+    @torch.no_grad()
+    def decode(self, emissions: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Best tag ids (B, T), ``-100`` on padding: Viterbi with a CRF, else per-token argmax."""
+        if self.crf is not None:
+            return self.crf.decode(emissions, lengths=lengths, pad_value=IGNORE)
+        mask = torch.arange(emissions.shape[1], device=emissions.device) < lengths[:, None]
+        return emissions.argmax(-1).masked_fill(~mask, IGNORE)
+
+
+# ---------------------------------------------------------------------------------------------
+# metrics
+# ---------------------------------------------------------------------------------------------
+def tagging_metrics(true_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[str]],
+                    known: Sequence[Sequence[bool]] | None = None,
+                    labels: Sequence[str] | None = None) -> dict[str, Any]:
+    """Token accuracy, per-class precision / recall / F1, macro / micro / weighted F1, the
+    confusion matrix, whole-sentence accuracy and, given ``known`` (a flag per token), the
+    accuracy on out-of-vocabulary tokens (``oov_accuracy``)."""
+    if len(true_tags) != len(pred_tags):
+        raise ShapeError(expected("pred_tags", f"{len(true_tags)} sentences", len(pred_tags)))
+    for i, (t, p) in enumerate(zip(true_tags, pred_tags)):
+        if len(t) != len(p):
+            raise ShapeError(expected(f"pred_tags[{i}]", f"{len(t)} tags like the sentence", len(p)))
+    t_flat = np.asarray([tag for s in true_tags for tag in s])
+    p_flat = np.asarray([tag for s in pred_tags for tag in s])
+    rep = classification_report(t_flat, p_flat, labels=labels)
+    out: dict[str, Any] = {
+        "n_sentences": len(true_tags),
+        "n_tokens": int(t_flat.size),
+        "token_accuracy": rep["accuracy"],
+        "sentence_accuracy": float(np.mean([list(t) == list(p) for t, p in zip(true_tags, pred_tags)])),
+        "f1_macro": rep["macro"]["f1"],
+        "f1_micro": rep["micro"]["f1"],
+        "f1_weighted": rep["weighted"]["f1"],
+        "labels": rep["labels"],
+        "per_class": rep["per_class"],
+        "confusion_matrix": rep["confusion_matrix"],
+    }
+    if known is not None:
+        k_flat = np.asarray([flag for s in known for flag in s], dtype=bool)
+        if k_flat.size != t_flat.size:
+            raise ShapeError(expected("known", f"{t_flat.size} flags, one per token", k_flat.size))
+        oov = ~k_flat
+        out["n_oov"] = int(oov.sum())
+        out["oov_accuracy"] = float(np.mean(t_flat[oov] == p_flat[oov])) if oov.any() else float("nan")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the task
+# ---------------------------------------------------------------------------------------------
+class SequenceTagger:
+    """Tag every token of tokenized sentences with a (Bi)LSTM, optionally with a CRF.
+
+    Args:
+        config: model and features (:class:`TaggerConfig`; defaults if None).
+        training: the run (:class:`~rnnkit.training.TrainerConfig`; defaults to
+            :func:`~rnnkit.tasks.classification.default_training`). Its ``loss`` is ignored.
+
+    Attributes (after ``fit`` or ``load``):
+        tags_: the sorted tag names (emission column k is ``tags_[k]``).
+        model_, features_, history_, fit_seconds_.
+    """
+
+    def __init__(self, config: TaggerConfig | None = None,
+                 training: TrainerConfig | None = None) -> None:
+        config = TaggerConfig() if config is None else config
+        if not isinstance(config, TaggerConfig):
+            raise ConfigError(expected("config", "a TaggerConfig", type(config).__name__,
+                                       "build one with TaggerConfig.from_dict(table)"))
+        training = default_training() if training is None else training
+        if not isinstance(training, TrainerConfig):
+            raise ConfigError(expected("training", "a TrainerConfig", type(training).__name__))
+        self.config = config
+        self.training = training.replace(loss="cross_entropy")  # recorded; the net's loss is used
+        self.tags_: list[str] | None = None
+        self.model_: TaggerNet | None = None
+        self.features_: TokenFeatures | None = None
+        self.history_ = History()
+        self.fit_seconds_ = 0.0
+
+    def __repr__(self) -> str:
+        return f"SequenceTagger({self.config!r}, {self.training!r})"
+
+    def _encode_tags(self, tags: list[list[str]], name: str) -> torch.Tensor:
+        index = {t: i for i, t in enumerate(self.tags_)}  # type: ignore[arg-type]
+        rows = []
+        for i, t in enumerate(tags):
+            unknown = [v for v in t if v not in index]
+            if unknown:
+                raise DataError(expected(f"{name}[{i}]", f"tags among those seen in fit {self.tags_}",
+                                         unknown[0]))
+            rows.append([index[v] for v in t])
+        y, _ = pad_sequences(rows, value=IGNORE)  # (N, T), -100 on padding
+        return y
+
+    def fit(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], *,
+            validation: tuple[Any, Any] | float | None = None) -> Self:
+        """Fit the vocabularies and train.
+
+        Args:
+            sentences: N tokenized sentences.
+            tags: N lists of tag names, one per token.
+            validation: ``(sentences_val, tags_val)``, a fraction of the training sentences to
+                hold out, or None. With validation data the History gets ``val_loss`` and
+                ``val_token_accuracy``, and early stopping (``config.patience``) is on.
+        """
+        t0 = time.perf_counter()
+        sents = _check_sentences(sentences, "sentences")
+        tag_lists = _check_tag_lists(sents, tags, "tags")
+        if isinstance(validation, float):
+            tr, va = split_validation(len(sents), validation, self.training.seed or 0)
+            validation = ([sents[i] for i in va], [tag_lists[i] for i in va])
+            sents, tag_lists = [sents[i] for i in tr], [tag_lists[i] for i in tr]
+        self.tags_ = sorted({v for t in tag_lists for v in t})
+        if len(self.tags_) < 2:
+            raise DataError(expected("tags", "at least two distinct tags", self.tags_))
+        y = self._encode_tags(tag_lists, "tags")
+        self.features_ = TokenFeatures(self.config).fit(sents)
+        x, lens = self.features_.transform(sents)
+
+        cfg, tcfg = self.config, self.training
+        seed = 0 if tcfg.seed is None else tcfg.seed
+        if tcfg.seed is not None:
+            seed_everything(tcfg.seed)
+        self.model_ = self._build()
+        train = make_loader(x, y, lens, tcfg.batch_size, shuffle=tcfg.shuffle, bucket=cfg.bucket,
+                            seed=seed)
+        callbacks: list[Callback] = []
+        if validation is not None:
+            if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+                raise ConfigError(expected("validation", "(sentences_val, tags_val), a fraction "
+                                           "or None", type(validation).__name__))
+            vs = _check_sentences(validation[0], "validation sentences")
+            yv = self._encode_tags(_check_tag_lists(vs, validation[1], "validation tags"),
+                                   "validation tags")
+            xv, lv = self.features_.transform(vs)
+            callbacks.append(HistoryMetrics(lambda: self._validate(xv, yv, lv)))
+            if cfg.patience is not None:
+                callbacks.append(EarlyStopping(monitor=cfg.monitor, patience=cfg.patience))
+        trainer = Trainer(self.model_, tcfg, loss=self.model_.loss, callbacks=callbacks)
+        self.history_ = trainer.fit(train)
+        self.model_.eval()
+        self.fit_seconds_ = time.perf_counter() - t0
+        return self
+
+    def _build(self) -> TaggerNet:
+        feats = self.features_
+        return TaggerNet(len(self.tags_), self.config,  # type: ignore[arg-type]
+                         vocab_size=len(feats.words),  # type: ignore[union-attr, arg-type]
+                         suffix_vocab_size=None if feats.suffixes is None else len(feats.suffixes))  # type: ignore[union-attr]
+
+    @torch.no_grad()
+    def _validate(self, x: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor) -> dict[str, float]:
+        """Loss per token and token accuracy on encoded data, in eval mode (mode restored)."""
+        model, _ = self._require_fitted()
+        device = next(model.parameters()).device
+        was_training = model.training
+        model.eval()
+        loss_sum, hits = 0.0, 0
+        try:
+            for idx in torch.argsort(lengths, stable=True).split(_eval_batch(self.training)):
+                lb = lengths[idx].to(device)
+                t_max = int(lb.max())
+                xb, yb = x[idx][:, :t_max].to(device), y[idx][:, :t_max].to(device)
+                em = model(xb, lb)  # (b, t_max, K)
+                loss_sum += float(model.loss(em, yb)) * int(lb.sum())
+                hits += int((model.decode(em, lb) == yb).masked_fill(yb == IGNORE, False).sum())
+        finally:
+            model.train(was_training)
+        n = int(lengths.sum())
+        return {"loss": loss_sum / n, "token_accuracy": hits / n}
+
+    # -- predict ----------------------------------------------------------------------
+    def _require_fitted(self) -> tuple[TaggerNet, TokenFeatures]:
+        if self.model_ is None or self.features_ is None:
+            raise ConfigError(expected("SequenceTagger", "a fitted tagger", Described("an unfitted one"),
+                                       "call fit(sentences, tags) or SequenceTagger.load(path) first"))
+        return self.model_, self.features_
+
+    @torch.no_grad()
+    def _decode_ids(self, x: torch.Tensor, lengths: torch.Tensor) -> list[torch.Tensor]:
+        """Tag ids of every sentence (a list of (T_i,) tensors), in the input order."""
+        model, _ = self._require_fitted()
+        device = next(model.parameters()).device
+        was_training = model.training
+        model.eval()
+        try:
+            def run(xb: torch.Tensor, lb: torch.Tensor) -> torch.Tensor:
+                lb = lb.to(device)
+                return model.decode(model(xb.to(device), lb), lb).cpu()
+
+            rows = run_in_length_order(run, x, lengths, _eval_batch(self.training))
+        finally:
+            model.train(was_training)
+        return [r[: int(n)] for r, n in zip(rows, lengths)]
+
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        """The tag of every token of every sentence."""
+        _, feats = self._require_fitted()
+        sents = _check_sentences(sentences, "sentences")
+        x, lens = feats.transform(sents)
+        names = self.tags_
+        return [[names[i] for i in row.tolist()] for row in self._decode_ids(x, lens)]  # type: ignore[index]
+
+    def evaluate(self, sentences: Sequence[Sequence[str]],
+                 tags: Sequence[Sequence[str]]) -> dict[str, Any]:
+        """Metrics on tagged sentences (see :func:`tagging_metrics`), OOV accuracy included."""
+        _, feats = self._require_fitted()
+        sents = _check_sentences(sentences, "sentences")
+        gold = _check_tag_lists(sents, tags, "tags")
+        return tagging_metrics(gold, self.predict(sents), feats.is_known(sents))
+
+    # -- persistence ------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str], *, metrics: dict[str, Any] | None = None) -> Path:
+        """Write an rnnkit bundle (weights as safetensors, vocabularies and tags as JSON)."""
+        model, feats = self._require_fitted()
+        return save_bundle(
+            path, task=TASK, model=model,
+            config={"model": self.config.to_dict(), "training": self.training.to_dict()},
+            preprocessing={"features": feats.to_dict(), "tags": self.tags_},
+            metrics=metrics or _history_summary(self.history_))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> SequenceTagger:
+        """Rebuild a tagger saved with :meth:`save` (no pickled code is executed)."""
+        bundle = load_bundle(path, task=TASK)
+        self = cls(TaggerConfig.from_dict(bundle.config["model"]),
+                   TrainerConfig.from_dict(bundle.config["training"]))
+        self.tags_ = [str(t) for t in bundle.preprocessing["tags"]]
+        self.features_ = TokenFeatures.from_dict(bundle.preprocessing["features"], self.config)
+        self.model_ = self._build()
+        self.model_.load_state_dict(bundle.state_dict)
+        self.model_.eval()
+        return self

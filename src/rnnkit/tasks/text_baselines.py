@@ -1,0 +1,297 @@
+r"""Non-sequential baselines for sequence classification and tagging.
+
+A recurrent classifier or tagger earns its keep only if it beats these, measured on the same
+split with the same metrics:
+
+=============================  ================================================================
+BagOfWordsClassifier           texts -> TF-IDF of word n-grams -> logistic regression
+                               (scikit-learn). Word order is lost beyond ``ngram_range``.
+BagOfFeaturesClassifier        numeric series (T_i, F) -> per-feature summary statistics over
+                               the real steps (mean, std, min, max, first, last, slope) and the
+                               length -> standardized -> logistic regression. Time order is
+                               lost beyond the first/last/slope features.
+MostFrequentTagTagger          each word gets the tag it had most often in training (ties: the
+                               tag seen first); a word never seen gets, after a lower-case
+                               lookup, the most frequent tag of the words seen once (usually
+                               NOUN). No context at all.
+=============================  ================================================================
+
+All share the task API: ``fit`` -> self, ``predict``, ``evaluate`` (the same metric
+dictionaries as :class:`~rnnkit.tasks.classification.SequenceClassifier` and
+:class:`~rnnkit.tasks.tagging.SequenceTagger`), and ``predict_proba`` for the classifiers.
+They are small, deterministic references and are not saved as bundles.
+
+Example:
+    >>> clf = BagOfWordsClassifier().fit(["good", "bad", "very good", "very bad"], [1, 0, 1, 0])
+    >>> clf.predict(["good good"]).tolist()
+    [1]
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import Any, Self
+
+import numpy as np
+
+from rnnkit._validation import Described, check_positive_int, expected
+from rnnkit.errors import ConfigError, DataError
+from rnnkit.tasks.classification import _as_series_list, _json_label, classification_metrics
+from rnnkit.tasks.tagging import _check_sentences, _check_tag_lists, tagging_metrics
+
+__all__ = [
+    "SUMMARY_STATISTICS",
+    "BagOfFeaturesClassifier",
+    "BagOfWordsClassifier",
+    "MostFrequentTagTagger",
+    "summary_features",
+]
+
+#: The per-feature statistics of :func:`summary_features`, in column order.
+SUMMARY_STATISTICS = ("mean", "std", "min", "max", "first", "last", "slope")
+
+
+def _labels(y: Any, n: int) -> list[Any]:
+    values = y.tolist() if hasattr(y, "tolist") else list(y)
+    labels = [_json_label(v) for v in values]
+    if len(labels) != n:
+        raise DataError(expected("y", f"{n} labels (one per sample of X)", len(labels)))
+    if len(set(labels)) < 2:
+        raise DataError(expected("y", "at least two classes", sorted(set(map(str, labels)))))
+    return labels
+
+
+class _LogisticBaseline:
+    """Shared predict / evaluate of the two scikit-learn classifiers."""
+
+    pipeline_: Any = None
+
+    def _features(self, X: Any, lengths: Any = None) -> Any:
+        raise NotImplementedError
+
+    def _require_fitted(self) -> Any:
+        if self.pipeline_ is None:
+            raise ConfigError(expected(type(self).__name__, "a fitted baseline",
+                                       Described("an unfitted one"), "call fit(X, y) first"))
+        return self.pipeline_
+
+    @property
+    def classes_(self) -> list[Any]:
+        """The sorted class labels (the columns of :meth:`predict_proba`)."""
+        return self._require_fitted().classes_.tolist()
+
+    def predict_proba(self, X: Any, *, lengths: Any = None) -> np.ndarray:
+        """Class probabilities (N, C); column c is ``classes_[c]``."""
+        return self._require_fitted().predict_proba(self._features(X, lengths))
+
+    def predict(self, X: Any, *, lengths: Any = None) -> np.ndarray:
+        return self._require_fitted().predict(self._features(X, lengths))
+
+    def evaluate(self, X: Any, y: Any, *, lengths: Any = None) -> dict[str, Any]:
+        """The metrics of :func:`~rnnkit.tasks.classification.classification_metrics`."""
+        proba = self.predict_proba(X, lengths=lengths)
+        classes = self.classes_
+        pred = [classes[i] for i in proba.argmax(1)]
+        return classification_metrics(_labels(y, len(pred)), pred, proba, labels=classes)
+
+
+class BagOfWordsClassifier(_LogisticBaseline):
+    """TF-IDF of word n-grams + logistic regression.
+
+    Args:
+        ngram_range: (min_n, max_n) word n-grams (default unigrams and bigrams).
+        min_df: ignore n-grams found in fewer training documents.
+        C: inverse L2 regularization strength of the logistic regression.
+        lowercase: lower-case before counting.
+        max_iter: solver iterations.
+
+    ``X`` is a list of texts (tokenized by scikit-learn's default word pattern) or of token
+    lists (used as given).
+    """
+
+    def __init__(self, ngram_range: tuple[int, int] = (1, 2), min_df: int = 1, C: float = 4.0,
+                 lowercase: bool = True, max_iter: int = 1000) -> None:
+        lo, hi = ngram_range
+        check_positive_int("ngram_range[0]", lo)
+        if isinstance(hi, bool) or not isinstance(hi, int) or hi < lo:
+            raise ConfigError(expected("ngram_range", "(min_n, max_n) with 1 <= min_n <= max_n",
+                                       ngram_range))
+        self.ngram_range = (lo, hi)
+        self.min_df = check_positive_int("min_df", min_df)
+        if isinstance(C, bool) or not isinstance(C, (int, float)) or not C > 0:
+            raise ConfigError(expected("C", "a number > 0", C))
+        self.C = float(C)
+        self.lowercase = bool(lowercase)
+        self.max_iter = check_positive_int("max_iter", max_iter)
+        self.pipeline_ = None
+
+    def __repr__(self) -> str:
+        return (f"BagOfWordsClassifier(ngram_range={self.ngram_range}, min_df={self.min_df}, "
+                f"C={self.C})")
+
+    def _features(self, X: Any, lengths: Any = None) -> Any:
+        if lengths is not None:
+            raise ConfigError(expected("lengths", "None for texts", Described("lengths")))
+        if isinstance(X, str) or not isinstance(X, Sequence):
+            raise DataError(expected("X", "a list of texts or token lists", type(X).__name__))
+        if X and not isinstance(X[0], str):
+            # pre-tokenized: join with a separator no token contains, split on it again
+            return ["\x1f".join(t.lower() if self.lowercase else t for t in toks) for toks in X]
+        return list(X)
+
+    def fit(self, X: Sequence[Any], y: Any) -> Self:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+
+        docs = self._features(X)
+        labels = _labels(y, len(docs))
+        tokenized = bool(X) and not isinstance(X[0], str)
+        vec = TfidfVectorizer(ngram_range=self.ngram_range, min_df=self.min_df,
+                              lowercase=self.lowercase and not tokenized, sublinear_tf=True,
+                              **({"tokenizer": _split_unit, "token_pattern": None}
+                                 if tokenized else {}))
+        self.pipeline_ = make_pipeline(vec, LogisticRegression(C=self.C, max_iter=self.max_iter))
+        self.pipeline_.fit(docs, np.asarray(labels))
+        return self
+
+
+def _split_unit(doc: str) -> list[str]:
+    return doc.split("\x1f") if doc else []
+
+
+def summary_features(X: Any, lengths: Any = None) -> np.ndarray:
+    """Per-feature summaries of every series over its real steps: (N, 7·F + 1).
+
+    Columns: for each statistic of :data:`SUMMARY_STATISTICS` (``slope`` is the least-squares
+    slope against the step index, 0 for a single step) the F features, then the length.
+    """
+    seqs = _as_series_list(X, lengths)
+    rows = []
+    for s in seqs:
+        T = s.shape[0]
+        t = np.arange(T, dtype=np.float64) - (T - 1) / 2.0  # centred step index
+        denom = float((t**2).sum())
+        slope = (t @ (s - s.mean(0))) / denom if denom > 0 else np.zeros(s.shape[1])
+        rows.append(np.concatenate([s.mean(0), s.std(0), s.min(0), s.max(0), s[0], s[-1],
+                                    slope, [T]]))
+    return np.asarray(rows)
+
+
+class BagOfFeaturesClassifier(_LogisticBaseline):
+    """Summary statistics of each series (:func:`summary_features`) + standardization +
+    logistic regression.
+
+    Args:
+        C: inverse L2 regularization strength.
+        max_iter: solver iterations.
+
+    ``X`` is a list of (T_i, F) arrays or an (N, T, F) array with optional ``lengths``.
+    """
+
+    def __init__(self, C: float = 1.0, max_iter: int = 5000) -> None:
+        if isinstance(C, bool) or not isinstance(C, (int, float)) or not C > 0:
+            raise ConfigError(expected("C", "a number > 0", C))
+        self.C = float(C)
+        self.max_iter = check_positive_int("max_iter", max_iter)
+        self.pipeline_ = None
+
+    def __repr__(self) -> str:
+        return f"BagOfFeaturesClassifier(C={self.C})"
+
+    def _features(self, X: Any, lengths: Any = None) -> np.ndarray:
+        return summary_features(X, lengths)
+
+    def fit(self, X: Any, y: Any, *, lengths: Any = None) -> Self:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        feats = self._features(X, lengths)
+        labels = _labels(y, len(feats))
+        self.pipeline_ = make_pipeline(StandardScaler(),
+                                       LogisticRegression(C=self.C, max_iter=self.max_iter))
+        self.pipeline_.fit(feats, np.asarray(labels))
+        return self
+
+
+class MostFrequentTagTagger:
+    """Tag each word with its most frequent training tag (see the module table).
+
+    Args:
+        lowercase_fallback: look an unseen word up lower-cased before giving up on it.
+
+    Attributes (after ``fit``): ``lexicon_`` (word -> tag), ``unknown_tag_`` (the tag for
+    unseen words), ``tags_`` (sorted tag names).
+    """
+
+    def __init__(self, lowercase_fallback: bool = True) -> None:
+        self.lowercase_fallback = bool(lowercase_fallback)
+        self.lexicon_: dict[str, str] | None = None
+        self.lower_lexicon_: dict[str, str] = {}
+        self.unknown_tag_: str | None = None
+        self.tags_: list[str] = []
+
+    def __repr__(self) -> str:
+        return "MostFrequentTagTagger()" if self.lowercase_fallback else \
+            "MostFrequentTagTagger(lowercase_fallback=False)"
+
+    @staticmethod
+    def _argmax(counts: Counter[str], order: dict[str, int]) -> str:
+        # most frequent; ties go to the tag seen first in training
+        return min(counts, key=lambda t: (-counts[t], order[t]))
+
+    def fit(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> Self:
+        sents = _check_sentences(sentences, "sentences")
+        tag_lists = _check_tag_lists(sents, tags, "tags")
+        by_word: dict[str, Counter[str]] = defaultdict(Counter)
+        by_lower: dict[str, Counter[str]] = defaultdict(Counter)
+        order: dict[str, int] = {}
+        for s, ts in zip(sents, tag_lists):
+            for w, t in zip(s, ts):
+                by_word[w][t] += 1
+                by_lower[w.lower()][t] += 1
+                order.setdefault(t, len(order))
+        self.lexicon_ = {w: self._argmax(c, order) for w, c in by_word.items()}
+        self.lower_lexicon_ = {w: self._argmax(c, order) for w, c in by_lower.items()}
+        hapax: Counter[str] = Counter()
+        for c in by_word.values():
+            if sum(c.values()) == 1:
+                hapax.update(c)
+        overall: Counter[str] = Counter()
+        for c in by_word.values():
+            overall.update(c)
+        self.unknown_tag_ = self._argmax(hapax or overall, order)
+        self.tags_ = sorted(order)
+        return self
+
+    def _tag(self, word: str) -> str:
+        lex = self.lexicon_
+        if word in lex:  # type: ignore[operator]
+            return lex[word]  # type: ignore[index]
+        if self.lowercase_fallback and word.lower() in self.lower_lexicon_:
+            return self.lower_lexicon_[word.lower()]
+        return self.unknown_tag_  # type: ignore[return-value]
+
+    def _require_fitted(self) -> None:
+        if self.lexicon_ is None:
+            raise ConfigError(expected("MostFrequentTagTagger", "a fitted tagger",
+                                       Described("an unfitted one"), "call fit(sentences, tags) first"))
+
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        self._require_fitted()
+        return [[self._tag(w) for w in s] for s in _check_sentences(sentences, "sentences")]
+
+    def is_known(self, sentences: Sequence[Sequence[str]]) -> list[list[bool]]:
+        """Whether each token was seen (exactly) in training."""
+        self._require_fitted()
+        return [[w in self.lexicon_ for w in s] for s in sentences]  # type: ignore[operator]
+
+    def evaluate(self, sentences: Sequence[Sequence[str]],
+                 tags: Sequence[Sequence[str]]) -> dict[str, Any]:
+        """The metrics of :func:`~rnnkit.tasks.tagging.tagging_metrics`; ``oov_accuracy`` is
+        over words not seen in training."""
+        sents = _check_sentences(sentences, "sentences")
+        gold = _check_tag_lists(sents, tags, "tags")
+        return tagging_metrics(gold, self.predict(sents), self.is_known(sents))

@@ -1,0 +1,156 @@
+"""run_experiment: a complete run directory, written atomically, resumable; load_data errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from rnnkit.errors import ConfigError, DataError
+from rnnkit.tasks.forecasting import ForecastConfig, Forecaster, load_data, run_experiment
+from rnnkit.training import Callback, History
+
+torch.set_num_threads(1)
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def tiny(**sections: dict[str, Any]) -> ForecastConfig:
+    base: dict[str, Any] = {
+        "name": "tiny battery",
+        "data": {"dataset": "battery", "dataset_args": {"n_cycles": 200}},
+        "forecast": {"look_back": 10},
+        "model": {"hidden_size": 4, "num_layers": 1},
+        "training": {"epochs": 3, "device": "cpu", "num_threads": 1},
+        "split": {"unit": "windows"},
+        "evaluation": {"mlp_epochs": 5},
+    }
+    return ForecastConfig.from_dict(base).with_overrides(sections)
+
+
+class Crash(Callback):
+    """Simulates a crash (or Ctrl-C) at the end of an epoch."""
+
+    def __init__(self, epoch: int, error: type[BaseException] = RuntimeError) -> None:
+        self.epoch, self.error = epoch, error
+
+    def on_epoch_end(self, trainer, **context) -> None:
+        if context["epoch"] == self.epoch:
+            raise self.error("simulated crash")
+
+
+def test_run_directory_is_complete(tmp_path) -> None:
+    result = run_experiment(tiny(), tmp_path / "run")
+    run = result.run_dir
+    assert run == tmp_path / "run"
+    for name in ("config.toml", "history.json", "history.csv", "metrics.json",
+                 "predictions.csv", "checkpoints/last.pt", "checkpoints/best.pt",
+                 "model/model.safetensors", "model/manifest.json"):
+        assert (run / name).is_file(), name
+    for path in result.plots.values():
+        assert path.read_bytes()[:8] == PNG
+    assert ForecastConfig.from_toml(result.config_path) == tiny()
+    metrics = json.loads(result.metrics_path.read_text())
+    assert metrics["evaluation"]["part"] == "test"
+    assert set(metrics["evaluation"]["baselines"]) == {"persistence", "moving_average",
+                                                      "linear_ar", "mlp"}
+    assert "noiseless curve (floor)" in metrics["references"]
+    assert metrics["epochs_run"] == 3 and metrics["fit_time_s"] > 0
+    assert History.from_json(result.history_json) == result.history
+    assert pd.read_csv(result.history_csv)["loss"].tolist() == result.history["loss"]
+    loaded = Forecaster.load(result.model_dir)
+    pd.testing.assert_frame_equal(loaded.predict_windows(result.series),
+                                  result.forecaster.predict_windows(result.series),
+                                  check_exact=True)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
+
+
+def test_crash_leaves_no_complete_looking_run_and_resume_finishes_it(tmp_path) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_experiment(tiny(), out, callbacks=[Crash(2)], plots=False)
+    assert not out.exists()
+    partial = [p for p in tmp_path.iterdir() if p.name.startswith(".run.partial-")]
+    assert len(partial) == 1 and (partial[0] / "checkpoints" / "last.pt").is_file()
+    assert not (partial[0] / "metrics.json").exists()
+
+    resumed = run_experiment(tiny(), out, resume=True, plots=False)
+    straight = run_experiment(tiny(), tmp_path / "straight", plots=False)
+    assert resumed.history["loss"] == straight.history["loss"]
+    assert resumed.metrics["evaluation"]["model"] == straight.metrics["evaluation"]["model"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_ctrl_c_leaves_no_run_directory(tmp_path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(tiny(), tmp_path / "run", callbacks=[Crash(1, KeyboardInterrupt)])
+    assert [p.name[:13] for p in tmp_path.iterdir()] == [".run.partial-"]
+
+
+def test_existing_run_directory_needs_overwrite(tmp_path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    with pytest.raises(ConfigError, match="out_dir: expected a path that does not exist yet"):
+        run_experiment(tiny(), out)
+    run_experiment(tiny(training={"epochs": 1}), out, overwrite=True, plots=False)
+    assert not (out / "old.txt").exists() and (out / "metrics.json").is_file()
+    with pytest.raises(ConfigError, match="resume: expected an interrupted run"):
+        run_experiment(tiny(), tmp_path / "other", resume=True)
+
+
+@pytest.mark.parametrize("name", ["battery", "airline", "co2", "sunspots", "nile", "macrodata"])
+def test_example_configs_are_valid(name) -> None:
+    cfg = ForecastConfig.from_toml(EXAMPLES / f"{name}.toml")
+    assert cfg.data.dataset == name and cfg.name == name
+    assert (cfg.split.unit, cfg.split.test) == ("windows", 0.2)
+
+
+def _csv(tmp_path: Path, text: str, **data: Any) -> ForecastConfig:
+    path = tmp_path / "series.csv"
+    path.write_text(text, encoding="utf-8")
+    section = {"path": str(path), "time_col": "t", "targets": ["y"], **data}
+    return ForecastConfig.from_dict({"data": section})
+
+
+@pytest.mark.parametrize(("text", "extra", "error", "pattern"), [
+    ("t,y\n1,1\n2,2\n", {"targets": ["z"]}, DataError,
+     r"targets: column 'z' not found; available: \['t', 'y'\]"),
+    ("t,y\n1,1\n2,oops\n3,3\n", {}, DataError,
+     r"column 'y': expected numeric values, got 'oops' at row 1"),
+    ("t,y\n1,1\n2,\n3,3\n", {}, DataError,
+     r"data: expected no missing values.*missing='interpolate'"),
+    ("t,y\n1,1\n3,3\n2,2\n", {}, DataError, r"time_col 't'.*sorted|increasing"),
+    ("t,y\n1,1\n2,2\n2,3\n", {}, DataError, r"time_col 't'.*duplicate"),
+])
+def test_load_data_bad_files(tmp_path, text, extra, error, pattern) -> None:
+    with pytest.raises(error, match=pattern) as info:
+        load_data(_csv(tmp_path, text, **extra))
+    assert "\n" not in str(info.value)
+
+
+def test_load_data_csv_with_policy_and_too_short(tmp_path) -> None:
+    rows = "\n".join(f"{i},{np.sin(i / 3):.4f}" for i in range(30))
+    text = "t,y\n" + rows.replace("\n5,", "\n5,,x").replace(",,x", ",") + "\n"
+    cfg = _csv(tmp_path, text, missing="interpolate")
+    data = load_data(cfg)
+    assert data.series.n_steps == 30 and not np.isnan(data.series.values).any()
+    with pytest.raises(DataError, match=r"series: expected at least look_back \+ horizon = 41"):
+        Forecaster(cfg.with_overrides({"forecast": {"look_back": 40}})).fit(data.series)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["airline", "co2", "sunspots", "nile", "macrodata"])
+def test_example_beats_seasonal_naive(name) -> None:
+    cfg = ForecastConfig.from_toml(EXAMPLES / f"{name}.toml")
+    series = load_data(cfg).series
+    forecaster = Forecaster(cfg)
+    forecaster.fit(series)
+    result = forecaster.evaluate(series)
+    naive = result["baselines"].get("seasonal_naive", result["baselines"]["persistence"])
+    assert result["model"]["mase"] < min(1.0, naive["mase"])

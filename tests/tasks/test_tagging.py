@@ -1,0 +1,202 @@
+"""rnnkit.tasks.tagging: features, masking, learning a context-dependent tag, CRF decoding,
+reproducibility, bundles and errors, on tiny synthetic data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from rnnkit.errors import ConfigError, DataError, ShapeError
+from rnnkit.nn.spec import RecurrentSpec
+from rnnkit.tasks.tagging import (
+    SHAPES,
+    SequenceTagger,
+    TaggerConfig,
+    TaggerNet,
+    TokenFeatures,
+    tagging_metrics,
+    word_shape,
+)
+from rnnkit.training import TrainerConfig
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny recurrent nets run fastest on one thread (no OpenMP hand-offs per small op)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _corpus(n: int, seed: int = 0) -> tuple[list[list[str]], list[list[str]]]:
+    """'can' / 'fish' are VERB after 'we' / 'they' and NOUN after 'the' / 'a': only context
+    tells; other words have one tag each."""
+    rng = np.random.default_rng(seed)
+    sents, tags = [], []
+    for _ in range(n):
+        s: list[str] = []
+        t: list[str] = []
+        for _ in range(int(rng.integers(1, 4))):
+            if rng.random() < 0.5:
+                s += [str(rng.choice(["we", "they"])), str(rng.choice(["can", "fish"]))]
+                t += ["PRON", "VERB"]
+            else:
+                s += [str(rng.choice(["the", "a"])), str(rng.choice(["can", "fish", "dog"]))]
+                t += ["DET", "NOUN"]
+            if rng.random() < 0.3:
+                s.append(".")
+                t.append(".")
+        sents.append(s)
+        tags.append(t)
+    return sents, tags
+
+
+def _small(**changes) -> TaggerConfig:
+    base = {"encoder": RecurrentSpec(hidden_size=8, bidirectional=True), "embedding_dim": 8,
+            "suffix_dim": 4, "shape_dim": 2, "dropout": 0.0, "min_freq": 1}
+    return TaggerConfig(**{**base, **changes})
+
+
+def _training(**changes) -> TrainerConfig:
+    return TrainerConfig(**{"epochs": 10, "batch_size": 16, "lr": 3e-2, "seed": 0,
+                            "device": "cpu", **changes})
+
+
+def test_word_shapes():
+    cases = {"dog": "lower", "Paris": "title", "USA": "upper", "I": "upper", "McCoy": "mixed",
+             "1,984.5": "number", "3/4": "number", "-2": "number", "B-52": "has_digit",
+             "--": "punct", ".": "punct", "well-known": "lower", "o'clock": "lower", "ñandú": "lower"}
+    assert {w: word_shape(w) for w in cases} == cases
+    assert set(cases.values()) <= set(SHAPES)
+
+
+def test_token_features_vocabulary_suffix_and_shape():
+    feats = TokenFeatures(TaggerConfig(min_freq=2, suffix_length=2)).fit(
+        [["The", "dog", "runs"], ["the", "dogs", "run"]])
+    assert feats.words.tokens[4:] == ["the"]  # seen twice (lower-cased); the rest once
+    x, lengths = feats.transform([["The", "cat"], ["RUNS"]])
+    assert x.shape == (2, 2, 3) and lengths.tolist() == [2, 1]
+    words, suffixes, shapes = x[..., 0], x[..., 1], x[..., 2]
+    assert words.tolist() == [[feats.words["the"], 1], [1, 0]]  # cat, runs -> <unk>; pad 0
+    assert suffixes[0, 0] == feats.suffixes["he"] and suffixes[1, 0] == feats.suffixes["ns"]
+    assert shapes.tolist() == [[SHAPES.index("title") + 1, SHAPES.index("lower") + 1],
+                               [SHAPES.index("upper") + 1, 0]]
+    assert feats.is_known([["THE", "dog"]]) == [[True, False]]
+    again = TokenFeatures.from_dict(json.loads(json.dumps(feats.to_dict())), feats.config)
+    assert torch.equal(again.transform([["The", "cat"], ["RUNS"]])[0], x)
+
+
+@pytest.mark.parametrize("crf", [False, True])
+def test_padding_never_changes_emissions_or_tags(crf):
+    torch.manual_seed(0)
+    net = TaggerNet(4, _small(crf=crf), vocab_size=10, suffix_vocab_size=6).eval()
+    x = torch.randint(1, 6, (3, 5, 3))
+    lengths = torch.tensor([5, 3, 1])
+    x[torch.arange(5) >= lengths[:, None]] = 0
+    em = net(x, lengths)
+    tags = net.decode(em, lengths)
+    for i, n in enumerate(lengths.tolist()):
+        alone = net(x[i : i + 1, :n], torch.tensor([n]))
+        torch.testing.assert_close(em[i : i + 1, :n], alone, atol=1e-5, rtol=1e-5)
+        assert torch.equal(tags[i, :n], net.decode(alone, torch.tensor([n]))[0])
+        assert (tags[i, n:] == -100).all()
+    if crf:
+        assert torch.equal(tags, net.crf.decode(em, lengths=lengths))
+    else:
+        assert torch.equal(tags[0], em[0].argmax(-1))
+
+
+@pytest.mark.parametrize("crf", [False, True])
+def test_tagger_learns_tags_that_depend_on_context(crf):
+    sents, tags = _corpus(200)
+    tagger = SequenceTagger(_small(crf=crf), _training()).fit(sents[:160], tags[:160])
+    m = tagger.evaluate(sents[160:], tags[160:])
+    assert m["token_accuracy"] >= 0.98
+    assert tagger.predict([["we", "can"], ["the", "can"]]) == [["PRON", "VERB"], ["DET", "NOUN"]]
+    assert tagger.tags_ == [".", "DET", "NOUN", "PRON", "VERB"]
+    assert set(m["per_class"]) == set(tagger.tags_)
+    assert m["per_class"]["VERB"]["f1"] >= 0.95
+
+
+def test_validation_history_early_stopping_and_unknown_words():
+    sents, tags = _corpus(120)
+    tagger = SequenceTagger(_small(patience=2, monitor="val_token_accuracy"),
+                            _training(epochs=25))
+    tagger.fit(sents[:100], tags[:100], validation=(sents[100:], tags[100:]))
+    h = tagger.history_
+    assert {"loss", "val_loss", "val_token_accuracy"} <= set(h.keys())
+    assert len(h) < 25
+    m = tagger.evaluate(sents[100:], tags[100:])
+    assert m["token_accuracy"] == pytest.approx(h.best("val_token_accuracy")["val_token_accuracy"])
+    # an unseen word still gets a tag from its context
+    assert tagger.predict([["the", "zebra"]])[0][0] == "DET"
+
+
+def test_same_seed_same_predictions_and_save_load(tmp_path):
+    sents, tags = _corpus(60)
+
+    def fit(seed):
+        return SequenceTagger(_small(dropout=0.3), _training(epochs=3, seed=seed)).fit(
+            sents, tags, validation=0.2)
+
+    a, b = fit(5), fit(5)
+    probe = sents[:20] + [["They", "fish", "."], ["a", "zebra"]]
+    x, lengths = a.features_.transform(probe)
+    em_a = a.model_(x, lengths)
+    assert torch.equal(em_a, b.model_(x, lengths))
+    assert not torch.equal(em_a, fit(6).model_(x, lengths))
+    path = a.save(tmp_path / "tagger")
+    pre = json.loads((path / "preprocessing.json").read_text())
+    assert pre["tags"] == a.tags_ and pre["features"]["words"]["tokens"][:4] == [
+        "<pad>", "<unk>", "<bos>", "<eos>"]
+    loaded = SequenceTagger.load(path)
+    assert loaded.config == a.config and loaded.tags_ == a.tags_
+    assert torch.equal(loaded.model_(x, lengths), em_a)
+    assert loaded.predict(probe) == a.predict(probe)
+
+
+def test_tagging_metrics_values():
+    gold = [["D", "N", "V"], ["D", "N"]]
+    pred = [["D", "N", "N"], ["D", "N"]]
+    m = tagging_metrics(gold, pred, known=[[True, True, False], [True, False]])
+    assert m["token_accuracy"] == 0.8 and m["sentence_accuracy"] == 0.5
+    assert m["n_tokens"] == 5 and m["n_sentences"] == 2
+    assert m["n_oov"] == 2 and m["oov_accuracy"] == 0.5
+    assert m["per_class"]["N"] == {"precision": 2 / 3, "recall": 1.0, "f1": 0.8, "support": 2}
+    assert m["per_class"]["V"]["f1"] == 0.0
+    assert m["f1_macro"] == pytest.approx((1.0 + 0.8 + 0.0) / 3)
+    assert m["confusion_matrix"] == [[2, 0, 0], [0, 2, 0], [0, 1, 0]]
+
+
+def test_config_round_trip():
+    cfg = TaggerConfig.from_dict({"crf": False, "encoder": {"cell": "gru", "hidden_size": 5}})
+    assert cfg.encoder == RecurrentSpec(cell="gru", hidden_size=5) and not cfg.crf
+    assert TaggerConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    assert repr(TaggerConfig(crf=False)) == "TaggerConfig(crf=False)"
+
+
+def test_errors_name_the_argument():
+    sents, tags = _corpus(10)
+    with pytest.raises(ConfigError, match=r"TaggerConfig keys: expected a subset of .* got \['crf_'\]"):
+        TaggerConfig.from_dict({"crf_": True})
+    with pytest.raises(ConfigError, match=r"suffix_length: expected an integer >= 0, got -1"):
+        TaggerConfig(suffix_length=-1)
+    with pytest.raises(ConfigError, match=r"SequenceTagger: expected a fitted tagger"):
+        SequenceTagger().predict(sents)
+    with pytest.raises(DataError, match=r"sentences\[0\]: expected a list of str tokens, got 'str'"):
+        SequenceTagger(_small(), _training(epochs=1)).fit(["we can"], [["PRON", "VERB"]])
+    with pytest.raises(ShapeError, match=r"tags\[0\]: expected 2 tags \(one per token\), got 1"):
+        SequenceTagger(_small(), _training(epochs=1)).fit([["we", "can"]], [["PRON"]])
+    with pytest.raises(ShapeError, match=r"tags: expected 10 tag lists \(one per sentence\), got 9"):
+        SequenceTagger(_small(), _training(epochs=1)).fit(sents, tags[:9])
+    with pytest.raises(DataError, match=r"sentences\[1\]: expected at least one token"):
+        SequenceTagger(_small(), _training(epochs=1)).fit([["a"], []], [["D"], []])
+    with pytest.raises(DataError, match=r"validation tags\[0\]: expected tags among those seen in fit"):
+        SequenceTagger(_small(), _training(epochs=1)).fit(
+            sents, tags, validation=([["we"]], [["XX"]]))
+    with pytest.raises(ShapeError, match=r"pred_tags\[0\]: expected 2 tags like the sentence, got 1"):
+        tagging_metrics([["a", "b"]], [["a"]])
