@@ -121,8 +121,9 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         console.print(result.table(title=f"Battery capacity, seed {seed}: one-step forecasts "
                                          f"on the last {test['n_windows']} windows"))
         console.print(f"fit {metrics['fit_time_s']:.2f} s, {metrics['epochs_run']} epochs "
-                      f"(best {metrics['best_epoch']}); scaling "
-                      f"{cfg.forecast.scaling!r} fitted on training rows only; run directory "
+                      f"(best {metrics['best_epoch']}); scaling {cfg.forecast.scaling!r}, "
+                      "statistics from the training rows (or each window) only; early "
+                      "stopping on the windows before the test part; run directory "
                       f"{result.run_dir}")
     return summary
 

@@ -41,7 +41,7 @@ from rnnkit.data.datasets import list_datasets
 from rnnkit.data.splitting import ChronoSplit, split_by_date, split_by_fraction
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.nn.spec import RecurrentSpec
-from rnnkit.training.trainer import TrainerConfig
+from rnnkit.training import TrainerConfig
 
 __all__ = [
     "STRATEGIES",

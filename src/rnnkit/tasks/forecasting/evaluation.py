@@ -223,8 +223,8 @@ def results_table(results: Mapping[str, Any], *, title: str = "forecast evaluati
         style = "dim" if name in (references or {}) else None
         table.add_row(name + mark, *cells, style=style)
     for name, why in results.get("skipped", {}).items():
-        table.add_row(name, *(["-"] * len(metrics)), style="dim")
-        logger.debug("baseline %s skipped: %s", name, why)
+        table.add_row(f"{name} (skipped: {why.split(':')[0]})", *(["-"] * len(metrics)),
+                      style="dim")
     return table
 
 
