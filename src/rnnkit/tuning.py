@@ -103,7 +103,7 @@ def tune(
     import optuna
 
     from rnnkit.tasks.forecasting import Forecaster
-    from rnnkit.tasks.forecasting.experiment import load_config_series
+    from rnnkit.tasks.forecasting.experiment import load_data
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -113,7 +113,7 @@ def tune(
         pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=3),
         sampler=optuna.samplers.TPESampler(seed=config.training.seed),
     )
-    series = load_config_series(config)
+    series = load_data(config).series
 
     def objective(trial: Any) -> float:
         cfg = apply_update(config, space.sample(trial))

@@ -10,6 +10,7 @@ import importlib
 import os
 import pkgutil
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -80,14 +81,24 @@ def lab(
 def train(
     config: Annotated[Path, typer.Argument(help="A TOML config (see examples/)")],
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/NAME-TIME)")] = None,
-    resume: Annotated[Path | None, typer.Option(help="Continue an interrupted run directory")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue the interrupted run of --out from its "
+                                         "last checkpoint")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing run directory")] = False,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override: section.key=value")] = None,
 ) -> None:
     """Train a forecaster from a TOML config; write a run directory."""
     from rnnkit.tasks.forecasting import ForecastConfig
     from rnnkit.tasks.forecasting.experiment import run_experiment
 
     cfg = ForecastConfig.from_toml(config)
-    result = run_experiment(cfg, out, resume=resume)
+    if set_:
+        cfg = cfg.with_overrides(_parse_sets(set_))
+    if out is None:
+        if resume:
+            raise ConfigError("--resume: expected --out naming the interrupted run, got none")
+        out = Path("runs") / f"{cfg.name or config.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    result = run_experiment(cfg, out, resume=resume, overwrite=overwrite)
+    console.print(result.table())
     console.print(f"run directory: [bold]{result.run_dir}[/bold]")
 
 
@@ -98,30 +109,21 @@ def _load_run(run: Path):
     return Forecaster.load(model_dir)
 
 
-def _metrics_table(metrics: dict, title: str) -> Table:
-    table = Table(title=title)
-    names = ["rmse", "mae", "mase", "smape", "r2"]
-    table.add_column("model")
-    for n in names:
-        table.add_column(n.upper(), justify="right")
-    rows = {"rnnkit": metrics.get("model", metrics)} | dict(metrics.get("baselines", {}))
-    for label, m in rows.items():
-        table.add_row(label, *[f"{m[n]:.4g}" if isinstance(m.get(n), float) else "-" for n in names])
-    return table
-
-
 @app.command()
 def evaluate(
     run: Annotated[Path, typer.Argument(help="A run directory (or a model bundle)")],
     part: Annotated[str, typer.Option(help="train, val or test")] = "test",
 ) -> None:
     """Evaluate a trained forecaster on its data, against the baselines."""
-    from rnnkit.tasks.forecasting.experiment import load_config_series
+    from rnnkit.tasks.forecasting.experiment import load_data
 
     forecaster = _load_run(run)
-    series = load_config_series(forecaster.config)
+    series = load_data(forecaster.config).series
     metrics = forecaster.evaluate(series, part=part)
-    console.print(_metrics_table(metrics, f"{run} ({part})"))
+    from rnnkit.tasks.forecasting.evaluation import results_table
+
+    console.print(results_table(metrics, title=f"{run}: {part} part, "
+                                              f"{metrics['n_windows']} windows"))
 
 
 @app.command()
@@ -136,8 +138,9 @@ def predict(
 
     forecaster = _load_run(run)
     data = forecaster.config.data
-    series = load_series(input, time_col=data.time_col, targets=forecaster.target_names,
-                         covariates=forecaster.covariate_names, missing=data.missing,
+    series = load_series(input, time_col=data.time_col or forecaster.time_column,
+                         targets=list(forecaster.targets),
+                         covariates=list(forecaster.covariates), missing=data.missing,
                          irregular=data.irregular)
     frame = forecaster.predict(series, horizon=horizon)
     if output is not None:

@@ -136,6 +136,21 @@ class Forecaster:
         self.trainer: Trainer | None = None
         self._prep: _Preprocessing | None = None
 
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Names of the forecast columns, in order (after fit or load)."""
+        return self._require_fitted().targets
+
+    @property
+    def covariates(self) -> tuple[str, ...]:
+        """Names of the covariate columns the model reads (after fit or load)."""
+        return self._require_fitted().covariates
+
+    @property
+    def time_column(self) -> str | None:
+        """Name of the time index the model was fitted on (None for an unnamed index)."""
+        return self._require_fitted().time_name
+
     def __repr__(self) -> str:
         state = "fitted" if self.model is not None else "unfitted"
         return f"Forecaster({self.config!r}, {state})"
