@@ -144,7 +144,7 @@ def test_same_seed_same_predictions_and_save_load(tmp_path):
             sents, tags, validation=0.2)
 
     a, b = fit(5), fit(5)
-    probe = sents[:20] + [["They", "fish", "."], ["a", "zebra"]]
+    probe = [*sents[:20], ["They", "fish", "."], ["a", "zebra"]]
     x, lengths = a.features_.transform(probe)
     em_a = a.model_(x, lengths)
     assert torch.equal(em_a, b.model_(x, lengths))

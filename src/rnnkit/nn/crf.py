@@ -176,15 +176,19 @@ class CRF(nn.Module):
         B, T, K = emissions.shape
         trans = self.transitions.unsqueeze(0)  # (1, K, K)
         alpha = self.start_transitions + emissions[:, 0]  # (B, K): log-sum over paths to step 0
-        started = m[:, 0].clone()
+        real = m.unsqueeze(2)  # (B, T, 1)
+        if bool(m[:, 0].all()):  # every sequence starts at step 0 (post-padding): fewer ops
+            for t in range(1, T):
+                # (B, K, 1) + (1, K, K) -> logsumexp over the previous tag -> (B, K), + e_t
+                nxt = torch.logsumexp(alpha.unsqueeze(2) + trans, dim=1) + emissions[:, t]
+                alpha = torch.where(real[:, t], nxt, alpha)
+            return torch.logsumexp(alpha + self.end_transitions, dim=1)
+        fresh = self.start_transitions + emissions  # (B, T, K): a sequence's first real step
+        started = m.cummax(dim=1).values  # (B, T): a real step at or before t
         for t in range(1, T):
-            e = emissions[:, t]  # (B, K)
-            # (B, K, 1) + (1, K, K) + (B, 1, K) -> logsumexp over the previous tag -> (B, K)
-            nxt = torch.logsumexp(alpha.unsqueeze(2) + trans + e.unsqueeze(1), dim=1)
-            fresh = self.start_transitions + e  # the first real step of a sequence
-            new = torch.where(started.unsqueeze(1), nxt, fresh)
-            alpha = torch.where(m[:, t].unsqueeze(1), new, alpha)
-            started = started | m[:, t]
+            nxt = torch.logsumexp(alpha.unsqueeze(2) + trans, dim=1) + emissions[:, t]
+            new = torch.where(started[:, t - 1 : t], nxt, fresh[:, t])
+            alpha = torch.where(real[:, t], new, alpha)
         return torch.logsumexp(alpha + self.end_transitions, dim=1)
 
     def log_likelihood(self, emissions: torch.Tensor, tags: torch.Tensor, *,
@@ -235,20 +239,21 @@ class CRF(nn.Module):
         trans = self.transitions.unsqueeze(0)  # (1, K, K)
         ident = torch.arange(K, device=emissions.device).expand(B, K)  # "stay" backpointers
         delta = self.start_transitions + emissions[:, 0]  # (B, K): best score of a path to step 0
-        started = m[:, 0].clone()
+        real = m.unsqueeze(2)  # (B, T, 1)
+        started = m.cummax(dim=1).values.unsqueeze(2)  # (B, T, 1): a real step at or before t
+        post = bool(m[:, 0].all())  # every sequence starts at step 0: no "first step" case
+        fresh = None if post else self.start_transitions + emissions  # (B, T, K)
         pointers = [ident]
         for t in range(1, T):
-            e = emissions[:, t]
-            cand = delta.unsqueeze(2) + trans  # (B, K prev, K next)
-            best, arg = cand.max(dim=1)  # (B, K) each
-            nxt = best + e
-            fresh = self.start_transitions + e
-            new = torch.where(started.unsqueeze(1), nxt, fresh)
-            real = m[:, t].unsqueeze(1)
-            delta = torch.where(real, new, delta)
+            best, arg = (delta.unsqueeze(2) + trans).max(dim=1)  # (B, K prev, K next) -> (B, K)
+            new = best + emissions[:, t]
+            linked = real[:, t]  # a real step linked to an earlier real step
+            if fresh is not None:
+                new = torch.where(started[:, t - 1], new, fresh[:, t])
+                linked = linked & started[:, t - 1]
+            delta = torch.where(real[:, t], new, delta)
             # a padded step, or the first real step, points back to the same tag
-            pointers.append(torch.where(real & started.unsqueeze(1), arg, ident))
-            started = started | m[:, t]
+            pointers.append(torch.where(linked, arg, ident))
         tags = torch.empty(B, T, dtype=torch.long, device=emissions.device)
         cur = (delta + self.end_transitions).argmax(dim=1)  # (B,)
         tags[:, T - 1] = cur
