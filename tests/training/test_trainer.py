@@ -385,3 +385,15 @@ def test_host_syncs_do_not_grow_with_the_number_of_batches(monkeypatch: pytest.M
         monkeypatch.undo()
     # 4 finiteness checks of the data, then 2 per epoch (train loss + clip count, val loss)
     assert per_run[0] == per_run[1] == 4 + 2 * 2
+
+
+def test_validation_runs_in_eval_mode() -> None:
+    """Dropout is off in the validation pass: val_loss equals evaluate() on the same data."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Dropout(0.9), nn.Linear(6, 1))
+    x, y = torch.randn(40, 3, 2), torch.randn(40, 1)
+    trainer = Trainer(model, TrainerConfig(epochs=1, batch_size=8, lr=1e-12, seed=0,
+                                           device="cpu"))
+    history = trainer.fit((x, y), val_data=(x, y))
+    assert model.training  # the training mode is restored after validation
+    assert history["val_loss"][0] == pytest.approx(trainer.evaluate((x, y))["loss"], rel=1e-6)

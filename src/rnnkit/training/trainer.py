@@ -368,7 +368,9 @@ class Trainer:
         if collect:
             row.update(self._metric_values(res.preds, res.targets))
         if val is not None:
-            vres = self._loop.eval_pass(self, val, with_loss=True, collect=bool(self.metrics))
+            with _eval_mode(self.model):  # no dropout of any kind in validation
+                vres = self._loop.eval_pass(self, val, with_loss=True,
+                                            collect=bool(self.metrics))
             row["val_loss"] = _mean_loss(vres, "val_data")
             row.update({f"val_{k}": v
                         for k, v in self._metric_values(vres.preds, vres.targets).items()})
