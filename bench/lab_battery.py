@@ -20,11 +20,7 @@ Prints a table and a Markdown block for BENCHMARKS.md, writes
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
-import subprocess
 import tempfile
 import time
 from datetime import date
@@ -36,6 +32,8 @@ import torch
 from rnnkit.data import load_dataset
 from rnnkit.labs import battery
 from rnnkit.tasks.forecasting import Forecaster
+
+from _common import load, machine, write_result  # bench/_common.py: this folder is on sys.path
 
 #: The team's measurements on this protocol (median over data seeds 0-4).
 REFERENCE = {
@@ -52,21 +50,6 @@ VARIANTS = {
     "minmax (train rows)": {"forecast": {"scaling": "minmax"}},
     "standard (train rows)": {"forecast": {"scaling": "standard"}},
 }
-
-
-def machine() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
-                      if ln.startswith("Model name")), platform.processor())
-    except OSError:
-        model = platform.processor()
-    return f"{model}, {os.cpu_count()} cores, torch {torch.__version__}"
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"{one:.1f} (1 min) / {five:.1f} (5 min)"
 
 
 def run_seed(seed: int, overrides: dict[str, Any] | None, workdir: Path) -> dict[str, Any]:
@@ -96,7 +79,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     variants = VARIANTS if args.compare else {"lab default": None}
     results: dict[str, Any] = {"bench": "lab_battery", "date": date.today().isoformat(),
-                               "machine": machine(), "threads": args.threads,
+                               "machine": machine(cores=True), "threads": args.threads,
                                "load_before": load(), "variants": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for name, overrides in variants.items():
@@ -122,9 +105,7 @@ def main() -> None:
             }
     results["load_after"] = load()
     name = "lab_battery_compare.json" if args.compare else "lab_battery.json"
-    out = Path(__file__).parent / "results" / name
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    out = write_result(name, results)
     print(f"\nwrote {out}\n")
     print(markdown(results))
 

@@ -14,27 +14,15 @@ small recurrent nets several times faster than two (measured ~5x on the tagger's
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import statistics
-import subprocess
 import time
 from datetime import date
-from pathlib import Path
 
 import torch
 
 from rnnkit.labs import sentiment, vowels
 
-
-def machine() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
-                      if ln.startswith("Model name")), platform.processor())
-    except OSError:
-        model = platform.processor()
-    return f"{model}, {torch.get_num_threads()} torch thread(s), torch {torch.__version__}"
+from _common import machine, write_result  # bench/_common.py: this folder is on sys.path
 
 
 def _strip(metrics: dict) -> dict:
@@ -87,9 +75,7 @@ def main() -> None:
                 f"{(statistics.mean(accs) - base) * 100:+.2f} | "
                 f"{statistics.mean(result['vowels']['train_seconds']):.0f} per seed |")
     result["total_seconds"] = time.perf_counter() - t0
-    out = Path(__file__).parent / "results" / "lab_classification.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    out = write_result("lab_classification.json", result)
     print(f"\nwrote {out} ({result['total_seconds']:.0f} s in all)\n")
     print("| lab | model | model (test) | baseline (test) | Δ accuracy (points) | train s |\n"
           "|---|---|---|---|---|---|")

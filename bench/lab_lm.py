@@ -12,25 +12,13 @@ jobs, one intra-op thread was ~4x faster than two (measured: 26k vs 5k chars/s).
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import subprocess
 from datetime import date
-from pathlib import Path
 
 import torch
 
 from rnnkit.labs import shakespeare
 
-
-def machine() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
-                      if ln.startswith("Model name")), platform.processor())
-    except OSError:
-        model = platform.processor()
-    return f"{model}, {torch.get_num_threads()} torch thread(s), torch {torch.__version__}"
+from _common import machine, write_result  # bench/_common.py: this folder is on sys.path
 
 
 def main() -> None:
@@ -43,9 +31,7 @@ def main() -> None:
     metrics = shakespeare.run({"training": {"time_budget_s": args.budget}}, out_dir=args.out)
     result = {"bench": "lab_lm", "date": date.today().isoformat(), "machine": machine(),
               **metrics}
-    out = Path(__file__).parent / "results" / "lab_lm.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    out = write_result("lab_lm.json", result)
     print(f"\nwrote {out}\n")
     print(f"| corpus | model bpc | bigram bpc | unigram bpc | train s | passes | bar |\n"
           f"|---|---|---|---|---|---|---|\n"

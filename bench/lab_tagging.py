@@ -13,26 +13,14 @@ tagger ~5x faster than two (measured: 42k vs 8k tokens/s on batches of 128 x 25 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import subprocess
 import time
 from datetime import date
-from pathlib import Path
 
 import torch
 
 from rnnkit.labs import brown
 
-
-def machine() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
-                      if ln.startswith("Model name")), platform.processor())
-    except OSError:
-        model = platform.processor()
-    return f"{model}, {torch.get_num_threads()} torch thread(s), torch {torch.__version__}"
+from _common import machine, write_result  # bench/_common.py: this folder is on sys.path
 
 
 def _row(m: dict) -> str:
@@ -65,9 +53,7 @@ def main() -> None:
     result = {"bench": "lab_tagging", "date": date.today().isoformat(), "machine": machine(),
               **{name: _strip(m) for name, m in runs.items()},
               "total_seconds": time.perf_counter() - t0}
-    out = Path(__file__).parent / "results" / "lab_tagging.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    out = write_result("lab_tagging.json", result)
     m = runs["crf"]
     print(f"\nwrote {out} ({result['total_seconds']:.0f} s in all)\n")
     print(f"Brown, universal tags: {m['n_train_sentences']:,} train sentences "

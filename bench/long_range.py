@@ -10,26 +10,14 @@ for BENCHMARKS.md. ``--copy`` adds the copy task (delay ``--delay``) for the sam
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import subprocess
 from datetime import date
-from pathlib import Path
 
 import torch
 
 from rnnkit.labs import adding
 from rnnkit.tasks.long_range import LongRangeConfig, compare_cells
 
-
-def machine() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
-                      if ln.startswith("Model name")), platform.processor())
-    except OSError:
-        model = platform.processor()
-    return f"{model}, {torch.get_num_threads()} torch thread(s), torch {torch.__version__}"
+from _common import machine, write_result  # bench/_common.py: this folder is on sys.path
 
 
 def main() -> None:
@@ -60,9 +48,7 @@ def main() -> None:
             rows.append(f"| copy, delay={args.delay} | {name} | {r['test_loss']:.4f} (CE), "
                         f"{r['accuracy']:.1%} copied | {r['epochs']} | {r['steps']} | "
                         f"{r['seconds']:.0f} |")
-    out = Path(__file__).parent / "results" / "long_range.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    out = write_result("long_range.json", result)
     print(f"\nwrote {out}\n")
     print("| task | cell | test loss | epochs | steps | train s |\n|---|---|---|---|---|---|")
     print("\n".join(rows))

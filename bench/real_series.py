@@ -15,11 +15,7 @@ Prints a table and a Markdown block for BENCHMARKS.md, writes
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
-import subprocess
 import time
 from datetime import date
 from pathlib import Path
@@ -29,25 +25,12 @@ import torch
 
 from rnnkit.tasks.forecasting import ForecastConfig, Forecaster, load_data
 
+from _common import load, machine, write_result  # bench/_common.py: this folder is on sys.path
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SERIES = ("airline", "co2", "sunspots", "nile", "macrodata")
 #: Best peer defaults measured by the team on this protocol (test MASE).
 PEERS = {"airline": 0.73, "co2": 0.20, "sunspots": 0.87}
-
-
-def machine() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
-                      if ln.startswith("Model name")), platform.processor())
-    except OSError:
-        model = platform.processor()
-    return f"{model}, {os.cpu_count()} cores, torch {torch.__version__}"
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"{one:.1f} (1 min) / {five:.1f} (5 min)"
 
 
 def bench_series(name: str, seeds: list[int]) -> dict[str, Any]:
@@ -116,16 +99,14 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     results: dict[str, Any] = {"bench": "real_series", "date": date.today().isoformat(),
-                               "machine": machine(), "threads": args.threads,
+                               "machine": machine(cores=True), "threads": args.threads,
                                "seeds": args.seeds, "load_before": load(), "series": {}}
     t0 = time.perf_counter()
     for name in args.only:
         results["series"][name] = bench_series(name, args.seeds)
     results["load_after"] = load()
     results["wall_s"] = time.perf_counter() - t0
-    out = Path(__file__).parent / "results" / "real_series.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    out = write_result("real_series.json", results)
     print(f"\nwrote {out}\n")
     print(markdown(results))
 

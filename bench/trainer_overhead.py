@@ -8,7 +8,6 @@ best of N). Prints a table and writes bench/results/trainer_overhead.json.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
@@ -18,6 +17,8 @@ from torch import nn
 
 from rnnkit.nn import LSTM
 from rnnkit.training import Trainer, TrainerConfig
+
+from _common import write_json  # bench/_common.py: this folder is on sys.path
 
 
 class Net(nn.Module):
@@ -82,11 +83,9 @@ def main() -> None:
     b, t = min(t_bare), min(t_trainer)
     print(f"{'loop':<10}{'seconds':>10}\n{'bare':<10}{b:>10.3f}\n{'Trainer':<10}{t:>10.3f}\n"
           f"overhead: {100 * (t / b - 1):+.1f}%")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": platform.processor() or platform.machine(),
-                                    "torch": torch.__version__, "epochs": args.epochs,
-                                    "bare_s": b, "trainer_s": t, "overhead": t / b - 1},
-                                   indent=2))
+    write_json(args.out, {"machine": platform.processor() or platform.machine(),
+                          "torch": torch.__version__, "epochs": args.epochs,
+                          "bare_s": b, "trainer_s": t, "overhead": t / b - 1}, newline=False)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,23 @@
-"""Shared test setup: test helper modules (e.g. tests/nn/textbook.py) import by bare name."""
+"""Shared test setup.
+
+Test helper modules import by bare name: ``textbook`` (tests/nn/textbook.py) and ``helpers``
+(tests/training/helpers.py). The whole suite runs with one torch intra-op thread.
+"""
 
 import sys
 from pathlib import Path
 
+import pytest
+import torch
+
 sys.path.insert(0, str(Path(__file__).parent / "nn"))
+sys.path.insert(0, str(Path(__file__).parent / "training"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread():
+    """One intra-op thread: on a small shared machine two threads spin-wait on each other."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -52,7 +52,7 @@ def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
 
 def check_probability(name: str, value: Any, *, allow_one: bool = False) -> float:
     hi_ok = (lambda v: v <= 1.0) if allow_one else (lambda v: v < 1.0)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0.0 <= value and hi_ok(value)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value >= 0.0 and hi_ok(value)):
         bound = "[0, 1]" if allow_one else "[0, 1)"
         raise ConfigError(expected(name, f"a probability in {bound}", value))
     return float(value)

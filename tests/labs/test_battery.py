@@ -6,12 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
 from rnnkit.labs import battery
 from rnnkit.tasks.forecasting import ForecastConfig
-
-torch.set_num_threads(1)
 
 
 def test_lab_config_is_the_tutorial_model() -> None:

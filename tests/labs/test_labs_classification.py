@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from rnnkit.data.cache import is_cached, registry_reachable
 from rnnkit.data.corpora import BROWN, VADER
@@ -23,15 +22,6 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.labs import brown, sentiment, vowels
 from rnnkit.tasks.classification import SequenceClassifier
 from rnnkit.tasks.tagging import SequenceTagger
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny recurrent nets run fastest on one thread (no OpenMP hand-offs per small op)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _needs(archive):

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-import torch
 
 from rnnkit.data.cache import is_cached, registry_reachable
 from rnnkit.data.corpora import CMUDICT, SHAKESPEARE
@@ -11,15 +10,6 @@ from rnnkit.errors import ConfigError
 from rnnkit.labs import adding, g2p, shakespeare
 from rnnkit.tasks.language_model import LanguageModel
 from rnnkit.tasks.seq2seq import Seq2Seq
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on a small shared machine two threads spin-wait on each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _files(run_dir):

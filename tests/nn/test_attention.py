@@ -15,15 +15,6 @@ from rnnkit.nn.attention import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on a small shared machine two threads spin-wait on each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _make(kind: str, q: int = 6, k: int = 6):
     torch.manual_seed(0)
     return build_attention(kind, q, k, attn_size=5).double()

@@ -113,7 +113,7 @@ def test_given_initial_state_is_used():
     torch.testing.assert_close(torch.cat([first, second], 1), out_zero)
 
 
-@pytest.mark.parametrize("variant", VARIANTS[2:] + [{"dropout": 0.5, "num_layers": 2}])
+@pytest.mark.parametrize("variant", [*VARIANTS[2:], {"dropout": 0.5, "num_layers": 2}])
 def test_no_dropout_in_eval_and_random_in_training(variant):
     torch.manual_seed(0)
     layer = LSTM(3, 8, **variant)

@@ -20,16 +20,6 @@ from rnnkit.tasks.classification import (
 )
 from rnnkit.training import TrainerConfig
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny recurrent nets run fastest on one thread (no OpenMP hand-offs per small op)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 POS, NEG = ["good", "great", "fine", "nice"], ["bad", "awful", "poor", "dull"]
 FILLER = ["the", "movie", "was", "a", "plot", "it", "and", "so"]
 

@@ -13,15 +13,6 @@ from rnnkit.tasks.language_model import LanguageModel, LanguageModelConfig, samp
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 30
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on a small shared machine two threads spin-wait on each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def tiny(**changes) -> LanguageModelConfig:
     base = dict(embedding_dim=8, rnn=RecurrentSpec(cell="lstm", hidden_size=16), seq_len=10,
                 batch_size=4, epochs=1.0, rounds_per_epoch=2, lr=1e-2, val_tokens=200,

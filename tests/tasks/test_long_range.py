@@ -17,15 +17,6 @@ from rnnkit.tasks.long_range import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on a small shared machine two threads spin-wait on each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_adding_problem_contract():
     X, y = adding_problem(500, 30, seed=0)
     assert X.shape == (500, 30, 2) and y.shape == (500, 1)

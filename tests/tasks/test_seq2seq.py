@@ -20,15 +20,6 @@ from rnnkit.tasks.seq2seq import (
 ATTN = ["bahdanau", "dot", "general"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on a small shared machine two threads spin-wait on each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def tiny_config(attention="general", **changes) -> Seq2SeqConfig:
     enc = RecurrentSpec(cell="gru", hidden_size=8, bidirectional=True)
     dec = RecurrentSpec(cell="lstm" if attention != "dot" else "gru", hidden_size=16)

@@ -23,15 +23,6 @@ from rnnkit.tasks.tagging import (
 from rnnkit.training import TrainerConfig
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny recurrent nets run fastest on one thread (no OpenMP hand-offs per small op)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _corpus(n: int, seed: int = 0) -> tuple[list[list[str]], list[list[str]]]:
     """'can' / 'fish' are VERB after 'we' / 'they' and NOUN after 'the' / 'a': only context
     tells; other words have one tag each."""

@@ -30,8 +30,6 @@ from rnnkit.training import (
     load_checkpoint,
 )
 
-torch.set_num_threads(1)
-
 
 def data(n: int = 24) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(0)

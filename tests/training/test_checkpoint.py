@@ -23,8 +23,6 @@ from rnnkit.training import (
 )
 from rnnkit.training import checkpoint as ckpt_module
 
-torch.set_num_threads(1)
-
 
 def make_trainer(epochs: int = 2, callbacks: list[Callback] | None = None, **kw: Any) -> Trainer:
     torch.manual_seed(0)

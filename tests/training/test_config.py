@@ -10,11 +10,7 @@ import pytest
 from rnnkit.errors import ConfigError
 from rnnkit.training import TrainerConfig
 
-
-def cfg(**kw: Any) -> TrainerConfig:
-    base: dict[str, Any] = {"epochs": 3, "batch_size": 16, "lr": 1e-2, "seed": 0, "device": "cpu"}
-    base.update(kw)
-    return TrainerConfig(**base)
+from helpers import cfg
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [

@@ -25,8 +25,6 @@ from rnnkit.training import (
 )
 from rnnkit.training.seeding import capture_rng_state, restore_rng_state
 
-torch.set_num_threads(1)
-
 
 class DropoutLSTM(nn.Module):
     """Dropout draws from the global torch RNG every batch, so resume must restore it."""

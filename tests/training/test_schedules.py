@@ -14,8 +14,6 @@ from rnnkit.errors import ConfigError
 from rnnkit.training import Callback, Trainer, TrainerConfig
 from rnnkit.training.schedules import build_scheduler, cosine_factor, step_scheduler
 
-torch.set_num_threads(1)
-
 
 def lrs(epochs: int, callbacks: list[Callback] | None = None, val: bool = True, **kw: Any) -> tuple[list[float], Trainer]:
     g = torch.Generator().manual_seed(0)

@@ -14,8 +14,6 @@ from rnnkit.errors import ConfigError, DataError, ShapeError
 from rnnkit.training import Trainer, TrainerConfig
 from rnnkit.training.tbptt import detach_state, map_state, state_batch_size
 
-torch.set_num_threads(1)
-
 
 class StatefulLSTM(nn.Module):
     """torch.nn.LSTM wrapped to the TBPTT protocol: forward(x, state=None) -> (output, state),

@@ -17,32 +17,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from rnnkit.errors import ConfigError, DataError, ShapeError
 from rnnkit.training import Callback, Trainer, TrainerConfig
 
-torch.set_num_threads(1)
-
-
-class TinyLSTM(nn.Module):
-    """(B, T, F) -> (B, 1) from the last step."""
-
-    def __init__(self, input_size: int = 2, hidden_size: int = 8, out: int = 1) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
-        self.head = nn.Linear(hidden_size, out)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y, _ = self.lstm(x)  # (B, T, H)
-        return self.head(y[:, -1])  # (B, out)
-
-
-def regression_data(n: int = 64, t: int = 5, f: int = 2, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, t, f, generator=g)
-    return x, x[:, -1, :1] * 2.0 - x[:, 0, -1:]
-
-
-def cfg(**kw: Any) -> TrainerConfig:
-    base: dict[str, Any] = {"epochs": 3, "batch_size": 16, "lr": 1e-2, "seed": 0, "device": "cpu"}
-    base.update(kw)
-    return TrainerConfig(**base)
+from helpers import TinyLSTM, cfg, regression_data
 
 
 def losses(history: Any) -> list[float]:

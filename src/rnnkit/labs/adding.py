@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from rnnkit.bundle import save_bundle
-from rnnkit.labs.shakespeare import merge_config, run_directory, write_json
+from rnnkit.labs._common import merge_config, run_directory, write_json
 from rnnkit.tasks.long_range import LongRangeConfig, cell_spec, compare_cells
 
 __all__ = ["DEFAULTS", "QUICK", "run"]

@@ -28,10 +28,10 @@ Run it with ``rnnkit lab battery`` or :func:`run`.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rnnkit.labs._common import default_run_path
 from rnnkit.tasks.forecasting.config import ForecastConfig
 from rnnkit.tasks.forecasting.experiment import run_experiment
 
@@ -94,8 +94,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         ``epochs_run``, ``best_epoch``, ``n_test_windows`` and the full ``metrics``.
     """
     cfg = _config(config, quick=quick, seed=seed)
-    run_dir = Path(out_dir) if out_dir is not None else Path("runs") / (
-        f"battery-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+    run_dir = Path(out_dir) if out_dir is not None else default_run_path("battery")
     result = run_experiment(cfg, run_dir)
     metrics = result.metrics
     test = metrics["evaluation"]

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.data.corpora import load_brown_pos
-from rnnkit.labs.sentiment import (
+from rnnkit.labs._common import (
     comparison_table,
     merge_config,
     run_directory,

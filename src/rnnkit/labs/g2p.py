@@ -33,7 +33,7 @@ from typing import Any
 import torch
 
 from rnnkit.data.corpora import load_cmudict
-from rnnkit.labs.shakespeare import merge_config, run_directory, write_json
+from rnnkit.labs._common import merge_config, run_directory, write_json
 from rnnkit.metrics import exact_match, token_error_rate
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.seq2seq import Seq2Seq, Seq2SeqConfig

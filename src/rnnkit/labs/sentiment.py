@@ -17,26 +17,27 @@ sentences. The table says by how much the BiLSTM beats (or trails) it.
 Run directory: ``config.json``, ``history.json``, ``metrics.json`` and the model bundle in
 ``model/``.
 
-The helpers :func:`merge_config`, :func:`run_directory`, :func:`write_json` and
-:func:`comparison_table` are shared with the vowels and brown labs.
+The helpers :func:`merge_config`, :func:`run_directory`, :func:`write_json`,
+:func:`training_config` and :func:`comparison_table` live in :mod:`rnnkit.labs._common`
+(shared by every lab) and stay importable from here.
 """
 
 from __future__ import annotations
 
-import copy
-import json
 import time
-from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from rnnkit._validation import expected
 from rnnkit.data.corpora import load_vader_binary
-from rnnkit.errors import ConfigError
+from rnnkit.labs._common import (
+    comparison_table,
+    merge_config,
+    run_directory,
+    training_config,
+    write_json,
+)
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.classification import ClassifierConfig, SequenceClassifier, split_validation
 from rnnkit.tasks.text_baselines import BagOfWordsClassifier
@@ -68,63 +69,6 @@ QUICK: dict[str, dict[str, Any]] = {
     "model": {"encoder": {"hidden_size": 8}, "embedding_dim": 16},
     "training": {"epochs": 1},
 }
-
-
-# -- shared lab plumbing ------------------------------------------------------------------
-def merge_config(defaults: dict[str, Any], overrides: dict[str, Any] | None,
-                 path: str = "config") -> dict[str, Any]:
-    """``defaults`` updated table by table with ``overrides``; unknown keys raise a
-    ConfigError naming the key and the known ones."""
-    out = copy.deepcopy(defaults)
-    for key, value in (overrides or {}).items():
-        if key not in out:
-            raise ConfigError(expected(f"{path} key", f"one of {sorted(out)}", key))
-        if isinstance(out[key], dict):
-            if not isinstance(value, dict):
-                raise ConfigError(expected(f"{path}.{key}", "a table (section)", value))
-            out[key] = merge_config(out[key], value, f"{path}.{key}")
-        else:
-            out[key] = value
-    return out
-
-
-def run_directory(out_dir: str | Path | None, name: str) -> Path:
-    """``out_dir``, or ``runs/NAME-YYYYmmdd-HHMMSS`` in the working directory (created)."""
-    path = Path(out_dir) if out_dir is not None else Path("runs") / (
-        f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-
-
-def comparison_table(title: str, rows: dict[str, dict[str, Any]],
-                     columns: Sequence[tuple[str, str, str]]) -> Any:
-    """A rich Table: one row per model, one column per ``(header, key, format)``."""
-    from rich.table import Table
-
-    table = Table(title=title)
-    table.add_column("model")
-    for header, _, _ in columns:
-        table.add_column(header, justify="right")
-    for name, m in rows.items():
-        cells = []
-        for _, key, fmt in columns:
-            v = m.get(key)
-            ok = isinstance(v, (int, float)) and not (isinstance(v, float) and np.isnan(v))
-            cells.append(format(v, fmt) if ok else "-")
-        table.add_row(name, *cells)
-    return table
-
-
-def training_config(section: dict[str, Any]) -> TrainerConfig:
-    """The ``training`` table as a TrainerConfig (``num_threads`` is applied, not stored)."""
-    fields = {k: v for k, v in section.items() if k != "num_threads"}
-    if section.get("num_threads"):
-        torch.set_num_threads(int(section["num_threads"]))
-    return TrainerConfig.from_dict(fields)
 
 
 def _summary(m: dict[str, Any]) -> dict[str, Any]:

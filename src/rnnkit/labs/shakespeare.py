@@ -21,11 +21,8 @@ model bundle in ``model/``.
 
 from __future__ import annotations
 
-import copy
-import json
 import logging
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +32,7 @@ from rnnkit._validation import expected
 from rnnkit.data.cache import is_cached, registry_reachable
 from rnnkit.data.corpora import SHAKESPEARE, load_pydoc_topics, load_shakespeare
 from rnnkit.errors import ConfigError, RnnkitError
+from rnnkit.labs._common import merge_config, run_directory, write_json
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.language_model import LanguageModel, LanguageModelConfig
 from rnnkit.tasks.lm_baselines import evaluate_lm_baselines
@@ -66,22 +64,6 @@ QUICK: dict[str, dict[str, Any]] = {
 }
 
 
-def merge_config(defaults: dict[str, Any], overrides: dict[str, Any] | None,
-                 path: str = "config") -> dict[str, Any]:
-    """``defaults`` updated section by section with ``overrides``; unknown keys raise."""
-    out = copy.deepcopy(defaults)
-    for key, value in (overrides or {}).items():
-        if key not in out:
-            raise ConfigError(expected(f"{path} key", f"one of {sorted(out)}", key))
-        if isinstance(out[key], dict):
-            if not isinstance(value, dict):
-                raise ConfigError(expected(f"{path}.{key}", "a table (section)", value))
-            out[key] = merge_config(out[key], value, f"{path}.{key}")
-        else:
-            out[key] = value
-    return out
-
-
 def _load_text(corpus: str) -> tuple[str, str]:
     """(text, corpus actually used): Shakespeare, or pydoc topics when it is unavailable."""
     if corpus == "pydoc":
@@ -98,18 +80,6 @@ def _load_text(corpus: str) -> tuple[str, str]:
         logger.warning("the shakespeare package is unavailable (%s); using pydoc_data.topics",
                        exc)
         return load_pydoc_topics(), fallback
-
-
-def run_directory(out_dir: str | Path | None, name: str) -> Path:
-    """``out_dir``, or ``runs/NAME-YYYYmmdd-HHMMSS`` in the working directory."""
-    path = Path(out_dir) if out_dir is not None else Path("runs") / (
-        f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,

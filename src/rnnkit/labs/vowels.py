@@ -40,7 +40,7 @@ import numpy as np
 from rnnkit._validation import check_choice, expected
 from rnnkit.data.cache import Archive, fetch
 from rnnkit.errors import DataError
-from rnnkit.labs.sentiment import (
+from rnnkit.labs._common import (
     comparison_table,
     merge_config,
     run_directory,

@@ -60,17 +60,21 @@ __all__ = [
 ATTENTIONS = ("bahdanau", "dot", "general")
 
 
-def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Softmax over the last axis of ``scores`` (..., S) restricted to ``mask`` (B, S) True.
+def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None,
+                   dim: int = -1) -> torch.Tensor:
+    """Softmax of ``scores`` over ``dim`` (default: the last axis, S) restricted to ``mask``
+    True.
 
-    Masked positions get exactly 0. ``mask`` broadcasts over the middle axes of a (B, T, S)
-    score tensor.
+    Masked positions get exactly 0; every slice needs at least one True entry. ``mask`` has
+    the shape of ``scores``, or is (B, S) for a (B, T, S) score tensor, broadcast over the
+    middle axis.
     """
     if mask is None:
-        return torch.softmax(scores, dim=-1)
-    m = mask if scores.dim() == 2 else mask.unsqueeze(1)  # (B, S) or (B, 1, S)
-    scores = scores.masked_fill(~m, float("-inf"))
-    return torch.softmax(scores, dim=-1).masked_fill(~m, 0.0)
+        return torch.softmax(scores, dim=dim)
+    if scores.dim() == 3 and mask.dim() == 2:
+        mask = mask.unsqueeze(1)  # (B, S) -> (B, 1, S)
+    scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.softmax(scores, dim=dim).masked_fill(~mask, 0.0)
 
 
 class Attention(nn.Module):

@@ -38,17 +38,9 @@ from torch import nn
 
 from rnnkit._validation import Described, check_positive_int, expected
 from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.nn.attention import masked_softmax  # re-exported: part of this module's API
 
 __all__ = ["AttentionPooling", "masked_softmax"]
-
-
-def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None, dim: int = -1) -> torch.Tensor:
-    """Softmax of ``scores`` over ``dim`` restricted to ``mask`` (True = keep); masked entries
-    get exactly 0. Every slice needs at least one True entry."""
-    if mask is None:
-        return torch.softmax(scores, dim=dim)
-    filled = scores.masked_fill(~mask, float("-inf"))
-    return torch.softmax(filled, dim=dim).masked_fill(~mask, 0.0)
 
 
 class AttentionPooling(nn.Module):

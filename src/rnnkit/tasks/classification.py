@@ -51,7 +51,6 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-from torch.utils.data import DataLoader, TensorDataset
 
 from rnnkit._validation import (
     Described,
@@ -61,7 +60,7 @@ from rnnkit._validation import (
     expected,
 )
 from rnnkit.bundle import load_bundle, save_bundle
-from rnnkit.data.padding import BucketSampler, pad_sequences
+from rnnkit.data.padding import pad_sequences
 from rnnkit.data.scalers import Scaler, make_scaler
 from rnnkit.data.text import (
     UNK_ID,
@@ -75,6 +74,13 @@ from rnnkit.metrics.classification import accuracy, classification_report, f1
 from rnnkit.nn.attention_pooling import AttentionPooling
 from rnnkit.nn.heads import lengths_to_mask, pool
 from rnnkit.nn.spec import RecurrentSpec
+from rnnkit.tasks._batching import (
+    as_series_list,
+    eval_batch_size,
+    make_loader,
+    run_in_length_order,
+    split_validation,
+)
 from rnnkit.training import Callback, EarlyStopping, History, Trainer, TrainerConfig
 from rnnkit.training.seeding import seed_everything
 
@@ -230,43 +236,6 @@ def _is_text_like(first: Any) -> str | None:
     return None
 
 
-def _as_series_list(X: Any, lengths: Any, name: str = "X") -> list[np.ndarray]:
-    """Numeric input -> list of float64 (T_i, F) arrays."""
-    if isinstance(X, torch.Tensor):
-        X = X.detach().cpu().numpy()
-    if isinstance(X, np.ndarray) and X.dtype != object:
-        if X.ndim == 2:
-            X = X[..., None]  # (N, T) univariate -> (N, T, 1)
-        if X.ndim != 3:
-            raise ShapeError(expected(name, "a 3D array (samples, timesteps, features), a list "
-                                      "of (timesteps, features) arrays, texts or token lists",
-                                      Described(f"shape {X.shape}")))
-        N, T, _ = X.shape
-        if lengths is None:
-            lens = [T] * N
-        else:
-            lens = np.asarray(lengths.cpu() if isinstance(lengths, torch.Tensor) else lengths)
-            if lens.shape != (N,) or lens.dtype.kind not in "iu":
-                raise ShapeError(expected("lengths", f"{N} integers", Described(f"shape {lens.shape}, {lens.dtype}")))
-            if lens.min() < 1 or lens.max() > T:
-                raise DataError(expected("lengths", f"values in [1, {T}]",
-                                         Described(f"[{lens.min()}, {lens.max()}]")))
-        return [np.asarray(X[i, : int(n)], dtype=np.float64) for i, n in enumerate(lens)]
-    if lengths is not None:
-        raise ConfigError(expected("lengths", "None for a list of sequences (their lengths are "
-                                   "their own)", Described("lengths")))
-    out: list[np.ndarray] = []
-    for i, seq in enumerate(X):
-        a = np.asarray(seq.detach().cpu() if isinstance(seq, torch.Tensor) else seq, dtype=np.float64)
-        if a.ndim == 1:
-            a = a[:, None]  # (T_i,) univariate -> (T_i, 1)
-        if a.ndim != 2 or a.shape[0] == 0:
-            raise ShapeError(expected(f"{name}[{i}]", "a non-empty (timesteps, features) array",
-                                      Described(f"shape {a.shape}")))
-        out.append(a)
-    return out
-
-
 class SequenceInputs:
     """The fitted input pipeline: raw samples -> ``(x, lengths)`` tensors, and back to JSON.
 
@@ -325,7 +294,7 @@ class SequenceInputs:
     def fit(self, X: Any, lengths: Any = None) -> SequenceInputs:
         cfg = self.config
         if self.kind == "numeric":
-            seqs = _as_series_list(X, lengths)
+            seqs = as_series_list(X, lengths)
             F = seqs[0].shape[1]
             self._check_features(seqs, F)
             self.n_features = F
@@ -350,7 +319,7 @@ class SequenceInputs:
 
     def transform(self, X: Any, lengths: Any = None, name: str = "X") -> tuple[torch.Tensor, torch.Tensor]:
         if self.kind == "numeric":
-            seqs = _as_series_list(X, lengths, name)
+            seqs = as_series_list(X, lengths, name)
             self._check_features(seqs, self.n_features, name)  # type: ignore[arg-type]
             cut = self.config.max_length
             scaled = [torch.as_tensor(self.scaler.transform(s[:cut] if cut else s),  # type: ignore[union-attr]
@@ -451,49 +420,6 @@ class ClassifierNet(nn.Module):
         return self.head(self.dropout(pooled))  # (B, C)
 
 
-# ---------------------------------------------------------------------------------------------
-# batching shared by the tasks
-# ---------------------------------------------------------------------------------------------
-def _cut_collate(batch: list[tuple[torch.Tensor, ...]]) -> tuple[torch.Tensor, ...]:
-    """Stack (x, y, lengths) rows and cut every (B, T, ...) tensor to the batch's longest row."""
-    cols = [torch.stack(c) for c in zip(*batch)]
-    t_max = int(cols[-1].max())
-    return tuple(c[:, :t_max] if c.dim() >= 2 else c for c in cols)
-
-
-def make_loader(x: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor, batch_size: int, *,
-                shuffle: bool, bucket: bool, seed: int) -> DataLoader[Any]:
-    """A DataLoader of ``(x, y, lengths)`` batches cut to their longest sequence.
-
-    ``bucket=True`` groups similar lengths (:class:`BucketSampler`, seeded); otherwise batches
-    are random (``shuffle``) or in order.
-    """
-    data = TensorDataset(x, y, lengths)
-    if bucket:
-        sampler = BucketSampler(lengths, batch_size, shuffle=shuffle, seed=seed)
-        return DataLoader(data, batch_sampler=sampler, collate_fn=_cut_collate)
-    gen = torch.Generator().manual_seed(seed)
-    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, collate_fn=_cut_collate,
-                      generator=gen if shuffle else None)
-
-
-def run_in_length_order(fn: Callable[[torch.Tensor, torch.Tensor], Any], x: torch.Tensor,
-                        lengths: torch.Tensor, batch_size: int) -> list[Any]:
-    """Call ``fn(x_batch, lengths_batch)`` on batches of similar length (sorted, cut to their
-    longest row) and return the per-row results in the original order.
-
-    ``fn`` returns a tensor whose first dimension is the batch (its rows are collected).
-    """
-    order = torch.argsort(lengths, stable=True)
-    out: list[Any] = [None] * len(order)
-    for idx in order.split(batch_size):
-        lb = lengths[idx]
-        res = fn(x[idx][:, : int(lb.max())], lb)
-        for row, i in zip(res, idx.tolist()):
-            out[i] = row
-    return out
-
-
 class HistoryMetrics(Callback):
     """Adds ``val_<name>`` entries from ``compute() -> {name: value}`` to every History row
     (place it before callbacks that monitor them, such as EarlyStopping).
@@ -509,35 +435,6 @@ class HistoryMetrics(Callback):
     def on_epoch_end(self, trainer: Trainer, **context: Any) -> None:
         for k, v in self.compute().items():
             trainer.history.record(f"val_{k}", v)
-
-
-def split_validation(n: int, fraction: float, seed: int, stratify: Sequence[Any] | None = None
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Random (train, validation) index arrays; per-class when ``stratify`` labels are given,
-    so every class keeps its share."""
-    if isinstance(fraction, bool) or not isinstance(fraction, float) or not 0.0 < fraction < 1.0:
-        raise ConfigError(expected("validation", "a fraction in (0, 1), a (X, y) tuple or None",
-                                   fraction))
-    rng = np.random.default_rng(seed)
-    if stratify is None:
-        perm = rng.permutation(n)
-        k = max(1, round(n * fraction))
-        return np.sort(perm[k:]), np.sort(perm[:k])
-    labels = np.asarray([str(v) for v in stratify])
-    val: list[np.ndarray] = []
-    for c in sorted(set(labels.tolist())):
-        idx = rng.permutation(np.flatnonzero(labels == c))
-        val.append(idx[: round(len(idx) * fraction)])
-    v = np.sort(np.concatenate(val))
-    if v.size == 0:
-        raise DataError(expected("validation", f"a fraction that leaves some of the {n} "
-                                 "samples for validation", fraction))
-    return np.setdiff1d(np.arange(n), v), v
-
-
-def _eval_batch(cfg: TrainerConfig) -> int:
-    """The evaluation batch size the Trainer uses too."""
-    return cfg.eval_batch_size or max(cfg.batch_size, 256)
 
 
 def _take(X: Any, idx: np.ndarray) -> Any:
@@ -738,7 +635,7 @@ class SequenceClassifier:
         try:
             rows = run_in_length_order(
                 lambda xb, lb: model(xb.to(device), lb.to(device)).float().cpu(),
-                x, lengths, _eval_batch(self.training))
+                x, lengths, eval_batch_size(self.training))
         finally:
             model.train(was_training)
         return torch.stack(rows)  # (N, C)
@@ -768,7 +665,7 @@ class SequenceClassifier:
         device = next(model.parameters()).device
         model.eval()
         rows = run_in_length_order(lambda xb, lb: model.encode(xb.to(device), lb.to(device))[1].cpu(),
-                                   x, lens, _eval_batch(self.training))
+                                   x, lens, eval_batch_size(self.training))
         return [r[: int(n)].double().numpy() for r, n in zip(rows, lens)]
 
     def evaluate(self, X: Any, y: Any, *, lengths: Any = None) -> dict[str, Any]:

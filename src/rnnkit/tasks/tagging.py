@@ -58,17 +58,19 @@ from rnnkit.errors import ConfigError, DataError, ShapeError
 from rnnkit.metrics.classification import classification_report
 from rnnkit.nn.crf import CRF
 from rnnkit.nn.spec import RecurrentSpec
+from rnnkit.tasks._batching import (
+    eval_batch_size,
+    make_loader,
+    run_in_length_order,
+    split_validation,
+)
 from rnnkit.tasks.classification import (
     HistoryMetrics,
-    _eval_batch,
     _history_summary,
     _repr_non_defaults,
     _spec_from,
     config_from_dict,
     default_training,
-    make_loader,
-    run_in_length_order,
-    split_validation,
 )
 from rnnkit.training import Callback, EarlyStopping, History, Trainer, TrainerConfig
 from rnnkit.training.seeding import seed_everything
@@ -485,7 +487,7 @@ class SequenceTagger:
         model.eval()
         loss_sum, hits = 0.0, 0
         try:
-            for idx in torch.argsort(lengths, stable=True).split(_eval_batch(self.training)):
+            for idx in torch.argsort(lengths, stable=True).split(eval_batch_size(self.training)):
                 lb = lengths[idx].to(device)
                 t_max = int(lb.max())
                 xb, yb = x[idx][:, :t_max].to(device), y[idx][:, :t_max].to(device)
@@ -516,7 +518,7 @@ class SequenceTagger:
                 lb = lb.to(device)
                 return model.decode(model(xb.to(device), lb), lb).cpu()
 
-            rows = run_in_length_order(run, x, lengths, _eval_batch(self.training))
+            rows = run_in_length_order(run, x, lengths, eval_batch_size(self.training))
         finally:
             model.train(was_training)
         return [r[: int(n)] for r, n in zip(rows, lengths)]

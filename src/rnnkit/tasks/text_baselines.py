@@ -37,7 +37,8 @@ import numpy as np
 
 from rnnkit._validation import Described, check_positive_int, expected
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.classification import _as_series_list, _json_label, classification_metrics
+from rnnkit.tasks._batching import as_series_list
+from rnnkit.tasks.classification import _json_label, classification_metrics
 from rnnkit.tasks.tagging import _check_sentences, _check_tag_lists, tagging_metrics
 
 __all__ = [
@@ -167,7 +168,7 @@ def summary_features(X: Any, lengths: Any = None) -> np.ndarray:
     Columns: for each statistic of :data:`SUMMARY_STATISTICS` (``slope`` is the least-squares
     slope against the step index, 0 for a single step) the F features, then the length.
     """
-    seqs = _as_series_list(X, lengths)
+    seqs = as_series_list(X, lengths)
     rows = []
     for s in seqs:
         T = s.shape[0]

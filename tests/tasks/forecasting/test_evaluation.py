@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from rich.console import Console
 
 from rnnkit.data import load_series, make_windows
@@ -23,8 +22,6 @@ from rnnkit.tasks.forecasting.evaluation import (
     results_table,
     seasonal_period,
 )
-
-torch.set_num_threads(1)
 
 
 def test_period_from_freq_and_config_override() -> None:

@@ -9,13 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.forecasting import ForecastConfig, Forecaster, load_data, run_experiment
 from rnnkit.training import Callback, History
 
-torch.set_num_threads(1)
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 PNG = b"\x89PNG\r\n\x1a\n"
 

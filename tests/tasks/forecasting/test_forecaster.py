@@ -20,8 +20,6 @@ from rnnkit.data import load_series
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.forecasting import ForecastConfig, Forecaster
 
-torch.set_num_threads(1)
-
 
 def tiny(**sections: dict[str, Any]) -> ForecastConfig:
     base: dict[str, Any] = {

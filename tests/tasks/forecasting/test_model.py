@@ -10,7 +10,6 @@ from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.forecasting import Seq2SeqForecaster, WindowForecaster, rollout, with_teacher
 
-torch.set_num_threads(1)
 SPEC = RecurrentSpec(hidden_size=6, num_layers=2)
 
 

@@ -1,0 +1,87 @@
+"""Plumbing shared by the labs: configuration tables, run directories, JSON records and the
+comparison table every lab prints.
+
+Each lab keeps its configuration as plain tables (``DEFAULTS``, ``QUICK``); :func:`merge_config`
+applies overrides table by table, :func:`run_directory` makes the run directory and
+:func:`write_json` writes its records.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnkit._validation import expected
+from rnnkit.errors import ConfigError
+from rnnkit.training import TrainerConfig
+
+__all__ = ["comparison_table", "default_run_path", "merge_config", "run_directory",
+           "training_config", "write_json"]
+
+
+def merge_config(defaults: dict[str, Any], overrides: dict[str, Any] | None,
+                 path: str = "config") -> dict[str, Any]:
+    """``defaults`` updated table by table with ``overrides``; unknown keys raise a
+    ConfigError naming the key and the known ones."""
+    out = copy.deepcopy(defaults)
+    for key, value in (overrides or {}).items():
+        if key not in out:
+            raise ConfigError(expected(f"{path} key", f"one of {sorted(out)}", key))
+        if isinstance(out[key], dict):
+            if not isinstance(value, dict):
+                raise ConfigError(expected(f"{path}.{key}", "a table (section)", value))
+            out[key] = merge_config(out[key], value, f"{path}.{key}")
+        else:
+            out[key] = value
+    return out
+
+
+def default_run_path(name: str) -> Path:
+    """``runs/NAME-YYYYmmdd-HHMMSS`` in the working directory (not created)."""
+    return Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def run_directory(out_dir: str | Path | None, name: str) -> Path:
+    """``out_dir``, or :func:`default_run_path` of ``name`` (created)."""
+    path = Path(out_dir) if out_dir is not None else default_run_path(name)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_json(path: Path, data: Any) -> None:
+    """``data`` as indented JSON (anything JSON cannot hold written as ``str``)."""
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def training_config(section: dict[str, Any]) -> TrainerConfig:
+    """The ``training`` table as a TrainerConfig (``num_threads`` is applied, not stored)."""
+    fields = {k: v for k, v in section.items() if k != "num_threads"}
+    if section.get("num_threads"):
+        torch.set_num_threads(int(section["num_threads"]))
+    return TrainerConfig.from_dict(fields)
+
+
+def comparison_table(title: str, rows: dict[str, dict[str, Any]],
+                     columns: Sequence[tuple[str, str, str]]) -> Any:
+    """A rich Table: one row per model, one column per ``(header, key, format)``."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("model")
+    for header, _, _ in columns:
+        table.add_column(header, justify="right")
+    for name, m in rows.items():
+        cells = []
+        for _, key, fmt in columns:
+            v = m.get(key)
+            ok = isinstance(v, (int, float)) and not (isinstance(v, float) and np.isnan(v))
+            cells.append(format(v, fmt) if ok else "-")
+        table.add_row(name, *cells)
+    return table

@@ -1,0 +1,135 @@
+"""Helpers the sequence tasks share (classification, tagging, their baselines): numeric
+inputs as a list of (T_i, F) arrays, DataLoaders whose batches are cut to their longest row,
+evaluation in length order, and seeded train / validation splits.
+
+Symbols: N samples, B batch, T padded steps, T_i the length of sample i, F features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from rnnkit._validation import Described, expected
+from rnnkit.data.padding import BucketSampler
+from rnnkit.errors import ConfigError, DataError, ShapeError
+from rnnkit.training import TrainerConfig
+
+__all__ = [
+    "as_series_list",
+    "cut_collate",
+    "eval_batch_size",
+    "make_loader",
+    "run_in_length_order",
+    "split_validation",
+]
+
+
+def as_series_list(X: Any, lengths: Any, name: str = "X") -> list[np.ndarray]:
+    """Numeric input -> list of float64 (T_i, F) arrays."""
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        if X.ndim == 2:
+            X = X[..., None]  # (N, T) univariate -> (N, T, 1)
+        if X.ndim != 3:
+            raise ShapeError(expected(name, "a 3D array (samples, timesteps, features), a list "
+                                      "of (timesteps, features) arrays, texts or token lists",
+                                      Described(f"shape {X.shape}")))
+        N, T, _ = X.shape
+        if lengths is None:
+            lens = [T] * N
+        else:
+            lens = np.asarray(lengths.cpu() if isinstance(lengths, torch.Tensor) else lengths)
+            if lens.shape != (N,) or lens.dtype.kind not in "iu":
+                raise ShapeError(expected("lengths", f"{N} integers", Described(f"shape {lens.shape}, {lens.dtype}")))
+            if lens.min() < 1 or lens.max() > T:
+                raise DataError(expected("lengths", f"values in [1, {T}]",
+                                         Described(f"[{lens.min()}, {lens.max()}]")))
+        return [np.asarray(X[i, : int(n)], dtype=np.float64) for i, n in enumerate(lens)]
+    if lengths is not None:
+        raise ConfigError(expected("lengths", "None for a list of sequences (their lengths are "
+                                   "their own)", Described("lengths")))
+    out: list[np.ndarray] = []
+    for i, seq in enumerate(X):
+        a = np.asarray(seq.detach().cpu() if isinstance(seq, torch.Tensor) else seq, dtype=np.float64)
+        if a.ndim == 1:
+            a = a[:, None]  # (T_i,) univariate -> (T_i, 1)
+        if a.ndim != 2 or a.shape[0] == 0:
+            raise ShapeError(expected(f"{name}[{i}]", "a non-empty (timesteps, features) array",
+                                      Described(f"shape {a.shape}")))
+        out.append(a)
+    return out
+
+
+def cut_collate(batch: list[tuple[torch.Tensor, ...]]) -> tuple[torch.Tensor, ...]:
+    """Stack (x, y, lengths) rows and cut every (B, T, ...) tensor to the batch's longest row."""
+    cols = [torch.stack(c) for c in zip(*batch)]
+    t_max = int(cols[-1].max())
+    return tuple(c[:, :t_max] if c.dim() >= 2 else c for c in cols)
+
+
+def make_loader(x: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor, batch_size: int, *,
+                shuffle: bool, bucket: bool, seed: int) -> DataLoader[Any]:
+    """A DataLoader of ``(x, y, lengths)`` batches cut to their longest sequence.
+
+    ``bucket=True`` groups similar lengths (:class:`BucketSampler`, seeded); otherwise batches
+    are random (``shuffle``) or in order.
+    """
+    data = TensorDataset(x, y, lengths)
+    if bucket:
+        sampler = BucketSampler(lengths, batch_size, shuffle=shuffle, seed=seed)
+        return DataLoader(data, batch_sampler=sampler, collate_fn=cut_collate)
+    gen = torch.Generator().manual_seed(seed)
+    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, collate_fn=cut_collate,
+                      generator=gen if shuffle else None)
+
+
+def run_in_length_order(fn: Callable[[torch.Tensor, torch.Tensor], Any], x: torch.Tensor,
+                        lengths: torch.Tensor, batch_size: int) -> list[Any]:
+    """Call ``fn(x_batch, lengths_batch)`` on batches of similar length (sorted, cut to their
+    longest row) and return the per-row results in the original order.
+
+    ``fn`` returns a tensor whose first dimension is the batch (its rows are collected).
+    """
+    order = torch.argsort(lengths, stable=True)
+    out: list[Any] = [None] * len(order)
+    for idx in order.split(batch_size):
+        lb = lengths[idx]
+        res = fn(x[idx][:, : int(lb.max())], lb)
+        for row, i in zip(res, idx.tolist()):
+            out[i] = row
+    return out
+
+
+def split_validation(n: int, fraction: float, seed: int, stratify: Sequence[Any] | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Random (train, validation) index arrays; per-class when ``stratify`` labels are given,
+    so every class keeps its share."""
+    if isinstance(fraction, bool) or not isinstance(fraction, float) or not 0.0 < fraction < 1.0:
+        raise ConfigError(expected("validation", "a fraction in (0, 1), a (X, y) tuple or None",
+                                   fraction))
+    rng = np.random.default_rng(seed)
+    if stratify is None:
+        perm = rng.permutation(n)
+        k = max(1, round(n * fraction))
+        return np.sort(perm[k:]), np.sort(perm[:k])
+    labels = np.asarray([str(v) for v in stratify])
+    val: list[np.ndarray] = []
+    for c in sorted(set(labels.tolist())):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        val.append(idx[: round(len(idx) * fraction)])
+    v = np.sort(np.concatenate(val))
+    if v.size == 0:
+        raise DataError(expected("validation", f"a fraction that leaves some of the {n} "
+                                 "samples for validation", fraction))
+    return np.setdiff1d(np.arange(n), v), v
+
+
+def eval_batch_size(cfg: TrainerConfig) -> int:
+    """The evaluation batch size the Trainer uses too."""
+    return cfg.eval_batch_size or max(cfg.batch_size, 256)
