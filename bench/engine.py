@@ -231,6 +231,27 @@ def markdown(rows: list[dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def _merge(path: Path, sizes: list[str], run: dict, cases: list[Case],
+           rows: list[dict[str, str]]) -> dict:
+    """The JSON to write: this run's sizes replace the same sizes of an earlier file, the
+    others are kept (so the large size can be measured in a separate, quieter window)."""
+    old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+    def keep(items: list[dict]) -> list[dict]:
+        return [x for x in items if x["size"] not in sizes]
+
+    runs = {s: r for s, r in old.get("runs", {}).items() if s not in sizes}
+    runs.update({s: run for s in sizes})
+    return {
+        "bench": "engine",
+        "sizes": {s: SIZES[s] for s in SIZES if s in runs},
+        "runs": runs,
+        "cases": keep(old.get("cases", [])) + [{**asdict(c), "median_ms": c.median_ms}
+                                               for c in cases],
+        "table": keep(old.get("table", [])) + rows,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="small,medium,large",
@@ -261,16 +282,11 @@ def main() -> None:
         cases += run_size(size, kinds, repeats)
     rows = table_rows(cases)
     print_table(rows)
-    result = {
-        "bench": "engine",
-        "date": date.today().isoformat(),
-        "machine": machine(),
-        "load_average_before_after": [load_before[0], os.getloadavg()[0]],
-        "sizes": {s: SIZES[s] for s in sizes},
-        "cases": [{**asdict(c), "median_ms": c.median_ms} for c in cases],
-        "table": rows,
-    }
+    run = {"date": date.today().isoformat(), "machine": machine(),
+           "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+           "repeats": {s: 3 if args.quick else (args.repeats or REPEATS[s]) for s in sizes}}
     out = Path(args.out)
+    result = _merge(out, sizes, run, cases, rows)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {out}\n")

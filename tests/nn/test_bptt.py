@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from rnnkit.errors import ConfigError
-from rnnkit.nn import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
+from rnnkit.nn import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell, bptt
 from rnnkit.nn.bptt import run_bptt, unsupported_reason
 from rnnkit.nn.cell import RecurrentCell
 from rnnkit.nn.loop import run_loop
@@ -115,6 +115,21 @@ def test_equals_loop_float64_every_mask_eval_and_train(name, variant):
         _assert_same(cell, x, state, mask, rtol=1e-9, atol=1e-10)
 
 
+@pytest.mark.parametrize("variant", ["plain", "all"])
+@pytest.mark.parametrize("name", list(CELLS))
+def test_blockwise_derivatives_equal_loop(name, variant, monkeypatch):
+    """The backward precomputes local derivatives in blocks of steps: blocks of 1 and of 2
+    steps (7 steps: a partial last block) give the same gradients as the loop."""
+    cell = _make(name, variant).train()
+    x, state = _inputs(cell, torch.float64, steps=7)
+    mask = torch.tensor([[1] * 7, [1, 0, 1, 1, 1, 1, 0], [1] * 5 + [0] * 2], dtype=torch.bool)
+    monkeypatch.setattr(bptt, "_SMALL_TANH", 0)
+    for steps_per_block in (1, 2):
+        step_bytes = B * H * cell.num_gates * 8
+        monkeypatch.setattr(bptt, "_CHUNK_BYTES", steps_per_block * step_bytes)
+        _assert_same(cell, x, state, mask, rtol=1e-9, atol=1e-10)
+
+
 @pytest.mark.parametrize("activation", ACTIVATIONS, ids=str)
 @pytest.mark.parametrize("variant", ["plain", "all"])
 def test_every_activation_equals_loop(activation, variant):
@@ -126,8 +141,12 @@ def test_every_activation_equals_loop(activation, variant):
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("name", list(CELLS))
-def test_equals_loop_float32_longer(name, variant):
+def test_equals_loop_float32_longer(name, variant, monkeypatch):
+    """Float32 on the paths that large sizes take: oneDNN products, tanh via sigmoid."""
+    monkeypatch.setattr(bptt, "_SMALL_PRODUCT", 0)
+    monkeypatch.setattr(bptt, "_SMALL_TANH", 0)
     cell = _make(name, variant, torch.float32, size=(7, 32)).train()
+    assert bptt._Linear(cell.weight_hh, 8, backward=False).onednn == bptt._ONEDNN
     x, state = _inputs(cell, torch.float32, batch=8, steps=30)
     lengths = torch.tensor([30, 29, 17, 30, 1, 8, 30, 12])
     mask = torch.arange(30) < lengths[:, None]
@@ -199,6 +218,19 @@ def test_bidirectional_stacked_layer_fused_equals_loop(cls, extra, variant, padd
     torch.testing.assert_close(gx_f, gx_l)
     for n in gp_l:
         torch.testing.assert_close(gp_f[n], gp_l[n], msg=lambda m, n=n: f"{n}: {m}")
+
+
+@pytest.mark.parametrize("name", list(CELLS))
+def test_draws_the_same_random_numbers_as_the_loop(name):
+    """Same masks, and the generator left in the same state (later draws agree too)."""
+    cell = _make(name, "all", torch.float32).train()
+    x, state = _inputs(cell, torch.float32)
+    after = []
+    for run in (run_loop, run_bptt):
+        torch.manual_seed(0)
+        run(cell, x, state, None)
+        after.append(torch.rand(4))
+    torch.testing.assert_close(after[0], after[1], rtol=0, atol=0)
 
 
 def test_auto_routes_regularized_cells_to_rnnkit():

@@ -6,32 +6,49 @@ with padding anywhere) would run on the per-step autograd loop (:func:`rnnkit.nn
 which records some thirty autograd nodes per step and replays them one by one backwards.
 This module runs the same computation with one :class:`torch.autograd.Function` per cell type:
 
-* **forward**: a loop over time with autograd off, writing into preallocated buffers (the
-  states, the gate activations, the layer-norm statistics) with ``out=`` variants;
-* **backward**: a loop back through time that does per step only what the recurrence needs
-  (the product ``dgates_t @ W_h`` and a few fused element-wise ops); everything that does not
-  feed the recurrence is done once per sequence on the whole (T, B, ...) block: the local
-  derivatives of the gates before the loop, and after it every weight gradient as one large
-  matrix product, ``dW_h = dG^T @ H_prev`` over all B*T rows.
+* **forward**: a loop over time with autograd off, writing into preallocated time-major
+  buffers (states, gate activations, layer-norm statistics) with ``out=`` variants;
+* **backward**: a loop back through time that does per step only what the recurrence needs:
+  the product ``dgates_t @ W_h`` and a few element-wise ops. The local derivatives of the
+  gates are computed a block of steps at a time just before the loop reaches them (whole
+  blocks are few ops; still in cache when used), and every weight gradient is ONE large
+  matrix product per sequence after the loop, ``dW_h = dG^T @ H_prev`` over all T*B rows.
 
-The :class:`~torch.autograd.Function` takes the already projected input
-``xp = cell.project_input(x)`` (B, T, G*H) and the already masked ``W_h`` from
-``cell.recurrent_weight()``: autograd differentiates those two (the input projection, the
-input layer norm, the DropConnect mask) and the backward here returns ``d xp`` and ``d W_h``.
+The Function takes the already projected input ``xp = cell.project_input(x)`` and the
+already masked ``W_h = cell.recurrent_weight()``: autograd differentiates those (the input
+projection, the input layer norm, the DropConnect mask) and the backward here returns
+``d xp`` and ``d W_h``.
+
+What made it fast on our 2-core AMD EPYC VMs (torch 2.13 CPU; each measured, see
+BENCHMARKS.md "Engine"):
+
+* the per-step products run on oneDNN with the weight prepacked once per call
+  (``torch.ops.mkldnn._linear_pointwise``, the packed GEMM inside torch.nn.LSTM) where the
+  default ``torch.addmm`` goes to MKL; float32 on CPU only, else ``torch.addmm``;
+* ``tanh`` is computed as ``2 sigmoid(2x) - 1``: torch.tanh's CPU kernel is 4-6x slower
+  than torch.sigmoid here (60 vs 10 µs for 64x256);
+* large buffers are reused between calls (:class:`_Workspace`): first writes to fresh
+  memory page-fault at ~2 µs per 4 KiB page, ~35 ms per LSTM training step otherwise;
+* ``xp`` is made time-major by projecting ``x.transpose(0, 1)``, so a step's slice is
+  contiguous (no strided copy inside each step's product), and Python scalars in per-step
+  ops are 0-dim tensors (a scalar costs a dtype conversion per op).
 
 Semantics are exactly those of :func:`~rnnkit.nn.loop.run_loop`, tested to float tolerance
 (outputs, final states, every gradient), and the random masks are drawn through the same
 cell methods in the same order, so a seed gives both backends the same masks. A masked step
 and zoneout are one operation: the new state is ``lerp(candidate, old, keep)`` with
-``keep`` = 1 at masked steps (hold the state, exactly), the zoneout mask (or its probability
-in eval mode) at real steps, 0 otherwise; the output is ``mask * h_t``.
+``keep`` = 1 at masked steps (the state is held exactly: lerp is exact at 0 and 1), the
+zoneout mask (its probability in eval mode) at real steps, 0 otherwise; the output is
+``mask * h_t``.
 
 Symbols: B batch, T timesteps, H hidden units, G gates (1 SimpleRNN, 4 LSTM, 3 GRU),
 S states (2 for the LSTM's (h, c), else 1). Buffers are time-major, (T, B, ...), so that a
-step's slice is contiguous and all steps' rows form one (T*B, ...) matrix.
+step's slice is contiguous and all steps' rows form one (T*B, ...) matrix. The output
+sequence is returned as a (B, T, H) view of a time-major buffer, as torch.nn.LSTM's
+``batch_first`` output is.
 
-The backward is not itself differentiable (no double backward); use ``backend="loop"`` for
-second derivatives.
+The backward is not itself differentiable: ``create_graph=True`` raises, pointing to
+``backend="loop"`` for higher-order gradients.
 """
 
 from __future__ import annotations
@@ -60,6 +77,9 @@ Tensor = torch.Tensor
 _EPS = 1e-5  # F.layer_norm's default, which the cells use
 _aten = torch.ops.aten
 _linear = getattr(torch.ops.mkldnn, "_linear_pointwise", None)
+_CHUNK_BYTES = 1 << 21  # per block of precomputed local derivatives, see _chunks
+_SMALL_TANH = 4096  # elements below which torch.tanh is the faster tanh, see _tanh
+_SMALL_PRODUCT = 1 << 23  # multiply-adds below which addmm is as fast as oneDNN, see _Linear
 _ONEDNN = (_linear is not None and torch.backends.mkldnn.is_available()
            and hasattr(torch.ops.mkldnn, "_reorder_linear_weight"))
 
@@ -268,17 +288,19 @@ def _one_two(like: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def _tanh(x: Tensor, out: Tensor) -> Tensor:
-    """``out = tanh(x)`` as ``2 sigmoid(2x) - 1``: four cheap ops beat torch.tanh's vectorized
-    kernel several times over on our CPUs (and agree with it to 2e-7 in float32)."""
+    """``out = tanh(x)``, as ``2 sigmoid(2x) - 1`` for all but small tensors: four cheap ops
+    beat torch.tanh's CPU kernel 3x from 64x128 elements up (2e-7 apart in float32)."""
+    if x.numel() < _SMALL_TANH:
+        return torch.tanh(x, out=out)
     one, two = _one_two(x)
     torch.mul(x, two, out=out)
     out.sigmoid_()
     return out.mul_(two).sub_(one)
 
 
-def _onednn_serves(w: Tensor) -> bool:
+def _onednn_serves(w: Tensor, batch: int) -> bool:
     return (_ONEDNN and w.device.type == "cpu" and w.dtype == torch.float32
-            and torch._C._get_mkldnn_enabled())
+            and batch * w.numel() >= _SMALL_PRODUCT and torch._C._get_mkldnn_enabled())
 
 
 class _Linear:
@@ -286,14 +308,15 @@ class _Linear:
     ``h (B, K) -> h w^T`` and backward ``d (B, N) -> d w``, each optionally plus a ``base``.
 
     In float32 on CPU they run on oneDNN with ``w`` prepacked once per call (the packed GEMM
-    that torch.nn.LSTM uses internally, much faster than MKL's sgemm on our AMD CPUs at these
-    small shapes); otherwise on ``torch.addmm``. The result is returned: the addmm path
-    writes it into ``out`` when given, the oneDNN path into a new tensor.
+    that torch.nn.LSTM uses internally), unless the product is small (oneDNN's ~15 µs fixed
+    cost per call then loses to ``torch.addmm``); otherwise on ``torch.addmm``. The result
+    is returned: the addmm path writes it into ``out`` when given, the oneDNN path into a
+    new tensor.
     """
 
     def __init__(self, w: Tensor, batch: int, *, backward: bool) -> None:
         self.w, self.wt = w, w.t()
-        self.onednn = _onednn_serves(w)
+        self.onednn = _onednn_serves(w, batch)
         if self.onednn:  # pack only what this pass needs: w^T's layout for backward
             reorder = torch.ops.mkldnn._reorder_linear_weight
             self.packed = reorder((w.t() if backward else w).contiguous(), batch)
@@ -341,6 +364,17 @@ def _step_grads(d_out: Tensor | None, like: Tensor) -> list[Tensor]:
     if d_out is None:
         return [like.new_zeros(B, H)] * T
     return list(d_out.transpose(0, 1).contiguous().unbind(0))
+
+
+def _chunks(steps: int, step_bytes: int) -> list[range]:
+    """Blocks of time steps, last first, each about ``_CHUNK_BYTES`` of per-step derivatives.
+
+    The backward computes the local derivatives of a block just before walking back through
+    its steps, so they are still in cache when used (and computing them block-wise costs a
+    few ops per block, not per step).
+    """
+    size = max(1, min(steps, _CHUNK_BYTES // max(1, step_bytes)))
+    return [range(lo, min(lo + size, steps)) for lo in reversed(range(0, steps, size))]
 
 
 def _final_grad(d: Tensor | None, like: Tensor) -> Tensor:
@@ -457,26 +491,20 @@ class _LSTMFunction(torch.autograd.Function):
         H = G // 4
         new = _WORKSPACE.allocator(act)
         i, f, g, o = act.view(T, B, 4, H).unbind(2)  # each (T, B, H)
-        # local derivatives of the whole sequence at once: d gate pre-activation / d C_t for
-        # i, f, g and / d h_t for o; and k = d h_t / d (normalized) C_t
-        P = new(T, B, 4, H)
-        _aten.sigmoid_backward.grad_input(g, i, grad_input=P[:, :, 0])
-        _aten.sigmoid_backward.grad_input(cs[:T], f, grad_input=P[:, :, 1])
-        _aten.tanh_backward.grad_input(i, g, grad_input=P[:, :, 2])
-        _aten.sigmoid_backward.grad_input(tc, o, grad_input=P[:, :, 3])
-        K = _aten.tanh_backward(o, tc)  # (T, B, H)
-        if mixing:  # only the (1 - keep) share of a state's gradient reaches the candidate
-            one_minus = 1 - keep  # (T, 2, B, *)
-            K.mul_(one_minus[:, 0])
-            P[:, :, 3].mul_(one_minus[:, 0])
-            omc_ = one_minus[:, 1].unbind(0)
+        blocks = _chunks(T, act[0].nbytes)
+        # per block: the local derivatives P = d gate pre-activations / d C_t for i, f, g and
+        # / d h_t for o, and K = d h_t / d (normalized) C_t; with zoneout or a mask only the
+        # (1 - keep) share of a state's gradient reaches the candidate: folded into K, P_o
+        n_max = max(len(b) for b in blocks)
+        P, K = new(n_max, B, 4, H), new(n_max, B, H)
+        P_ifg_, P_o_, K_ = P[:, :, :3].unbind(0), P[:, :, 3].unbind(0), K.unbind(0)
+        if mixing:
             kh_, kc_ = keep[:, 0].unbind(0), keep[:, 1].unbind(0)
         dG = new(T, B, G)  # d gates after the LN = d xp
         dG4 = dG.view(T, B, 4, H)
         dG_ = dG.unbind(0)
         dG_ifg_, dG_o_ = dG4[:, :, :3].unbind(0), dG4[:, :, 3].unbind(0)
-        P_ifg_, P_o_ = P[:, :, :3].unbind(0), P[:, :, 3].unbind(0)
-        K_, f_, cand_ = K.unbind(0), f.unbind(0), cand.unbind(0)
+        f_, cand_ = f.unbind(0), cand.unbind(0)
         if ln:
             mu, rs, cmu, crs = ctx.stats
             mu_, rs_, cmu_, crs_ = (s.unbind(0) for s in ctx.stats)
@@ -491,41 +519,51 @@ class _LSTMFunction(torch.autograd.Function):
         gh_next, gc_next, dcn = new(B, H), new(B, H), new(B, H)
         zero = torch.zeros_like(gh)
         lin = _Linear(w, B, backward=True)
-        for t in range(T - 1, -1, -1):
-            # d candidate cell = share of the state's gradient + the path through h_t
-            if ln:
-                torch.mul(gh, K_[t], out=dcl_[t])
-                dch = _aten.native_layer_norm_backward(
-                    dcl_[t], cand_[t], (H,), cmu_[t], crs_[t], g_c, b_c,
-                    [True, False, False])[0]
-                if mixing:
-                    torch.mul(gc, omc_[t], out=dcn).add_(dch)
+        for block in blocks:
+            n, ts = len(block), slice(block.start, block.stop)
+            _aten.sigmoid_backward.grad_input(g[ts], i[ts], grad_input=P[:n, :, 0])
+            _aten.sigmoid_backward.grad_input(cs[ts], f[ts], grad_input=P[:n, :, 1])
+            _aten.tanh_backward.grad_input(i[ts], g[ts], grad_input=P[:n, :, 2])
+            _aten.sigmoid_backward.grad_input(tc[ts], o[ts], grad_input=P[:n, :, 3])
+            _aten.tanh_backward.grad_input(o[ts], tc[ts], grad_input=K[:n])
+            if mixing:
+                kh = keep[ts, 0]
+                K[:n].addcmul_(K[:n], kh, value=-1)
+                P[:n, :, 3].addcmul_(P[:n, :, 3], kh, value=-1)
+            for t in reversed(block):
+                k = t - block.start
+                # d candidate cell = share of the state's gradient + the path through h_t
+                if mixing:  # gc (1 - keep_c)
+                    torch.addcmul(gc, gc, kc_[t], value=-1, out=dcn)
+                if ln:
+                    torch.mul(gh, K_[k], out=dcl_[t])
+                    dch = _aten.native_layer_norm_backward(
+                        dcl_[t], cand_[t], (H,), cmu_[t], crs_[t], g_c, b_c,
+                        [True, False, False])[0]
+                    torch.add(dcn if mixing else gc, dch, out=dcn)
                 else:
-                    torch.add(gc, dch, out=dcn)
-            elif mixing:
-                torch.mul(gc, omc_[t], out=dcn).addcmul_(gh, K_[t])
-            else:
-                torch.addcmul(gc, gh, K_[t], out=dcn)
-            torch.mul(P_ifg_[t], dcn.unsqueeze(1), out=dG_ifg_[t])
-            torch.mul(P_o_[t], gh, out=dG_o_[t])
-            if ln:
-                draw = _into(_ln_input_grad(dG_[t], rec_[t], mu_[t], rs_[t], g_h), d_raw_[t])
-            else:
-                draw = dG_[t]
-            # carry to step t-1
-            if mixing:
-                torch.mul(gc, kc_[t], out=gc_next).addcmul_(dcn, f_[t])
-                gc, gc_next = gc_next, gc
-            else:
-                torch.mul(dcn, f_[t], out=gc)
-            base = d_o[t - 1] if t > 0 else zero
-            if hm is None:
-                gh_next = lin.bwd(draw, base, out=gh_next)
-            else:
-                gh_next = torch.addcmul(base, lin.bwd(draw), hm, out=gh_next)
-            if mixing:
-                gh_next.addcmul_(kh_[t], gh)
-            gh, gh_next = gh_next, gh
+                    torch.addcmul(dcn if mixing else gc, gh, K_[k], out=dcn)
+                torch.mul(P_ifg_[k], dcn.unsqueeze(1), out=dG_ifg_[t])
+                torch.mul(P_o_[k], gh, out=dG_o_[t])
+                if ln:
+                    draw = _into(_ln_input_grad(dG_[t], rec_[t], mu_[t], rs_[t], g_h),
+                                 d_raw_[t])
+                else:
+                    draw = dG_[t]
+                # carry to step t-1
+                if mixing:
+                    torch.mul(gc, kc_[t], out=gc_next).addcmul_(dcn, f_[t])
+                    gc, gc_next = gc_next, gc
+                else:
+                    torch.mul(dcn, f_[t], out=gc)
+                base = d_o[t - 1] if t > 0 else zero
+                if hm is None:
+                    gh_next = lin.bwd(draw, base, out=gh_next)
+                else:
+                    gh_next = torch.addcmul(base, lin.bwd(draw), hm, out=gh_next)
+                if mixing:
+                    gh_next.addcmul_(kh_[t], gh)
+                gh, gh_next = gh_next, gh
         need = ctx.needs_input_grad
         if not ln:
             d_raw = dG
@@ -602,49 +640,58 @@ class _GRUFunction(torch.autograd.Function):
         T, B, G = act.shape
         H = G // 3
         new = _WORKSPACE.allocator(act)
+        one = _one_two(act)[0]
         r, z, n = act.view(T, B, 3, H).unbind(2)  # each (T, B, H)
-        # local derivatives of the whole sequence at once, per unit of d h_t:
-        # a_n = d n-pre-activation, a_z = d z-pre-activation, zc = direct d h_{t-1}
-        a_n = _aten.tanh_backward(1 - z, n)
-        a_z = _aten.sigmoid_backward(hs[:T] - n, z)
-        if mixing:
-            kh = keep[:, 0]
-            a_n.mul_(1 - kh)
-            a_z.mul_(1 - kh)
-            zc = torch.lerp(z, torch.ones_like(z), kh)  # z + k (1 - z)
-        else:
-            zc = z
-        pr = new(T, B, 3, H)  # d rec (after LN) per unit of d h_t: (r, z, n) parts
-        _aten.sigmoid_backward.grad_input(rec[..., 2 * H :], r, grad_input=pr[:, :, 0])
-        pr[:, :, 0].mul_(a_n)
-        pr[:, :, 1] = a_z
-        torch.mul(a_n, r, out=pr[:, :, 2])
-        gall = new(T, B, H)  # d loss / d h_t (total), every step
-        d_rec = new(T, B, 3, H)  # d rec (after LN); (r, z) parts = d xp's
-        g_, zc_, pr_, d_rec_ = gall.unbind(0), zc.unbind(0), pr.unbind(0), d_rec.unbind(0)
+        rec_n = rec[..., 2 * H :]
+        blocks = _chunks(T, act[0].nbytes)
+        n_max = max(len(b) for b in blocks)
+        # per block, the local derivatives per unit of d h_t: pr = d rec (after the LN) in
+        # its (r, z, n) parts, a_n = d n-pre-activation (= d x_n), zc = direct d h_{t-1};
+        # with zoneout or a mask only the (1 - keep) share reaches the candidate
+        pr, a_n, zc, tmp = new(n_max, B, 3, H), new(n_max, B, H), new(n_max, B, H), new(n_max, B, H)
+        pr_, a_n_, zc_, z_ = pr.unbind(0), a_n.unbind(0), zc.unbind(0), z.unbind(0)
+        d_rec = new(T, B, 3, H)  # d rec (after the LN); its (r, z) parts are d xp's
+        d_xn = new(T, B, H)  # d x_n
+        d_rec_, d_xn_ = d_rec.unbind(0), d_xn.unbind(0)
         if ln:
             mu, rs = ctx.stats
             mu_, rs_, raw_ = mu.unbind(0), rs.unbind(0), raw.unbind(0)
             d_raw = new(T, B, G)  # d (h W_h^T) before the LN
             d_raw_ = d_raw.unbind(0)
         d_o = _step_grads(d_out, hin)
-        torch.add(_final_grad(d_hT, d_o[0]), d_o[T - 1], out=g_[T - 1])
-        dh0 = new(B, H)
+        g = _final_grad(d_hT, d_o[0]).add_(d_o[T - 1])  # d loss / d h_t (total)
+        g_next = new(B, H)
+        zero = torch.zeros_like(g)
         lin = _Linear(w, B, backward=True)
-        for t in range(T - 1, -1, -1):
-            torch.mul(pr_[t], g_[t].unsqueeze(1), out=d_rec_[t])
-            d_r = d_rec_[t].view(B, G)
-            if ln:
-                d_r = _into(_ln_input_grad(d_r, raw_[t], mu_[t], rs_[t], g_h), d_raw_[t])
-            target = g_[t - 1] if t > 0 else dh0
-            if t > 0:
-                torch.addcmul(d_o[t - 1], zc_[t], g_[t], out=target)
-            else:
-                torch.mul(zc_[t], g_[t], out=target)
-            if hm is None:
-                _into(lin.bwd(d_r, target, out=target), target)
-            else:
-                target.addcmul_(lin.bwd(d_r), hm)
+        for block in blocks:
+            m, ts = len(block), slice(block.start, block.stop)
+            _aten.tanh_backward.grad_input(torch.sub(one, z[ts], out=tmp[:m]), n[ts],
+                                           grad_input=a_n[:m])  # (1 - z)(1 - n^2)
+            _aten.sigmoid_backward.grad_input(torch.sub(hs[ts], n[ts], out=tmp[:m]), z[ts],
+                                              grad_input=pr[:m, :, 1])  # (h - n) z (1 - z)
+            if mixing:
+                kh = keep[ts, 0]
+                a_n[:m].addcmul_(a_n[:m], kh, value=-1)
+                pr[:m, :, 1].addcmul_(pr[:m, :, 1], kh, value=-1)
+                torch.lerp(z[ts], one, kh, out=zc[:m])  # z + k (1 - z)
+            _aten.sigmoid_backward.grad_input(rec_n[ts], r[ts], grad_input=pr[:m, :, 0])
+            pr[:m, :, 0].mul_(a_n[:m])
+            torch.mul(a_n[:m], r[ts], out=pr[:m, :, 2])
+            for t in reversed(block):
+                k = t - block.start
+                torch.mul(pr_[k], g.unsqueeze(1), out=d_rec_[t])
+                torch.mul(a_n_[k], g, out=d_xn_[t])
+                d_r = d_rec_[t].view(B, G)
+                if ln:
+                    d_r = _into(_ln_input_grad(d_r, raw_[t], mu_[t], rs_[t], g_h), d_raw_[t])
+                # carry to step t-1: direct path + through the recurrent product
+                torch.addcmul(d_o[t - 1] if t > 0 else zero, zc_[k] if mixing else z_[t], g,
+                              out=g_next)
+                if hm is None:
+                    g_next = lin.bwd(d_r, g_next, out=g_next)
+                else:
+                    g_next.addcmul_(lin.bwd(d_r), hm)
+                g, g_next = g_next, g
         need = ctx.needs_input_grad
         if not ln:
             d_raw = d_rec.view(T, B, G)
@@ -655,9 +702,8 @@ class _GRUFunction(torch.autograd.Function):
             d_bhn = d_bias3[2 * H :]
         else:
             d_bhn = d_rec[:, :, 2].sum((0, 1))
-        torch.mul(gall, a_n, out=d_rec[:, :, 2])  # d rec's r, z parts + d x_n = d xp
-        d_xp = d_rec.view(T, B, G)
-        return None, d_xp, d_w, dh0, None, None, d_gh, d_bhn
+        d_rec[:, :, 2] = d_xn  # d rec's (r, z) parts and d x_n: d xp
+        return None, d_rec.view(T, B, G), d_w, g, None, None, d_gh, d_bhn
 
 
 class _GRUChoFunction(torch.autograd.Function):
@@ -735,28 +781,22 @@ class _GRUChoFunction(torch.autograd.Function):
         T, B, G = act.shape
         H = G // 3
         new = _WORKSPACE.allocator(act)
+        one = _one_two(act)[0]
         r, z, n = act.view(T, B, 3, H).unbind(2)  # each (T, B, H)
-        # local derivatives, per unit of d h_t (a_n, a_z, zc) or of d (r h) (c_r)
-        a_n = _aten.tanh_backward(1 - z, n)
-        a_z = _aten.sigmoid_backward(hs[:T] - n, z)
-        if mixing:
-            kh = keep[:, 0]
-            a_n.mul_(1 - kh)
-            a_z.mul_(1 - kh)
-            zc = torch.lerp(z, torch.ones_like(z), kh)  # z + k (1 - z)
-        else:
-            zc = z
-        c_r = _aten.sigmoid_backward(hin, r)
+        blocks = _chunks(T, act[0].nbytes)
+        n_max = max(len(b) for b in blocks)
+        # per block, the local derivatives per unit of d h_t (a_n = d n-pre-activation,
+        # a_z = d z-pre-activation, zc = direct d h_{t-1}) or of d (r h) (c_r = d r-pre-act.)
+        a_n, a_z, zc, c_r = (new(n_max, B, H) for _ in range(4))
+        a_n_, a_z_, zc_, c_r_ = a_n.unbind(0), a_z.unbind(0), zc.unbind(0), c_r.unbind(0)
         w_rz, w_n = w[: 2 * H], w[2 * H :]
         g_rz = g_n = None
         if g_h is not None:
             g_rz, g_n = g_h[: 2 * H], g_h[2 * H :]
-        gall = new(T, B, H)  # d loss / d h_t (total), every step
         d_x = new(T, B, 3, H)  # d pre-activations (after the LNs) = d xp
         d_x_rz_ = d_x.view(T, B, G)[..., : 2 * H].unbind(0)
         d_xr_, d_xz_, d_xn_ = (d_x[:, :, k].unbind(0) for k in range(3))
-        g_, zc_, a_n_, a_z_, c_r_, r_ = (
-            b.unbind(0) for b in (gall, zc, a_n, a_z, c_r, r))
+        r_, z_ = r.unbind(0), z.unbind(0)
         if ln:
             mu_rz, rs_rz, mu_n, rs_n = ctx.stats
             stats_ = [s.unbind(0) for s in ctx.stats]
@@ -764,41 +804,55 @@ class _GRUChoFunction(torch.autograd.Function):
             d_raw_rz, d_raw_n = new(T, B, 2 * H), new(T, B, H)  # before the LNs
             d_raw_rz_, d_raw_n_ = d_raw_rz.unbind(0), d_raw_n.unbind(0)
         d_o = _step_grads(d_out, hin)
-        torch.add(_final_grad(d_hT, d_o[0]), d_o[T - 1], out=g_[T - 1])
-        drh_buf, tmp_buf, dh0 = new(B, H), new(B, H), new(B, H)
+        g = _final_grad(d_hT, d_o[0]).add_(d_o[T - 1])  # d loss / d h_t (total)
+        g_next, drh_buf, tmp_buf = new(B, H), new(B, H), new(B, H)
+        zero = torch.zeros_like(g)
         lin_rz = _Linear(w_rz, B, backward=True)
         lin_n = _Linear(w_n, B, backward=True)
-        for t in range(T - 1, -1, -1):
-            g = g_[t]
-            torch.mul(a_n_[t], g, out=d_xn_[t])
-            dn = d_xn_[t]
-            if ln:
-                dn = _into(_ln_input_grad(dn, raw_n_[t], stats_[2][t], stats_[3][t], g_n),
-                           d_raw_n_[t])
-            drh = lin_n.bwd(dn, out=drh_buf)  # d (r h)
-            torch.mul(drh, c_r_[t], out=d_xr_[t])
-            torch.mul(a_z_[t], g, out=d_xz_[t])
-            drz = d_x_rz_[t]
-            if ln:
-                drz = _into(_ln_input_grad(drz, raw_rz_[t], stats_[0][t], stats_[1][t], g_rz),
-                            d_raw_rz_[t])
-            tmp = lin_rz.bwd(drz, torch.mul(drh, r_[t], out=tmp_buf), out=tmp_buf)  # d h_in
-            target = g_[t - 1] if t > 0 else dh0
-            if t > 0:
-                torch.addcmul(d_o[t - 1], zc_[t], g, out=target)
-            else:
-                torch.mul(zc_[t], g, out=target)
-            if hm is None:
-                target.add_(tmp)
-            else:
-                target.addcmul_(tmp, hm)
+        for block in blocks:
+            m, ts = len(block), slice(block.start, block.stop)
+            _aten.tanh_backward.grad_input(torch.sub(one, z[ts], out=c_r[:m]), n[ts],
+                                           grad_input=a_n[:m])  # (1 - z)(1 - n^2)
+            _aten.sigmoid_backward.grad_input(torch.sub(hs[ts], n[ts], out=c_r[:m]), z[ts],
+                                              grad_input=a_z[:m])  # (h - n) z (1 - z)
+            if mixing:
+                kh = keep[ts, 0]
+                a_n[:m].addcmul_(a_n[:m], kh, value=-1)
+                a_z[:m].addcmul_(a_z[:m], kh, value=-1)
+                torch.lerp(z[ts], one, kh, out=zc[:m])  # z + k (1 - z)
+            _aten.sigmoid_backward.grad_input(hin[ts], r[ts], grad_input=c_r[:m])
+            for t in reversed(block):
+                k = t - block.start
+                torch.mul(a_n_[k], g, out=d_xn_[t])
+                dn = d_xn_[t]
+                if ln:
+                    dn = _into(_ln_input_grad(dn, raw_n_[t], stats_[2][t], stats_[3][t], g_n),
+                               d_raw_n_[t])
+                drh = lin_n.bwd(dn, out=drh_buf)  # d (r h)
+                torch.mul(drh, c_r_[k], out=d_xr_[t])
+                torch.mul(a_z_[k], g, out=d_xz_[t])
+                drz = d_x_rz_[t]
+                if ln:
+                    drz = _into(
+                        _ln_input_grad(drz, raw_rz_[t], stats_[0][t], stats_[1][t], g_rz),
+                        d_raw_rz_[t])
+                d_hin = lin_rz.bwd(drz, torch.mul(drh, r_[t], out=tmp_buf), out=tmp_buf)
+                # carry to step t-1: direct path + through h_in
+                torch.addcmul(d_o[t - 1] if t > 0 else zero, zc_[k] if mixing else z_[t], g,
+                              out=g_next)
+                if hm is None:
+                    g_next.add_(d_hin)
+                else:
+                    g_next.addcmul_(d_hin, hm)
+                g, g_next = g_next, g
+        dh0 = g
         need = ctx.needs_input_grad
         d_xg = d_x.view(T, B, G)
         if not ln:
             d_raw_rz, d_raw_n = d_xg[..., : 2 * H], d_xg[..., 2 * H :]
         d_w = None
         if need[2]:
-            d_w = new(G, H)
+            d_w = w.new_empty(G, H)
             torch.mm(d_raw_rz.reshape(T * B, 2 * H).t(), hin.reshape(T * B, H),
                      out=d_w[: 2 * H])
             torch.mm(d_raw_n.reshape(T * B, H).t(), rh.reshape(T * B, H), out=d_w[2 * H :])
@@ -899,7 +953,6 @@ class _SimpleRNNFunction(torch.autograd.Function):
         d_a = new(T, B, H)  # d pre-activation (after the LN)
         d_a_, y_ = d_a.unbind(0), cand.unbind(0)
         if mixing:
-            om_ = (1 - keep[:, 0]).unbind(0)
             k_ = keep[:, 0].unbind(0)
         if ln:
             mu, rs = ctx.stats
@@ -912,7 +965,7 @@ class _SimpleRNNFunction(torch.autograd.Function):
         zero = torch.zeros_like(g)
         lin = _Linear(w, B, backward=True)
         for t in range(T - 1, -1, -1):
-            src = torch.mul(g, om_[t], out=tmp) if mixing else g
+            src = torch.addcmul(g, g, k_[t], value=-1, out=tmp) if mixing else g  # g (1 - k)
             act_grad(src, y_[t], d_a_[t])
             d_r = d_a_[t]
             if ln:
