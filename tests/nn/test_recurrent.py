@@ -165,3 +165,22 @@ def test_custom_cell_through_recurrent():
     out, h = layer(torch.randn(2, 4, 2))
     assert layer.last_backend == "loop" and out.shape == (2, 4, 3)
     assert out.abs().max() <= 2
+
+
+def test_auto_routes_to_the_faster_kernel_on_cpu():
+    x = torch.randn(2, 5, 3)
+    lengths = torch.tensor([5, 3])
+    small = GRU(3, 16)
+    small(x)
+    assert small.last_backend == "torch"  # small matrices: PyTorch's kernel
+    assert GRU(3, 128)(x)[0] is not None
+    gru, lstm = GRU(3, 128), LSTM(3, 128)
+    gru(x)
+    lstm(x)
+    assert gru.last_backend == "rnnkit" and lstm.last_backend == "torch"  # oneDNN LSTM
+    lstm(x, lengths=lengths)
+    assert lstm.last_backend == "rnnkit"  # padded batch: packed sequences are slower
+    # both routes compute the same function
+    ref = LSTM(3, 128, backend="loop")
+    ref.load_state_dict(lstm.state_dict())
+    torch.testing.assert_close(lstm(x, lengths=lengths)[0], ref(x, lengths=lengths)[0])

@@ -25,7 +25,8 @@ between layers (training only); the merge mode applies to the last layer's outpu
 
 Backends: ``"fused"`` runs PyTorch's kernels (oneDNN/cuDNN) for standard configurations and
 rnnkit's hand-written BPTT kernels (:mod:`rnnkit.nn.bptt`) for regularized or normalized
-cells; ``"loop"`` is the readable per-step reference (:func:`rnnkit.nn.loop.run_loop`);
+cells, and on the CPU also for GRU, SimpleRNN and padded batches from 128 units on, where
+they measured faster than PyTorch's; ``"loop"`` is the readable per-step reference (:func:`rnnkit.nn.loop.run_loop`);
 ``"auto"`` takes the fastest that serves the configuration and logs once, naming the option,
 when it has to fall back to the loop. ``layer.last_backend`` tells what ran.
 """
@@ -59,6 +60,9 @@ logger = logging.getLogger("rnnkit.nn")
 BACKENDS = ("auto", "fused", "loop")
 MERGE_MODES = ("concat", "sum", "mean", "mul")
 _LOGGED: set[str] = set()
+# Hidden size from which rnnkit's own kernel is preferred to PyTorch's on the CPU where it
+# measured faster (see Recurrent._prefers_rnnkit_kernel).
+_RNNKIT_MIN_HIDDEN = 128
 
 
 def _log_once(message: str) -> None:
@@ -177,7 +181,7 @@ class Recurrent(nn.Module):
                     "call reset_state() before a batch of another size"))
         else:
             init = self._unpack_state(state, B, x, unbatched)
-        backend = self._choose_backend(layout)
+        backend = self._choose_backend(layout, x.device)
         self.last_backend = backend
         if backend == "torch":
             out_parts, final = self._forward_torch(x, init, lens, layout)
@@ -296,11 +300,23 @@ class Recurrent(nn.Module):
                     "backend", "'auto' or 'loop' for this configuration", "fused",
                     f"no fused kernel serves {reason}"))
 
-    def _choose_backend(self, layout: str) -> str:
+    def _prefers_rnnkit_kernel(self, layout: str, device: torch.device) -> bool:
+        """On the CPU, rnnkit's kernel beats PyTorch's for GRU and SimpleRNN (PyTorch has no
+        oneDNN kernel for them) and for padded batches (packed sequences are slow), once the
+        matrices are large enough for the per-step overhead not to dominate (BENCHMARKS.md,
+        Engine: e.g. GRU 106 vs 117 ms, padded LSTM 145 vs 372 ms at medium size)."""
+        if device.type != "cpu" or self.hidden_size < _RNNKIT_MIN_HIDDEN:
+            return False
+        from rnnkit.nn.lstm import LSTMCell
+
+        return layout in ("post", "pre") or not isinstance(self.cells[0], LSTMCell)
+
+    def _choose_backend(self, layout: str, device: torch.device | None = None) -> str:
         if self.backend == "loop":
             return "loop"
         reasons = [unfusable_reason(c) for c in self.cells]
-        if all(r is None for r in reasons) and layout != "ragged":
+        fusable = all(r is None for r in reasons) and layout != "ragged"
+        if fusable and (device is None or not self._prefers_rnnkit_kernel(layout, device)):
             return "torch"
         bptt = _bptt_module()
         cell_reasons = [(unfusable_reason(c) if bptt is None else bptt.unsupported_reason(c))
