@@ -106,7 +106,7 @@ def _rnnkit_step(kind: str, variant: str, size: str, column: str) -> tuple[Step,
     backend = "loop" if column == "loop" else "auto"
     layer = KINDS[kind][0](I, H, backend=backend, **options).train()
     if column == "kernel":  # force rnnkit's kernels even where PyTorch's would serve
-        layer._choose_backend = lambda layout: "rnnkit"  # type: ignore[method-assign]
+        layer._choose_backend = lambda *args, **kwargs: "rnnkit"  # type: ignore[method-assign]
     x, call, _ = _inputs(size, masking)
 
     def step() -> None:

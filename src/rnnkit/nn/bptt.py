@@ -19,19 +19,28 @@ already masked ``W_h = cell.recurrent_weight()``: autograd differentiates those 
 projection, the input layer norm, the DropConnect mask) and the backward here returns
 ``d xp`` and ``d W_h``.
 
-What made it fast on our 2-core AMD EPYC VMs (torch 2.13 CPU; each measured, see
-BENCHMARKS.md "Engine"):
+What made it fast on our 2-core AMD EPYC VMs (torch 2.13 CPU), each measured (numbers in
+BENCHMARKS.md, "Engine"):
 
-* the per-step products run on oneDNN with the weight prepacked once per call
-  (``torch.ops.mkldnn._linear_pointwise``, the packed GEMM inside torch.nn.LSTM) where the
-  default ``torch.addmm`` goes to MKL; float32 on CPU only, else ``torch.addmm``;
-* ``tanh`` is computed as ``2 sigmoid(2x) - 1``: torch.tanh's CPU kernel is 4-6x slower
-  than torch.sigmoid here (60 vs 10 µs for 64x256);
-* large buffers are reused between calls (:class:`_Workspace`): first writes to fresh
-  memory page-fault at ~2 µs per 4 KiB page, ~35 ms per LSTM training step otherwise;
-* ``xp`` is made time-major by projecting ``x.transpose(0, 1)``, so a step's slice is
-  contiguous (no strided copy inside each step's product), and Python scalars in per-step
-  ops are 0-dim tensors (a scalar costs a dtype conversion per op).
+* per-step products on oneDNN with the weight prepacked once per call
+  (``torch.ops.mkldnn._linear_pointwise``, the packed GEMM inside torch.nn.LSTM) instead of
+  MKL's sgemm behind ``torch.addmm``: ~200 vs ~165 GFLOP/s on two threads for 64x256 by
+  256x1024, 200 vs 130 at 64x1024 by 1024x4096; below ~8M multiply-adds (64x256 by
+  256x256) addmm is as fast and has no fixed cost, so it serves those, float64 and GPUs;
+* ``tanh`` as ``2 sigmoid(2x) - 1``: torch.tanh's CPU kernel is 3-4x slower than the four
+  ops (43 vs 19 µs for 64x256 on one thread);
+* the local derivatives of the gates computed a block of steps (~2 MB) at a time, right
+  before the backward loop uses them, instead of over the whole sequence: LSTM step 198 ->
+  171 ms (one thread);
+* large buffers reused between calls (:class:`_Workspace`): a first write to fresh memory
+  page-faults, ~2 µs per 4 KiB page, 75 MB per LSTM step without it;
+* time-major ``xp`` (``project_input(x.transpose(0, 1))``) and output gradients, so that a
+  step's slice is contiguous; 0-dim tensors instead of Python scalars in per-step ops.
+
+Not taken: ``torch.compile`` of the LSTM step's element-wise part (25 s to compile per
+shape, then 126 µs per step against 146 µs eager with torch.tanh and ~70 µs here);
+TorchScript (this CPU build has no fuser: LLVM is off, so it runs op by op like Python); a
+C++ extension (a compiler and a build at install time).
 
 Semantics are exactly those of :func:`~rnnkit.nn.loop.run_loop`, tested to float tolerance
 (outputs, final states, every gradient), and the random masks are drawn through the same
@@ -307,11 +316,11 @@ class _Linear:
     """The per-step products of one recurrent weight ``w`` (N, K): forward
     ``h (B, K) -> h w^T`` and backward ``d (B, N) -> d w``, each optionally plus a ``base``.
 
-    In float32 on CPU they run on oneDNN with ``w`` prepacked once per call (the packed GEMM
-    that torch.nn.LSTM uses internally), unless the product is small (oneDNN's ~15 µs fixed
-    cost per call then loses to ``torch.addmm``); otherwise on ``torch.addmm``. The result
-    is returned: the addmm path writes it into ``out`` when given, the oneDNN path into a
-    new tensor.
+    In float32 on CPU, from ``_SMALL_PRODUCT`` multiply-adds per step up, they run on oneDNN
+    with ``w`` prepacked once per call (the packed GEMM that torch.nn.LSTM uses internally);
+    smaller products (where MKL is as fast and oneDNN's ~15 µs fixed cost per call shows),
+    other dtypes and devices run on ``torch.addmm``. The result is returned: the addmm
+    path writes it into ``out`` when given, the oneDNN path into a new tensor.
     """
 
     def __init__(self, w: Tensor, batch: int, *, backward: bool) -> None:
@@ -384,31 +393,54 @@ def _final_grad(d: Tensor | None, like: Tensor) -> Tensor:
     return d.clone(memory_format=torch.contiguous_format)
 
 
-def _stack_into(parts: list[Tensor], shape: tuple[int, ...]) -> Tensor:
-    """Stack per-step tensors (B, n) into one (T, B, n) buffer."""
-    return torch.stack(parts).view(shape)
-
-
 def _weight_grad(d_rows: Tensor, inputs: Tensor) -> Tensor:
     """``sum_t d_t^T @ in_t`` as ONE product over all T*B rows: (T, B, N), (T, B, K) -> (N, K)."""
     return torch.mm(d_rows.reshape(-1, d_rows.shape[-1]).t(), inputs.reshape(-1, inputs.shape[-1]))
 
 
-def _ln_param_grads(
-    d_y: Tensor, x: Tensor, mean: Tensor, rstd: Tensor, weight: Tensor, bias: Tensor | None,
-) -> tuple[Tensor, Tensor | None]:
-    """Gradients of a layer norm's gain (and bias) over all T*B rows at once."""
-    n = x.shape[-1]
-    _, d_w, d_b = _aten.native_layer_norm_backward(
-        d_y.reshape(-1, n), x.reshape(-1, n), (n,), mean.reshape(-1, 1), rstd.reshape(-1, 1),
-        weight, bias, [False, True, bias is not None])
-    return d_w, d_b
+class _StepNorm:
+    """One layer norm over the last n features, applied at every step: the forward keeps
+    each step's statistics, the backward reads them back; the parameters' gradients are
+    summed over all steps and rows in one pass at the end.
 
+    (The ``.out`` variants of the ATen ops would save the copies into buffers, but cost
+    more than the copies: 33 vs 21 µs for 64x1024, plus 5 for the copy.)
+    """
 
-def _ln_input_grad(d_y: Tensor, x: Tensor, mean: Tensor, rstd: Tensor, weight: Tensor) -> Tensor:
-    """Gradient of one step's layer norm with respect to its input (B, n)."""
-    return _aten.native_layer_norm_backward(
-        d_y, x, (x.shape[-1],), mean, rstd, weight, None, [True, False, False])[0]
+    def __init__(self, weight: Tensor, bias: Tensor | None, mean: Tensor | None = None,
+                 rstd: Tensor | None = None) -> None:
+        self.weight, self.bias = weight, bias
+        self.shape = (weight.shape[0],)
+        self.mean, self.rstd = mean, rstd  # (T, B, 1) each, once known
+        self._stats: list[Tensor] = []  # forward: mean_0, rstd_0, mean_1, ...
+        if mean is not None and rstd is not None:
+            self.mean_, self.rstd_ = mean.unbind(0), rstd.unbind(0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``LN(x) * weight + bias`` for the next step."""
+        y, mean, rstd = torch.native_layer_norm(x, self.shape, self.weight, self.bias, _EPS)
+        self._stats += (mean, rstd)
+        return y
+
+    def stats(self) -> tuple[Tensor, Tensor]:
+        """Every step's (mean, rstd), each (T, B, 1), once the forward is done."""
+        return torch.stack(self._stats[0::2]), torch.stack(self._stats[1::2])
+
+    def backward(self, t: int, d_y: Tensor, x: Tensor, out: Tensor | None = None) -> Tensor:
+        """``d x`` at step t from ``d_y`` and the step's input ``x`` (into ``out`` if given)."""
+        d_x = _aten.native_layer_norm_backward(
+            d_y, x, self.shape, self.mean_[t], self.rstd_[t], self.weight, None,
+            [True, False, False])[0]
+        return d_x if out is None else _into(d_x, out)
+
+    def param_grads(self, d_y: Tensor, x: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Gradients of the gain (and bias) over all steps and rows at once."""
+        n = self.shape[0]
+        _, d_w, d_b = _aten.native_layer_norm_backward(
+            d_y.reshape(-1, n), x.reshape(-1, n), self.shape, self.mean.reshape(-1, 1),
+            self.rstd.reshape(-1, 1), self.weight, self.bias,
+            [False, True, self.bias is not None])
+        return d_w, d_b
 
 
 # ----------------------------------------------------------------------------------- LSTM
@@ -440,7 +472,8 @@ class _LSTMFunction(torch.autograd.Function):
         rec_ = rec.unbind(0) if rec is not None else ()
         kh_ = keep[:, 0].unbind(0) if keep is not None else ()
         kc_ = keep[:, 1].unbind(0) if keep is not None else ()
-        stats: list[Tensor] = []  # per step: mean, rstd of the gates' LN and the cell's LN
+        if ln:  # the recurrent product's LN (4H) and the cell's (H)
+            ln_h, ln_c = _StepNorm(g_h, None), _StepNorm(g_c, b_c)
         lin = _Linear(w, B, backward=False)
         one, two = _one_two(xp)
         for t in range(T):
@@ -448,9 +481,7 @@ class _LSTMFunction(torch.autograd.Function):
             hi = h if hm is None else torch.mul(h, hm, out=hin_[t])
             if ln:
                 r = _into(lin.fwd(hi, out=rec_[t]), rec_[t])
-                y, mu, rs = torch.native_layer_norm(r, (G,), g_h, None, _EPS)
-                pre = torch.add(xs[t], y, out=pre_buf)
-                stats += (mu, rs)
+                pre = torch.add(xs[t], ln_h.forward(r), out=pre_buf)
             else:
                 pre = lin.fwd(hi, xs[t], out=pre_buf)
             # tanh(g) = 2 sigmoid(2g) - 1: one sigmoid for all four gates
@@ -460,12 +491,7 @@ class _LSTMFunction(torch.autograd.Function):
             cn = cand_[t]
             torch.mul(f_[t], cs_[t], out=cn)
             cn.addcmul_(i_[t], g_[t])  # C~_t = f C_{t-1} + i g
-            if ln:
-                cl, mu, rs = torch.native_layer_norm(cn, (H,), g_c, b_c, _EPS)
-                _tanh(cl, tc_[t])
-                stats += (mu, rs)
-            else:
-                _tanh(cn, tc_[t])
+            _tanh(ln_c.forward(cn) if ln else cn, tc_[t])
             if mixing:
                 torch.mul(o_[t], tc_[t], out=hn)
                 torch.lerp(hn, h, kh_[t], out=hs_[t + 1])
@@ -475,7 +501,7 @@ class _LSTMFunction(torch.autograd.Function):
         ctx.opts = opts
         ctx.bufs = (act, tc, cs, cand, hin, rec)
         if ln:
-            ctx.stats = tuple(_stack_into(stats[k::4], (T, B, 1)) for k in range(4))
+            ctx.stats = (*ln_h.stats(), *ln_c.stats())
         ctx.save_for_backward(w, hm, keep, g_h, g_c, b_c)
         return hs[1:].transpose(0, 1), hs[T].clone(), cs[T].clone()
 
@@ -506,9 +532,10 @@ class _LSTMFunction(torch.autograd.Function):
         dG_ifg_, dG_o_ = dG4[:, :, :3].unbind(0), dG4[:, :, 3].unbind(0)
         f_, cand_ = f.unbind(0), cand.unbind(0)
         if ln:
-            mu, rs, cmu, crs = ctx.stats
-            mu_, rs_, cmu_, crs_ = (s.unbind(0) for s in ctx.stats)
+            ln_h = _StepNorm(g_h, None, *ctx.stats[:2])
+            ln_c = _StepNorm(g_c, b_c, *ctx.stats[2:])
             rec_ = rec.unbind(0)
+            dch = new(B, H)  # d C~_t through h_t
             dcl = new(T, B, H)  # d normalized C_t
             dcl_ = dcl.unbind(0)
             d_raw = new(T, B, G)  # d (h W_h^T) before the LN
@@ -537,19 +564,13 @@ class _LSTMFunction(torch.autograd.Function):
                     torch.addcmul(gc, gc, kc_[t], value=-1, out=dcn)
                 if ln:
                     torch.mul(gh, K_[k], out=dcl_[t])
-                    dch = _aten.native_layer_norm_backward(
-                        dcl_[t], cand_[t], (H,), cmu_[t], crs_[t], g_c, b_c,
-                        [True, False, False])[0]
+                    ln_c.backward(t, dcl_[t], cand_[t], dch)
                     torch.add(dcn if mixing else gc, dch, out=dcn)
                 else:
                     torch.addcmul(dcn if mixing else gc, gh, K_[k], out=dcn)
                 torch.mul(P_ifg_[k], dcn.unsqueeze(1), out=dG_ifg_[t])
                 torch.mul(P_o_[k], gh, out=dG_o_[t])
-                if ln:
-                    draw = _into(_ln_input_grad(dG_[t], rec_[t], mu_[t], rs_[t], g_h),
-                                 d_raw_[t])
-                else:
-                    draw = dG_[t]
+                draw = ln_h.backward(t, dG_[t], rec_[t], d_raw_[t]) if ln else dG_[t]
                 # carry to step t-1
                 if mixing:
                     torch.mul(gc, kc_[t], out=gc_next).addcmul_(dcn, f_[t])
@@ -570,8 +591,8 @@ class _LSTMFunction(torch.autograd.Function):
         d_w = _weight_grad(d_raw, hin) if need[2] else None
         d_gh = d_gc = d_bc = None
         if ln:
-            d_gh, _ = _ln_param_grads(dG, rec, mu, rs, g_h, None)
-            d_gc, d_bc = _ln_param_grads(dcl, cand, cmu, crs, g_c, b_c)
+            d_gh, _ = ln_h.param_grads(dG, rec)
+            d_gc, d_bc = ln_c.param_grads(dcl, cand)
         return None, dG, d_w, gh, gc, None, None, d_gh, d_gc, d_bc
 
 
@@ -603,16 +624,14 @@ class _GRUFunction(torch.autograd.Function):
         r_, z_, n_ = (act.view(T, B, 3, H)[:, :, k].unbind(0) for k in range(3))
         raw_ = raw.unbind(0) if raw is not None else ()
         k_ = keep[:, 0].unbind(0) if keep is not None else ()
-        stats: list[Tensor] = []
+        if ln:
+            ln_h = _StepNorm(g_h, bias3)
         lin = _Linear(w, B, backward=False)
         for t in range(T):
             h = hs_[t]
             hi = h if hm is None else torch.mul(h, hm, out=hin_[t])
             if ln:
-                r = _into(lin.fwd(hi, out=raw_[t]), raw_[t])
-                y, mu, rs = torch.native_layer_norm(r, (G,), g_h, bias3, _EPS)
-                stats += (mu, rs)
-                rt = _into(y, rec_[t])
+                rt = _into(ln_h.forward(_into(lin.fwd(hi, out=raw_[t]), raw_[t])), rec_[t])
             else:
                 rt = _into(lin.fwd(hi, bias=bias3, out=rec_[t]), rec_[t])
             torch.add(xrz_[t], rt[:, : 2 * H], out=pre_rz)
@@ -626,7 +645,7 @@ class _GRUFunction(torch.autograd.Function):
                 torch.lerp(n_[t], h, z_[t], out=hs_[t + 1])  # n + z (h - n)
         ctx.opts = opts
         if ln:
-            ctx.stats = tuple(_stack_into(stats[k::2], (T, B, 1)) for k in range(2))
+            ctx.stats = ln_h.stats()
         ctx.bufs = (act, hs, hin, rec, raw, bias3)
         ctx.save_for_backward(w, hm, keep, g_h)
         return hs[1:].transpose(0, 1), hs[T].clone()
@@ -654,8 +673,8 @@ class _GRUFunction(torch.autograd.Function):
         d_xn = new(T, B, H)  # d x_n
         d_rec_, d_xn_ = d_rec.unbind(0), d_xn.unbind(0)
         if ln:
-            mu, rs = ctx.stats
-            mu_, rs_, raw_ = mu.unbind(0), rs.unbind(0), raw.unbind(0)
+            ln_h = _StepNorm(g_h, bias3, *ctx.stats)
+            raw_ = raw.unbind(0)
             d_raw = new(T, B, G)  # d (h W_h^T) before the LN
             d_raw_ = d_raw.unbind(0)
         d_o = _step_grads(d_out, hin)
@@ -683,7 +702,7 @@ class _GRUFunction(torch.autograd.Function):
                 torch.mul(a_n_[k], g, out=d_xn_[t])
                 d_r = d_rec_[t].view(B, G)
                 if ln:
-                    d_r = _into(_ln_input_grad(d_r, raw_[t], mu_[t], rs_[t], g_h), d_raw_[t])
+                    d_r = ln_h.backward(t, d_r, raw_[t], d_raw_[t])
                 # carry to step t-1: direct path + through the recurrent product
                 torch.addcmul(d_o[t - 1] if t > 0 else zero, zc_[k] if mixing else z_[t], g,
                               out=g_next)
@@ -698,7 +717,7 @@ class _GRUFunction(torch.autograd.Function):
         d_w = _weight_grad(d_raw, hin) if need[2] else None
         d_gh = None
         if ln:
-            d_gh, d_bias3 = _ln_param_grads(d_rec.view(T, B, G), raw, mu, rs, g_h, bias3)
+            d_gh, d_bias3 = ln_h.param_grads(d_rec.view(T, B, G), raw)
             d_bhn = d_bias3[2 * H :]
         else:
             d_bhn = d_rec[:, :, 2].sum((0, 1))
@@ -737,7 +756,8 @@ class _GRUChoFunction(torch.autograd.Function):
         g_rz = g_n = None
         if g_h is not None:
             g_rz, g_n = g_h[: 2 * H], g_h[2 * H :]
-        stats: list[Tensor] = []
+        if ln:  # separate LNs of the (r, z) product (2H) and of the candidate's (H)
+            ln_rz, ln_n = _StepNorm(g_rz, None), _StepNorm(g_n, None)
         lin_rz = _Linear(w[: 2 * H], B, backward=False)
         lin_n = _Linear(w[2 * H :], B, backward=False)
         for t in range(T):
@@ -745,18 +765,14 @@ class _GRUChoFunction(torch.autograd.Function):
             hi = h if hm is None else torch.mul(h, hm, out=hin_[t])
             if ln:
                 r = _into(lin_rz.fwd(hi, out=raw_rz_[t]), raw_rz_[t])
-                y, mu, rs = torch.native_layer_norm(r, (2 * H,), g_rz, None, _EPS)
-                pre_rz = torch.add(xrz_[t], y, out=pre_rz_buf)
-                stats += (mu, rs)
+                pre_rz = torch.add(xrz_[t], ln_rz.forward(r), out=pre_rz_buf)
             else:
                 pre_rz = lin_rz.fwd(hi, xrz_[t], out=pre_rz_buf)
             torch.sigmoid(pre_rz, out=act_rz_[t])
             torch.mul(r_[t], hi, out=rh_[t])
             if ln:
                 r = _into(lin_n.fwd(rh_[t], out=raw_n_[t]), raw_n_[t])
-                y, mu, rs = torch.native_layer_norm(r, (H,), g_n, None, _EPS)
-                pre_n = torch.add(xn_[t], y, out=pre_n_buf)
-                stats += (mu, rs)
+                pre_n = torch.add(xn_[t], ln_n.forward(r), out=pre_n_buf)
             else:
                 pre_n = lin_n.fwd(rh_[t], xn_[t], out=pre_n_buf)
             _tanh(pre_n, n_[t])  # n = tanh(x_n + (r h) W_hn^T)
@@ -767,7 +783,7 @@ class _GRUChoFunction(torch.autograd.Function):
                 torch.lerp(n_[t], h, z_[t], out=hs_[t + 1])  # n + z (h - n)
         ctx.opts = opts
         if ln:
-            ctx.stats = tuple(_stack_into(stats[k::4], (T, B, 1)) for k in range(4))
+            ctx.stats = (*ln_rz.stats(), *ln_n.stats())
         ctx.bufs = (act, hs, hin, rh, raw_rz, raw_n)
         ctx.save_for_backward(w, hm, keep, g_h)
         return hs[1:].transpose(0, 1), hs[T].clone()
@@ -798,8 +814,8 @@ class _GRUChoFunction(torch.autograd.Function):
         d_xr_, d_xz_, d_xn_ = (d_x[:, :, k].unbind(0) for k in range(3))
         r_, z_ = r.unbind(0), z.unbind(0)
         if ln:
-            mu_rz, rs_rz, mu_n, rs_n = ctx.stats
-            stats_ = [s.unbind(0) for s in ctx.stats]
+            ln_rz = _StepNorm(g_rz, None, *ctx.stats[:2])
+            ln_n = _StepNorm(g_n, None, *ctx.stats[2:])
             raw_rz_, raw_n_ = raw_rz.unbind(0), raw_n.unbind(0)
             d_raw_rz, d_raw_n = new(T, B, 2 * H), new(T, B, H)  # before the LNs
             d_raw_rz_, d_raw_n_ = d_raw_rz.unbind(0), d_raw_n.unbind(0)
@@ -826,16 +842,13 @@ class _GRUChoFunction(torch.autograd.Function):
                 torch.mul(a_n_[k], g, out=d_xn_[t])
                 dn = d_xn_[t]
                 if ln:
-                    dn = _into(_ln_input_grad(dn, raw_n_[t], stats_[2][t], stats_[3][t], g_n),
-                               d_raw_n_[t])
+                    dn = ln_n.backward(t, dn, raw_n_[t], d_raw_n_[t])
                 drh = lin_n.bwd(dn, out=drh_buf)  # d (r h)
                 torch.mul(drh, c_r_[k], out=d_xr_[t])
                 torch.mul(a_z_[k], g, out=d_xz_[t])
                 drz = d_x_rz_[t]
                 if ln:
-                    drz = _into(
-                        _ln_input_grad(drz, raw_rz_[t], stats_[0][t], stats_[1][t], g_rz),
-                        d_raw_rz_[t])
+                    drz = ln_rz.backward(t, drz, raw_rz_[t], d_raw_rz_[t])
                 d_hin = lin_rz.bwd(drz, torch.mul(drh, r_[t], out=tmp_buf), out=tmp_buf)
                 # carry to step t-1: direct path + through h_in
                 torch.addcmul(d_o[t - 1] if t > 0 else zero, zc_[k] if mixing else z_[t], g,
@@ -858,8 +871,8 @@ class _GRUChoFunction(torch.autograd.Function):
             torch.mm(d_raw_n.reshape(T * B, H).t(), rh.reshape(T * B, H), out=d_w[2 * H :])
         d_gh = None
         if ln:
-            d_g_rz, _ = _ln_param_grads(d_xg[..., : 2 * H], raw_rz, mu_rz, rs_rz, g_rz, None)
-            d_g_n, _ = _ln_param_grads(d_xg[..., 2 * H :], raw_n, mu_n, rs_n, g_n, None)
+            d_g_rz, _ = ln_rz.param_grads(d_xg[..., : 2 * H], raw_rz)
+            d_g_n, _ = ln_n.param_grads(d_xg[..., 2 * H :], raw_n)
             d_gh = torch.cat([d_g_rz, d_g_n])
         return None, d_xg, d_w, dh0, None, None, d_gh, None
 
@@ -920,23 +933,22 @@ class _SimpleRNNFunction(torch.autograd.Function):
         hs_, hin_, cand_ = hs.unbind(0), hin.unbind(0), cand.unbind(0)
         raw_ = raw.unbind(0) if raw is not None else ()
         k_ = keep[:, 0].unbind(0) if keep is not None else ()
-        stats: list[Tensor] = []
+        if ln:
+            ln_a = _StepNorm(g_ln, b_ln)
         lin = _Linear(w, B, backward=False)
         for t in range(T):
             h = hs_[t]
             hi = h if hm is None else torch.mul(h, hm, out=hin_[t])
             if ln:
                 r = _into(lin.fwd(hi, xs[t], out=raw_[t]), raw_[t])
-                y, mu, rs = torch.native_layer_norm(r, (H,), g_ln, b_ln, _EPS)
-                stats += (mu, rs)
-                activation(y, cand_[t])
+                activation(ln_a.forward(r), cand_[t])
             else:
                 activation(lin.fwd(hi, xs[t], out=cand_[t]), cand_[t])
             if mixing:
                 torch.lerp(cand_[t], h, k_[t], out=hs_[t + 1])
         ctx.opts = opts
         if ln:
-            ctx.stats = tuple(_stack_into(stats[k::2], (T, B, 1)) for k in range(2))
+            ctx.stats = ln_a.stats()
         ctx.bufs = (hin, cand, raw)
         ctx.save_for_backward(w, hm, keep, g_ln, b_ln)
         return hs[1:].transpose(0, 1), hs[T].clone()
@@ -955,8 +967,8 @@ class _SimpleRNNFunction(torch.autograd.Function):
         if mixing:
             k_ = keep[:, 0].unbind(0)
         if ln:
-            mu, rs = ctx.stats
-            mu_, rs_, raw_ = mu.unbind(0), rs.unbind(0), raw.unbind(0)
+            ln_a = _StepNorm(g_ln, b_ln, *ctx.stats)
+            raw_ = raw.unbind(0)
             d_raw = new(T, B, H)  # d (x W_x^T + h W_h^T) before the LN
             d_raw_ = d_raw.unbind(0)
         d_o = _step_grads(d_out, hin)
@@ -969,7 +981,7 @@ class _SimpleRNNFunction(torch.autograd.Function):
             act_grad(src, y_[t], d_a_[t])
             d_r = d_a_[t]
             if ln:
-                d_r = _into(_ln_input_grad(d_r, raw_[t], mu_[t], rs_[t], g_ln), d_raw_[t])
+                d_r = ln_a.backward(t, d_r, raw_[t], d_raw_[t])
             base = d_o[t - 1] if t > 0 else zero
             if hm is None:
                 g_next = lin.bwd(d_r, base, out=g_next)
@@ -984,5 +996,5 @@ class _SimpleRNNFunction(torch.autograd.Function):
         d_w = _weight_grad(d_raw, hin) if need[2] else None
         d_g = d_b = None
         if ln:
-            d_g, d_b = _ln_param_grads(d_a, raw, mu, rs, g_ln, b_ln)
+            d_g, d_b = ln_a.param_grads(d_a, raw)
         return None, d_raw, d_w, g, None, None, d_g, d_b
