@@ -424,9 +424,10 @@ class HistoryMetrics(Callback):
     """Adds ``val_<name>`` entries from ``compute() -> {name: value}`` to every History row
     (place it before callbacks that monitor them, such as EarlyStopping).
 
-    The tasks validate through this callback, with the model in eval mode, rather than through
-    ``Trainer.fit(val_data=...)``, whose validation pass currently runs with the model in
-    training mode (dropout active).
+    The classification and tagging tasks validate through this callback because their
+    validation metrics (accuracy, macro F1, token accuracy) need the decoded predictions
+    (Viterbi for the CRF), not only the loss that ``Trainer.fit(val_data=...)`` computes; the
+    callable runs the model in eval mode.
     """
 
     def __init__(self, compute: Callable[[], dict[str, float]]) -> None:

@@ -158,7 +158,7 @@ def run_experiment(
     final = Path(out_dir)
     if final.exists() and not overwrite:
         raise ConfigError(expected("out_dir", "a path that does not exist yet", str(final),
-                                   "choose another run directory or pass overwrite=True"))
+                                   "choose another run directory or pass overwrite=True (--overwrite on the command line)"))
     data = LoadedData(series) if series is not None else load_data(config)
     work, checkpoint = _work_dir(final, resume)
     try:
