@@ -241,3 +241,68 @@ def test_errors_name_the_argument():
         num.predict([np.ones((4, 3))])
     with pytest.raises(ConfigError, match=r"config: expected a ClassifierConfig, got 'dict'"):
         SequenceClassifier({"pooling": "max"})  # type: ignore[arg-type]
+
+
+# -- pretrained word vectors ------------------------------------------------------------------
+def _vector_file(tmp_path, dim: int = 8):
+    """A GloVe-format file with a vector for every word of the synthetic texts but "plot"."""
+    rng = np.random.default_rng(5)
+    words = [w for w in POS + NEG + FILLER if w != "plot"]
+    vecs = rng.normal(0, 0.5, size=(len(words), dim)).round(4)
+    path = tmp_path / "vectors.txt"
+    path.write_text("".join(f"{w} {' '.join(map(str, v))}\n" for w, v in zip(words, vecs)),
+                    encoding="utf-8")
+    return path, dict(zip(words, vecs))
+
+
+def test_pretrained_vectors_initialize_the_embedding_and_freeze_keeps_them(tmp_path):
+    path, vecs = _vector_file(tmp_path)
+    X, y = _texts(64)
+    frozen = SequenceClassifier(_small(pretrained_embeddings=str(path), freeze_embeddings=True),
+                                TrainerConfig(epochs=2, seed=0, device="cpu")).fit(X, y)
+    vocab, weight = frozen.inputs_.vocab, frozen.model_.embedding.weight.detach().numpy()
+    for word, v in vecs.items():
+        np.testing.assert_allclose(weight[vocab[word]], v, rtol=1e-6)
+    assert not frozen.model_.embedding.weight.requires_grad
+    assert np.all(weight[0] == 0)
+    n_words = len(vocab) - 4
+    assert frozen.embedding_coverage_ == pytest.approx(len(vecs) / n_words)  # all but "plot"
+
+    tuned = SequenceClassifier(_small(pretrained_embeddings=str(path)),
+                               TrainerConfig(epochs=2, seed=0, device="cpu")).fit(X, y)
+    moved = tuned.model_.embedding.weight.detach().numpy()[tuned.inputs_.vocab["good"]]
+    assert not np.allclose(moved, vecs["good"])  # trainable by default: the vectors moved
+    plain = SequenceClassifier(_small(), TrainerConfig(epochs=1, seed=0, device="cpu")).fit(X, y)
+    assert plain.embedding_coverage_ is None
+
+
+def test_a_saved_pretrained_model_loads_without_the_vectors(tmp_path):
+    path, _ = _vector_file(tmp_path)
+    X, y = _texts(48)
+    clf = SequenceClassifier(_small(pretrained_embeddings=str(path)),
+                             TrainerConfig(epochs=1, seed=0, device="cpu")).fit(X, y)
+    clf.save(tmp_path / "model")
+    path.unlink()
+    back = SequenceClassifier.load(tmp_path / "model")
+    np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+    assert back.config.pretrained_embeddings == str(path)
+
+
+def test_pretrained_vectors_errors(tmp_path):
+    path, _ = _vector_file(tmp_path, dim=8)
+    X, y = _texts(16)
+    with pytest.raises(ConfigError, match=r"embedding_dim: expected 8 \(the size of the "
+                                          r"vectors.txt vectors\), got 16"):
+        SequenceClassifier(_small(embedding_dim=16, pretrained_embeddings=str(path)),
+                           TrainerConfig(epochs=1, device="cpu")).fit(X, y)
+    series, labels = _series(12)
+    with pytest.raises(ConfigError, match="pretrained_embeddings: expected None for numeric "
+                                          "inputs"):
+        SequenceClassifier(_small(pretrained_embeddings=str(path)),
+                           TrainerConfig(epochs=1, device="cpu")).fit(series, labels)
+    with pytest.raises(ConfigError, match="pretrained_embeddings: expected a vector-set name "
+                                          "or a file path, got ''"):
+        ClassifierConfig(pretrained_embeddings="")
+    with pytest.raises(ConfigError, match="pretrained vectors: expected one of"):
+        SequenceClassifier(_small(pretrained_embeddings="no-such-vectors"),
+                           TrainerConfig(epochs=1, device="cpu")).fit(X, y)

@@ -17,10 +17,13 @@ from rnnkit.tasks.seq2seq import (
     greedy_decode,
 )
 
-ATTN = ["bahdanau", "dot", "general"]
+ATTN = ["bahdanau", "dot", "general", "general+feeding"]
 
 
 def tiny_config(attention="general", **changes) -> Seq2SeqConfig:
+    if attention.endswith("+feeding"):  # Luong attention with input feeding
+        attention, changes = attention.removesuffix("+feeding"), {"input_feeding": True,
+                                                                  **changes}
     enc = RecurrentSpec(cell="gru", hidden_size=8, bidirectional=True)
     dec = RecurrentSpec(cell="lstm" if attention != "dot" else "gru", hidden_size=16)
     base = dict(encoder=enc, decoder=dec, attention=attention, src_embedding_dim=8,
@@ -87,7 +90,7 @@ def _score_sequence(net, x, lengths, seq):
     return total
 
 
-@pytest.mark.parametrize("attention", ["bahdanau", "general"])
+@pytest.mark.parametrize("attention", ["bahdanau", "general", "general+feeding"])
 def test_beam_search_finds_the_best_sequence_by_brute_force(attention):
     # target vocabulary: 4 reserved ids + 2 tokens; outputs may use <unk>, <eos>, 4, 5
     net = random_net(attention, tgt_vocab_size=6, seed=3)
@@ -132,6 +135,46 @@ def test_parallel_teacher_forcing_equals_stepping(attention):
         step, state, w = net.decode_step(tgt_in[:, t], state, mem)
         torch.testing.assert_close(logits[:, t], step, atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(w.sum(-1), torch.ones(B))
+
+
+def test_input_feeding_follows_luongs_equations():
+    """Two decoder steps by hand: s_t = LSTM([E y_{t-1}; o_{t-1}], s_{t-1}), o_0 = 0,
+    c_t = softmax(s_t W_a h^T) h, o_t = tanh(W_c [s_t; c_t]), logits = W_o o_t."""
+    net = random_net("general+feeding").double()
+    x, lengths = sources(B=3)
+    mem, state = net.encode(x, lengths)
+    assert torch.equal(state.feed, torch.zeros(3, 16, dtype=torch.float64))
+    (h, c), o_prev = state.rnn, state.feed
+    h, c = h[:, 0], c[:, 0]  # one decoder layer
+    cell = net.decoder.cells[0]
+    W_ih, W_hh, b = cell.weight_ih, cell.weight_hh, cell.bias  # gates i, f, g, o
+    keys, mask = mem.keys, mem.mask  # (B, S, K), (B, S)
+    prev = torch.full((3,), BOS_ID)
+    for tok in (BOS_ID, 5):
+        prev = torch.full((3,), tok)
+        inp = torch.cat([net.tgt_embedding(prev), o_prev], -1)  # (B, E + H)
+        i, f, g, o = (inp @ W_ih.T + h @ W_hh.T + b).chunk(4, -1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        scores = torch.einsum("bh,bsh->bs", h, keys @ net.attention.weight.T)  # s_t W_a h_j
+        weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), -1)
+        ctx = torch.einsum("bs,bsk->bk", weights, keys)
+        o_prev = torch.tanh(net.combine(torch.cat([h, ctx], -1)))
+        expected = net.head(o_prev)
+        logits, state, w = net.decode_step(prev, state, mem)
+        torch.testing.assert_close(logits, expected)
+        torch.testing.assert_close(w, weights)
+        torch.testing.assert_close(state.feed, o_prev)
+
+
+def test_input_feeding_needs_luong_attention_and_learns():
+    with pytest.raises(ConfigError, match="input_feeding: expected False with "
+                                          "attention='bahdanau', got True"):
+        tiny_config("bahdanau", input_feeding=True)
+    model = Seq2Seq(tiny_config("general+feeding", epochs=3))
+    history = model.fit(reverse_pairs(120), val_pairs=reverse_pairs(20, seed=1))
+    assert history["val_loss"][-1] < history["val_loss"][0]
+    assert model.net.decoder.cells[0].input_size == 8 + 16  # embedding + o_{t-1}
 
 
 def test_scheduled_sampling_reads_own_predictions():

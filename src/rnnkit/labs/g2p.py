@@ -45,7 +45,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
              "val_fraction": 0.02, "max_words": None},
     "model": {"encoder_cell": "lstm", "encoder_hidden": 128, "bidirectional": True,
               "decoder_cell": "lstm", "decoder_hidden": 256, "attention": "general",
-              "embedding_dim": 64, "dropout": 0.0},
+              "input_feeding": False, "embedding_dim": 64, "dropout": 0.0},
     "training": {"epochs": 2, "batch_size": 128, "lr": 3e-3, "schedule": "cosine",
                  "clipnorm": 1.0, "teacher_forcing": 1.0, "teacher_forcing_final": None,
                  "time_budget_s": 1500.0, "seed": 0, "num_threads": None},
@@ -134,7 +134,8 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         encoder=RecurrentSpec(cell=model["encoder_cell"], hidden_size=model["encoder_hidden"],
                               bidirectional=model["bidirectional"]),
         decoder=RecurrentSpec(cell=model["decoder_cell"], hidden_size=model["decoder_hidden"]),
-        attention=model["attention"], src_embedding_dim=model["embedding_dim"],
+        attention=model["attention"], input_feeding=model["input_feeding"],
+        src_embedding_dim=model["embedding_dim"],
         tgt_embedding_dim=model["embedding_dim"], dropout=model["dropout"],
         teacher_forcing=training["teacher_forcing"],
         teacher_forcing_final=training["teacher_forcing_final"], epochs=training["epochs"],
@@ -182,7 +183,9 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     table = Table(title=f"CMUdict g2p, {len(test):,} held-out words")
     for col in ("model", "PER", "WER"):
         table.add_column(col, justify="left" if col == "model" else "right")
-    name = f"{model['attention']} attention seq2seq"
+    name = (f"{model['attention']} attention seq2seq"
+            f"{' + input feeding' if model['input_feeding'] else ''}")
+    metrics["model_name"] = name
     table.add_row(f"{name} (greedy)", f"{metrics['phoneme_error_rate']:.2%}",
                   f"{metrics['word_error_rate']:.2%}")
     table.add_row(f"{name} (beam {k})", f"{metrics['beam_phoneme_error_rate']:.2%}",

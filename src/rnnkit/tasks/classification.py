@@ -39,6 +39,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 import time
@@ -63,6 +64,7 @@ from rnnkit.bundle import load_bundle, save_bundle
 from rnnkit.data.padding import pad_sequences
 from rnnkit.data.scalers import Scaler, make_scaler
 from rnnkit.data.text import (
+    SPECIAL_TOKENS,
     UNK_ID,
     CharTokenizer,
     Vocabulary,
@@ -99,6 +101,8 @@ __all__ = [
     "run_in_length_order",
     "split_validation",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: The task name written into bundles.
 TASK = "sequence_classification"
@@ -165,6 +169,13 @@ class ClassifierConfig:
             the best epoch's weights are restored.
         monitor: the History key early stopping watches (``"val_loss"``, ``"val_accuracy"``).
         bucket: batch sequences of similar length together during training.
+        pretrained_embeddings: initialize the embedding rows of the vocabulary's words from
+            pretrained word vectors (token inputs only): a name of
+            :data:`~rnnkit.data.embeddings.PRETRAINED_VECTORS` (``"glove-6b-100d"``) or the
+            path of a word-vector file (see :func:`~rnnkit.data.embeddings.load_word_vectors`).
+            ``embedding_dim`` must equal the vectors' size. Only ``fit`` reads the vectors: a
+            saved model carries its trained embedding and loads without them.
+        freeze_embeddings: keep the embedding fixed during training (with pretrained vectors).
     """
 
     encoder: RecurrentSpec = field(default_factory=_default_encoder)
@@ -181,6 +192,8 @@ class ClassifierConfig:
     patience: int | None = 5
     monitor: str = "val_loss"
     bucket: bool = True
+    pretrained_embeddings: str | None = None
+    freeze_embeddings: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.encoder, RecurrentSpec):
@@ -197,6 +210,10 @@ class ClassifierConfig:
         _check_optional_int("patience", self.patience)
         if not isinstance(self.monitor, str) or not self.monitor:
             raise ConfigError(expected("monitor", "a History key such as 'val_loss'", self.monitor))
+        if self.pretrained_embeddings is not None and (
+                not isinstance(self.pretrained_embeddings, str) or not self.pretrained_embeddings):
+            raise ConfigError(expected("pretrained_embeddings", "a vector-set name or a file path",
+                                       self.pretrained_embeddings))
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -498,6 +515,8 @@ class SequenceClassifier:
         inputs_: the fitted :class:`SequenceInputs`.
         history_: the training :class:`~rnnkit.training.History` (empty after ``load``).
         fit_seconds_: wall time of the last ``fit``.
+        embedding_coverage_: the fraction of vocabulary words that pretrained vectors
+            initialized in the last ``fit`` (None without ``pretrained_embeddings``).
     """
 
     def __init__(self, config: ClassifierConfig | None = None,
@@ -516,6 +535,7 @@ class SequenceClassifier:
         self.inputs_: SequenceInputs | None = None
         self.history_ = History()
         self.fit_seconds_ = 0.0
+        self.embedding_coverage_: float | None = None
 
     def __repr__(self) -> str:
         return f"SequenceClassifier({self.config!r}, {self.training!r})"
@@ -580,6 +600,7 @@ class SequenceClassifier:
         if tcfg.seed is not None:
             seed_everything(tcfg.seed)  # the initial weights depend on the seed too
         self.model_ = self._build()
+        self.embedding_coverage_ = self._init_pretrained(seed)
         train = make_loader(x, yt, lens, tcfg.batch_size, shuffle=tcfg.shuffle,
                             bucket=cfg.bucket, seed=seed)
         callbacks: list[Callback] = []
@@ -608,6 +629,33 @@ class SequenceClassifier:
         self.model_.eval()
         self.fit_seconds_ = time.perf_counter() - t0
         return self
+
+    def _init_pretrained(self, seed: int) -> float | None:
+        """Copy pretrained word vectors into the embedding (``config.pretrained_embeddings``);
+        returns the fraction of the vocabulary's words they covered (None without vectors)."""
+        cfg, model = self.config, self.model_
+        if cfg.pretrained_embeddings is None:
+            return None
+        if model.embedding is None:  # type: ignore[union-attr]
+            raise ConfigError(expected("pretrained_embeddings", "None for numeric inputs "
+                                       "(word vectors need text or token inputs)",
+                                       cfg.pretrained_embeddings))
+        from rnnkit.data.embeddings import load_word_vectors
+
+        vectors = load_word_vectors(cfg.pretrained_embeddings)
+        if vectors.dim != cfg.embedding_dim:
+            raise ConfigError(expected("embedding_dim", f"{vectors.dim} (the size of the "
+                                       f"{vectors.name} vectors)", cfg.embedding_dim))
+        matrix, found = vectors.matrix_for(self.inputs_.vocab, seed=seed)  # type: ignore[union-attr]
+        weight = model.embedding.weight  # type: ignore[union-attr]
+        with torch.no_grad():
+            weight.copy_(torch.from_numpy(matrix))
+        weight.requires_grad_(not cfg.freeze_embeddings)
+        n_words = len(matrix) - len(SPECIAL_TOKENS)
+        coverage = float(found.sum()) / max(n_words, 1)
+        logger.info("embedding: %d of %d vocabulary words (%.1f%%) initialized from %s",
+                    int(found.sum()), n_words, 100 * coverage, vectors.name)
+        return coverage
 
     def _build(self) -> ClassifierNet:
         cfg, inp = self.config, self.inputs_

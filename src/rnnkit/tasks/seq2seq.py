@@ -9,6 +9,8 @@ r"""Sequence to sequence with attention: an encoder reads the source, a decoder 
     \text{Bahdanau:}\quad c_t &= \mathrm{attn}(s_{t-1}, h),\
         s_t = \mathrm{RNN}([E_t[y_{t-1}]; c_t], s_{t-1}) \\
     \text{Luong:}\quad s_t &= \mathrm{RNN}(E_t[y_{t-1}], s_{t-1}),\ c_t = \mathrm{attn}(s_t, h) \\
+    \text{Luong, input feeding:}\quad s_t &= \mathrm{RNN}([E_t[y_{t-1}]; o_{t-1}], s_{t-1}),
+        \ c_t = \mathrm{attn}(s_t, h),\ o_0 = 0 \\
     o_t &= \tanh(W_c [s_t; c_t]),\quad p(y_t \mid y_{<t}, x) = \mathrm{softmax}(W_o o_t)
     \end{aligned}
 
@@ -16,12 +18,17 @@ with the attention of :mod:`rnnkit.nn.attention` masked to the real source steps
 (``"bahdanau"``, ``"dot"`` or ``"general"``). Symbols: B batch, S source steps, T target
 steps, V_s / V_t source / target vocabulary sizes, H decoder hidden size.
 
+*Input feeding* (Luong, Pham & Manning 2015, section 3.3; ``input_feeding=True``) gives the
+decoder the previous attentional vector o_{t-1} beside the previous token, so that it knows
+where it attended one step ago (the "coverage" Bahdanau attention gets from querying with
+s_{t-1}); the decoder then steps through time.
+
 Training is teacher forcing (the decoder reads the gold previous token) with an optional
 *scheduled sampling* ratio (Bengio et al. 2015): with probability 1 - ratio, per example and
 step, it reads its own previous prediction instead; ``teacher_forcing_final`` decays the ratio
-linearly over the epochs. With full teacher forcing and Luong attention the whole target is
-decoded in one pass (the decoder's fused kernel, attention as one batched product);
-Bahdanau attention and scheduled sampling step through time.
+linearly over the epochs. With full teacher forcing and Luong attention without input feeding
+the whole target is decoded in one pass (the decoder's fused kernel, attention as one batched
+product); Bahdanau attention, input feeding and scheduled sampling step through time.
 
 The model runs in the shared :class:`~rnnkit.training.Trainer`: a batch's input is the
 source and the decoder input stacked on the last axis, ``X`` (N, L, 2), with source
@@ -93,6 +100,8 @@ class Seq2SeqConfig:
         encoder: the encoder stack (usually ``bidirectional=True``).
         decoder: the decoder stack (unidirectional).
         attention: ``"bahdanau"``, ``"dot"`` or ``"general"``; ``attn_size``: Bahdanau's A.
+        input_feeding: feed o_{t-1} to the decoder with the previous token (Luong
+            attention only; see the module doc).
         src_embedding_dim, tgt_embedding_dim: embedding sizes.
         dropout: on embeddings and on the attentional output o_t (training only).
         teacher_forcing: the probability of reading the gold previous token (1 = always).
@@ -113,6 +122,7 @@ class Seq2SeqConfig:
         cell="lstm", hidden_size=256))
     attention: str = "general"
     attn_size: int | None = None
+    input_feeding: bool = False
     src_embedding_dim: int = 64
     tgt_embedding_dim: int = 64
     dropout: float = 0.0
@@ -144,6 +154,13 @@ class Seq2SeqConfig:
         check_choice("attention", self.attention, ATTENTIONS)
         if self.attn_size is not None:
             check_positive_int("attn_size", self.attn_size)
+        if not isinstance(self.input_feeding, bool):
+            raise ConfigError(expected("input_feeding", "True or False", self.input_feeding))
+        if self.input_feeding and self.attention == "bahdanau":
+            raise ConfigError(expected(
+                "input_feeding", "False with attention='bahdanau'", True,
+                "input feeding is Luong's ('dot' or 'general'); Bahdanau attention already "
+                "queries with the previous state"))
         check_positive_int("src_embedding_dim", self.src_embedding_dim)
         check_positive_int("tgt_embedding_dim", self.tgt_embedding_dim)
         check_probability("dropout", self.dropout)
@@ -210,9 +227,18 @@ class _Memory(NamedTuple):
         return _Memory(*(t.index_select(0, index) for t in self))
 
 
+class _Fed(NamedTuple):
+    """The decoder state with input feeding: the recurrent state and o_{t-1} (N, H)."""
+
+    rnn: Any
+    feed: torch.Tensor
+
+
 def _select_state(state: Any, index: torch.Tensor) -> Any:
     if isinstance(state, torch.Tensor):
         return state.index_select(0, index)
+    if isinstance(state, _Fed):
+        return _Fed(_select_state(state.rnn, index), state.feed.index_select(0, index))
     return tuple(s.index_select(0, index) for s in state)
 
 
@@ -235,7 +261,9 @@ class Seq2SeqNet(nn.Module):
         K = self.encoder.output_size
         H = config.decoder.hidden_size
         self.bahdanau = config.attention == "bahdanau"
-        dec_in = config.tgt_embedding_dim + (K if self.bahdanau else 0)
+        self.input_feeding = config.input_feeding
+        dec_in = (config.tgt_embedding_dim + (K if self.bahdanau else 0)
+                  + (H if self.input_feeding else 0))
         self.decoder = config.decoder.build(dec_in, check_finite=False)
         enc_dirs = 2 if config.encoder.bidirectional else 1
         self.bridge = nn.Linear(enc_dirs * config.encoder.hidden_size,
@@ -258,15 +286,19 @@ class Seq2SeqNet(nn.Module):
         L, H = self.config.decoder.num_layers, self.config.decoder.hidden_size
         h0 = torch.tanh(self.bridge(top)).view(B, L, H)  # (B, L_d, H)
         state = (h0, torch.zeros_like(h0)) if self.config.decoder.cell == "lstm" else h0
+        if self.input_feeding:
+            state = _Fed(state, h0.new_zeros(B, H))  # o_0 = 0
         mask = torch.arange(S, device=src.device) < lengths[:, None]  # (B, S)
         return _Memory(keys, mask, self.attention.precompute(keys)), state
 
     def _attend(self, query: torch.Tensor, mem: _Memory) -> tuple[torch.Tensor, torch.Tensor]:
         return self.attention(query, mem.keys, mask=mem.mask, keys_proj=mem.keys_proj)
 
+    def _attentional(self, s: torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.combine(torch.cat([s, ctx], dim=-1)))  # o_t (..., H)
+
     def _output(self, s: torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:
-        o = torch.tanh(self.combine(torch.cat([s, ctx], dim=-1)))  # (..., H)
-        return self.head(self.drop(o))  # (..., V_t)
+        return self.head(self.drop(self._attentional(s, ctx)))  # (..., V_t)
 
     def decode_step(self, prev: torch.Tensor, state: Any,
                     mem: _Memory) -> tuple[torch.Tensor, Any, torch.Tensor]:
@@ -278,6 +310,12 @@ class Seq2SeqNet(nn.Module):
             ctx, w = self._attend(h[:, -1], mem)  # query s_{t-1}: (N, K), (N, S)
             out, state = self.decoder(torch.cat([e, ctx], -1).unsqueeze(1), state)
             s = out[:, 0]  # (N, H)
+        elif self.input_feeding:
+            out, rnn = self.decoder(torch.cat([e, state.feed], -1).unsqueeze(1), state.rnn)
+            s = out[:, 0]  # (N, H)
+            ctx, w = self._attend(s, mem)  # query s_t
+            o = self._attentional(s, ctx)  # (N, H), fed to the next step
+            return self.head(self.drop(o)), _Fed(rnn, o), w
         else:
             out, state = self.decoder(e.unsqueeze(1), state)
             s = out[:, 0]  # (N, H)
@@ -298,7 +336,7 @@ class Seq2SeqNet(nn.Module):
         src, tgt_in = src[:, :S], tgt_in[:, :T]  # trim the batch's padding
         mem, state = self.encode(src, lengths)
         ratio = self.teacher_forcing if self.training else 1.0
-        if not self.bahdanau and ratio >= 1.0:  # the whole target in one pass
+        if not self.bahdanau and not self.input_feeding and ratio >= 1.0:  # one pass
             e = self.drop(self.tgt_embedding(tgt_in))  # (B, T, E_t)
             s, _ = self.decoder(e, state)  # (B, T, H)
             ctx, _ = self._attend(s, mem)  # (B, T, K)
