@@ -99,6 +99,13 @@ def test_safetensors_round_trip(tmp_path: Path):
     assert back.words == WORDS and back.name == "tiny"
     np.testing.assert_array_equal(back.vectors, VECS)
     assert not [p for p in tmp_path.iterdir() if p.name != "v.safetensors"]  # no temp files
+    from safetensors.numpy import save_file
+
+    save_file({"weights": VECS}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(DataError, match=r"other.safetensors: expected a WordVectors.save file "
+                                        r"\(tensor 'vectors', metadata 'words'\), got tensors "
+                                        r"\['weights'\]"):
+        WordVectors.load(tmp_path / "other.safetensors")
 
 
 def test_text_formats_glove_and_word2vec(tmp_path: Path):

@@ -80,13 +80,31 @@ def test_sentiment_lab_offline(tmp_path, monkeypatch, capsys):
     assert (m["n_train"], m["n_val"], m["n_test"]) == (144, 16, 40)
     assert m["model"]["accuracy"] >= 0.9 and m["baseline"]["accuracy"] >= 0.9
     assert m["delta"]["accuracy"] == pytest.approx(m["model"]["accuracy"] - m["baseline"]["accuracy"])
-    out = capsys.readouterr().out
-    assert "BiLSTM 8, max pooling" in out and "bag-of-words" in out and "accuracy points" in out
+    out = " ".join(capsys.readouterr().out.split())  # rich wraps lines at the terminal width
+    assert "BiLSTM 8, attention pooling" in out and "bag-of-words" in out and "accuracy points" in out
     saved, config, clf = _check_run_dir(tmp_path / "run", SequenceClassifier)
     assert saved["model"] == json.loads(json.dumps(m["model"]))
     assert config["training"]["epochs"] == 4 and config["model"]["encoder"]["hidden_size"] == 8
     assert clf.predict(["the film was great", "the film was awful"]).tolist() == [
         "positive", "negative"]
+
+
+def test_sentiment_lab_with_pretrained_vectors_and_without(tmp_path, monkeypatch):
+    monkeypatch.setattr(sentiment, "load_vader_binary", _fake_vader)
+    rng = np.random.default_rng(1)
+    words = ["the", "film", "was", "great"]  # "plot" and "awful" are left to training
+    path = tmp_path / "vectors.txt"
+    path.write_text("".join(f"{w} {' '.join(f'{v:.4f}' for v in rng.normal(0, 0.3, 16))}\n"
+                            for w in words), encoding="utf-8")
+    m = sentiment.run({"model": {"pretrained_embeddings": str(path)},
+                       "training": {"epochs": 4, "lr": 2e-2}}, out_dir=tmp_path / "a", quick=True)
+    # vocabulary: the 6 words of the fake sentences; 4 of them have vectors
+    assert m["embedding_coverage"] == pytest.approx(4 / 6)
+    assert m["model_name"] == f"BiLSTM 8, attention pooling, {path}"
+    assert m["model"]["accuracy"] >= 0.9
+    plain = sentiment.run({"model": {"pretrained_embeddings": "none"}, "training": {"epochs": 1}},
+                          out_dir=tmp_path / "b", quick=True)
+    assert plain["embedding_coverage"] is None and plain["model_name"] == "BiLSTM 8, attention pooling"
 
 
 def test_vowels_lab_offline(tmp_path, monkeypatch, capsys):

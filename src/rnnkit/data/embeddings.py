@@ -174,11 +174,11 @@ class WordVectors:
             from safetensors import safe_open
 
             with safe_open(str(path), framework="numpy") as fh:
-                meta = fh.metadata() or {}
-                if "words" not in meta or "vectors" not in fh.keys():
+                meta, names = fh.metadata() or {}, list(fh.keys())
+                if "words" not in meta or "vectors" not in names:
                     raise DataError(expected(str(path), "a WordVectors.save file (tensor "
                                              "'vectors', metadata 'words')",
-                                             Described(f"tensors {list(fh.keys())}")))
+                                             Described(f"tensors {names}")))
                 vectors = fh.get_tensor("vectors")
             return cls(json.loads(meta["words"]), vectors, name or meta.get("name", path.name))
         return cls._load_text(path, name or path.name)
