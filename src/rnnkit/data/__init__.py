@@ -24,6 +24,7 @@ from rnnkit.data.datasets import (
     noisy_sinusoid,
     register_dataset,
 )
+from rnnkit.data.embeddings import WordVectors, load_word_vectors
 from rnnkit.data.padding import BucketSampler, lengths_to_mask, pad_sequences, padding_stats
 from rnnkit.data.scalers import (
     IdentityScaler,
@@ -88,6 +89,7 @@ __all__ = [
     "WindowStats",
     "Windows",
     "WordTokenizer",
+    "WordVectors",
     "as_2d",
     "backtest_windows",
     "battery_capacity",
@@ -105,6 +107,7 @@ __all__ = [
     "load_shakespeare",
     "load_vader_binary",
     "load_vader_sentiment",
+    "load_word_vectors",
     "make_scaler",
     "make_windows",
     "noisy_sinusoid",
