@@ -8,6 +8,7 @@ at most 4 minutes per cell) and prints the lab's table; ``--tasks copy`` runs th
 
     python bench/long_range.py [--threads 1] [--length 200] [--budget 240]
                                [--tasks adding,copy] [--delay 50] [--copy-hidden 64]
+                               [--copy-lr 3e-3] [--copy-epochs 30]
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--delay", type=int, default=50, help="copy task: blank steps")
     parser.add_argument("--copy-hidden", type=int, default=64, help="copy task: units")
     parser.add_argument("--copy-lr", type=float, default=3e-3)
+    parser.add_argument("--copy-epochs", type=int, default=30)
     parser.add_argument("--out", default="runs/bench-adding")
     args = parser.parse_args()
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
@@ -53,10 +55,14 @@ def main() -> None:
                     "(MSE) | - | - | - | - |")
     if "copy" in tasks:
         config = LongRangeConfig(task="copy", length=args.delay, hidden_size=args.copy_hidden,
-                                 lr=args.copy_lr, time_budget_s=args.budget, stop_below=0.01)
+                                 lr=args.copy_lr, epochs=args.copy_epochs,
+                                 time_budget_s=args.budget, stop_below=0.01)
         copy = compare_cells(config)
         result["copy"] = {"config": config.to_dict(), "baseline": copy["baseline"],
-                          "cells": {n: {k: v for k, v in r.items() if k not in ("model", "history")}
+                          "cells": {n: {**{k: v for k, v in r.items()
+                                           if k not in ("model", "history")},
+                                        "val_loss": [round(h["val_loss"], 4)
+                                                     for h in r["history"]]}
                                     for n, r in copy["results"].items()}}
         T = args.delay + 2 * config.copy_len
         for name, r in result["copy"]["cells"].items():

@@ -292,7 +292,7 @@ def test_pretrained_vectors_errors(tmp_path):
     path, _ = _vector_file(tmp_path, dim=8)
     X, y = _texts(16)
     with pytest.raises(ConfigError, match=r"embedding_dim: expected 8 \(the size of the "
-                                          r"vectors.txt vectors\), got 16"):
+                                          r"vectors.txt vectors named by pretrained_embeddings\), got 16"):
         SequenceClassifier(_small(embedding_dim=16, pretrained_embeddings=str(path)),
                            TrainerConfig(epochs=1, device="cpu")).fit(X, y)
     series, labels = _series(12)

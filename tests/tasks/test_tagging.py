@@ -191,3 +191,27 @@ def test_errors_name_the_argument():
             sents, tags, validation=([["we"]], [["XX"]]))
     with pytest.raises(ShapeError, match=r"pred_tags\[0\]: expected 2 tags like the sentence, got 1"):
         tagging_metrics([["a", "b"]], [["a"]])
+
+
+def test_pretrained_word_vectors_start_the_word_embedding(tmp_path):
+    rng = np.random.default_rng(3)
+    vecs = {w: rng.normal(0, 0.5, 8).round(4) for w in ["we", "they", "can", "fish", "the"]}
+    path = tmp_path / "vectors.txt"
+    path.write_text("".join(f"{w} {' '.join(map(str, v))}\n" for w, v in vecs.items()),
+                    encoding="utf-8")
+    sents, tags = _corpus(40)
+    tagger = SequenceTagger(_small(pretrained_embeddings=str(path), freeze_embeddings=True),
+                            _training(epochs=1)).fit(sents, tags)
+    vocab, weight = tagger.features_.words, tagger.model_.words.weight.detach().numpy()
+    for word, v in vecs.items():
+        np.testing.assert_allclose(weight[vocab[word]], v, rtol=1e-6)
+    # words: we, they, can, fish, the, a, dog, "." -> 5 of 8 have vectors
+    assert tagger.embedding_coverage_ == pytest.approx(5 / (len(vocab) - 4))
+    assert len(vocab) - 4 == 8
+    with pytest.raises(ConfigError, match=r"embedding_dim: expected 8 \(the size of the "
+                                          r"vectors.txt vectors named by pretrained_embeddings\)"
+                                          r", got 6"):
+        SequenceTagger(_small(embedding_dim=6, pretrained_embeddings=str(path)),
+                       _training(epochs=1)).fit(sents, tags)
+    with pytest.raises(ConfigError, match="pretrained_embeddings: expected a vector-set name"):
+        TaggerConfig(pretrained_embeddings=3)

@@ -40,13 +40,14 @@ import numpy as np
 
 from rnnkit._validation import Described, expected
 from rnnkit.data.cache import Archive, cache_dir, fetch
-from rnnkit.data.text import PAD_ID, Vocabulary
+from rnnkit.data.text import PAD_ID, SPECIAL_TOKENS, Vocabulary
 from rnnkit.errors import ConfigError, DataError
 
 __all__ = [
     "GLOVE_6B_100D",
     "PRETRAINED_VECTORS",
     "WordVectors",
+    "init_embedding",
     "load_word_vectors",
     "parse_wink_vectors",
 ]
@@ -269,3 +270,42 @@ def load_word_vectors(source: str | PathLike, *, cache: PathLike | None = None) 
         return WordVectors.load(key)
     raise ConfigError(expected("pretrained vectors", f"one of {sorted(PRETRAINED_VECTORS)} or "
                                "the path of a word-vector file", key))
+
+
+def init_embedding(embedding: Any, vocab: Vocabulary, source: str | PathLike, *,
+                   freeze: bool = False, seed: int = 0, name: str = "pretrained_embeddings"
+                   ) -> float:
+    """Copy pretrained vectors into ``embedding`` (a ``torch.nn.Embedding`` whose row i is
+    ``vocab``'s token i; :meth:`WordVectors.matrix_for` fills the rows), optionally frozen.
+
+    Args:
+        embedding: the layer; its width must equal the vectors' size.
+        vocab: the fitted vocabulary (reserved tokens first, <pad> = 0).
+        source: as for :func:`load_word_vectors`.
+        freeze: keep the weight fixed in training (``requires_grad=False``).
+        seed: seed of the rows drawn for words the vectors lack.
+        name: the configuration key named in errors.
+
+    Returns:
+        the fraction of the vocabulary's words (reserved tokens excluded) found in the vectors.
+
+    Raises:
+        ConfigError: the embedding width differs from the vectors' size (the message names
+            ``embedding_dim``), or ``source`` is unknown.
+    """
+    import torch
+
+    vectors = load_word_vectors(source)
+    width = int(embedding.weight.shape[1])
+    if vectors.dim != width:
+        raise ConfigError(expected("embedding_dim", f"{vectors.dim} (the size of the "
+                                   f"{vectors.name} vectors named by {name})", width))
+    matrix, found = vectors.matrix_for(vocab, seed=seed)
+    with torch.no_grad():
+        embedding.weight.copy_(torch.from_numpy(matrix))
+    embedding.weight.requires_grad_(not freeze)
+    n_words = len(matrix) - len(SPECIAL_TOKENS)
+    coverage = float(found.sum()) / max(n_words, 1)
+    logger.info("embedding: %d of %d vocabulary words (%.1f%%) initialized from %s",
+                int(found.sum()), n_words, 100 * coverage, vectors.name)
+    return coverage

@@ -39,7 +39,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import logging
 import math
 import os
 import time
@@ -64,7 +63,6 @@ from rnnkit.bundle import load_bundle, save_bundle
 from rnnkit.data.padding import pad_sequences
 from rnnkit.data.scalers import Scaler, make_scaler
 from rnnkit.data.text import (
-    SPECIAL_TOKENS,
     UNK_ID,
     CharTokenizer,
     Vocabulary,
@@ -101,8 +99,6 @@ __all__ = [
     "run_in_length_order",
     "split_validation",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: The task name written into bundles.
 TASK = "sequence_classification"
@@ -141,6 +137,12 @@ def config_from_dict(cls: type, data: Mapping[str, Any] | None, name: str) -> An
     if "encoder" in data:
         data["encoder"] = _spec_from(data["encoder"], f"{name}.encoder")
     return cls(**data)
+
+
+def check_pretrained_source(value: Any, name: str = "pretrained_embeddings") -> None:
+    """None, or a non-empty str (a vector-set name or a file path; resolved in ``fit``)."""
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ConfigError(expected(name, "a vector-set name or a file path", value))
 
 
 def _check_optional_int(name: str, value: Any, minimum: int = 1) -> None:
@@ -210,10 +212,7 @@ class ClassifierConfig:
         _check_optional_int("patience", self.patience)
         if not isinstance(self.monitor, str) or not self.monitor:
             raise ConfigError(expected("monitor", "a History key such as 'val_loss'", self.monitor))
-        if self.pretrained_embeddings is not None and (
-                not isinstance(self.pretrained_embeddings, str) or not self.pretrained_embeddings):
-            raise ConfigError(expected("pretrained_embeddings", "a vector-set name or a file path",
-                                       self.pretrained_embeddings))
+        check_pretrained_source(self.pretrained_embeddings)
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -640,22 +639,10 @@ class SequenceClassifier:
             raise ConfigError(expected("pretrained_embeddings", "None for numeric inputs "
                                        "(word vectors need text or token inputs)",
                                        cfg.pretrained_embeddings))
-        from rnnkit.data.embeddings import load_word_vectors
+        from rnnkit.data.embeddings import init_embedding
 
-        vectors = load_word_vectors(cfg.pretrained_embeddings)
-        if vectors.dim != cfg.embedding_dim:
-            raise ConfigError(expected("embedding_dim", f"{vectors.dim} (the size of the "
-                                       f"{vectors.name} vectors)", cfg.embedding_dim))
-        matrix, found = vectors.matrix_for(self.inputs_.vocab, seed=seed)  # type: ignore[union-attr]
-        weight = model.embedding.weight  # type: ignore[union-attr]
-        with torch.no_grad():
-            weight.copy_(torch.from_numpy(matrix))
-        weight.requires_grad_(not cfg.freeze_embeddings)
-        n_words = len(matrix) - len(SPECIAL_TOKENS)
-        coverage = float(found.sum()) / max(n_words, 1)
-        logger.info("embedding: %d of %d vocabulary words (%.1f%%) initialized from %s",
-                    int(found.sum()), n_words, 100 * coverage, vectors.name)
-        return coverage
+        return init_embedding(model.embedding, self.inputs_.vocab,  # type: ignore[union-attr, arg-type]
+                              cfg.pretrained_embeddings, freeze=cfg.freeze_embeddings, seed=seed)
 
     def _build(self) -> ClassifierNet:
         cfg, inp = self.config, self.inputs_

@@ -69,6 +69,7 @@ from rnnkit.tasks.classification import (
     _history_summary,
     _repr_non_defaults,
     _spec_from,
+    check_pretrained_source,
     config_from_dict,
     default_training,
 )
@@ -140,6 +141,11 @@ class TaggerConfig:
         monitor: the History key early stopping watches (``"val_loss"`` or
             ``"val_token_accuracy"``).
         bucket: batch sentences of similar length together during training.
+        pretrained_embeddings: start the word embedding from pretrained vectors (a name such
+            as ``"glove-6b-100d"`` or a word-vector file; see
+            :func:`rnnkit.data.embeddings.init_embedding`); ``embedding_dim`` must match.
+            Only ``fit`` reads them: a saved tagger loads without them.
+        freeze_embeddings: keep the word embedding fixed during training.
     """
 
     encoder: RecurrentSpec = field(default_factory=_default_encoder)
@@ -155,11 +161,14 @@ class TaggerConfig:
     patience: int | None = 3
     monitor: str = "val_loss"
     bucket: bool = True
+    pretrained_embeddings: str | None = None
+    freeze_embeddings: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.encoder, RecurrentSpec):
             object.__setattr__(self, "encoder", _spec_from(self.encoder))
         check_positive_int("embedding_dim", self.embedding_dim)
+        check_pretrained_source(self.pretrained_embeddings)
         check_positive_int("min_freq", self.min_freq)
         if self.max_vocab is not None:
             check_positive_int("max_vocab", self.max_vocab, 5)
@@ -406,6 +415,7 @@ class SequenceTagger:
         self.features_: TokenFeatures | None = None
         self.history_ = History()
         self.fit_seconds_ = 0.0
+        self.embedding_coverage_: float | None = None
 
     def __repr__(self) -> str:
         return f"SequenceTagger({self.config!r}, {self.training!r})"
@@ -452,6 +462,13 @@ class SequenceTagger:
         if tcfg.seed is not None:
             seed_everything(tcfg.seed)
         self.model_ = self._build()
+        self.embedding_coverage_ = None
+        if cfg.pretrained_embeddings is not None:
+            from rnnkit.data.embeddings import init_embedding
+
+            self.embedding_coverage_ = init_embedding(
+                self.model_.words, self.features_.words, cfg.pretrained_embeddings,  # type: ignore[arg-type]
+                freeze=cfg.freeze_embeddings, seed=seed)
         train = make_loader(x, y, lens, tcfg.batch_size, shuffle=tcfg.shuffle, bucket=cfg.bucket,
                             seed=seed)
         callbacks: list[Callback] = []
