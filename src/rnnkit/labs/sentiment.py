@@ -18,7 +18,8 @@ Baseline: TF-IDF of word unigrams and bigrams + logistic regression
 (:class:`rnnkit.tasks.text_baselines.BagOfWordsClassifier`), fitted on the same training
 sentences. The table says by how much the BiLSTM beats (or trails) it.
 
-Run directory: ``config.json``, ``history.json``, ``metrics.json`` and the model bundle in
+Run directory: ``config.json``, ``history.json``, ``metrics.json``, ``confusion.png`` (the
+model's test confusion matrix) and the model bundle in
 ``model/``.
 
 The helpers :func:`merge_config`, :func:`run_directory`, :func:`write_json`,
@@ -34,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.analysis.plots import plot_confusion_matrix
 from rnnkit.data.corpora import load_vader_binary
 from rnnkit.labs._common import (
     comparison_table,
@@ -186,6 +188,8 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     write_json(run_dir / "config.json", cfg)
     clf.history_.to_json(run_dir / "history.json")
     write_json(run_dir / "metrics.json", metrics)
+    plot_confusion_matrix(model_m["confusion_matrix"], model_m["labels"],
+                          run_dir / "confusion.png", title=f"{name}: {len(x_te):,} held-out VADER sentences")
     clf.save(run_dir / "model", metrics={"test": _summary(model_m)})
     metrics["run_dir"] = str(run_dir)
     return metrics

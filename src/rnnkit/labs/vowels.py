@@ -33,7 +33,8 @@ standardized, into a logistic regression
 
 Bar: test accuracy >= 97% (set for JapaneseVowels).
 
-Run directory: ``config.json``, ``history.json``, ``metrics.json`` and the model bundle in
+Run directory: ``config.json``, ``history.json``, ``metrics.json``, ``confusion.png`` (the
+model's test confusion matrix) and the model bundle in
 ``model/``.
 """
 
@@ -46,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit._validation import check_choice
+from rnnkit.analysis.plots import plot_confusion_matrix
 from rnnkit.data.ts_archive import SKTIME, TS_DATASETS, load_ts_classification, parse_ts
 from rnnkit.labs._common import (
     comparison_table,
@@ -195,6 +197,9 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     write_json(run_dir / "config.json", cfg)
     clf.history_.to_json(run_dir / "history.json")
     write_json(run_dir / "metrics.json", metrics)
+    plot_confusion_matrix(model_m["confusion_matrix"], model_m["labels"],
+                          run_dir / "confusion.png",
+                          title=f"{name}: {len(x_te)} held-out {dataset} series")
     clf.save(run_dir / "model", metrics={"test": metrics["model"]})
     metrics["run_dir"] = str(run_dir)
     return metrics
