@@ -4,8 +4,9 @@ Runs ``rnnkit.labs.sentiment.run`` (VADER, BiLSTM vs bag-of-words) for each of
 ``--sentiment-seeds``, with its default GloVe-initialized embedding and again with the
 embedding trained from scratch (``--no-scratch`` skips that), and ``rnnkit.labs.vowels.run``
 (BiLSTM vs bag of features) on each of ``--datasets`` (JapaneseVowels, BasicMotions,
-ItalyPowerDemand; the lab's default settings, chosen for JapaneseVowels) for each of
-``--seeds``; prints the labs' tables,
+ItalyPowerDemand; the lab's default settings, chosen for JapaneseVowels, and, where
+``examples/<dataset>.toml`` exists, also with the settings chosen there for that set) for
+each of ``--seeds``; prints the labs' tables,
 writes ``bench/results/lab_classification.json`` and prints Markdown rows for BENCHMARKS.md.
 The seeds change the network's initial weights and batch order; the data split (and so the
 baseline) stays the labs' default.
@@ -23,13 +24,18 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+import tomllib
 from datetime import date
+from pathlib import Path
 
 import torch
 
 from rnnkit.labs import sentiment, vowels
 
 from _common import machine, write_result  # bench/_common.py: this folder is on sys.path
+
+#: Per-dataset settings of the vowels lab (``examples/<dataset>.toml``), run beside the defaults.
+EXAMPLES = Path(__file__).parents[1] / "examples"
 
 
 def _strip(metrics: dict) -> dict:
@@ -87,13 +93,23 @@ def main() -> None:
         record, row = _vowels(dataset, args.seeds, args.out)
         result["vowels"][dataset] = record
         rows.append(row)
+        example = EXAMPLES / f"{dataset.lower()}.toml"
+        if dataset != "JapaneseVowels" and example.is_file():  # settings chosen for this set
+            record, row = _vowels(dataset, args.seeds, args.out, example)
+            result["vowels"][f"{dataset} ({example.name})"] = record
+            rows.append(row)
     _finish(result, rows, t0)
 
 
-def _vowels(dataset: str, seeds: list[int], out: str) -> tuple[dict, str]:
-    """The vowels lab on ``dataset`` for each seed, at its default settings."""
-    runs = [vowels.run({"data": {"dataset": dataset}}, out_dir=f"{out}/{dataset}-seed{seed}",
-                       seed=seed) for seed in seeds]
+def _vowels(dataset: str, seeds: list[int], out: str,
+            example: Path | None = None) -> tuple[dict, str]:
+    """The vowels lab on ``dataset`` for each seed, at its default settings or with the
+    overrides of an ``examples/`` TOML file."""
+    config = {"data": {"dataset": dataset}}
+    if example is not None:
+        config = {**tomllib.loads(example.read_text(encoding="utf-8")), **config}
+    tag = f"{dataset}-{example.stem}" if example is not None else dataset
+    runs = [vowels.run(config, out_dir=f"{out}/{tag}-seed{seed}", seed=seed) for seed in seeds]
     accs = [r["model"]["accuracy"] for r in runs]
     base = runs[0]["baseline"]["accuracy"]  # deterministic: the same for every seed
     record = {
@@ -107,8 +123,9 @@ def _vowels(dataset: str, seeds: list[int], out: str) -> tuple[dict, str]:
         "runs": [_strip(r) for r in runs],
     }
     v = runs[0]
+    how = f", `examples/{example.name}`" if example is not None else ""
     row = (f"| vowels ({dataset}, {v['n_train']} train / {v['n_test']} test series) | "
-           f"{v['model_name']} | acc {statistics.mean(accs):.4f} mean, {min(accs):.4f} min "
+           f"{v['model_name']}{how} | acc {statistics.mean(accs):.4f} mean, {min(accs):.4f} min "
            f"over seeds {seeds} | {v['baseline_name']}: acc {base:.4f} | "
            f"{(statistics.mean(accs) - base) * 100:+.2f} | "
            f"{statistics.mean(record['train_seconds']):.1f} per seed |")

@@ -144,3 +144,41 @@ def test_search_space_updates_the_config():
     assert (new.model.hidden_size, new.model.num_layers, new.training.batch_size,
             new.forecast.look_back) == (16, 2, 64, 20)
     assert cfg.model.hidden_size == 8  # the original is unchanged
+
+
+def test_lab_reads_a_toml_config_and_set_wins(tmp_path, capsys, monkeypatch):
+    import rnnkit.labs.vowels as vowels
+
+    seen = {}
+
+    def fake_run(config=None, *, out_dir=None, quick=False, seed=None):
+        seen.update(config=config, quick=quick, seed=seed)
+
+    monkeypatch.setattr(vowels, "run", fake_run)
+    path = tmp_path / "bm.toml"
+    path.write_text('[data]\ndataset = "BasicMotions"\n[training]\nepochs = 200\nbatch_size = 8\n')
+    code, _, _ = run(["lab", "vowels", "--config", path, "--set", "training.epochs=5",
+                      "--set", "bar.min_accuracy=0.9", "--seed", "2"], capsys)
+    assert code == 0
+    assert seen["config"] == {"data": {"dataset": "BasicMotions"},
+                              "training": {"epochs": 5, "batch_size": 8},
+                              "bar": {"min_accuracy": 0.9}}
+    assert seen["seed"] == 2
+    code, _, err = run(["lab", "vowels", "--config", tmp_path / "none.toml"], capsys)
+    assert code == 2 and "--config: expected an existing TOML file" in err
+    (tmp_path / "bad.toml").write_text("[data\n")
+    code, _, err = run(["lab", "vowels", "--config", tmp_path / "bad.toml"], capsys)
+    assert code == 2 and "--config: expected valid TOML" in err
+
+
+def test_example_basicmotions_config_is_a_valid_vowels_override():
+    import tomllib
+    from pathlib import Path
+
+    from rnnkit.labs import vowels
+    from rnnkit.labs._common import merge_config
+
+    path = Path(__file__).parents[2] / "examples" / "basicmotions.toml"
+    table = tomllib.loads(path.read_text(encoding="utf-8"))
+    merged = merge_config(vowels.DEFAULTS, table)  # refuses unknown keys
+    assert merged["data"]["dataset"] == "BasicMotions"

@@ -65,6 +65,8 @@ def lab(
     quick: Annotated[bool, typer.Option(help="A tiny, fast version (smoke test)")] = False,
     seed: Annotated[int, typer.Option(help="Data and training seed")] = 0,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override: section.key=value")] = None,
+    config: Annotated[Path | None, typer.Option(
+        help="TOML file of overrides by table (e.g. examples/basicmotions.toml); --set wins")] = None,
 ) -> None:
     """Run a lab end to end on its built-in data and print the model against its baselines."""
     labs = _labs()
@@ -74,7 +76,31 @@ def lab(
     kwargs = {"out_dir": out, "quick": quick}
     if "seed" in module.run.__code__.co_varnames:
         kwargs["seed"] = seed
-    module.run(_parse_sets(set_) or None, **kwargs)
+    overrides = _read_toml(config) if config is not None else {}
+    for table, values in _parse_sets(set_).items():
+        if isinstance(values, dict) and isinstance(overrides.get(table), dict):
+            overrides[table] = _merge(overrides[table], values)
+        else:
+            overrides[table] = values
+    module.run(overrides or None, **kwargs)
+
+
+def _merge(base: dict, new: dict) -> dict:
+    out = dict(base)
+    for k, v in new.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _read_toml(path: Path) -> dict:
+    import tomllib
+
+    if not path.is_file():
+        raise ConfigError(f"--config: expected an existing TOML file, got {str(path)!r}")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"--config: expected valid TOML in {path}, got an error: {exc}") from exc
 
 
 @app.command()
