@@ -1,9 +1,11 @@
-"""Benchmark: the Shakespeare character-LM lab at its default configuration.
+"""Benchmark: the Shakespeare language-model lab, character level (its default) or word level.
 
 Runs ``rnnkit.labs.shakespeare.run`` (at most 10 minutes of CPU training), prints the lab's
-table, writes ``bench/results/lab_lm.json`` and prints a Markdown block for BENCHMARKS.md.
+table, writes ``bench/results/lab_lm.json`` (word level: ``lab_lm_word.json``) and prints a
+Markdown block for BENCHMARKS.md.
 
     python bench/lab_lm.py [--threads 1] [--budget 580] [--out runs/bench-shakespeare]
+                           [--level word] [--max-vocab 20000] [--k 1.0]
 
 ``--threads 1`` is what the recorded numbers used: on a 2-core machine shared with other
 jobs, one intra-op thread was ~4x faster than two (measured: 26k vs 5k chars/s).
@@ -25,14 +27,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--budget", type=float, default=580.0, help="training seconds")
-    parser.add_argument("--out", default="runs/bench-shakespeare")
+    parser.add_argument("--out", default=None, help="default runs/bench-shakespeare[-word]")
+    parser.add_argument("--level", choices=("char", "word"), default="char")
+    parser.add_argument("--max-vocab", type=int, default=20_000, help="word level")
+    parser.add_argument("--k", type=float, default=1.0, help="add-k of the n-gram baselines")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    metrics = shakespeare.run({"training": {"time_budget_s": args.budget}}, out_dir=args.out)
+    word = args.level == "word"
+    out_dir = args.out or f"runs/bench-shakespeare{'-word' if word else ''}"
+    metrics = shakespeare.run({"training": {"time_budget_s": args.budget},
+                               "model": {"level": args.level, "max_vocab": args.max_vocab},
+                               "baseline": {"k": args.k}}, out_dir=out_dir)
     result = {"bench": "lab_lm", "date": date.today().isoformat(), "machine": machine(),
               **metrics}
-    out = write_result("lab_lm.json", result)
+    out = write_result("lab_lm_word.json" if word else "lab_lm.json", result)
     print(f"\nwrote {out}\n")
+    if word:
+        print(f"| corpus | vocabulary | model perplexity | bigram (add-{args.k:g}) | unigram | "
+              f"train s | passes |\n|---|---|---|---|---|---|---|\n"
+              f"| {metrics['corpus']} | {metrics['vocab_size']:,} | {metrics['perplexity']:.1f} | "
+              f"{metrics['bigram_perplexity']:.1f} | {metrics['unigram_perplexity']:.1f} | "
+              f"{metrics['train_seconds']:.0f} | {metrics['passes']:.2f} |")
+        return
     print(f"| corpus | model bpc | bigram bpc | unigram bpc | train s | passes | bar |\n"
           f"|---|---|---|---|---|---|---|\n"
           f"| {metrics['corpus']} | {metrics['bits_per_character']:.3f} | "

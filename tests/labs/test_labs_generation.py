@@ -86,6 +86,19 @@ def test_lab_config_errors(tmp_path):
         shakespeare.run({"data": {"corpus": "hamlet"}}, out_dir=tmp_path, quick=True)
 
 
+def test_shakespeare_word_level_quick(tmp_path):
+    metrics = shakespeare.run({"data": {"corpus": "pydoc", "max_chars": 30_000},
+                               "model": {"level": "word", "lower": True, "max_vocab": 500}},
+                              out_dir=tmp_path / "run", quick=True)
+    assert metrics["level"] == "word" and metrics["passed"] is None
+    assert metrics["vocab_size"] <= 500
+    assert "bits_per_word" in metrics and "bits_per_character" not in metrics
+    # perplexity per word, and the n-gram baselines on the same <unk>-mapped tokens
+    assert metrics["perplexity"] == pytest.approx(2 ** metrics["bits_per_word"], rel=1e-6)
+    assert metrics["unigram_perplexity"] > metrics["bigram_perplexity"] > 1
+    assert 0 < metrics["test_tokens"] < metrics["test_chars"]
+
+
 @pytest.mark.parametrize("lab", [shakespeare, g2p, adding], ids=["shakespeare", "g2p", "adding"])
 def test_example_configs_are_the_defaults(lab):
     import tomllib

@@ -34,6 +34,46 @@ def test_bigram_probabilities_by_hand():
         assert lm.probabilities(prev).sum() == pytest.approx(1.0)
 
 
+def test_witten_bell_bigram_by_hand():
+    lm = BigramLM(k=1.0, smoothing="witten_bell").fit(SEQS, vocab_size=V)
+    uni = lm.unigram.probabilities()  # (c + 1) / (7 + 7): 4 -> 4/14, 5 -> 4/14, 6 -> 2/14
+    # context 4: pairs (4,5) (4,6): c(4.) = 2, T(4) = 2
+    assert lm.prob(5, prev=4) == pytest.approx((1 + 2 * uni[5]) / (2 + 2))
+    assert lm.prob(4, prev=4) == pytest.approx((0 + 2 * uni[4]) / (2 + 2))
+    # context 5: pairs (5,4) x2, (5,5): c(5.) = 3, T(5) = 2
+    assert lm.prob(4, prev=5) == pytest.approx((2 + 2 * uni[4]) / (3 + 2))
+    # context 6 never seen: the unigram itself
+    assert lm.prob(4, prev=6) == pytest.approx(uni[4])
+    for prev in range(V):
+        assert lm.probabilities(prev).sum() == pytest.approx(1.0)
+    lp = lm.log_probs([4, 5, 4], context=5)
+    assert lp[0] == pytest.approx(math.log(lm.prob(4, prev=5)))
+    assert lp[1] == pytest.approx(math.log(lm.prob(5, prev=4)))
+    assert lp[2] == pytest.approx(math.log(lm.prob(4, prev=5)))
+    assert repr(lm) == "BigramLM(k=1.0, smoothing='witten_bell')"
+    with pytest.raises(ConfigError, match="smoothing: expected 'add_k' or 'witten_bell', "
+                                          "got 'kneser'"):
+        BigramLM(smoothing="kneser")
+
+
+def test_witten_bell_beats_add_one_on_a_large_sparse_vocabulary():
+    rng = np.random.default_rng(0)
+    V_big = 5000
+    # a Zipfian stream with bigram structure: half the time a token is followed by its own
+    # favourite successor, otherwise by a fresh Zipf draw
+    favourite = rng.integers(4, V_big, size=V_big)
+    draws = np.minimum(rng.zipf(1.3, size=40_000) + 3, V_big - 1)
+    stream = [int(draws[0])]
+    for t in range(1, 40_000):
+        stream.append(int(favourite[stream[-1]]) if rng.random() < 0.5 else int(draws[t]))
+    ids = np.asarray(stream)
+    train, test = ids[:30_000], ids[30_000:]
+    add1 = evaluate_lm_baselines(train, test, V_big)["bigram"]["perplexity"]
+    wb = evaluate_lm_baselines(train, test, V_big, smoothing="witten_bell")
+    assert wb["bigram"]["perplexity"] < add1
+    assert wb["bigram"]["perplexity"] < wb["unigram"]["perplexity"] < add1
+
+
 def test_bigram_log_probs_and_cross_entropy():
     lm = BigramLM(k=1.0).fit(SEQS, vocab_size=V)
     ids = [4, 5, 4]

