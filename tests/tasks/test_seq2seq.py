@@ -273,3 +273,39 @@ def test_decode_errors(trained):
         trained.predict(["abc"], beam_width=0)
     with pytest.raises(DataError, match="x: expected ids of shape"):
         trained.net(torch.zeros(2, 3, dtype=torch.long))
+
+
+def test_vocabulary_caps_and_min_freq():
+    pairs = [("ab", ["X", "Y"]), ("ab", ["X", "Z"]), ("ac", ["X", "W"])]
+    model = Seq2Seq(tiny_config(epochs=1, min_freq=2))
+    model.fit(pairs)
+    assert model.src_vocab.tokens[4:] == ["a", "b"]  # "c" seen once -> <unk>
+    assert model.tgt_vocab.tokens[4:] == ["X"]
+    capped = Seq2Seq(tiny_config(epochs=1, max_src_vocab=5, max_tgt_vocab=6))
+    capped.fit(pairs)
+    assert len(capped.src_vocab) == 5 and len(capped.tgt_vocab) == 6
+    with pytest.raises(ConfigError, match="max_tgt_vocab: expected an integer >= 5"):
+        tiny_config(max_tgt_vocab=3)
+
+
+def test_bucketed_batches_keep_whole_targets_and_train():
+    from rnnkit.tasks.seq2seq import _bucketed_loader
+
+    rng = random.Random(0)
+    pairs = []
+    for _ in range(96):  # targets longer than sources: a cut at the source length would lose them
+        s = "".join(rng.choice("abcd") for _ in range(rng.randint(1, 6)))
+        pairs.append((s, list((s + s).upper())))
+    model = Seq2Seq(tiny_config(epochs=2, bucket=True))
+    history = model.fit(pairs)
+    assert len(history) == 2
+    X, y, lengths = model._tensors(*model._split_pairs("pairs", pairs))
+    seen = 0
+    for xb, yb, lb in _bucketed_loader(X, y, lengths, 16, seed=0):
+        need = int(torch.maximum(lb, (yb != PAD_ID).sum(1)).max())
+        assert xb.shape[1] == yb.shape[1] == need  # cut to the longest need, nothing lost
+        seen += len(lb)
+    assert seen == 96
+    total_targets = int((y != PAD_ID).sum())
+    kept = sum(int((yb != PAD_ID).sum()) for _, yb, _ in _bucketed_loader(X, y, lengths, 16, 0))
+    assert kept == total_targets

@@ -64,10 +64,11 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.utils.data import DataLoader, TensorDataset
 
 from rnnkit._validation import check_choice, check_positive_int, check_probability, expected
 from rnnkit.bundle import load_bundle, save_bundle
-from rnnkit.data.padding import pad_sequences
+from rnnkit.data.padding import BucketSampler, pad_sequences
 from rnnkit.data.text import BOS_ID, EOS_ID, PAD_ID, Vocabulary
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import (
@@ -114,6 +115,14 @@ class Seq2SeqConfig:
         beam_width: default width for :meth:`Seq2Seq.predict` (1: greedy).
         length_penalty: alpha of the beam score sum(log p) / len^alpha.
         seed, device: as in TrainerConfig.
+        min_freq: tokens seen fewer times in the training pairs map to ``<unk>``.
+        max_src_vocab, max_tgt_vocab: caps on the vocabularies, reserved tokens included
+            (the most frequent tokens are kept; None: no cap). A word-level target
+            vocabulary sets the softmax width, the largest cost of a translation model.
+        bucket: batch pairs of similar length together
+            (:class:`~rnnkit.data.padding.BucketSampler` on max(source, target) length),
+            which saves most of the padding when lengths vary (sentences); off by default
+            (words of CMUdict are already short and even).
     """
 
     encoder: RecurrentSpec = field(default_factory=lambda: RecurrentSpec(
@@ -141,8 +150,18 @@ class Seq2SeqConfig:
     length_penalty: float = 0.0
     seed: int = 0
     device: str = "auto"
+    min_freq: int = 1
+    max_src_vocab: int | None = None
+    max_tgt_vocab: int | None = None
+    bucket: bool = False
 
     def __post_init__(self) -> None:
+        check_positive_int("min_freq", self.min_freq)
+        for name in ("max_src_vocab", "max_tgt_vocab"):
+            if getattr(self, name) is not None:
+                check_positive_int(name, getattr(self, name), 5)
+        if not isinstance(self.bucket, bool):
+            raise ConfigError(expected("bucket", "True or False", self.bucket))
         for name in ("encoder", "decoder"):
             spec = getattr(self, name)
             if not isinstance(spec, RecurrentSpec):
@@ -355,6 +374,21 @@ class Seq2SeqNet(nn.Module):
                 else:
                     prev = gold
         return torch.stack(logits, dim=1)  # (B, T, V_t)
+
+
+def _bucketed_loader(X: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor, batch_size: int,
+                     seed: int) -> DataLoader[Any]:
+    """Batches of pairs of similar max(source, target) length, cut to that length."""
+    span = torch.maximum(lengths, (y != PAD_ID).sum(1))  # (N,) steps a pair needs
+
+    def collate(rows: list[tuple[torch.Tensor, ...]]) -> tuple[torch.Tensor, ...]:
+        xb, yb, lb, sb = (torch.stack(c) for c in zip(*rows))
+        m = int(sb.max())
+        return xb[:, :m], yb[:, :m], lb
+
+    sampler = BucketSampler(span, batch_size, shuffle=True, seed=seed)
+    return DataLoader(TensorDataset(X, y, lengths, span), batch_sampler=sampler,
+                      collate_fn=collate)
 
 
 class Decoded(NamedTuple):
@@ -605,8 +639,8 @@ class Seq2Seq:
         cfg = self.config
         src, tgt = self._split_pairs("pairs", pairs)
         seed_everything(cfg.seed)
-        self.src_vocab = Vocabulary.build(src)
-        self.tgt_vocab = Vocabulary.build(tgt)
+        self.src_vocab = Vocabulary.build(src, min_freq=cfg.min_freq, max_size=cfg.max_src_vocab)
+        self.tgt_vocab = Vocabulary.build(tgt, min_freq=cfg.min_freq, max_size=cfg.max_tgt_vocab)
         self.max_len = cfg.max_len or max(len(t) for t in tgt) + 5
         self.net = Seq2SeqNet(len(self.src_vocab), len(self.tgt_vocab), cfg)
         X, y, lengths = self._tensors(src, tgt)
@@ -619,7 +653,10 @@ class Seq2Seq:
             cbs.append(_TimeBudget(cfg.time_budget_s))
         trainer = Trainer(self.net, cfg.trainer_config(), loss=masked_cross_entropy,
                           callbacks=[*cbs, *(callbacks or [])])
-        self.history = trainer.fit((X, y, lengths), val_data=val)
+        train: Any = (X, y, lengths)
+        if cfg.bucket:
+            train = _bucketed_loader(X, y, lengths, cfg.batch_size, cfg.seed)
+        self.history = trainer.fit(train, val_data=val)
         self.net.eval()
         return self.history
 
