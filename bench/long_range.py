@@ -4,7 +4,7 @@
 at most 4 minutes per cell) and prints the lab's table; ``--tasks copy`` runs the copy task
 (``--delay`` blank steps between the 10 symbols and their recall) for the same four cells;
 ``--tasks adding,copy`` both. Writes ``bench/results/long_range.json`` (``copy`` alone:
-``long_range_copy.json``) and prints a Markdown table for BENCHMARKS.md.
+``long_range_copy_d<delay>.json``) and prints a Markdown table for BENCHMARKS.md.
 
     python bench/long_range.py [--threads 1] [--length 200] [--budget 240]
                                [--tasks adding,copy] [--delay 50] [--copy-hidden 64]
@@ -71,7 +71,7 @@ def main() -> None:
                         f"{r['seconds']:.0f} |")
         rows.append(f"| copy, delay={args.delay} (T={T}) | blanks, then uniform guesses | "
                     f"{copy['baseline']:.4f} (CE) | {1 / config.num_symbols:.1%} | - | - | - |")
-    name = "long_range.json" if "adding" in tasks else "long_range_copy.json"
+    name = "long_range.json" if "adding" in tasks else f"long_range_copy_d{args.delay}.json"
     out = write_result(name, result)
     print(f"\nwrote {out}\n")
     print("| task | cell | test loss | symbols copied | epochs | steps | train s |\n"

@@ -8,11 +8,14 @@ reached.
 
 from __future__ import annotations
 
+import http.server
 import io
 import logging
 import shutil
+import socket
 import subprocess
 import tarfile
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -221,6 +224,152 @@ def test_extract_refuses_paths_outside_the_cache(tmp_path: Path,
 def test_registry_reachable_rejects_unknown_registries():
     with pytest.raises(ConfigError, match="registry"):
         registry_reachable("conda")  # type: ignore[arg-type]
+
+
+# -- the Debian registry (a local HTTP server plays the mirror) ---------------------------
+
+
+class _Mirror:
+    """A throwaway HTTP server on 127.0.0.1 serving ``files`` (path under ``/debian/`` ->
+    bytes), as a Debian mirror would."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        files_ = files
+        self.requests: list[str] = []
+        requests = self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self, body: bool) -> None:
+                requests.append(self.path)
+                data = files_.get(self.path.removeprefix("/debian/"))
+                if data is None and self.path != "/debian/":
+                    self.send_error(404, "Not Found")
+                    return
+                data = data or b"mirror root"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if body:
+                    self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self._answer(True)
+
+            def do_HEAD(self) -> None:
+                self._answer(False)
+
+            def log_message(self, *args: Any) -> None:  # keep pytest's output clean
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/debian/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _Mirror:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _deb_archive(payload: bytes, **kwargs: Any) -> Archive:
+    import hashlib
+
+    return Archive("debian", "tiny-data", "1.0-2", sha256=hashlib.sha256(payload).hexdigest(),
+                   **kwargs)
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/debian/"
+
+
+def test_debian_archive_names_its_pool_path():
+    a = Archive("debian", "sword-text-kjv", "14.3-1", sha256="a" * 64)
+    assert a.spec == "sword-text-kjv=14.3-1"
+    assert a.label == "sword-text-kjv=14.3-1 (the Debian archive)"
+    assert a.pool_path == "pool/main/s/sword-text-kjv/sword-text-kjv_14.3-1_all.deb"
+    lib = Archive("debian", "libfoo-data", "1:2.0-1", sha256="a" * 64)
+    assert lib.pool_path == "pool/main/libf/libfoo-data/libfoo-data_2.0-1_all.deb"  # no epoch
+    assert lib.key == "libfoo-data-1_2.0-1"
+    other = Archive("debian", "bin", "1.0-1", sha256="a" * 64,
+                    path="pool/main/s/src/bin_1.0-1_all.deb")
+    assert other.pool_path == "pool/main/s/src/bin_1.0-1_all.deb"
+    with pytest.raises(ConfigError, match="path: expected None for a PyPI or npm archive"):
+        Archive("npm", "x", "1", sha256="a" * 64, path="pool/x.deb")
+    for bad in ("/pool/main/x.deb", "pool/../x.deb", "pool/main/x.tar.gz"):
+        with pytest.raises(ConfigError, match="path: expected a relative path"):
+            Archive("debian", "x", "1", sha256="a" * 64, path=bad)
+    with pytest.raises(ConfigError, match="registry: expected 'debian'"):
+        _ = Archive("npm", "x", "1", sha256="a" * 64).pool_path
+
+
+def test_fetch_downloads_a_deb_from_the_mirror_pool(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    caplog: pytest.LogCaptureFixture):
+    payload = b"!<arch>\n not really a package"
+    archive = _deb_archive(payload)
+
+    def no_client(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("Debian packages are fetched over HTTP, not with a client")
+
+    monkeypatch.setattr(cache_mod.subprocess, "run", no_client)
+    with _Mirror({archive.pool_path: payload}) as mirror:
+        monkeypatch.setenv("RNNKIT_DEBIAN_MIRROR", mirror.url)
+        assert registry_reachable("debian", timeout=5)
+        with caplog.at_level(logging.INFO, logger="rnnkit.data.cache"):
+            path = fetch(archive, tmp_path)
+        assert path.name == "tiny-data_1.0-2_all.deb"
+        assert path.read_bytes() == payload and is_cached(archive, tmp_path)
+        assert "fetched tiny-data=1.0-2 (the Debian archive)" in caplog.text
+        assert fetch(archive, tmp_path) == path  # from the cache
+        gets = [r for r in mirror.requests if r.endswith(".deb")]
+        assert gets == ["/debian/pool/main/t/tiny-data/tiny-data_1.0-2_all.deb"]
+    assert not [p for p in (tmp_path / "archives").iterdir() if p.name.startswith(".fetch")]
+    with pytest.raises(FetchError, match="a Debian package is read in place"):
+        extract(archive, tmp_path)
+
+
+def test_debian_checksum_mismatch_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    archive = _deb_archive(b"the pinned bytes")
+    with _Mirror({archive.pool_path: b"tampered bytes"}) as mirror:
+        monkeypatch.setenv("RNNKIT_DEBIAN_MIRROR", mirror.url)
+        with pytest.raises(FetchError, match=r"sha256 of tiny-data=1\.0-2 \(the Debian archive\)"
+                           r".*refusing"):
+            fetch(archive, tmp_path)
+    assert not is_cached(archive, tmp_path)
+    assert [p.name for p in (tmp_path / "archives").iterdir()] == []  # nothing kept
+
+
+def test_debian_missing_package_and_unreachable_mirror_give_clear_errors(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    archive = _deb_archive(b"x")
+    with _Mirror({}) as mirror:
+        monkeypatch.setenv("RNNKIT_DEBIAN_MIRROR", mirror.url)
+        with pytest.raises(FetchError, match=r"cannot fetch tiny-data=1\.0-2 \(the Debian "
+                           r"archive\).*refused the package: HTTP 404.*RNNKIT_DEBIAN_MIRROR"):
+            fetch(archive, tmp_path)
+    monkeypatch.setenv("RNNKIT_DEBIAN_MIRROR", _closed_port_url())
+    assert not registry_reachable("debian", timeout=2)
+    with pytest.raises(FetchError, match=r"cannot fetch tiny-data=1\.0-2 \(the Debian archive\)"
+                       r".*could not be reached"):
+        fetch(archive, tmp_path, timeout=5)
+    assert not is_cached(archive, tmp_path)
+
+
+def test_debian_mirror_may_be_a_local_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    payload = b"deb bytes"
+    archive = _deb_archive(payload, path="pool/main/t/tiny-src/tiny-data_1.0-2_all.deb")
+    mirror = tmp_path / "mirror"
+    (mirror / archive.pool_path).parent.mkdir(parents=True)
+    (mirror / archive.pool_path).write_bytes(payload)
+    monkeypatch.setenv("RNNKIT_DEBIAN_MIRROR", mirror.as_uri())
+    assert registry_reachable("debian")
+    assert fetch(archive, tmp_path / "cache").read_bytes() == payload
 
 
 # -- parsers on synthetic text ------------------------------------------------------------

