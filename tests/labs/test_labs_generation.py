@@ -7,7 +7,7 @@ import pytest
 from rnnkit.data.cache import is_cached, registry_reachable
 from rnnkit.data.corpora import CMUDICT, SHAKESPEARE
 from rnnkit.errors import ConfigError
-from rnnkit.labs import adding, g2p, shakespeare
+from rnnkit.labs import adding, g2p, shakespeare, translate
 from rnnkit.tasks.language_model import LanguageModel
 from rnnkit.tasks.seq2seq import Seq2Seq
 
@@ -99,7 +99,8 @@ def test_shakespeare_word_level_quick(tmp_path):
     assert 0 < metrics["test_tokens"] < metrics["test_chars"]
 
 
-@pytest.mark.parametrize("lab", [shakespeare, g2p, adding], ids=["shakespeare", "g2p", "adding"])
+@pytest.mark.parametrize("lab", [shakespeare, g2p, adding, translate],
+                         ids=["shakespeare", "g2p", "adding", "translate"])
 def test_example_configs_are_the_defaults(lab):
     import tomllib
     from pathlib import Path

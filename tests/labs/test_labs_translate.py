@@ -48,3 +48,16 @@ def test_translate_lab_quick_offline(tmp_path, monkeypatch):
     assert saved["greedy"] == pytest.approx(m["greedy"])
     model = Seq2Seq.load(tmp_path / "run" / "model")
     assert model.predict([["god", "said"]])  # the bundle loads and decodes
+
+
+def test_translate_lab_quick_on_the_real_verses(tmp_path):
+    from rnnkit.data.cache import is_cached, registry_reachable
+    from rnnkit.data.sword import KJV, SPARV
+
+    for archive in (KJV, SPARV):
+        if not is_cached(archive) and not registry_reachable("debian", timeout=3):
+            pytest.skip(f"{archive.label} is not cached and the Debian mirror is unreachable")
+    m = translate.run(out_dir=tmp_path / "run", quick=True)
+    # 600 sampled pairs of at most 12 words: 60 held out (40 decoded), 2% of the rest validate
+    assert (m["n_train"], m["n_val"], m["n_test"]) == (530, 10, 40)
+    assert 0.0 <= m["greedy"]["bleu"] <= 1.0 and 0.0 <= m["baseline"]["bleu"] <= 1.0
