@@ -8,6 +8,7 @@ from rnnkit.data.cache import is_cached, registry_reachable
 from rnnkit.data.corpora import CMUDICT, SHAKESPEARE
 from rnnkit.errors import ConfigError
 from rnnkit.labs import adding, g2p, shakespeare, translate
+from rnnkit.labs._common import merge_config
 from rnnkit.tasks.language_model import LanguageModel
 from rnnkit.tasks.seq2seq import Seq2Seq
 
@@ -108,4 +109,4 @@ def test_example_configs_are_the_defaults(lab):
     name = lab.__name__.rsplit(".", 1)[1]
     path = Path(__file__).parents[2] / "examples" / f"{name}.toml"
     with open(path, "rb") as fh:
-        assert lab.merge_config(lab.DEFAULTS, tomllib.load(fh)) == lab.DEFAULTS
+        assert merge_config(lab.DEFAULTS, tomllib.load(fh)) == lab.DEFAULTS

@@ -60,6 +60,20 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
 
 
+def setup_run(defaults: dict[str, Any], quick_changes: dict[str, Any],
+              config: dict[str, Any] | None, *, quick: bool, seed: int | None, name: str,
+              out_dir: str | Path | None) -> tuple[dict[str, Any], Path]:
+    """A lab's start: its configuration (``defaults``, then ``quick_changes`` if ``quick``,
+    then the user's ``config``; ``seed`` replaces ``training.seed``), torch's intra-op thread
+    count set from ``training.num_threads`` when given, and its new run directory."""
+    cfg = merge_config(merge_config(defaults, quick_changes) if quick else defaults, config)
+    if seed is not None:
+        cfg["training"]["seed"] = seed
+    if cfg["training"].get("num_threads"):
+        torch.set_num_threads(int(cfg["training"]["num_threads"]))
+    return cfg, run_directory(out_dir, name)
+
+
 def training_config(section: dict[str, Any]) -> TrainerConfig:
     """The ``training`` table as a TrainerConfig (``num_threads`` is applied, not stored)."""
     fields = {k: v for k, v in section.items() if k != "num_threads"}

@@ -21,10 +21,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from rnnkit.bundle import save_bundle
-from rnnkit.labs._common import merge_config, run_directory, write_json
+from rnnkit.labs._common import setup_run, write_json
 from rnnkit.tasks.long_range import LongRangeConfig, cell_spec, compare_cells
 
 __all__ = ["DEFAULTS", "QUICK", "run"]
@@ -57,14 +55,10 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     from rich.console import Console
     from rich.table import Table
 
-    cfg = merge_config(merge_config(DEFAULTS, QUICK) if quick else DEFAULTS, config)
-    if seed is not None:
-        cfg["training"]["seed"] = seed
+    cfg, run_dir = setup_run(DEFAULTS, QUICK, config, quick=quick, seed=seed, name="adding",
+                             out_dir=out_dir)
     data, model, training = cfg["data"], cfg["model"], cfg["training"]
-    if training["num_threads"]:
-        torch.set_num_threads(int(training["num_threads"]))
     console = Console()
-    run_dir = run_directory(out_dir, "adding")
     lr_config = LongRangeConfig(
         task="adding", length=data["length"], cells=tuple(model["cells"]),
         hidden_size=model["hidden_size"], train_size=data["train_size"],

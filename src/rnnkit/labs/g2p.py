@@ -32,10 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from rnnkit.data.corpora import load_cmudict
-from rnnkit.labs._common import merge_config, run_directory, write_json
+from rnnkit.labs._common import setup_run, write_json
 from rnnkit.metrics import exact_match, token_error_rate
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.seq2seq import Seq2Seq, Seq2SeqConfig
@@ -113,15 +112,11 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     from rich.console import Console
     from rich.table import Table
 
-    cfg = merge_config(merge_config(DEFAULTS, QUICK) if quick else DEFAULTS, config)
-    if seed is not None:
-        cfg["training"]["seed"] = seed
+    cfg, run_dir = setup_run(DEFAULTS, QUICK, config, quick=quick, seed=seed, name="g2p",
+                             out_dir=out_dir)
     data, model, training, decoding = (cfg["data"], cfg["model"], cfg["training"],
                                        cfg["decoding"])
-    if training["num_threads"]:
-        torch.set_num_threads(int(training["num_threads"]))
     console = Console()
-    run_dir = run_directory(out_dir, "g2p")
 
     pairs = load_cmudict(strip_stress=data["strip_stress"], alternates=data["alternates"])
     pairs = [(w, p) for w, p in pairs if w.isalpha()]  # drop entries such as "'bout", "a.m."

@@ -35,13 +35,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from rnnkit._validation import expected
 from rnnkit.data.cache import is_cached, registry_reachable
 from rnnkit.data.corpora import SHAKESPEARE, load_pydoc_topics, load_shakespeare
 from rnnkit.errors import ConfigError, RnnkitError
-from rnnkit.labs._common import merge_config, run_directory, write_json
+from rnnkit.labs._common import setup_run, write_json
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.language_model import LanguageModel, LanguageModelConfig
 from rnnkit.tasks.lm_baselines import evaluate_lm_baselines
@@ -110,14 +108,10 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     from rich.console import Console
     from rich.table import Table
 
-    cfg = merge_config(merge_config(DEFAULTS, QUICK) if quick else DEFAULTS, config)
-    if seed is not None:
-        cfg["training"]["seed"] = seed
+    cfg, run_dir = setup_run(DEFAULTS, QUICK, config, quick=quick, seed=seed, name="shakespeare",
+                             out_dir=out_dir)
     data, model, training, gen = cfg["data"], cfg["model"], cfg["training"], cfg["generation"]
-    if training["num_threads"]:
-        torch.set_num_threads(int(training["num_threads"]))
     console = Console()
-    run_dir = run_directory(out_dir, "shakespeare")
 
     text, corpus = _load_text(data["corpus"])
     if data["max_chars"]:

@@ -36,10 +36,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from rnnkit.data.text import WordTokenizer
-from rnnkit.labs._common import merge_config, run_directory, write_json
+from rnnkit.labs._common import setup_run, write_json
 from rnnkit.metrics import corpus_bleu, exact_match, token_error_rate
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.seq2seq import Seq2Seq, Seq2SeqConfig
@@ -129,15 +128,11 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     from rich.console import Console
     from rich.table import Table
 
-    cfg = merge_config(merge_config(DEFAULTS, QUICK) if quick else DEFAULTS, config)
-    if seed is not None:
-        cfg["training"]["seed"] = seed
+    cfg, run_dir = setup_run(DEFAULTS, QUICK, config, quick=quick, seed=seed, name="translate",
+                             out_dir=out_dir)
     data, model, training, decoding = (cfg["data"], cfg["model"], cfg["training"],
                                        cfg["decoding"])
-    if training["num_threads"]:
-        torch.set_num_threads(int(training["num_threads"]))
     console = Console()
-    run_dir = run_directory(out_dir, "translate")
 
     pairs = load_pairs(data)
     if data["max_pairs"] and len(pairs) > data["max_pairs"]:
