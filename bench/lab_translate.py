@@ -4,7 +4,7 @@ Runs ``rnnkit.labs.translate.run`` (at most ``--budget`` seconds of CPU training
 lab's table, writes ``bench/results/lab_translate.json`` and prints a Markdown table for
 BENCHMARKS.md.
 
-    python bench/lab_translate.py [--threads 1] [--budget 600] [--out runs/bench-translate]
+    python bench/lab_translate.py [--threads 1] [--budget 900] [--out runs/bench-translate]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from _common import load, machine, write_result  # bench/_common.py: this folder
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--budget", type=float, default=600.0, help="training seconds")
+    parser.add_argument("--budget", type=float, default=900.0, help="training seconds")
     parser.add_argument("--out", default="runs/bench-translate")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

@@ -13,7 +13,12 @@ validates.
 Model: word embeddings (128) -> bidirectional LSTM (128 each way) -> LSTM decoder (256) with
 Luong "general" attention (:class:`rnnkit.tasks.seq2seq.Seq2Seq`), vocabularies capped at the
 8,000 most frequent words of each language seen twice (the rest map to ``<unk>``), batches of
-similar length, teacher forcing, Adam with a cosine decay, within ``training.time_budget_s``.
+similar length, teacher forcing, Adam with a cosine decay over 8 epochs, within
+``training.time_budget_s`` (15 minutes: the validation loss still falls steeply at 10).
+Beam search (width 4) divides a hypothesis' log-probability by its length
+(``decoding.length_penalty = 1``): without it the beam prefers short translations (85% of
+the reference length); the value was chosen on the validation verses (BLEU 12.7 / 13.2 /
+13.8 / 12.2 for 0 / 0.6 / 1 / 1.5 with a model trained 4 epochs).
 
 Baseline: a translation memory: for each test verse, the Spanish of the most similar training
 verse (cosine of TF-IDF word 1-2-grams, scikit-learn). It needs no model of order; verses
@@ -51,9 +56,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "model": {"encoder_hidden": 128, "decoder_hidden": 256, "attention": "general",
               "input_feeding": False, "embedding_dim": 128, "dropout": 0.1,
               "min_freq": 2, "max_vocab": 8000},
-    "training": {"epochs": 6, "batch_size": 64, "lr": 2e-3, "schedule": "cosine",
-                 "clipnorm": 1.0, "time_budget_s": 600.0, "seed": 0, "num_threads": None},
-    "decoding": {"beam_width": 4, "max_test": 500, "samples": 6},
+    "training": {"epochs": 8, "batch_size": 64, "lr": 2e-3, "schedule": "cosine",
+                 "clipnorm": 1.0, "time_budget_s": 900.0, "seed": 0, "num_threads": None},
+    "decoding": {"beam_width": 4, "length_penalty": 1.0, "max_test": 500, "samples": 6},
 }
 
 #: What ``quick=True`` changes: 600 short pairs, a tiny model, seconds.
@@ -154,7 +159,8 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         max_src_vocab=model["max_vocab"], max_tgt_vocab=model["max_vocab"], bucket=True,
         epochs=training["epochs"], batch_size=training["batch_size"], lr=training["lr"],
         schedule=training["schedule"], clipnorm=training["clipnorm"],
-        time_budget_s=training["time_budget_s"], seed=training["seed"], device="cpu"))
+        time_budget_s=training["time_budget_s"], length_penalty=decoding["length_penalty"],
+        seed=training["seed"], device="cpu"))
     t0 = time.perf_counter()
     history = s2s.fit(train, val)
     train_seconds = time.perf_counter() - t0
