@@ -110,3 +110,12 @@ def test_example_configs_are_the_defaults(lab):
     path = Path(__file__).parents[2] / "examples" / f"{name}.toml"
     with open(path, "rb") as fh:
         assert merge_config(lab.DEFAULTS, tomllib.load(fh)) == lab.DEFAULTS
+
+
+def test_word_level_example_config_is_a_valid_override():
+    import tomllib
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "examples" / "shakespeare_words.toml"
+    merged = merge_config(shakespeare.DEFAULTS, tomllib.loads(path.read_text(encoding="utf-8")))
+    assert merged["model"]["level"] == "word" and merged["model"]["tie_weights"] is True
