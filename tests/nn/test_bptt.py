@@ -280,7 +280,7 @@ def test_double_backward_is_refused():
 
 
 # ------------------------------------------------------------------------ what is served
-@pytest.mark.parametrize("name,variant", itertools.product(CELLS, VARIANTS))
+@pytest.mark.parametrize("name,variant", list(itertools.product(CELLS, VARIANTS)))
 def test_every_option_is_served(name, variant):
     assert unsupported_reason(_make(name, variant)) is None
 
