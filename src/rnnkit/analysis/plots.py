@@ -217,7 +217,7 @@ def _grid(n: int, cols: int, cell: float) -> tuple[Figure, list[Axes]]:
     rows = -(-n // cols)
     fig = Figure(figsize=(cell * min(n, cols) + 1.0, cell * rows + 0.6), dpi=_DPI)
     FigureCanvasAgg(fig)
-    fig.subplots_adjust(left=0.08, right=0.97, bottom=0.06, top=0.9, hspace=0.45, wspace=0.35)
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.1, top=0.9, hspace=0.6, wspace=0.4)
     return fig, [fig.add_subplot(rows, min(n, cols), i + 1) for i in range(n)]
 
 
@@ -254,7 +254,9 @@ def plot_attention(weights: Any, path: str | os.PathLike[str], *,
     fig, axes = _grid(len(arrays), cols, 3.6)
     for i, (ax, a, src, out) in enumerate(zip(axes, arrays, sources, outputs)):
         ax.imshow(a, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
-        ax.set_xticks(range(len(src)), [str(t) for t in src], fontsize=8)
+        words = max(len(str(t)) for t in src) > 2  # word tokens: vertical labels
+        ax.set_xticks(range(len(src)), [str(t) for t in src], fontsize=8,
+                      rotation=90 if words else 0)
         ax.set_yticks(range(len(out)), [str(t) for t in out], fontsize=8)
         ax.set_xlabel("source")
         ax.set_title(titles[i] if titles else "".join(map(str, src))[:30], fontsize=10)
