@@ -4,7 +4,7 @@ Runs ``rnnkit.labs.translate.run`` (at most ``--budget`` seconds of CPU training
 lab's table, writes ``bench/results/lab_translate.json`` and prints a Markdown table for
 BENCHMARKS.md.
 
-    python bench/lab_translate.py [--threads 1] [--budget 900] [--out runs/bench-translate]
+    python bench/lab_translate.py [--threads 1] [--budget 900] [--units bpe] [--out DIR]
 """
 
 from __future__ import annotations
@@ -23,13 +23,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--budget", type=float, default=900.0, help="training seconds")
-    parser.add_argument("--out", default="runs/bench-translate")
+    parser.add_argument("--units", choices=("word", "bpe"), default="word")
+    parser.add_argument("--out", default=None, help="default runs/bench-translate[-bpe]")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    metrics = translate.run({"training": {"time_budget_s": args.budget}}, out_dir=args.out)
+    metrics = translate.run({"training": {"time_budget_s": args.budget},
+                             "data": {"units": args.units}},
+                            out_dir=args.out or f"runs/bench-translate{'-bpe' * (args.units == 'bpe')}")
     result = {"bench": "lab_translate", "date": date.today().isoformat(), "machine": machine(),
               "load": load(), **metrics}
-    out = write_result("lab_translate.json", result)
+    out = write_result(f"lab_translate{'_bpe' * (args.units == 'bpe')}.json", result)
     print(f"\nwrote {out}\n")
     k = metrics["beam_width"]
     print("| model | BLEU | token error rate | exact match |\n|---|---|---|---|")

@@ -61,3 +61,23 @@ def test_translate_lab_quick_on_the_real_verses(tmp_path):
     # 600 sampled pairs of at most 12 words: 60 held out (40 decoded), 2% of the rest validate
     assert (m["n_train"], m["n_val"], m["n_test"]) == (530, 10, 40)
     assert 0.0 <= m["greedy"]["bleu"] <= 1.0 and 0.0 <= m["baseline"]["bleu"] <= 1.0
+
+
+def test_translate_lab_with_subwords_offline(tmp_path, monkeypatch):
+    import rnnkit.data.sword as sword
+    from rnnkit.data.text import BPETokenizer
+
+    monkeypatch.setattr(sword, "load_verse_pairs", _fake_pairs)
+    m = translate.run({"data": {"units": "bpe"}, "model": {"max_vocab": 60},
+                       "training": {"epochs": 2, "lr": 1e-2}}, out_dir=tmp_path / "run",
+                      quick=True)
+    assert m["units"] == "bpe" and m["tgt_vocab"] <= 60
+    model_dir = tmp_path / "run" / "model"
+    tgt = BPETokenizer.load(model_dir / "target_bpe.json")
+    # predictions are scored as words: sub-words are joined back before BLEU
+    words = tgt.detokenize(tgt.tokenize("dios dijo la luz")).split()
+    assert words == ["dios", "dijo", "la", "luz"]
+    samples = json.loads((tmp_path / "run" / "samples.json").read_text())
+    assert all("▁" not in s["predicted"] for s in samples)
+    with pytest.raises(Exception, match="data.units: expected one of"):
+        translate.run({"data": {"units": "chars"}}, out_dir=tmp_path / "bad", quick=True)

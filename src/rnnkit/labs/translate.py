@@ -8,7 +8,10 @@ Debian's ``sword-text-kjv`` and ``sword-text-sparv`` packages
 :class:`~rnnkit.data.text.WordTokenizer` and lower-cased; pairs longer than
 ``data.max_tokens`` on either side are left out (as in most tutorials, which train on short
 sentences). A seeded random 5% of the verses is held out for the test, 2% of the rest
-validates.
+validates. ``data.units = "bpe"`` feeds the model sub-words instead
+(:class:`~rnnkit.data.text.BPETokenizer`, ``model.max_vocab`` pieces per language, learned on
+the training verses; the BPE models are saved beside the bundle): no Spanish word is then out
+of the vocabulary. Scores are always on words.
 
 Model: word embeddings (128) -> bidirectional LSTM (128 each way) -> LSTM decoder (256) with
 Luong "general" attention (:class:`rnnkit.tasks.seq2seq.Seq2Seq`), vocabularies capped at the
@@ -42,7 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.data.text import WordTokenizer
+from rnnkit._validation import check_choice
+from rnnkit.data.text import BPETokenizer, WordTokenizer
 from rnnkit.labs._common import setup_run, write_json
 from rnnkit.metrics import corpus_bleu, exact_match, token_error_rate
 from rnnkit.nn.spec import RecurrentSpec
@@ -51,8 +55,8 @@ from rnnkit.tasks.seq2seq import Seq2Seq, Seq2SeqConfig
 __all__ = ["DEFAULTS", "QUICK", "TranslationMemory", "load_pairs", "run"]
 
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "data": {"source": "kjv", "target": "sparv", "max_tokens": 30, "held_out": 0.05,
-             "val_fraction": 0.02, "max_pairs": None},
+    "data": {"source": "kjv", "target": "sparv", "units": "word", "max_tokens": 30,
+             "held_out": 0.05, "val_fraction": 0.02, "max_pairs": None},
     "model": {"encoder_hidden": 128, "decoder_hidden": 256, "attention": "general",
               "input_feeding": False, "embedding_dim": 128, "dropout": 0.1,
               "min_freq": 2, "max_vocab": 8000},
@@ -149,6 +153,26 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                   f"{data['max_tokens']} words): {len(train):,} training, {len(val):,} "
                   f"validation, {len(test):,} test")
 
+    units = check_choice("data.units", data["units"], ("word", "bpe"))
+    src_bpe = tgt_bpe = None
+    fit_pairs, val_pairs = train, val
+    if units == "bpe":  # sub-words learned on the training verses, per language
+        size = int(model["max_vocab"])
+        src_bpe = BPETokenizer(vocab_size=size).fit(" ".join(s) for s, _ in train)
+        tgt_bpe = BPETokenizer(vocab_size=size).fit(" ".join(t) for _, t in train)
+
+        def pieces(part: list) -> list:
+            return [(src_bpe.tokenize(" ".join(s)), tgt_bpe.tokenize(" ".join(t)))
+                    for s, t in part]
+
+        fit_pairs, val_pairs = pieces(train), pieces(val)
+
+    def to_words(hyps: list[list[str]]) -> list[list[str]]:
+        """Model outputs as words (sub-words joined back), for scoring against words."""
+        if tgt_bpe is None:
+            return hyps
+        return [tgt_bpe.detokenize(h).split() for h in hyps]
+
     s2s = Seq2Seq(Seq2SeqConfig(
         encoder=RecurrentSpec(cell="lstm", hidden_size=model["encoder_hidden"],
                               bidirectional=True),
@@ -162,18 +186,19 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         time_budget_s=training["time_budget_s"], length_penalty=decoding["length_penalty"],
         seed=training["seed"], device="cpu"))
     t0 = time.perf_counter()
-    history = s2s.fit(train, val)
+    history = s2s.fit(fit_pairs, val_pairs)
     train_seconds = time.perf_counter() - t0
 
     sources, refs = [s for s, _ in test], [t for _, t in test]
+    inputs = sources if src_bpe is None else [src_bpe.tokenize(" ".join(s)) for s in sources]
     k = int(decoding["beam_width"])
-    greedy_hyp = s2s.predict(sources, beam_width=1)
-    beam_hyp = s2s.predict(sources, beam_width=k)
+    greedy_hyp = to_words(s2s.predict(inputs, beam_width=1))
+    beam_hyp = to_words(s2s.predict(inputs, beam_width=k))
     memory = TranslationMemory().fit(train)
     memory_hyp = memory.predict(sources)
 
     metrics: dict[str, Any] = {
-        "lab": "translate", "quick": quick,
+        "lab": "translate", "quick": quick, "units": units,
         "n_train": len(train), "n_val": len(val), "n_test": len(test),
         "src_vocab": len(s2s.src_vocab or []), "tgt_vocab": len(s2s.tgt_vocab or []),
         "greedy": _scores(refs, greedy_hyp),
@@ -196,10 +221,11 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     console.print(table)
     console.print(f"trained {train_seconds:.0f} s, {len(history)} epochs")
 
-    decoded = s2s.decode(sources[: int(decoding["samples"])], beam_width=k)
+    decoded = s2s.decode(inputs[: int(decoding["samples"])], beam_width=k)
     tv = s2s.tgt_vocab
     samples = [{"source": " ".join(s), "reference": " ".join(r),
-                "predicted": " ".join(tv.decode(d.ids, stop_at_eos=False)) if tv else "",
+                "predicted": " ".join(to_words([tv.decode(d.ids, stop_at_eos=False)])[0])
+                if tv else "",
                 "memory": " ".join(mh), "attention": d.attention.tolist()}
                for s, r, d, mh in zip(sources, refs, decoded, memory_hyp)]
     for s in samples[:3]:
@@ -209,15 +235,18 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     history.to_json(run_dir / "history.json")
     write_json(run_dir / "metrics.json", metrics)
     write_json(run_dir / "samples.json", samples)
-    shown = [(s, d) for s, d in zip(sources, decoded) if d.ids][:4]
-    if shown:
+    shown = [(i, s, d) for i, s, d in zip(inputs, sources, decoded) if d.ids][:4]
+    if shown:  # over what the model read and wrote: words, or sub-words
         from rnnkit.analysis.plots import plot_attention
 
-        plot_attention([d.attention for _, d in shown], run_dir / "attention.png",
-                       sources=[s for s, _ in shown],
-                       outputs=[tv.decode(d.ids, stop_at_eos=False) for _, d in shown],  # type: ignore[union-attr]
-                       titles=[" ".join(s)[:40] for s, _ in shown], cols=2)
+        plot_attention([d.attention for _, _, d in shown], run_dir / "attention.png",
+                       sources=[i for i, _, _ in shown],
+                       outputs=[tv.decode(d.ids, stop_at_eos=False) for _, _, d in shown],  # type: ignore[union-attr]
+                       titles=[" ".join(s)[:40] for _, s, _ in shown], cols=2)
     s2s.save(run_dir / "model")
+    if src_bpe is not None and tgt_bpe is not None:  # needed to use the model on new text
+        src_bpe.save(run_dir / "model" / "source_bpe.json")
+        tgt_bpe.save(run_dir / "model" / "target_bpe.json")
     metrics["samples"] = [{k_: v for k_, v in s.items() if k_ != "attention"} for s in samples]
     metrics["run_dir"] = str(run_dir)
     return metrics
