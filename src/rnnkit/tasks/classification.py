@@ -150,8 +150,33 @@ def _check_optional_int(name: str, value: Any, minimum: int = 1) -> None:
         check_positive_int(name, value, minimum)
 
 
-@dataclass(frozen=True)
-class ClassifierConfig:
+class EncoderTaskConfig:
+    """JSON round trip and a short repr for the frozen dataclass configs of the tasks that
+    hold an ``encoder`` :class:`RecurrentSpec` (decorate subclasses with
+    ``@dataclass(frozen=True, repr=False)`` so that this repr is kept)."""
+
+    encoder: RecurrentSpec
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)  # type: ignore[call-overload]
+        out["encoder"] = self.encoder.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Any:
+        return config_from_dict(cls, data, cls.__name__)
+
+    def __repr__(self) -> str:
+        """Only the fields that differ from the defaults."""
+        blank = type(self)()
+        changed = [f"{f.name}={getattr(self, f.name)!r}"
+                   for f in dataclasses.fields(self)  # type: ignore[arg-type]
+                   if getattr(self, f.name) != getattr(blank, f.name)]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+@dataclass(frozen=True, repr=False)
+class ClassifierConfig(EncoderTaskConfig):
     """What a :class:`SequenceClassifier` builds and how it preprocesses; JSON-serializable.
 
     Attributes:
@@ -213,25 +238,6 @@ class ClassifierConfig:
         if not isinstance(self.monitor, str) or not self.monitor:
             raise ConfigError(expected("monitor", "a History key such as 'val_loss'", self.monitor))
         check_pretrained_source(self.pretrained_embeddings)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        out["encoder"] = self.encoder.to_dict()
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> ClassifierConfig:
-        return config_from_dict(cls, data, "ClassifierConfig")
-
-    def __repr__(self) -> str:
-        return _repr_non_defaults(self)
-
-
-def _repr_non_defaults(cfg: Any) -> str:
-    blank = type(cfg)()
-    changed = [f"{f.name}={getattr(cfg, f.name)!r}" for f in dataclasses.fields(cfg)
-               if getattr(cfg, f.name) != getattr(blank, f.name)]
-    return f"{type(cfg).__name__}({', '.join(changed)})"
 
 
 def default_training(**changes: Any) -> TrainerConfig:

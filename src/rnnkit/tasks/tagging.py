@@ -36,7 +36,6 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import time
@@ -65,12 +64,11 @@ from rnnkit.tasks._batching import (
     split_validation,
 )
 from rnnkit.tasks.classification import (
+    EncoderTaskConfig,
     HistoryMetrics,
     _history_summary,
-    _repr_non_defaults,
     _spec_from,
     check_pretrained_source,
-    config_from_dict,
     default_training,
 )
 from rnnkit.training import Callback, EarlyStopping, History, Trainer, TrainerConfig
@@ -121,8 +119,8 @@ def _default_encoder() -> RecurrentSpec:
     return RecurrentSpec(cell="lstm", hidden_size=64, bidirectional=True)
 
 
-@dataclass(frozen=True)
-class TaggerConfig:
+@dataclass(frozen=True, repr=False)
+class TaggerConfig(EncoderTaskConfig):
     """What a :class:`SequenceTagger` builds and how it reads tokens; JSON-serializable.
 
     Attributes:
@@ -180,18 +178,6 @@ class TaggerConfig:
             check_positive_int("patience", self.patience)
         if not isinstance(self.monitor, str) or not self.monitor:
             raise ConfigError(expected("monitor", "a History key such as 'val_loss'", self.monitor))
-
-    def to_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        out["encoder"] = self.encoder.to_dict()
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> TaggerConfig:
-        return config_from_dict(cls, data, "TaggerConfig")
-
-    def __repr__(self) -> str:
-        return _repr_non_defaults(self)
 
 
 # ---------------------------------------------------------------------------------------------
