@@ -240,6 +240,21 @@ class ClassifierConfig(EncoderTaskConfig):
         check_pretrained_source(self.pretrained_embeddings)
 
 
+def task_configs(config_cls: type, config: Any, training: Any) -> tuple[Any, TrainerConfig]:
+    """A task's ``(config, training)``: ``config_cls()`` and :func:`default_training` where
+    None, each checked for its type, the training loss set to cross-entropy (recorded; the
+    classifier and the tagger train with their own)."""
+    config = config_cls() if config is None else config
+    if not isinstance(config, config_cls):
+        name = config_cls.__name__
+        raise ConfigError(expected("config", f"a {name}", type(config).__name__,
+                                   f"build one with {name}.from_dict(table)"))
+    training = default_training() if training is None else training
+    if not isinstance(training, TrainerConfig):
+        raise ConfigError(expected("training", "a TrainerConfig", type(training).__name__))
+    return config, training.replace(loss="cross_entropy")
+
+
 def default_training(**changes: Any) -> TrainerConfig:
     """The TrainerConfig the tasks use when none is given: 10 epochs of Adam (lr 2e-3), batches
     of 32, gradient norm clipped at 5, seed 0."""
@@ -526,15 +541,7 @@ class SequenceClassifier:
 
     def __init__(self, config: ClassifierConfig | None = None,
                  training: TrainerConfig | None = None) -> None:
-        config = ClassifierConfig() if config is None else config
-        if not isinstance(config, ClassifierConfig):
-            raise ConfigError(expected("config", "a ClassifierConfig", type(config).__name__,
-                                       "build one with ClassifierConfig.from_dict(table)"))
-        training = default_training() if training is None else training
-        if not isinstance(training, TrainerConfig):
-            raise ConfigError(expected("training", "a TrainerConfig", type(training).__name__))
-        self.config = config
-        self.training = training.replace(loss="cross_entropy")
+        self.config, self.training = task_configs(ClassifierConfig, config, training)
         self.classes_: list[Any] | None = None
         self.model_: ClassifierNet | None = None
         self.inputs_: SequenceInputs | None = None

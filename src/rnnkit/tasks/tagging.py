@@ -69,7 +69,7 @@ from rnnkit.tasks.classification import (
     _history_summary,
     _spec_from,
     check_pretrained_source,
-    default_training,
+    task_configs,
 )
 from rnnkit.training import Callback, EarlyStopping, History, Trainer, TrainerConfig
 from rnnkit.training.seeding import seed_everything
@@ -383,19 +383,13 @@ class SequenceTagger:
     Attributes (after ``fit`` or ``load``):
         tags_: the sorted tag names (emission column k is ``tags_[k]``).
         model_, features_, history_, fit_seconds_.
+        embedding_coverage_: the fraction of vocabulary words that pretrained vectors
+            initialized in the last ``fit`` (None without ``pretrained_embeddings``).
     """
 
     def __init__(self, config: TaggerConfig | None = None,
                  training: TrainerConfig | None = None) -> None:
-        config = TaggerConfig() if config is None else config
-        if not isinstance(config, TaggerConfig):
-            raise ConfigError(expected("config", "a TaggerConfig", type(config).__name__,
-                                       "build one with TaggerConfig.from_dict(table)"))
-        training = default_training() if training is None else training
-        if not isinstance(training, TrainerConfig):
-            raise ConfigError(expected("training", "a TrainerConfig", type(training).__name__))
-        self.config = config
-        self.training = training.replace(loss="cross_entropy")  # recorded; the net's loss is used
+        self.config, self.training = task_configs(TaggerConfig, config, training)
         self.tags_: list[str] | None = None
         self.model_: TaggerNet | None = None
         self.features_: TokenFeatures | None = None
