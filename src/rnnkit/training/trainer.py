@@ -17,16 +17,8 @@ Floating inputs are cast to the model's dtype (NumPy's float64 to float32); inte
 become int64 for ``"cross_entropy"`` and floats for the other named losses. ``predict`` also
 takes ``X`` alone.
 
-Shapes (B batch, T steps, F features, C classes):
-
-===============  ===============================  ================================
-loss             prediction                       target
-===============  ===============================  ================================
-mse, mae, huber  any shape S                      S
-bce              logits S                         S, in [0, 1]
-cross_entropy    logits (B, C) or (B, T, C)       (B,) or (B, T) class indices,
-                                                  or probabilities shaped like the logits
-===============  ===============================  ================================
+The shapes each named loss takes (prediction and target) are tabled in
+:mod:`~rnnkit.training.losses`.
 
 The pieces live beside this module: :mod:`~rnnkit.training.config` (:class:`TrainerConfig`),
 :mod:`~rnnkit.training.losses` (the named losses) and :mod:`~rnnkit.training.data` (the data
