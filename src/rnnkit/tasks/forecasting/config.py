@@ -27,19 +27,17 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import os
-import tomllib
 from pathlib import Path
-from typing import Any, Literal, Self, get_args, get_origin
+from typing import Literal, Self
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from rnnkit._validation import Described, expected
+from rnnkit.config import ConfigFile, Section
 from rnnkit.data.datasets import list_datasets
 from rnnkit.data.splitting import ChronoSplit, split_by_date, split_by_fraction
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import DataError
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.training import TrainerConfig
 
@@ -62,22 +60,10 @@ SCALINGS = ("minmax", "standard", "robust", "none", "window")
 Number = int | float
 
 
-class _Section(BaseModel):
-    """A frozen config section that rejects unknown keys."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as err:
-            raise ConfigError(_one_line(err, type(self))) from None
-
-
 # -----------------------------------------------------------------------------------------
 # sections
 # -----------------------------------------------------------------------------------------
-class DataSection(_Section):
+class DataSection(Section):
     """Where the series comes from: exactly one of ``dataset`` or ``path``.
 
     ``dataset`` names a packaged dataset (:func:`rnnkit.data.list_datasets`) and
@@ -118,7 +104,7 @@ class DataSection(_Section):
         return self
 
 
-class ForecastSection(_Section):
+class ForecastSection(Section):
     """The forecasting problem.
 
     Attributes:
@@ -145,7 +131,7 @@ class ForecastSection(_Section):
     teacher_forcing: float = Field(0.5, ge=0.0, le=1.0)
 
 
-class ModelSection(_Section):
+class ModelSection(Section):
     """The recurrent encoder: the fields of :class:`~rnnkit.nn.spec.RecurrentSpec` (defaults:
     the tutorial's two LSTM layers of 50 units with dropout 0.2 between them) and
     ``head_dropout``, dropout before the linear output head (the tutorial's second Dropout)."""
@@ -177,7 +163,7 @@ _TRAINING_EXTRAS = ("early_stopping", "patience", "min_delta", "restore_best_wei
                     "num_threads")
 
 
-class TrainingSection(_Section):
+class TrainingSection(Section):
     """The fields of :class:`~rnnkit.training.TrainerConfig` (validated by it; ``loss`` by name
     only) plus early stopping on the validation loss and the CPU thread count.
 
@@ -230,7 +216,7 @@ class TrainingSection(_Section):
         return TrainerConfig(**fields)
 
 
-class SplitSection(_Section):
+class SplitSection(Section):
     """The validation and test parts (the training part is everything before them).
 
     By fraction: the last ``test`` fraction is the test part and the ``val`` fraction before it
@@ -277,7 +263,7 @@ class SplitSection(_Section):
         return ChronoSplit(look_back + n_train, look_back + n_train_val, n_steps)
 
 
-class EvaluationSection(_Section):
+class EvaluationSection(Section):
     """What :meth:`Forecaster.evaluate` reports next to the model.
 
     Attributes:
@@ -301,7 +287,7 @@ class EvaluationSection(_Section):
 # -----------------------------------------------------------------------------------------
 # the whole configuration
 # -----------------------------------------------------------------------------------------
-class ForecastConfig(_Section):
+class ForecastConfig(ConfigFile):
     """A complete forecasting experiment; see the module docstring for the sections."""
 
     name: str | None = None
@@ -312,180 +298,9 @@ class ForecastConfig(_Section):
     split: SplitSection = Field(default_factory=SplitSection)
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
 
-    # -- constructors ------------------------------------------------------------------
-    @classmethod
-    def from_dict(cls, data: Any) -> ForecastConfig:
-        """Validate a nested dict (e.g. parsed TOML or JSON)."""
-        if isinstance(data, ForecastConfig):
-            return data
-        if not isinstance(data, dict):
-            raise ConfigError(expected("config", "a dict of sections",
-                                       Described(type(data).__name__)))
-        return cls(**data)
-
-    @classmethod
-    def from_toml_string(cls, text: str, *, source: str = "<string>") -> ForecastConfig:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"{source}: not valid TOML: {err}") from None
-        return cls.from_dict(data)
-
-    @classmethod
-    def from_toml(cls, path: str | os.PathLike[str]) -> ForecastConfig:
-        """Read a TOML file; a relative ``data.path`` is resolved against the file's folder."""
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(expected("config path", "an existing TOML file", str(p)))
-        config = cls.from_toml_string(p.read_text(encoding="utf-8"), source=str(p))
-        if config.data.path is not None and not Path(config.data.path).is_absolute():
-            resolved = str((p.parent / config.data.path).resolve())
-            config = config.with_overrides({"data": {"path": resolved}})
-        return config
-
-    def with_overrides(self, overrides: dict[str, Any] | None) -> ForecastConfig:
-        """A new config with ``overrides`` (a nested dict, sections merged key by key)."""
-        if not overrides:
-            return self
-        return ForecastConfig.from_dict(_merge(self.to_dict(), overrides))
-
-    # -- serialization -----------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """Plain nested dict (lists, not tuples), ``None`` values included."""
-        return self.model_dump(mode="json")
-
-    def to_toml(self) -> str:
-        """TOML text that :meth:`from_toml_string` reads back to an equal config.
-
-        TOML has no null, so ``None`` values are left out; every key that may be ``None``
-        defaults to ``None``, so leaving it out restores it.
-        """
-        data = self.to_dict()
-        lines: list[str] = []
-        if data.get("name") is not None:
-            lines += [f"name = {_toml_value(data['name'])}", ""]
-        for section, values in data.items():
-            if not isinstance(values, dict):
-                continue
-            lines.append(f"[{section}]")
-            nested = []
-            for key, value in values.items():
-                if value is None:
-                    continue
-                if isinstance(value, dict):
-                    nested.append((key, value))
-                    continue
-                lines.append(f"{key} = {_toml_value(value)}")
-            for key, value in nested:
-                if value:
-                    items = ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items())
-                    lines.append(f"{key} = {{ {items} }}")
-            lines.append("")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        changed = _non_defaults(self)
-        return f"ForecastConfig({changed})"
-
-
-# -----------------------------------------------------------------------------------------
-# helpers
-# -----------------------------------------------------------------------------------------
-def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "dataset_args":
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{escaped}"'
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise ConfigError(expected("config value", "a TOML scalar or list", value))
-
-
-def _non_defaults(model: BaseModel, prefix: str = "") -> str:
-    parts = []
-    for name, field in type(model).model_fields.items():
-        value = getattr(model, name)
-        if isinstance(value, BaseModel):
-            inner = _non_defaults(value, f"{prefix}{name}.")
-            if inner:
-                parts.append(inner)
-        else:
-            default = (field.default if field.default_factory is None
-                       else field.default_factory())  # type: ignore[call-arg]
-            if value != default:
-                parts.append(f"{prefix}{name}={value!r}")
-    return ", ".join(parts)
-
-
-def _model_at(root: type[BaseModel], loc: tuple[str, ...]) -> type[BaseModel] | None:
-    """The section class found by following ``loc`` from ``root`` (None if not a section)."""
-    current: Any = root
-    for part in loc:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
-        field = current.model_fields.get(part)
-        if field is None:
-            return None
-        current = field.annotation
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def _literal_choices(annotation: Any) -> list[Any]:
-    """The values of the ``Literal`` inside ``annotation`` (also inside ``Literal[...] | None``)."""
-    if get_origin(annotation) is Literal:
-        return list(get_args(annotation))
-    return [v for arg in get_args(annotation) for v in _literal_choices(arg)]
-
-
-_BOUNDS = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"),
-           "less_than_equal": ("<=", "le"), "less_than": ("<", "lt")}
-
-
-def _one_line(err: ValidationError, root: type[BaseModel]) -> str:
-    """The first error of ``err`` as rnnkit's one-line message, naming the dotted key.
-
-    Sections validate themselves (their ``__init__`` converts), so an error from a nested
-    section arrives here already converted, as a ``value_error`` whose key gets the prefix.
-    """
-    first = err.errors()[0]
-    loc = tuple(str(p) for p in first["loc"])
-    key = ".".join(loc) or root.__name__
-    kind = first["type"]
-    received = first.get("input")
-    ctx = first.get("ctx", {})
-    section = _model_at(root, loc[:-1])
-    if kind == "extra_forbidden":
-        allowed = sorted(section.model_fields) if section is not None else []
-        close = difflib.get_close_matches(loc[-1], allowed, n=1)
-        return expected(key, f"one of the keys {allowed}", Described("an unknown key"),
-                        f"did you mean {close[0]!r}?" if close else None)
-    if kind == "missing":
-        return expected(key, "a value (this key is required)", Described("nothing"))
-    if kind == "literal_error" and section is not None and loc[-1] in section.model_fields:
-        choices = _literal_choices(section.model_fields[loc[-1]].annotation)
-        return expected(key, f"one of {choices}", received)
-    if kind in _BOUNDS:
-        op, name = _BOUNDS[kind]
-        return expected(key, f"a number {op} {ctx.get(name)}", received)
-    if kind == "value_error":  # from a validator: already "field: expected ..."
-        error = ctx.get("error")
-        inner = str(error) if error is not None else str(first["msg"])
-        inner = inner.removeprefix("Value error, ")
-        return f"{key}.{inner}" if loc else inner
-    what = str(first["msg"]).removeprefix("Input should be ")
-    if isinstance(received, dict):
-        received = Described("a table")
-    return expected(key, what, received)
+    def resolve_paths(self, folder: Path) -> ForecastConfig:
+        """A relative ``data.path`` is resolved against ``folder`` (the config file's)."""
+        if self.data.path is not None and not Path(self.data.path).is_absolute():
+            resolved = str((folder / self.data.path).resolve())
+            return self.with_overrides({"data": {"path": resolved}})
+        return self

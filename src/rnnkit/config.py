@@ -1,0 +1,241 @@
+"""Configuration files: one pydantic machinery for every rnnkit configuration.
+
+Every configuration that a user writes (a task's TOML file, the trainer's settings, a model
+spec) is built from :class:`Section`: a frozen pydantic model that forbids unknown keys. A
+validation failure is one :class:`~rnnkit.errors.ConfigError` line naming the dotted key, what
+was expected and what was received, and an unknown key gets the closest known one as a
+suggestion::
+
+    training.epoks: expected one of the keys [...], got an unknown key (did you mean 'epochs'?)
+
+:class:`ConfigFile` is the root of a whole file (a task's configuration): ``from_dict``,
+``from_toml`` / ``from_toml_string``, ``with_overrides`` (what ``--set key=value`` does),
+``to_dict`` and ``to_toml``, which reads back to an equal config.
+
+Example::
+
+    >>> class Fit(Section):
+    ...     epochs: int = 3
+    >>> class MyConfig(ConfigFile):
+    ...     fit: Fit = Fit()
+    >>> MyConfig.from_toml_string("[fit]\nepochs = 5").fit.epochs
+    5
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Self, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from rnnkit._validation import Described, expected
+from rnnkit.errors import ConfigError
+
+__all__ = ["ConfigFile", "Section", "merge_dicts", "one_line_error", "toml_value"]
+
+
+class Section(BaseModel):
+    """A frozen config section that rejects unknown keys; errors are one ConfigError line."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
+                              arbitrary_types_allowed=True)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as err:
+            raise ConfigError(one_line_error(err, type(self))) from None
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some fields changed, validated again."""
+        return type(self)(**{**self._fields_dict(), **changes})
+
+    def _fields_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in type(self).model_fields}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({non_defaults(self)})"
+
+
+class ConfigFile(Section):
+    """The root of a configuration file: TOML in and out, overrides merged key by key."""
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Validate a nested dict (e.g. parsed TOML or JSON)."""
+        if isinstance(data, cls):
+            return data
+        if not isinstance(data, dict):
+            raise ConfigError(expected("config", "a dict of sections",
+                                       Described(type(data).__name__)))
+        return cls(**data)
+
+    @classmethod
+    def from_toml_string(cls, text: str, *, source: str = "<string>") -> Self:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{source}: not valid TOML: {err}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str]) -> Self:
+        """Read a TOML file; relative data paths are resolved against the file's folder
+        (see :meth:`resolve_paths`)."""
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(expected("config path", "an existing TOML file", str(p)))
+        config = cls.from_toml_string(p.read_text(encoding="utf-8"), source=str(p))
+        return config.resolve_paths(p.parent)
+
+    def resolve_paths(self, folder: Path) -> Self:
+        """Hook: make relative file paths absolute against ``folder`` (no paths by default)."""
+        return self
+
+    def with_overrides(self, overrides: dict[str, Any] | None) -> Self:
+        """A new config with ``overrides`` (a nested dict, sections merged key by key)."""
+        if not overrides:
+            return self
+        return type(self).from_dict(merge_dicts(self.to_dict(), overrides))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (lists, not tuples), ``None`` values included."""
+        return self.model_dump(mode="json")
+
+    def to_toml(self) -> str:
+        """TOML text that :meth:`from_toml_string` reads back to an equal config.
+
+        TOML has no null, so ``None`` values are left out; every key that may be ``None``
+        defaults to ``None``, so leaving it out restores it.
+        """
+        data = self.to_dict()
+        lines: list[str] = []
+        top = [(k, v) for k, v in data.items() if not isinstance(v, dict) and v is not None]
+        for key, value in top:
+            lines.append(f"{key} = {toml_value(value)}")
+        if top:
+            lines.append("")
+        for section, values in data.items():
+            if not isinstance(values, dict):
+                continue
+            lines.append(f"[{section}]")
+            nested = []
+            for key, value in values.items():
+                if value is None:
+                    continue
+                if isinstance(value, dict):
+                    nested.append((key, value))
+                    continue
+                lines.append(f"{key} = {toml_value(value)}")
+            for key, value in nested:
+                if value:
+                    items = ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()
+                                      if v is not None)
+                    lines.append(f"{key} = {{ {items} }}")
+            lines.append("")
+        return "\n".join(lines)
+
+
+# -----------------------------------------------------------------------------------------
+def merge_dicts(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and not key.endswith("_args"):
+            out[key] = merge_dicts(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise ConfigError(expected("config value", "a TOML scalar or list", value))
+
+
+def non_defaults(model: BaseModel, prefix: str = "") -> str:
+    parts = []
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            inner = non_defaults(value, f"{prefix}{name}.")
+            if inner:
+                parts.append(inner)
+        else:
+            default = (field.default if field.default_factory is None
+                       else field.default_factory())  # type: ignore[call-arg]
+            if value != default:
+                parts.append(f"{prefix}{name}={value!r}")
+    return ", ".join(parts)
+
+
+def _model_at(root: type[BaseModel], loc: tuple[str, ...]) -> type[BaseModel] | None:
+    """The section class found by following ``loc`` from ``root`` (None if not a section)."""
+    current: Any = root
+    for part in loc:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(part)
+        if field is None:
+            return None
+        current = field.annotation
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _literal_choices(annotation: Any) -> list[Any]:
+    """The values of the ``Literal`` inside ``annotation`` (also inside ``Literal[...] | None``)."""
+    if get_origin(annotation) is Literal:
+        return list(get_args(annotation))
+    return [v for arg in get_args(annotation) for v in _literal_choices(arg)]
+
+
+_BOUNDS = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"),
+           "less_than_equal": ("<=", "le"), "less_than": ("<", "lt")}
+
+
+def one_line_error(err: ValidationError, root: type[BaseModel]) -> str:
+    """The first error of ``err`` as rnnkit's one-line message, naming the dotted key.
+
+    Sections validate themselves (their ``__init__`` converts), so an error from a nested
+    section arrives here already converted, as a ``value_error`` whose key gets the prefix.
+    """
+    first = err.errors()[0]
+    loc = tuple(str(p) for p in first["loc"])
+    key = ".".join(loc) or root.__name__
+    kind = first["type"]
+    received = first.get("input")
+    ctx = first.get("ctx", {})
+    section = _model_at(root, loc[:-1])
+    if kind == "extra_forbidden":
+        allowed = sorted(section.model_fields) if section is not None else []
+        close = difflib.get_close_matches(loc[-1], allowed, n=1)
+        return expected(key, f"one of the keys {allowed}", Described("an unknown key"),
+                        f"did you mean {close[0]!r}?" if close else None)
+    if kind == "missing":
+        return expected(key, "a value (this key is required)", Described("nothing"))
+    if kind == "literal_error" and section is not None and loc[-1] in section.model_fields:
+        choices = _literal_choices(section.model_fields[loc[-1]].annotation)
+        return expected(key, f"one of {choices}", received)
+    if kind in _BOUNDS:
+        op, name = _BOUNDS[kind]
+        return expected(key, f"a number {op} {ctx.get(name)}", received)
+    if kind == "value_error":  # from a validator: already "field: expected ..."
+        error = ctx.get("error")
+        inner = str(error) if error is not None else str(first["msg"])
+        inner = inner.removeprefix("Value error, ")
+        return f"{key}.{inner}" if loc else inner
+    what = str(first["msg"]).removeprefix("Input should be ")
+    if isinstance(received, dict):
+        received = Described("a table")
+    return expected(key, what, received)
