@@ -76,11 +76,9 @@ from rnnkit._validation import Described, expected
 from rnnkit.errors import ConfigError
 from rnnkit.nn.activations import ACTIVATIONS
 from rnnkit.nn.cell import RecurrentCell, State
-from rnnkit.nn.gru import GRUCell
-from rnnkit.nn.lstm import LSTMCell
-from rnnkit.nn.simple_rnn import SimpleRNNCell
+from rnnkit.nn.kernels import RnnkitKernel, kernels_for
 
-__all__ = ["run_bptt", "unsupported_reason"]
+__all__ = ["GRU_KERNEL", "LSTM_KERNEL", "SIMPLE_RNN_KERNEL", "run_bptt", "unsupported_reason"]
 
 Tensor = torch.Tensor
 _EPS = 1e-5  # F.layer_norm's default, which the cells use
@@ -113,16 +111,15 @@ def unsupported_reason(cell: RecurrentCell) -> str | None:
     Every option of :class:`~rnnkit.nn.SimpleRNNCell`, :class:`~rnnkit.nn.LSTMCell` and
     :class:`~rnnkit.nn.GRUCell` is served, except an activation callable of the user's own
     (its derivative is unknown); subclasses of those cells may change the step, so they are
-    not served either.
+    not served either (the kernel table, :mod:`rnnkit.nn.kernels`, holds exact classes).
     """
-    if type(cell) not in (SimpleRNNCell, LSTMCell, GRUCell):
+    kernel = kernels_for(cell).rnnkit
+    if kernel is None:
         return f"cell={type(cell).__name__}"
-    if isinstance(cell, SimpleRNNCell) and _activation_name(cell) is None:
-        return f"activation={cell.activation_name!r} (a callable without a known derivative)"
-    return None
+    return kernel.unsupported(cell)
 
 
-def _activation_name(cell: SimpleRNNCell) -> str | None:
+def _activation_name(cell: RecurrentCell) -> str | None:
     try:
         return _KNOWN_ACTIVATIONS.get(cell.activation)
     except TypeError:  # an unhashable callable
@@ -144,6 +141,7 @@ def run_bptt(
     if reason is not None:
         raise ConfigError(expected("cell", "a cell that rnnkit's kernels serve", Described(reason),
                                    "run it with rnnkit.nn.loop.run_loop (backend='loop')"))
+    kernel: RnnkitKernel = kernels_for(cell).rnnkit  # type: ignore[assignment]
     B, T, _ = x.shape
     # the random masks, drawn in run_loop's order so a seed gives both backends the same ones
     xp = cell.project_input(x.transpose(0, 1))  # (T, B, G*H): time-major, a step is contiguous
@@ -151,26 +149,45 @@ def run_bptt(
     h_mask = cell.recurrent_dropout_mask(B)  # (B, H) or None
     keep_old = cell.zoneout_masks(T, B)  # (T, S, B, H) or None
     keep = _keep_weights(cell, keep_old, mask, T, xp.dtype)  # (T, S, B, H|1) or None
-    opts = _Options(layer_norm=cell.layer_norm)
-    if isinstance(cell, LSTMCell):
-        ln = (cell.ln_hh_weight, cell.ln_cell_weight, cell.ln_cell_bias) if cell.layer_norm \
-            else (None, None, None)
-        out, h, c = _LSTMFunction.apply(opts, xp, w_hh, state[0], state[1], h_mask, keep, *ln)
-        final: State = (h, c)
-    elif isinstance(cell, GRUCell):
-        ln_w = cell.ln_hh_weight if cell.layer_norm else None
-        b_hn = cell.recurrent_bias if cell.reset_after else None
-        fn = _GRUFunction if cell.reset_after else _GRUChoFunction
-        out, h = fn.apply(opts, xp, w_hh, state[0], h_mask, keep, ln_w, b_hn)
-        final = (h,)
-    else:  # SimpleRNNCell
-        opts = _Options(layer_norm=cell.layer_norm, activation=_activation_name(cell) or "")
-        ln = (cell.ln_weight, cell.bias) if cell.layer_norm else (None, None)
-        out, h = _SimpleRNNFunction.apply(opts, xp, w_hh, state[0], h_mask, keep, *ln)
-        final = (h,)
+    out, final = kernel.run(cell, xp, w_hh, state, h_mask, keep)
     if mask is not None:
         out = out * mask.unsqueeze(-1).to(out.dtype)  # (B, T, H): zero at masked steps
     return out, final
+
+
+# ------------------------------------------------------------------------ the kernels by cell
+# Each takes (cell, xp (T, B, G*H), w_hh, state, h_mask, keep) and calls its Function.
+def _run_lstm(cell: RecurrentCell, xp: Tensor, w_hh: Tensor, state: State,
+              h_mask: Tensor | None, keep: Tensor | None) -> tuple[Tensor, State]:
+    opts = _Options(layer_norm=cell.layer_norm)
+    ln = (cell.ln_hh_weight, cell.ln_cell_weight, cell.ln_cell_bias) if cell.layer_norm \
+        else (None, None, None)
+    out, h, c = _LSTMFunction.apply(opts, xp, w_hh, state[0], state[1], h_mask, keep, *ln)
+    return out, (h, c)
+
+
+def _run_gru(cell: RecurrentCell, xp: Tensor, w_hh: Tensor, state: State,
+             h_mask: Tensor | None, keep: Tensor | None) -> tuple[Tensor, State]:
+    opts = _Options(layer_norm=cell.layer_norm)
+    ln_w = cell.ln_hh_weight if cell.layer_norm else None
+    b_hn = cell.recurrent_bias if cell.reset_after else None
+    fn = _GRUFunction if cell.reset_after else _GRUChoFunction
+    out, h = fn.apply(opts, xp, w_hh, state[0], h_mask, keep, ln_w, b_hn)
+    return out, (h,)
+
+
+def _run_simple_rnn(cell: RecurrentCell, xp: Tensor, w_hh: Tensor, state: State,
+                    h_mask: Tensor | None, keep: Tensor | None) -> tuple[Tensor, State]:
+    opts = _Options(layer_norm=cell.layer_norm, activation=_activation_name(cell) or "")
+    ln = (cell.ln_weight, cell.bias) if cell.layer_norm else (None, None)
+    out, h = _SimpleRNNFunction.apply(opts, xp, w_hh, state[0], h_mask, keep, *ln)
+    return out, (h,)
+
+
+def _simple_rnn_unsupported(cell: RecurrentCell) -> str | None:
+    if _activation_name(cell) is None:
+        return f"activation={cell.activation_name!r} (a callable without a known derivative)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -998,3 +1015,9 @@ class _SimpleRNNFunction(torch.autograd.Function):
         if ln:
             d_g, d_b = ln_a.param_grads(d_a, raw)
         return None, d_raw, d_w, g, None, None, d_g, d_b
+
+
+# ---------------------------------------------------------------- what the cell modules register
+LSTM_KERNEL = RnnkitKernel(run=_run_lstm)
+GRU_KERNEL = RnnkitKernel(run=_run_gru)
+SIMPLE_RNN_KERNEL = RnnkitKernel(run=_run_simple_rnn, unsupported=_simple_rnn_unsupported)

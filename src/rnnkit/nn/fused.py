@@ -12,52 +12,75 @@ import torch
 from torch import _VF
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
+from rnnkit._validation import Described, expected
+from rnnkit.errors import ConfigError
 from rnnkit.nn.cell import RecurrentCell
+from rnnkit.nn.kernels import TorchKernel, kernels_for
 
-__all__ = ["flat_weights", "run_fused", "unfusable_reason"]
+__all__ = ["GRU_KERNEL", "LSTM_KERNEL", "SIMPLE_RNN_KERNEL", "flat_weights", "run_fused",
+           "unfusable_reason"]
 
 
 def unfusable_reason(cell: RecurrentCell) -> str | None:
     """Why ``cell`` cannot run on PyTorch's kernels (the option to name in a log), or None."""
-    from rnnkit.nn.gru import GRUCell
-    from rnnkit.nn.lstm import LSTMCell
-    from rnnkit.nn.simple_rnn import SimpleRNNCell
-
-    if type(cell) not in (SimpleRNNCell, LSTMCell, GRUCell):
+    kernel = kernels_for(cell).torch
+    if kernel is None:
         return f"cell={type(cell).__name__}"
     if cell.layer_norm:
         return "layer_norm=True"
     for name in ("recurrent_dropout", "weight_drop", "zoneout"):
         if getattr(cell, name):
             return f"{name}={getattr(cell, name)}"
-    if isinstance(cell, SimpleRNNCell) and cell.activation_name not in ("tanh", "relu"):
-        return f"activation={cell.activation_name!r}"
-    if isinstance(cell, GRUCell) and not cell.reset_after:
-        return "reset_after=False"
-    return None
+    return kernel.unsupported(cell)
 
 
 def flat_weights(cell: RecurrentCell) -> list[torch.Tensor]:
     """``[w_ih, w_hh, b_ih, b_hh]`` in PyTorch's layout from rnnkit's single-bias parameters."""
-    from rnnkit.nn.gru import GRUCell
+    return _torch_kernel(cell).flat_weights(cell)
 
-    if isinstance(cell, GRUCell):
-        h = cell.hidden_size
-        b_hh = torch.cat([cell.bias.new_zeros(2 * h), cell.recurrent_bias])  # (3H,)
-    else:
-        b_hh = torch.zeros_like(cell.bias)
+
+def _torch_kernel(cell: RecurrentCell) -> TorchKernel:
+    kernel = kernels_for(cell).torch
+    if kernel is None:
+        raise ConfigError(expected("cell", "a cell that PyTorch's kernels serve",
+                                   Described(f"cell={type(cell).__name__}"),
+                                   "run it with backend='loop'"))
+    return kernel
+
+
+# -------------------------------------------------------------------- the kernels by cell
+def _single_bias(cell: RecurrentCell) -> list[torch.Tensor]:
+    """One bias vector b: PyTorch adds b_ih + b_hh, so b_hh is zero."""
+    return [cell.weight_ih, cell.weight_hh, cell.bias, torch.zeros_like(cell.bias)]
+
+
+def _gru_weights(cell: RecurrentCell) -> list[torch.Tensor]:
+    """The reset-after GRU's b_hn sits in the n third of PyTorch's b_hh (r, z, n)."""
+    h = cell.hidden_size
+    b_hh = torch.cat([cell.bias.new_zeros(2 * h), cell.recurrent_bias])  # (3H,)
     return [cell.weight_ih, cell.weight_hh, cell.bias, b_hh]
 
 
-def _kernel(cell: RecurrentCell):
-    from rnnkit.nn.lstm import LSTMCell
-    from rnnkit.nn.simple_rnn import SimpleRNNCell
+def _simple_rnn_function(cell: RecurrentCell):
+    return _VF.rnn_relu if cell.activation_name == "relu" else _VF.rnn_tanh
 
-    if isinstance(cell, LSTMCell):
-        return _VF.lstm
-    if isinstance(cell, SimpleRNNCell):
-        return _VF.rnn_relu if cell.activation_name == "relu" else _VF.rnn_tanh
-    return _VF.gru
+
+def _simple_rnn_unsupported(cell: RecurrentCell) -> str | None:
+    if cell.activation_name not in ("tanh", "relu"):
+        return f"activation={cell.activation_name!r}"
+    return None
+
+
+def _gru_unsupported(cell: RecurrentCell) -> str | None:
+    return None if cell.reset_after else "reset_after=False"
+
+
+LSTM_KERNEL = TorchKernel(function=lambda cell: _VF.lstm, flat_weights=_single_bias,
+                          onednn=True)
+GRU_KERNEL = TorchKernel(function=lambda cell: _VF.gru, flat_weights=_gru_weights,
+                         unsupported=_gru_unsupported)
+SIMPLE_RNN_KERNEL = TorchKernel(function=_simple_rnn_function, flat_weights=_single_bias,
+                                unsupported=_simple_rnn_unsupported)
 
 
 def run_fused(
@@ -78,7 +101,7 @@ def run_fused(
     (B, T, D*H), zero at padded steps, and the final state as (L*D, B, H) tensors.
     """
     weights = [w for cell in cells for w in flat_weights(cell)]
-    kernel = _kernel(cells[0])
+    kernel = _torch_kernel(cells[0]).function(cells[0])  # a torch._VF function
     is_lstm = len(state) == 2
     hx = state if is_lstm else state[0]
     if lengths is None:

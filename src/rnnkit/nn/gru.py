@@ -8,7 +8,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from rnnkit.nn.bptt import GRU_KERNEL as RNNKIT_KERNEL
 from rnnkit.nn.cell import RecurrentCell, State
+from rnnkit.nn.fused import GRU_KERNEL as TORCH_KERNEL
+from rnnkit.nn.kernels import register_kernels
 from rnnkit.nn.recurrent import Recurrent
 
 __all__ = ["GRU", "GRUCell"]
@@ -102,6 +105,8 @@ class GRUCell(RecurrentCell):
         rep = super().extra_repr()
         return rep + ("" if self.reset_after else ", reset_after=False")
 
+
+register_kernels(GRUCell, torch=TORCH_KERNEL, rnnkit=RNNKIT_KERNEL)
 
 class GRU(Recurrent):
     r"""GRU layer over (B, T, I) inputs; see :class:`GRUCell` for the equations and

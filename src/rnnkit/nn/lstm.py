@@ -8,7 +8,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from rnnkit.nn.bptt import LSTM_KERNEL as RNNKIT_KERNEL
 from rnnkit.nn.cell import RecurrentCell, State
+from rnnkit.nn.fused import LSTM_KERNEL as TORCH_KERNEL
+from rnnkit.nn.kernels import register_kernels
 from rnnkit.nn.recurrent import Recurrent
 
 __all__ = ["LSTM", "LSTMCell"]
@@ -96,6 +99,8 @@ class LSTMCell(RecurrentCell):
         rep = super().extra_repr()
         return rep + ("" if self.unit_forget_bias else ", unit_forget_bias=False")
 
+
+register_kernels(LSTMCell, torch=TORCH_KERNEL, rnnkit=RNNKIT_KERNEL)
 
 class LSTM(Recurrent):
     r"""LSTM layer over (B, T, I) inputs; see :class:`LSTMCell` for the equations and

@@ -49,8 +49,10 @@ from rnnkit._validation import (
 )
 from rnnkit._validation import expected as _expected
 from rnnkit.errors import ConfigError, ShapeError, StateError
+from rnnkit.nn.bptt import run_bptt, unsupported_reason
 from rnnkit.nn.cell import RecurrentCell, State
 from rnnkit.nn.fused import run_fused, unfusable_reason
+from rnnkit.nn.kernels import kernels_for
 from rnnkit.nn.loop import run_loop
 
 __all__ = ["BACKENDS", "MERGE_MODES", "Recurrent"]
@@ -71,12 +73,6 @@ def _log_once(message: str) -> None:
         logger.warning(message)
 
 
-def _bptt_module():
-    try:
-        from rnnkit.nn import bptt
-    except ImportError:  # pragma: no cover - the module ships with rnnkit
-        return None
-    return bptt
 
 
 class Recurrent(nn.Module):
@@ -293,8 +289,7 @@ class Recurrent(nn.Module):
         for cell in self.cells:
             if unfusable_reason(cell) is None:
                 continue
-            bptt = _bptt_module()
-            reason = unfusable_reason(cell) if bptt is None else bptt.unsupported_reason(cell)
+            reason = unsupported_reason(cell)
             if reason is not None:
                 raise ConfigError(_expected(
                     "backend", "'auto' or 'loop' for this configuration", "fused",
@@ -307,9 +302,8 @@ class Recurrent(nn.Module):
         Engine: e.g. GRU 106 vs 117 ms, padded LSTM 145 vs 372 ms at medium size)."""
         if device.type != "cpu" or self.hidden_size < _RNNKIT_MIN_HIDDEN:
             return False
-        from rnnkit.nn.lstm import LSTMCell
-
-        return layout in ("post", "pre") or not isinstance(self.cells[0], LSTMCell)
+        torch_kernel = kernels_for(self.cells[0]).torch
+        return layout in ("post", "pre") or torch_kernel is None or not torch_kernel.onednn
 
     def _choose_backend(self, layout: str, device: torch.device | None = None) -> str:
         if self.backend == "loop":
@@ -318,9 +312,7 @@ class Recurrent(nn.Module):
         fusable = all(r is None for r in reasons) and layout != "ragged"
         if fusable and (device is None or not self._prefers_rnnkit_kernel(layout, device)):
             return "torch"
-        bptt = _bptt_module()
-        cell_reasons = [(unfusable_reason(c) if bptt is None else bptt.unsupported_reason(c))
-                        for c in self.cells]
+        cell_reasons = [unsupported_reason(c) for c in self.cells]
         if all(r is None for r in cell_reasons):
             return "rnnkit"
         reason = next(r for r in cell_reasons if r is not None)
@@ -349,7 +341,7 @@ class Recurrent(nn.Module):
         return parts, tuple(s.transpose(0, 1) for s in final)  # (B, L*D, H)
 
     def _forward_cells(self, x, init: State, mask, backend: str):
-        run = run_loop if backend == "loop" else _bptt_module().run_bptt
+        run = run_loop if backend == "loop" else run_bptt
         D = self.num_directions
         finals: list[State] = []
         layer_in = x

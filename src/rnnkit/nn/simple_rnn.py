@@ -9,7 +9,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from rnnkit.nn.activations import Activation, resolve_activation
+from rnnkit.nn.bptt import SIMPLE_RNN_KERNEL as RNNKIT_KERNEL
 from rnnkit.nn.cell import RecurrentCell, State
+from rnnkit.nn.fused import SIMPLE_RNN_KERNEL as TORCH_KERNEL
+from rnnkit.nn.kernels import register_kernels
 from rnnkit.nn.recurrent import Recurrent
 
 __all__ = ["SimpleRNN", "SimpleRNNCell"]
@@ -73,6 +76,8 @@ class SimpleRNNCell(RecurrentCell):
         rep = super().extra_repr()
         return rep + (f", activation={self.activation_name!r}" if self.activation_name != "tanh" else "")
 
+
+register_kernels(SimpleRNNCell, torch=TORCH_KERNEL, rnnkit=RNNKIT_KERNEL)
 
 class SimpleRNN(Recurrent):
     r"""Vanilla RNN layer over (B, T, I) inputs; see :class:`SimpleRNNCell` for the equation
