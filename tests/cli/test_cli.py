@@ -6,10 +6,11 @@ import optuna
 import pandas as pd
 import pytest
 
-from rnnkit.cli.main import _parse_sets, main
-from rnnkit.data import load_dataset
+from rnnkit.cli.app import parse_sets
+from rnnkit.cli.main import main
+from rnnkit.datasets import load_dataset
 from rnnkit.errors import ConfigError
-from rnnkit.tuning import PruningCallback, SearchSpace, apply_update
+from rnnkit.training.tuning import PruningCallback, SearchSpace, apply_update
 
 TINY = textwrap.dedent("""
     name = "tiny"
@@ -87,11 +88,11 @@ def test_datasets_lists_series_corpora_and_labs(capsys):
         assert name in stdout
 
 
-def test_parse_sets():
-    assert _parse_sets(["training.epochs=5", "forecast.scaling=minmax", "model.x=0.5"]) == {
+def testparse_sets():
+    assert parse_sets(["training.epochs=5", "forecast.scaling=minmax", "model.x=0.5"]) == {
         "training": {"epochs": 5}, "forecast": {"scaling": "minmax"}, "model": {"x": 0.5}}
     with pytest.raises(ConfigError, match="--set: expected KEY=VALUE"):
-        _parse_sets(["epochs"])
+        parse_sets(["epochs"])
 
 
 def test_tune_shares_a_study_through_its_storage(config, tmp_path, capsys):

