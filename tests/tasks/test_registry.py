@@ -1,0 +1,35 @@
+"""Tasks by name: the registry the command line, the server and rnnkit.tasks.load use."""
+
+import pytest
+
+from rnnkit.bundle import BundleError
+from rnnkit.errors import ConfigError
+from rnnkit.tasks.registry import TASK_NAMES, load, task_class, task_from_toml
+
+
+def test_every_task_name_gives_a_task_class_of_that_name():
+    assert TASK_NAMES == ("forecasting", "classification", "tagging", "language_model", "seq2seq")
+    for name in TASK_NAMES:
+        cls = task_class(name)
+        assert cls.name == name
+
+
+def test_unknown_task_names_the_choices_and_a_suggestion(tmp_path):
+    with pytest.raises(ConfigError, match="task: expected one of .*got 'clasification'. "
+                                          "did you mean 'classification'"):
+        task_class("clasification")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("task = 3\n")
+    with pytest.raises(ConfigError, match="task: expected one of"):
+        task_from_toml(bad)
+    with pytest.raises(ConfigError, match="config path: expected an existing TOML file"):
+        task_from_toml(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("task = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        task_from_toml(broken)
+
+
+def test_load_refuses_what_is_not_a_bundle(tmp_path):
+    with pytest.raises(BundleError, match="an rnnkit bundle directory"):
+        load(tmp_path)
