@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from rnnkit.data import load_dataset
+from rnnkit.datasets import load_dataset
 from rnnkit.labs import battery
 from rnnkit.tasks.forecasting import Forecaster
 

@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--skip-vowels", action="store_true")
     parser.add_argument("--datasets", nargs="+",
                         default=["JapaneseVowels", "BasicMotions", "ItalyPowerDemand"],
-                        help="series sets of the vowels lab (rnnkit.data.ts_archive)")
+                        help="series sets of the vowels lab (rnnkit.datasets.ts_archive)")
     parser.add_argument("--out", default="runs/bench-classification")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -140,10 +140,10 @@ def _bag_of_vectors() -> dict:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from rnnkit.data.embeddings import load_word_vectors
+    from rnnkit.baselines.text import BagOfWordsClassifier
     from rnnkit.data.text import WordTokenizer
+    from rnnkit.datasets.word_vectors import load_word_vectors
     from rnnkit.tasks.classification import classification_metrics, split_validation
-    from rnnkit.tasks.text_baselines import BagOfWordsClassifier
 
     t0 = time.perf_counter()
     data = sentiment.DEFAULTS["data"]

@@ -24,14 +24,14 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from rnnkit.data.corpora import (
+from rnnkit.data.padding import BucketSampler, pad_sequences, padding_stats
+from rnnkit.data.text import Vocabulary, WordTokenizer
+from rnnkit.datasets.corpora import (
     load_brown_pos,
     load_cmudict,
     load_shakespeare,
     load_vader_binary,
 )
-from rnnkit.data.padding import BucketSampler, pad_sequences, padding_stats
-from rnnkit.data.text import Vocabulary, WordTokenizer
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.classification import ClassifierNet
 

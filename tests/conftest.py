@@ -1,7 +1,8 @@
 """Shared test setup.
 
-Test helper modules import by bare name: ``textbook`` (tests/nn/textbook.py) and ``helpers``
-(tests/training/helpers.py). The whole suite runs with one torch intra-op thread.
+Test helper modules import by bare name: ``textbook`` (tests/nn/textbook.py), ``helpers``
+(tests/training/helpers.py) and ``sword_builders`` (tests/datasets/sword_builders.py). The
+whole suite runs with one torch intra-op thread.
 """
 
 import sys
@@ -12,6 +13,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent / "nn"))
 sys.path.insert(0, str(Path(__file__).parent / "training"))
+sys.path.insert(0, str(Path(__file__).parent / "datasets"))
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -6,8 +6,6 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from rnnkit.data.cache import is_cached, registry_reachable
-from rnnkit.data.corpora import VADER, load_pydoc_topics, load_vader_sentiment
 from rnnkit.data.padding import (
     BucketSampler,
     PaddingStats,
@@ -16,6 +14,8 @@ from rnnkit.data.padding import (
     padding_stats,
 )
 from rnnkit.data.text import WordTokenizer
+from rnnkit.datasets.cache import is_cached, registry_reachable
+from rnnkit.datasets.corpora import VADER, load_pydoc_topics, load_vader_sentiment
 from rnnkit.errors import ConfigError, DataError, ShapeError
 
 SEQS = [[1, 2, 3, 4], [5, 6], [7]]

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnnkit.data.corpora import load_pydoc_topics
 from rnnkit.data.text import (
     BOS_ID,
     EOS_ID,
@@ -26,6 +25,7 @@ from rnnkit.data.text import (
     one_hot,
     tokenizer_from_dict,
 )
+from rnnkit.datasets.corpora import load_pydoc_topics
 from rnnkit.errors import ConfigError, DataError, RnnkitError
 
 CORPUS = [

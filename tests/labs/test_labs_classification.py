@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnkit.data.cache import is_cached, registry_reachable
-from rnnkit.data.corpora import BROWN, VADER
+from rnnkit.datasets.cache import is_cached, registry_reachable
+from rnnkit.datasets.corpora import BROWN, VADER
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.labs import brown, sentiment, vowels
 from rnnkit.tasks.classification import SequenceClassifier
@@ -237,8 +237,8 @@ def test_brown_lab_reaches_95_percent(tmp_path):
 
 
 def test_sentiment_lab_goes_on_without_vectors_it_cannot_fetch(tmp_path, monkeypatch, capsys):
-    import rnnkit.data.embeddings as emb
-    from rnnkit.data.cache import Archive, FetchError
+    import rnnkit.datasets.word_vectors as emb
+    from rnnkit.datasets.cache import Archive, FetchError
 
     monkeypatch.setattr(sentiment, "load_vader_binary", _fake_vader)
     monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path / "cache"))  # nothing cached

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from rnnkit.data.cache import is_cached, registry_reachable
-from rnnkit.data.corpora import CMUDICT, SHAKESPEARE
+from rnnkit.datasets.cache import is_cached, registry_reachable
+from rnnkit.datasets.corpora import CMUDICT, SHAKESPEARE
 from rnnkit.errors import ConfigError
 from rnnkit.labs import adding, g2p, shakespeare, translate
 from rnnkit.labs._common import merge_config

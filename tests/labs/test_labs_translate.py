@@ -33,7 +33,7 @@ def test_translation_memory_returns_the_nearest_training_target():
 
 
 def test_translate_lab_quick_offline(tmp_path, monkeypatch):
-    import rnnkit.data.sword as sword
+    import rnnkit.datasets.sword as sword
 
     monkeypatch.setattr(sword, "load_verse_pairs", _fake_pairs)
     m = translate.run({"training": {"epochs": 3, "lr": 1e-2}}, out_dir=tmp_path / "run",
@@ -51,8 +51,8 @@ def test_translate_lab_quick_offline(tmp_path, monkeypatch):
 
 
 def test_translate_lab_quick_on_the_real_verses(tmp_path):
-    from rnnkit.data.cache import is_cached, registry_reachable
-    from rnnkit.data.sword import KJV, SPARV
+    from rnnkit.datasets.cache import is_cached, registry_reachable
+    from rnnkit.datasets.sword import KJV, SPARV
 
     for archive in (KJV, SPARV):
         if not is_cached(archive) and not registry_reachable("debian", timeout=3):
@@ -64,7 +64,7 @@ def test_translate_lab_quick_on_the_real_verses(tmp_path):
 
 
 def test_translate_lab_with_subwords_offline(tmp_path, monkeypatch):
-    import rnnkit.data.sword as sword
+    import rnnkit.datasets.sword as sword
     from rnnkit.data.text import BPETokenizer
 
     monkeypatch.setattr(sword, "load_verse_pairs", _fake_pairs)

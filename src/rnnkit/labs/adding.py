@@ -1,10 +1,10 @@
 """Lab: the adding problem at T = 200, tanh RNN vs IRNN vs LSTM vs GRU.
 
-Data: :func:`rnnkit.tasks.long_range.adding_problem` (10,000 training, 1,000 validation and
+Data: :func:`rnnkit.datasets.long_range.adding_problem` (10,000 training, 1,000 validation and
 2,000 test sequences of 200 steps, seeded). The trivial baseline predicts 1 (MSE ≈ 0.167).
 
 Models: one recurrent layer of 64 units and a linear head on the last step, for each cell of
-:func:`rnnkit.tasks.long_range.cell_spec`; Adam (lr 3e-3; 1e-4 for the IRNN, whose relu
+:func:`rnnkit.labs.long_range.cell_spec`; Adam (lr 3e-3; 1e-4 for the IRNN, whose relu
 recurrence overflows at 3e-3), gradient norm clipped at 1, at most ``training.time_budget_s``
 seconds per cell, stopping early once the validation MSE is under ``training.stop_below``
 (or when it diverges).
@@ -23,7 +23,7 @@ from typing import Any
 
 from rnnkit.bundle import save_bundle
 from rnnkit.labs._common import setup_run, write_json
-from rnnkit.tasks.long_range import LongRangeConfig, cell_spec, compare_cells
+from rnnkit.labs.long_range import LongRangeConfig, cell_spec, compare_cells
 
 __all__ = ["DEFAULTS", "QUICK", "run"]
 

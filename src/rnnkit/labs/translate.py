@@ -3,7 +3,7 @@ against a translation-memory baseline.
 
 Data: the King James Version and the Reina-Valera 1909 (SpaRV) of the SWORD project, from
 Debian's ``sword-text-kjv`` and ``sword-text-sparv`` packages
-(:func:`rnnkit.data.sword.load_verse_pairs`, fetched once from the Debian mirror): about
+(:func:`rnnkit.datasets.sword.load_verse_pairs`, fetched once from the Debian mirror): about
 31,000 verse pairs aligned by reference. Words and punctuation are split by
 :class:`~rnnkit.data.text.WordTokenizer` and lower-cased; pairs longer than
 ``data.max_tokens`` on either side are left out (as in most tutorials, which train on short
@@ -79,7 +79,7 @@ _TOKENIZER = WordTokenizer(lower=True)
 
 def load_pairs(data: dict[str, Any]) -> list[tuple[list[str], list[str]]]:
     """Tokenized (English, Spanish) verse pairs within ``max_tokens`` on both sides."""
-    from rnnkit.data.sword import load_verse_pairs
+    from rnnkit.datasets.sword import load_verse_pairs
 
     pairs = [(_TOKENIZER.tokenize(s), _TOKENIZER.tokenize(t))
              for s, t in load_verse_pairs(data["source"], data["target"])]

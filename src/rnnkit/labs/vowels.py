@@ -7,14 +7,14 @@ Data: JapaneseVowels (Kudo, Toyama & Shimbo, 1999; UCI): nine male speakers utte
 name the speaker. The official split has 270 training utterances (30 per speaker) and 370
 test utterances (24 to 88 per speaker). The two ``.ts`` files ship inside the source
 distribution of PyPI ``sktime`` 1.2.0, which :func:`load_japanese_vowels` fetches once into
-rnnkit's cache (36 MB, sha256-pinned, like every corpus of :mod:`rnnkit.data.corpora`) and
+rnnkit's cache (36 MB, sha256-pinned, like every corpus of :mod:`rnnkit.datasets.corpora`) and
 reads with :func:`parse_ts`; sktime itself is not installed or imported.
 
 Other data sets: ``data.dataset`` names any key of
-:data:`rnnkit.data.ts_archive.TS_DATASETS` (``BasicMotions``: 6 dimensions, 100 steps, 4
+:data:`rnnkit.datasets.ts_archive.TS_DATASETS` (``BasicMotions``: 6 dimensions, 100 steps, 4
 activities, 40 / 40; ``ItalyPowerDemand``: 1 dimension, 24 steps, 2 classes, 67 / 1029;
 ``ACSF1``, ``ArrowHead``, ``GunPoint``, ``OSULeaf``, ``PLAID``, ``UnitTest``), read from the
-same archive with :func:`rnnkit.data.ts_archive.load_ts_classification` on its official
+same archive with :func:`rnnkit.datasets.ts_archive.load_ts_classification` on its official
 split. The printed title, the table and ``metrics["dataset"]`` name the chosen set. The model,
 training and baseline settings and the bar stay those chosen for JapaneseVowels: tune them
 (and ``bar.min_accuracy``) for another set with ``--set``.
@@ -29,7 +29,7 @@ splits, 54 utterances each: last 98.1%, mean 97.2% on average), never on the tes
 
 Baseline: per-dimension mean, std, min, max, first, last and slope plus the length,
 standardized, into a logistic regression
-(:class:`rnnkit.tasks.text_baselines.BagOfFeaturesClassifier`).
+(:class:`rnnkit.baselines.text.BagOfFeaturesClassifier`).
 
 Bar: test accuracy >= 97% (set for JapaneseVowels).
 
@@ -48,7 +48,8 @@ import numpy as np
 
 from rnnkit._validation import check_choice
 from rnnkit.analysis.plots import plot_confusion_matrix
-from rnnkit.data.ts_archive import SKTIME, TS_DATASETS, load_ts_classification, parse_ts
+from rnnkit.baselines.text import BagOfFeaturesClassifier
+from rnnkit.datasets.ts_archive import SKTIME, TS_DATASETS, load_ts_classification, parse_ts
 from rnnkit.labs._common import (
     comparison_table,
     merge_config,
@@ -58,13 +59,12 @@ from rnnkit.labs._common import (
 )
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.classification import ClassifierConfig, SequenceClassifier
-from rnnkit.tasks.text_baselines import BagOfFeaturesClassifier
 from rnnkit.training import TrainerConfig
 
 __all__ = ["DEFAULTS", "QUICK", "SKTIME", "load_japanese_vowels", "parse_ts", "run"]
 
 #: The lab's configuration by table (``data.dataset``: a key of
-#: :data:`~rnnkit.data.ts_archive.TS_DATASETS`; ``model``: every ClassifierConfig field;
+#: :data:`~rnnkit.datasets.ts_archive.TS_DATASETS`; ``model``: every ClassifierConfig field;
 #: ``training``: every TrainerConfig field plus ``num_threads``).
 DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {"dataset": "JapaneseVowels", "max_train": None, "max_test": None},
@@ -93,7 +93,7 @@ def load_japanese_vowels(split: str = "train", *, cache_dir: str | Path | None =
 
     ``split``: ``"train"`` (270) or ``"test"`` (370). The sktime sdist is fetched on first use
     (``pip download``, sha256-checked) and the file is read straight from it (see
-    :func:`rnnkit.data.ts_archive.load_ts_classification`).
+    :func:`rnnkit.datasets.ts_archive.load_ts_classification`).
     """
     return load_ts_classification("JapaneseVowels", split, cache_dir=cache_dir)
 
@@ -132,7 +132,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
 
     Raises:
         ConfigError: an unknown key, or ``data.dataset`` not a key of
-            :data:`~rnnkit.data.ts_archive.TS_DATASETS` (the message lists them).
+            :data:`~rnnkit.datasets.ts_archive.TS_DATASETS` (the message lists them).
     """
     from rich.console import Console
 

@@ -11,9 +11,9 @@ Each task has the same symmetric API: ``fit`` / ``predict`` / ``evaluate`` / ``s
 :class:`Seq2Seq`                encoder-decoder with attention, greedy and beam search
 ==============================  ====================================================
 
-plus the baselines every task is compared against (:mod:`.baselines`,
-:mod:`.text_baselines`, :mod:`.lm_baselines`) and the long-range benchmarks
-(:mod:`.long_range`). Names are imported lazily, so importing one task stays cheap.
+The baselines every task is compared against live in :mod:`rnnkit.baselines`, the named
+datasets in :mod:`rnnkit.datasets`. Names are imported lazily, so importing one task stays
+cheap.
 """
 
 from __future__ import annotations

@@ -652,7 +652,7 @@ class SequenceClassifier:
             raise ConfigError(expected("pretrained_embeddings", "None for numeric inputs "
                                        "(word vectors need text or token inputs)",
                                        cfg.pretrained_embeddings))
-        from rnnkit.data.embeddings import init_embedding
+        from rnnkit.datasets.word_vectors import init_embedding
 
         return init_embedding(model.embedding, self.inputs_.vocab,  # type: ignore[union-attr, arg-type]
                               cfg.pretrained_embeddings, freeze=cfg.freeze_embeddings, seed=seed)

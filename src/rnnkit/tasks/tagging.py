@@ -444,7 +444,7 @@ class SequenceTagger:
         self.model_ = self._build()
         self.embedding_coverage_ = None
         if cfg.pretrained_embeddings is not None:
-            from rnnkit.data.embeddings import init_embedding
+            from rnnkit.datasets.word_vectors import init_embedding
 
             self.embedding_coverage_ = init_embedding(
                 self.model_.words, self.features_.words, cfg.pretrained_embeddings,  # type: ignore[arg-type]

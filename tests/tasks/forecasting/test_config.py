@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.data import load_dataset, split_windows
+from rnnkit.data import split_windows
+from rnnkit.datasets import load_dataset
 from rnnkit.errors import ConfigError
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.forecasting import (

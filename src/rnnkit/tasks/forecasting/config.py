@@ -35,8 +35,8 @@ from pydantic import Field, model_validator
 
 from rnnkit._validation import Described, expected
 from rnnkit.config import ConfigFile, Section
-from rnnkit.data.datasets import list_datasets
 from rnnkit.data.splitting import ChronoSplit, split_by_date, split_by_fraction
+from rnnkit.datasets.registry import list_datasets
 from rnnkit.errors import DataError
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.training import TrainerConfig

@@ -22,13 +22,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit._validation import check_positive_int, expected
-from rnnkit.data.datasets import dataset_info
-from rnnkit.data.splitting import ChronoSplit, rolling_origin
-from rnnkit.data.timeseries import TimeSeries
-from rnnkit.data.windowing import Windows
-from rnnkit.errors import DataError
-from rnnkit.metrics.regression import regression_report
-from rnnkit.tasks.baselines import (
+from rnnkit.baselines.forecasting import (
     Baseline,
     LinearAR,
     MLPBaseline,
@@ -36,6 +30,12 @@ from rnnkit.tasks.baselines import (
     Persistence,
     SeasonalNaive,
 )
+from rnnkit.data.splitting import ChronoSplit, rolling_origin
+from rnnkit.data.timeseries import TimeSeries
+from rnnkit.data.windowing import Windows
+from rnnkit.datasets.registry import dataset_info
+from rnnkit.errors import DataError
+from rnnkit.metrics.regression import regression_report
 
 if TYPE_CHECKING:
     from rich.table import Table

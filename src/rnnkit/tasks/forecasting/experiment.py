@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rnnkit._validation import Described, expected
-from rnnkit.data.datasets import Dataset, DatasetInfo, load_dataset
 from rnnkit.data.timeseries import TimeSeries, load_series
+from rnnkit.datasets.registry import Dataset, DatasetInfo, load_dataset
 from rnnkit.errors import ConfigError
 from rnnkit.tasks.forecasting import evaluation
 from rnnkit.tasks.forecasting.config import DataSection, ForecastConfig

@@ -12,7 +12,7 @@ N windows.
 
 Example::
 
-    >>> from rnnkit.data import load_dataset
+    >>> from rnnkit.datasets import load_dataset
     >>> series = load_dataset("battery", n_cycles=200).series
     >>> config = ForecastConfig.from_dict({
     ...     "data": {"dataset": "battery"},

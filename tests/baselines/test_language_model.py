@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
+from rnnkit.baselines.language_model import BigramLM, UnigramLM, evaluate_lm_baselines
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.lm_baselines import BigramLM, UnigramLM, evaluate_lm_baselines
 
 # two sequences over ids {4, 5, 6}, vocabulary of 7 ids (the 4 reserved ones included)
 SEQS = [[4, 5, 4, 6], [5, 5, 4]]

@@ -1,0 +1,65 @@
+"""Baselines every task is compared against: a recurrent model earns its keep only if it beats
+them on the same data, scored by the same metrics.
+
+==============================  ====================================================
+:mod:`.forecasting`             persistence, seasonal naive, moving average, linear AR, MLP
+:mod:`.text`                    bag of words / of features, most frequent tag per word
+:mod:`.language_model`          unigram and bigram models, add-k or Witten-Bell smoothed
+==============================  ====================================================
+
+Names are imported lazily (the text baselines use the classification and tagging tasks'
+metrics), so importing one baseline stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "SUMMARY_STATISTICS",
+    "BagOfFeaturesClassifier",
+    "BagOfWordsClassifier",
+    "Baseline",
+    "BigramLM",
+    "LinearAR",
+    "MLPBaseline",
+    "MostFrequentTagTagger",
+    "MovingAverage",
+    "Persistence",
+    "SeasonalNaive",
+    "UnigramLM",
+    "all_baselines",
+    "evaluate_baselines",
+    "evaluate_lm_baselines",
+    "summary_features",
+]
+
+_WHERE = {
+    "Baseline": "rnnkit.baselines.forecasting",
+    "LinearAR": "rnnkit.baselines.forecasting",
+    "MLPBaseline": "rnnkit.baselines.forecasting",
+    "MovingAverage": "rnnkit.baselines.forecasting",
+    "Persistence": "rnnkit.baselines.forecasting",
+    "SeasonalNaive": "rnnkit.baselines.forecasting",
+    "all_baselines": "rnnkit.baselines.forecasting",
+    "evaluate_baselines": "rnnkit.baselines.forecasting",
+    "SUMMARY_STATISTICS": "rnnkit.baselines.text",
+    "BagOfFeaturesClassifier": "rnnkit.baselines.text",
+    "BagOfWordsClassifier": "rnnkit.baselines.text",
+    "MostFrequentTagTagger": "rnnkit.baselines.text",
+    "summary_features": "rnnkit.baselines.text",
+    "BigramLM": "rnnkit.baselines.language_model",
+    "UnigramLM": "rnnkit.baselines.language_model",
+    "evaluate_lm_baselines": "rnnkit.baselines.language_model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'rnnkit.baselines' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
