@@ -1,31 +1,35 @@
-"""LanguageModel: sampling support, stateful generation, evaluation, save/load, errors."""
+"""LanguageModel: sampling support, stateful generation, evaluation, save/load, errors, the
+Task interface (config sections, Report, files end to end)."""
 
 import math
 
+import pandas as pd
 import pytest
 import torch
 
+from rnnkit.config import merge_dicts
 from rnnkit.data.text import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.nn.spec import RecurrentSpec
+from rnnkit.nn import LSTMCell
+from rnnkit.tasks.base import Report, Task
 from rnnkit.tasks.language_model import LanguageModel, LanguageModelConfig, sample_logits
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 30
 
+#: a tiny model: 2 Trainer epochs per pass over the text (the old "rounds")
+TINY = {"model": {"embedding_dim": 8, "encoder": {"cell": "lstm", "hidden_size": 16}},
+        "data": {"epochs_per_pass": 2, "val_tokens": 200},
+        "training": {"tbptt_steps": 10, "batch_size": 4, "epochs": 2, "lr": 1e-2,
+                     "device": "cpu", "seed": 0, "progress": "off", "num_threads": 1}}
 
-def tiny(**changes) -> LanguageModelConfig:
-    base = dict(embedding_dim=8, rnn=RecurrentSpec(cell="lstm", hidden_size=16), seq_len=10,
-                batch_size=4, epochs=1.0, rounds_per_epoch=2, lr=1e-2, val_tokens=200,
-                device="cpu", seed=0)
-    base.update(changes)
-    return LanguageModelConfig(**base)
+
+def tiny(**sections) -> LanguageModelConfig:
+    return LanguageModelConfig.from_dict(merge_dicts(TINY, sections))
 
 
 @pytest.fixture(scope="module")
 def lm():
-    model = LanguageModel(tiny(epochs=2.0))
-    model.fit(TEXT, val_text=TEXT[:300])
-    return model
+    return LanguageModel(tiny(training={"epochs": 4})).fit(TEXT, val_text=TEXT[:300])
 
 
 # ------------------------------------------------------------------------------ sampling
@@ -90,15 +94,15 @@ def test_sampling_errors():
 
 # --------------------------------------------------------------------------- the model
 def test_training_learns_the_text(lm):
-    losses = lm.history["loss"]
-    assert len(lm.history) == 4  # 2 epochs x 2 rounds
+    losses = lm.history_["loss"]
+    assert len(lm.history_) == 4  # 2 passes x 2 epochs per pass
     assert losses[-1] < losses[0]
     result = lm.evaluate(TEXT[:400])
-    uniform_bits = math.log2(len(lm.vocab))
+    uniform_bits = math.log2(len(lm.vocab_))
     assert result["bits_per_character"] < uniform_bits - 1.0
     assert result["bits_per_character"] == pytest.approx(result["loss"] / math.log(2))
     assert result["perplexity"] == pytest.approx(math.exp(result["loss"]))
-    assert "val_bits_per_token" in lm.history[-1]
+    assert "val_bits_per_token" in lm.history_[-1]
 
 
 def test_stateful_steps_equal_rereading_the_prefix(lm):
@@ -126,7 +130,7 @@ def test_generation_is_seeded(lm):
 
 
 def test_generation_never_emits_reserved_ids(lm):
-    net = lm.net
+    net = lm.model_
     saved = net.head.bias.detach().clone()
     with torch.no_grad():
         net.head.bias[[PAD_ID, BOS_ID, EOS_ID]] = 100.0  # make them overwhelmingly likely
@@ -143,10 +147,10 @@ def test_save_load_gives_identical_logits(lm, tmp_path):
     loaded = LanguageModel.load(path)
     ids = lm.encode("the cat")
     assert torch.equal(loaded.prefix_logits(ids), lm.prefix_logits(ids))
-    assert loaded.vocab == lm.vocab
+    assert loaded.vocab_ == lm.vocab_
     assert loaded.config == lm.config
     assert loaded.generate("the ", 30, seed=1) == lm.generate("the ", 30, seed=1)
-    assert loaded.history.rows == lm.history.rows
+    assert loaded.history_.rows == lm.history_.rows
 
 
 def test_same_seed_same_model():
@@ -158,16 +162,16 @@ def test_same_seed_same_model():
 
 
 def test_word_level_gru_with_tied_weights(tmp_path):
-    cfg = tiny(level="word", rnn=RecurrentSpec(cell="gru", hidden_size=12), tie_weights=True,
-               max_vocab=10, seq_len=5)
+    cfg = tiny(model={"level": "word", "encoder": {"cell": "gru", "hidden_size": 12},
+                      "tie_weights": True, "max_vocab": 10}, training={"tbptt_steps": 5})
     lm = LanguageModel(cfg)
     lm.fit(TEXT)
-    assert lm.net.head.weight is lm.net.embedding.weight
-    assert lm.net.proj is not None  # H = 12 -> D = 8 before the tied head
-    assert len(lm.vocab) == 10
+    assert lm.model_.head.weight is lm.model_.embedding.weight
+    assert lm.model_.proj is not None  # H = 12 -> D = 8 before the tied head
+    assert len(lm.vocab_) == 10
     assert lm.encode("the zebra")[1] == UNK_ID
     words = lm.generate("the cat", 6, seed=0).split()
-    assert len(words) == 6 and all(w in lm.vocab for w in words)
+    assert len(words) == 6 and all(w in lm.vocab_ for w in words)
     assert "bits_per_character" not in lm.evaluate(TEXT[:200])
     loaded = LanguageModel.load(lm.save(tmp_path / "wlm"))
     ids = lm.encode("the dog sat")
@@ -175,25 +179,26 @@ def test_word_level_gru_with_tied_weights(tmp_path):
 
 
 def test_time_budget_stops_after_a_round():
-    lm = LanguageModel(tiny(epochs=50.0, time_budget_s=1e-3))
+    lm = LanguageModel(tiny(training={"epochs": 100, "max_time": 1e-3}))
     lm.fit(TEXT)
-    assert len(lm.history) == 1
+    assert len(lm.history_) == 1
+    assert lm.history_[-1]["stop_reason"] == "max_time"
 
 
 def test_config_round_trip_and_errors():
     cfg = tiny()
     assert LanguageModelConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ConfigError, match="level: expected one of"):
-        tiny(level="byte")
-    with pytest.raises(ConfigError, match="rnn.bidirectional: expected False"):
-        tiny(rnn=RecurrentSpec(bidirectional=True))
-    with pytest.raises(ConfigError, match="rnn.cell: expected one of"):
-        tiny(rnn=RecurrentSpec(cell="rnn"))
-    with pytest.raises(ConfigError, match="LanguageModelConfig keys: expected a subset"):
-        LanguageModelConfig.from_dict({"hiden_size": 3})
-    with pytest.raises(ConfigError, match="LanguageModel: expected a fitted model"):
+        tiny(model={"level": "byte"})
+    with pytest.raises(ConfigError, match="model.encoder.bidirectional: expected False"):
+        tiny(model={"encoder": {"bidirectional": True}})
+    with pytest.raises(ConfigError, match="model.encoder.cell: expected one of"):
+        tiny(model={"encoder": {"cell": "rnn"}})
+    with pytest.raises(ConfigError, match="model.encoder.hiden_size: expected one of the keys"):
+        LanguageModelConfig.from_dict({"model": {"encoder": {"hiden_size": 3}}})
+    with pytest.raises(ConfigError, match="LanguageModel: expected a fitted"):
         LanguageModel(tiny()).generate("the", 5)
-    with pytest.raises(DataError, match=r"text: expected at least 20 tokens \(2 \* seq_len\)"):
+    with pytest.raises(DataError, match=r"text: expected at least 20 tokens \(2 \* tbptt_steps\)"):
         LanguageModel(tiny()).fit("short")
 
 
@@ -202,3 +207,199 @@ def test_generate_errors(lm):
         lm.generate("", 5)
     with pytest.raises(ConfigError, match="max_new_tokens: expected an integer >= 1"):
         lm.generate("the", 0)
+
+
+# ------------------------------------------------------------------------ the Task shape
+class ScaledLSTMCell(LSTMCell):
+    """A user's own cell: an LSTM whose candidate input is halved (module level, so a saved
+    bundle can import it again)."""
+
+    def project_input(self, x):
+        return 0.5 * super().project_input(x)
+
+
+def test_one_constructor_shape():
+    assert issubclass(LanguageModel, Task) and LanguageModel.name == "language_model"
+    assert LanguageModel().config == LanguageModelConfig()
+    assert LanguageModel(TINY).config == tiny()
+    assert LanguageModel(tiny()).config == tiny()
+    with pytest.raises(ConfigError, match="config: expected a LanguageModelConfig or a dict"):
+        LanguageModel(42)
+    with pytest.raises(TypeError):
+        LanguageModel(tiny(), tiny())  # one argument: the whole config
+
+
+def test_training_table_keeps_the_language_model_defaults():
+    cfg = LanguageModelConfig.from_dict({"training": {"lr": 1e-3}})
+    assert cfg.training.lr == 1e-3
+    assert (cfg.training.tbptt_steps, cfg.training.loss, cfg.training.shuffle) == (
+        100, "cross_entropy", False)
+    with pytest.raises(ConfigError, match=r"training.epoks: .*did you mean 'epochs'\?"):
+        LanguageModelConfig.from_dict({"training": {"epoks": 3}})
+    with pytest.raises(ConfigError, match=r"generation.temprature: .*did you mean 'temperature'"):
+        LanguageModelConfig.from_dict({"generation": {"temprature": 0.5}})
+    with pytest.raises(ConfigError, match="training.loss: expected 'cross_entropy'"):
+        LanguageModelConfig.from_dict({"training": {"loss": "mse"}})
+
+
+def test_toml_round_trip():
+    cfg = tiny(data={"validation": 0.1}, generation={"top_p": 0.9, "temperature": 0.8},
+               training={"max_time": 30.0})
+    assert LanguageModelConfig.from_toml_string(cfg.to_toml()) == cfg
+    assert LanguageModelConfig.from_toml_string(LanguageModelConfig().to_toml()) == \
+        LanguageModelConfig()
+
+
+def test_fit_returns_self_and_fills_the_history(lm):
+    fresh = LanguageModel(tiny())
+    assert fresh.fit(TEXT) is fresh
+    assert len(fresh.history_) == 2 and fresh.fit_seconds_ > 0
+    row = lm.history_[-1]
+    assert row["passes"] == 2.0 and row["tokens"] > 0
+    assert row["val_bits_per_token"] == pytest.approx(row["val_loss"] / math.log(2))
+
+
+def test_evaluate_reports_the_model_and_the_baselines(lm):
+    report = lm.evaluate(TEXT[:400])
+    assert isinstance(report, Report) and report.primary == "perplexity"
+    assert not report.higher_is_better
+    frame = report.to_frame()
+    assert list(frame.index) == ["model", "unigram", "bigram", "bigram_witten_bell"]
+    assert {"perplexity", "cross_entropy", "bits_per_character"} <= set(frame.columns)
+    assert report["loss"] == report["cross_entropy"] and report["tokens"] == 396
+    base = report["baselines"]
+    assert base["bigram_witten_bell"]["perplexity"] < base["unigram"]["perplexity"]
+    for metrics in base.values():
+        assert metrics["perplexity"] == pytest.approx(math.exp(metrics["cross_entropy"]))
+
+
+def test_baselines_score_the_same_next_tokens(lm):
+    from rnnkit.baselines.language_model import BigramLM, UnigramLM
+
+    train = lm.encode(TEXT)  # what fit counted (no validation was cut from TEXT)
+    text = TEXT[:400]
+    ids = torch.tensor(lm.encode(text))
+    x, y = lm._streams(ids, 4, "text")
+    V = len(lm.vocab_)
+    for name, ref in (("unigram", UnigramLM().fit(train, V)),
+                      ("bigram", BigramLM().fit(train, V)),
+                      ("bigram_witten_bell", BigramLM(smoothing="witten_bell").fit(train, V))):
+        nll = -sum(ref.log_probs(y[r].numpy(), context=int(x[r, 0])).sum() for r in range(4))
+        assert lm.evaluate(text)["baselines"][name]["cross_entropy"] == pytest.approx(
+            nll / y.numel(), rel=1e-12)
+
+
+def test_validation_fraction_holds_out_the_tail():
+    lm = LanguageModel(tiny(data={"validation": 0.2})).fit(TEXT)
+    assert "val_loss" in lm.history_[-1]
+    n_fit = len(TEXT) - round(0.2 * len(TEXT))
+    assert lm.ngram_counts_.unigram.sum() == n_fit  # counted on the fitting part only
+
+
+def test_split_and_predict_frame(lm):
+    fit_text, test_text = LanguageModel(tiny(data={"test": 0.25})).split("abcdefgh")
+    assert (fit_text, test_text) == ("abcdef", "gh")
+    frame = lm.predict_frame(["the ", "a dog"])
+    assert list(frame.columns) == ["prompt", "generated"]
+    assert list(frame["prompt"]) == ["the ", "a dog"]
+    g = lm.config.generation
+    assert frame["generated"][1] == lm.generate("a dog", g.max_new_tokens, seed=g.seed + 1)
+    assert lm.predict(["the ", "a dog"]) == list(frame["generated"])  # seeded
+
+
+def test_a_users_cell_class_trains_saves_and_loads(tmp_path):
+    lm = LanguageModel(tiny(model={"encoder": {"cell": ScaledLSTMCell}})).fit(TEXT)
+    assert isinstance(lm.model_.rnn.cells[0], ScaledLSTMCell)
+    assert lm.history_["loss"][-1] < lm.history_["loss"][0]
+    assert lm.config.to_dict()["model"]["encoder"]["cell"].endswith(":ScaledLSTMCell")
+    loaded = LanguageModel.load(lm.save(tmp_path / "own"))
+    assert loaded.config.model.encoder.cell is ScaledLSTMCell
+    ids = lm.encode("the cat")
+    assert torch.equal(loaded.prefix_logits(ids), lm.prefix_logits(ids))
+
+
+def test_loads_a_bundle_saved_before_the_task_api(lm, tmp_path):
+    from rnnkit.bundle import save_bundle
+    from rnnkit.tasks import registry
+
+    old = {"level": "char", "lower": False, "max_vocab": None, "min_freq": 1,
+           "embedding_dim": 8, "rnn": {"cell": "lstm", "hidden_size": 16, "num_layers": 1,
+                                       "dropout": 0.0, "bidirectional": False,
+                                       "merge_mode": "concat", "recurrent_dropout": 0.0,
+                                       "weight_drop": 0.0, "zoneout": 0.0, "layer_norm": False,
+                                       "activation": "tanh", "recurrent_init": "orthogonal",
+                                       "unit_forget_bias": True, "reset_after": True,
+                                       "backend": "auto"},
+           "tie_weights": False, "dropout": 0.0, "seq_len": 10, "batch_size": 4,
+           "epochs": 2.0, "rounds_per_epoch": 2, "optimizer": "adam", "lr": 1e-2,
+           "min_lr": 1e-4, "lr_decay": "cosine", "weight_decay": 0.0, "clipnorm": 1.0,
+           "time_budget_s": None, "val_tokens": 200, "seed": 0, "device": "cpu"}
+    path = save_bundle(tmp_path / "old", task="language_model", model=lm.model_,
+                       config={"model": old},
+                       preprocessing={"vocab": lm.vocab_.to_dict(),
+                                      "tokenizer": lm.tokenizer.to_dict()},
+                       metrics={"history": lm.history_.to_list()})
+    for loaded in (LanguageModel.load(path), registry.load(path)):
+        assert isinstance(loaded, LanguageModel)
+        assert loaded.config.training.tbptt_steps == 10 and loaded.config.training.epochs == 4
+        assert loaded.config.data.epochs_per_pass == 2
+        ids = lm.encode("the dog")
+        assert torch.equal(loaded.prefix_logits(ids), lm.prefix_logits(ids))
+        assert loaded.evaluate(TEXT[:200])["baselines"] == {}  # no counts in old bundles
+
+
+def test_train_a_text_file_end_to_end(tmp_path):
+    from rnnkit.tasks import registry
+
+    (tmp_path / "corpus.txt").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "prompts.txt").write_text("the cat\n\nthe dog\n", encoding="utf-8")
+    (tmp_path / "lm.toml").write_text("""
+task = "language_model"
+[data]
+path = "corpus.txt"
+validation = 0.1
+test = 0.1
+epochs_per_pass = 2
+[model]
+embedding_dim = 8
+encoder = { cell = "gru", hidden_size = 16 }
+[training]
+epochs = 2
+batch_size = 4
+tbptt_steps = 10
+lr = 1e-2
+device = "cpu"
+progress = "off"
+num_threads = 1
+[generation]
+max_new_tokens = 12
+""", encoding="utf-8")
+    task = registry.task_from_toml(tmp_path / "lm.toml")
+    assert isinstance(task, LanguageModel)
+    text = task.read_data()
+    fit_text, test_text = task.split(text)
+    assert fit_text + test_text == TEXT and len(test_text) == round(0.1 * len(TEXT))
+    task.fit(fit_text)
+    assert "val_loss" in task.history_[-1]
+    report = task.evaluate(test_text)
+    assert report.score == report["perplexity"] > 1
+    loaded = registry.load(task.save(tmp_path / "model"))
+    prompts = loaded.read_data(tmp_path / "prompts.txt", labelled=False)
+    assert prompts == ["the cat", "the dog"]
+    frame = loaded.predict_frame(prompts)
+    assert isinstance(frame, pd.DataFrame)
+    pd.testing.assert_frame_equal(frame, task.predict_frame(prompts))
+    assert all(len(g) == 12 for g in frame["generated"])
+    assert loaded.evaluate(test_text).to_dict() == report.to_dict()
+
+
+def test_read_data_errors(tmp_path):
+    with pytest.raises(ConfigError, match="data.path: expected a text file"):
+        LanguageModel(tiny()).read_data()
+    with pytest.raises(DataError, match="path: expected an existing UTF-8 text file"):
+        LanguageModel(tiny()).read_data(tmp_path / "missing.txt")
+    (tmp_path / "latin1.txt").write_bytes("café".encode("latin-1"))
+    with pytest.raises(DataError, match="path: expected a UTF-8 text file"):
+        LanguageModel(tiny()).read_data(tmp_path / "latin1.txt")
+    with pytest.raises(DataError, match="text: expected a str"):
+        LanguageModel(tiny()).fit(["not", "a", "str"])

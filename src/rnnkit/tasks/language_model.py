@@ -9,50 +9,89 @@ The model reads tokens (characters or words) and predicts the next one at every 
     p(x_{t+1} \mid x_{\le t}) &= \mathrm{softmax}(W h_t + b)
     \end{aligned}
 
-with an embedding E (V, D), a recurrent stack (:class:`~rnnkit.nn.spec.RecurrentSpec`,
-LSTM or GRU) and a softmax head W (V, H), optionally tied to E (Press & Wolf 2017; a linear
-projection H -> D comes first when H != D). Symbols: V vocabulary size, D embedding size,
-H hidden size, B parallel streams, T steps.
+with an embedding E (V, D), a recurrent stack (``model.encoder``: LSTM or GRU by name, or a
+:class:`~rnnkit.nn.RecurrentCell` subclass of your own) and a softmax head W (V, H),
+optionally tied to E (Press & Wolf 2017; a linear projection H -> D comes first when
+H != D). Symbols: V vocabulary size, D embedding size, H hidden size, B parallel streams,
+T steps.
 
-Training is teacher forcing on a contiguous stream: the text is cut into B parallel streams
-and run by :class:`~rnnkit.training.Trainer` in truncated-BPTT mode
-(``tbptt_steps = seq_len``): one optimizer step per ``seq_len`` steps, the state carried
-detached into the next segment. Training proceeds in *rounds* (``rounds_per_epoch`` per pass
-over the text), each one ``Trainer.fit`` call on the next slice of the streams, so a
-``time_budget_s`` is honoured to within one round, validation runs after each round and the
-learning rate can decay (cosine) over the run. The History has one row per round.
+Training is teacher forcing on a contiguous stream: the text is cut into B =
+``training.batch_size`` parallel streams and run by one :class:`~rnnkit.training.Trainer`
+fit in truncated-BPTT mode (``training.tbptt_steps``, the segment length): one optimizer step
+per segment, the state carried detached into the next one. A Trainer *epoch* is one
+``1/data.epochs_per_pass`` slice of every stream (the state starts from zeros at each), so
+with ``epochs_per_pass = 20`` and ``training.epochs = 60`` the run makes 3 passes over the
+text, validating, stepping the learning-rate schedule and checking ``training.max_time``
+(the time budget) 20 times per pass. The History has one row per epoch, written by the
+Trainer; besides its keys, each row has ``bits_per_token`` (and ``val_bits_per_token``),
+``tokens`` (seen so far), ``passes`` and ``elapsed`` seconds.
 
-Evaluation is the mean cross-entropy per token in nats (``loss``), ``perplexity`` = exp(loss)
-and ``bits_per_token`` = loss / ln 2, which for a character model is ``bits_per_character``.
+Evaluation is the mean cross-entropy per token in nats (``cross_entropy``; ``loss`` is the
+same number), ``perplexity`` = exp(cross-entropy) and ``bits_per_token`` = cross-entropy /
+ln 2, which for a character model is ``bits_per_character``; the unigram and bigram models of
+:mod:`rnnkit.baselines.language_model` (add-k and Witten-Bell smoothed), counted on the
+training tokens, are scored on exactly the same next tokens.
 
 Generation reads the prompt once, then carries the recurrent state from token to token
 (``stateful=True``), which equals re-reading the whole prefix at every step (the
-``stateful=False`` reference) at a fraction of the cost.
+``stateful=False`` reference) at a fraction of the cost. :meth:`LanguageModel.predict` is
+generation with the ``[generation]`` settings: one continuation per prompt.
+
+The configuration file (``rnnkit train lm.toml``)::
+
+    task = "language_model"
+
+    [data]
+    path = "corpus.txt"      # a plain UTF-8 text file
+    validation = 0.05        # the last 5% of the fitting text validates (default: none)
+    test = 0.1               # the last 10% of the file is the test text (split())
+    epochs_per_pass = 20     # Trainer epochs per pass over the text
+
+    [model]
+    level = "char"           # or "word"
+    embedding_dim = 64
+    encoder = { cell = "lstm", hidden_size = 256 }
+
+    [training]               # rnnkit.training.TrainerConfig
+    epochs = 60
+    tbptt_steps = 100        # the truncated-BPTT segment length
+    lr = 3e-3
+    max_time = 580.0
+
+    [generation]
+    max_new_tokens = 200
+    temperature = 0.8
 
 Example:
-    >>> lm = LanguageModel(LanguageModelConfig(epochs=1, seq_len=16, batch_size=4,
-    ...                                        embedding_dim=8, rnn=RecurrentSpec(hidden_size=16)))
-    >>> history = lm.fit("hello world, " * 50)                      # doctest: +SKIP
+    >>> lm = LanguageModel({"model": {"embedding_dim": 8, "encoder": {"hidden_size": 16}},
+    ...                     "training": {"tbptt_steps": 16, "batch_size": 4}})
+    >>> lm.fit("hello world, " * 50)                                # doctest: +SKIP
     >>> lm.generate("hel", max_new_tokens=10, seed=0)               # doctest: +SKIP
-    >>> lm.evaluate("hello world")["bits_per_character"]            # doctest: +SKIP
+    >>> lm.evaluate("hello world, hello")["bits_per_character"]     # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import dataclasses
+import difflib
+import importlib
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Self
 
+import numpy as np
 import torch
+from pydantic import Field, field_serializer, field_validator, model_validator
 from torch import nn
 from torch.nn import functional as F
+from torch.utils.data import DataLoader, IterableDataset
 
-from rnnkit._validation import check_choice, check_positive_int, check_probability, expected
-from rnnkit.bundle import load_bundle, save_bundle
+from rnnkit._validation import Described, check_positive_int, expected
+from rnnkit.baselines.language_model import BigramLM, UnigramLM
+from rnnkit.bundle import Bundle, save_bundle
+from rnnkit.config import Section
 from rnnkit.data.text import (
     BOS_ID,
     EOS_ID,
@@ -63,130 +102,264 @@ from rnnkit.data.text import (
     tokenizer_from_dict,
 )
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.nn import Recurrent, RecurrentCell
 from rnnkit.nn.spec import RecurrentSpec
-from rnnkit.training import Callback, History, Trainer, TrainerConfig, seed_everything
+from rnnkit.tasks.base import Report, Task, TaskConfig
+from rnnkit.training import Callback, Trainer, TrainerConfig, seed_everything
 
 __all__ = [
     "LEVELS",
+    "DataSection",
+    "EncoderSection",
+    "EvaluationSection",
+    "GenerationSection",
     "LMNet",
     "LanguageModel",
     "LanguageModelConfig",
+    "ModelSection",
     "sample_logits",
 ]
 
 LEVELS = ("char", "word")
-TASK = "language_model"
+#: the cells a language model takes by name (a RecurrentCell subclass is also accepted)
+LM_CELLS = ("lstm", "gru")
 
 
-@dataclass(frozen=True)
-class LanguageModelConfig:
-    """Everything that defines a language model and its training; JSON-serializable.
+# -----------------------------------------------------------------------------------------
+# the configuration
+# -----------------------------------------------------------------------------------------
+class DataSection(Section):
+    """The text and how it is cut.
+
+    Attributes:
+        path: a plain UTF-8 text file (for ``rnnkit train``; relative to the config file's
+            folder). Optional in Python, where ``fit`` takes the text itself.
+        validation: the fraction of the fitting text, from its end, that ``fit`` holds out to
+            validate on (None: validate only on an explicit ``val_text``).
+        test: the fraction of the whole text, from its end, that :meth:`LanguageModel.split`
+            keeps for the test (0: none).
+        epochs_per_pass: Trainer epochs per pass over the training text (each epoch trains on
+            the next slice of every stream, then validates).
+        val_tokens: validate on at most this many tokens of the validation text.
+    """
+
+    path: str | None = None
+    validation: float | None = Field(None, gt=0.0, lt=1.0)
+    test: float = Field(0.1, ge=0.0, lt=1.0)
+    epochs_per_pass: int = Field(1, ge=1)
+    val_tokens: int | None = Field(50_000, ge=2)
+
+
+class EncoderSection(Section):
+    """The recurrent stack: the fields of :class:`~rnnkit.nn.spec.RecurrentSpec` that a
+    left-to-right model uses.
+
+    ``cell`` is ``"lstm"`` or ``"gru"``, or in Python a :class:`~rnnkit.nn.RecurrentCell`
+    subclass (written to files as ``"module:QualifiedName"``, imported again when read; the
+    class must live in an importable module). ``bidirectional`` must stay False: a next-token
+    model may not read the future.
+    """
+
+    cell: str | type[RecurrentCell] = "lstm"
+    hidden_size: int = Field(256, ge=1)
+    num_layers: int = Field(1, ge=1)
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    bidirectional: bool = False
+    recurrent_dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    weight_drop: float = Field(0.0, ge=0.0, lt=1.0)
+    zoneout: float = Field(0.0, ge=0.0, lt=1.0)
+    layer_norm: bool = False
+    recurrent_init: str = "orthogonal"
+    unit_forget_bias: bool = True
+    reset_after: bool = True
+    backend: Literal["auto", "fused", "loop"] = "auto"
+
+    # model validators (not field validators), so that messages name the key once
+    @model_validator(mode="before")
+    @classmethod
+    def _cell_class(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or "cell" not in data:
+            return data
+        value = data["cell"]
+        if isinstance(value, type):
+            if not issubclass(value, RecurrentCell):
+                raise ValueError(expected("cell", "'lstm', 'gru' or a RecurrentCell subclass",
+                                          Described(value.__name__)))
+        elif isinstance(value, str) and ":" in value:
+            return {**data, "cell": _import_cell(value)}
+        elif value not in LM_CELLS:
+            raise ValueError(expected("cell", f"one of {list(LM_CELLS)} or a RecurrentCell "
+                                      "subclass", value))
+        return data
+
+    @model_validator(mode="after")
+    def _left_to_right(self) -> Self:
+        if self.bidirectional:
+            raise ValueError(expected("bidirectional", "False for a language model", True,
+                                      "a next-token model may not read the future"))
+        return self
+
+    @field_serializer("cell")
+    def _cell_name(self, cell: str | type[RecurrentCell]) -> str:
+        return cell if isinstance(cell, str) else f"{cell.__module__}:{cell.__qualname__}"
+
+    def build(self, input_size: int) -> Recurrent:
+        """The stack for ``input_size`` features per step (no finiteness check: the inputs are
+        embeddings)."""
+        if isinstance(self.cell, str):
+            names = set(RecurrentSpec.__dataclass_fields__)
+            spec = RecurrentSpec(**{k: v for k, v in self.model_dump().items() if k in names})
+            return spec.build(input_size, check_finite=False)
+        kwargs: dict[str, Any] = {}
+        for name in ("recurrent_dropout", "weight_drop", "zoneout", "layer_norm",
+                     "recurrent_init"):  # the RecurrentCell arguments, only when changed
+            if getattr(self, name) != type(self).model_fields[name].default:
+                kwargs[name] = getattr(self, name)
+        return Recurrent(self.cell, input_size, self.hidden_size, self.num_layers,
+                         dropout=self.dropout, backend=self.backend, check_finite=False,
+                         **kwargs)
+
+
+def _import_cell(path: str) -> type[RecurrentCell]:
+    """``"module:QualifiedName"`` -> the RecurrentCell subclass it names."""
+    module_name, _, qualname = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError):
+        raise ValueError(expected("cell", "an importable 'module:Class' RecurrentCell", path,
+                                  "import the module that defines the cell first")) from None
+    if not (isinstance(obj, type) and issubclass(obj, RecurrentCell)):
+        raise ValueError(expected("cell", "a RecurrentCell subclass", path))
+    return obj
+
+
+class ModelSection(Section):
+    """The network and its vocabulary.
 
     Attributes:
         level: ``"char"`` (characters) or ``"word"`` (:class:`~rnnkit.data.text.WordTokenizer`).
         lower: lower-case the text first.
-        max_vocab: cap on the vocabulary size (reserved tokens included); rarer tokens
-            become ``<unk>``. ``min_freq``: keep tokens seen at least this often.
-        embedding_dim: D. ``rnn``: the recurrent stack (cell "lstm" or "gru").
+        max_vocab: cap on the vocabulary size (reserved tokens included); rarer tokens become
+            ``<unk>``. ``min_freq``: keep tokens seen at least this often.
+        embedding_dim: D. ``encoder``: the recurrent stack (:class:`EncoderSection`).
         tie_weights: share the embedding matrix with the softmax head.
         dropout: dropout on the embeddings and before the head (training only).
-        seq_len: truncated-BPTT segment length. ``batch_size``: parallel streams B.
-        epochs: passes over the training text (fractions allowed).
-        rounds_per_epoch: validation (and History rows) per pass.
-        lr, clipnorm, optimizer, weight_decay: as in :class:`~rnnkit.training.TrainerConfig`.
-        lr_decay: ``"cosine"`` to ``min_lr`` over the run (by rounds or time budget), or None.
-        time_budget_s: stop training when the next round (estimated as the last one plus 10%)
-            would not end within this many seconds (None: no limit).
-        val_tokens: validate on at most this many tokens of the validation text per round.
-        seed: seeds weights, dropout and sampling of the run. ``device``: as the trainer's.
     """
 
-    level: str = "char"
+    level: Literal["char", "word"] = "char"
     lower: bool = False
-    max_vocab: int | None = None
-    min_freq: int = 1
-    embedding_dim: int = 64
-    rnn: RecurrentSpec = field(default_factory=lambda: RecurrentSpec(cell="lstm", hidden_size=256))
+    max_vocab: int | None = Field(None, ge=5)
+    min_freq: int = Field(1, ge=1)
+    embedding_dim: int = Field(64, ge=1)
+    encoder: EncoderSection = Field(default_factory=EncoderSection)
     tie_weights: bool = False
-    dropout: float = 0.0
-    seq_len: int = 100
-    batch_size: int = 32
-    epochs: float = 1.0
-    rounds_per_epoch: int = 10
-    optimizer: str = "adam"
-    lr: float = 2e-3
-    min_lr: float = 1e-4
-    lr_decay: str | None = "cosine"
-    weight_decay: float = 0.0
-    clipnorm: float | None = 1.0
-    time_budget_s: float | None = None
-    val_tokens: int | None = 50_000
-    seed: int = 0
-    device: str = "auto"
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
 
-    def __post_init__(self) -> None:
-        check_choice("level", self.level, LEVELS)
-        if self.max_vocab is not None:
-            check_positive_int("max_vocab", self.max_vocab, minimum=5)
-        check_positive_int("min_freq", self.min_freq)
-        check_positive_int("embedding_dim", self.embedding_dim)
-        if not isinstance(self.rnn, RecurrentSpec):
-            raise ConfigError(expected("rnn", "a RecurrentSpec", type(self.rnn).__name__))
-        check_choice("rnn.cell", self.rnn.cell, ("lstm", "gru"))
-        if self.rnn.bidirectional:
-            raise ConfigError(expected("rnn.bidirectional", "False for a language model", True,
-                                       "a next-token model may not read the future"))
-        check_probability("dropout", self.dropout)
-        check_positive_int("seq_len", self.seq_len)
-        check_positive_int("batch_size", self.batch_size)
-        if isinstance(self.epochs, bool) or not isinstance(self.epochs, (int, float)) or \
-                not self.epochs > 0:
-            raise ConfigError(expected("epochs", "a number > 0", self.epochs))
-        check_positive_int("rounds_per_epoch", self.rounds_per_epoch)
-        check_choice("lr_decay", self.lr_decay, (None, "cosine"))
-        if self.time_budget_s is not None and not self.time_budget_s > 0:
-            raise ConfigError(expected("time_budget_s", "a number of seconds > 0 or None",
-                                       self.time_budget_s))
-        if self.val_tokens is not None:
-            check_positive_int("val_tokens", self.val_tokens, minimum=2)
-        self.trainer_config(self.lr)  # validates optimizer, lr, clipnorm, device, ...
 
-    def trainer_config(self, lr: float) -> TrainerConfig:
-        """The per-round :class:`TrainerConfig` (one epoch over one slice, TBPTT)."""
-        return TrainerConfig(epochs=1, batch_size=self.batch_size, shuffle=False,
-                             optimizer=self.optimizer, lr=lr, weight_decay=self.weight_decay,
-                             clipnorm=self.clipnorm, loss="cross_entropy",
-                             tbptt_steps=self.seq_len, device=self.device)
+class GenerationSection(Section):
+    """What :meth:`LanguageModel.predict` (and ``rnnkit predict``) generates per prompt: see
+    :meth:`LanguageModel.generate`. Prompt i is sampled with seed ``seed + i``."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+    max_new_tokens: int = Field(200, ge=1)
+    greedy: bool = False
+    temperature: float = Field(1.0, gt=0.0)
+    top_k: int | None = Field(None, ge=1)
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    seed: int = Field(0, ge=0)
 
+
+class EvaluationSection(Section):
+    """The baselines :meth:`LanguageModel.evaluate` reports: unigram, bigram add-k and
+    bigram Witten-Bell, counted on the training tokens (``baselines = false``: none); ``k``
+    is the add-k constant."""
+
+    baselines: bool = True
+    k: float = Field(1.0, gt=0.0)
+
+
+def default_training() -> TrainerConfig:
+    """The language model's ``[training]`` defaults: TBPTT over 100-token segments of 32
+    streams, Adam at 2e-3 with a cosine decay to 1e-4, gradient norm clipped at 1, seed 0."""
+    return TrainerConfig(epochs=1, batch_size=32, shuffle=False, lr=2e-3, clipnorm=1.0,
+                         schedule="cosine", min_lr=1e-4, loss="cross_entropy",
+                         tbptt_steps=100, seed=0)
+
+
+def _training_keys() -> list[str]:
+    fields = getattr(TrainerConfig, "model_fields", None) or TrainerConfig.__dataclass_fields__
+    return sorted(fields)
+
+
+class LanguageModelConfig(TaskConfig):
+    """A language model's configuration (the sections are documented in the module doc).
+
+    A ``[training]`` table is laid over :func:`default_training`, key by key: the keys it
+    leaves out keep the language model's defaults (not TrainerConfig's).
+    """
+
+    task: Literal["language_model"] = "language_model"
+    data: DataSection = Field(default_factory=DataSection)
+    model: ModelSection = Field(default_factory=ModelSection)
+    training: TrainerConfig = Field(default_factory=default_training)
+    generation: GenerationSection = Field(default_factory=GenerationSection)
+    evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
+
+    @field_validator("training", mode="before")
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LanguageModelConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(expected("LanguageModelConfig keys", f"a subset of {sorted(known)}",
-                                       unknown))
-        data = dict(data)
-        if isinstance(data.get("rnn"), dict):
-            data["rnn"] = RecurrentSpec.from_dict(data["rnn"])
-        return cls(**data)
+    def _over_lm_defaults(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        known = _training_keys()
+        for key in value:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                raise ValueError(expected(str(key), f"one of the keys {known}",
+                                          Described("an unknown key"),
+                                          f"did you mean {close[0]!r}?" if close else None))
+        return default_training().replace(**dict(value))
+
+    @model_validator(mode="after")
+    def _trainable(self) -> Self:
+        t = self.training
+        if t.loss != "cross_entropy":
+            raise ValueError(expected("training.loss", "'cross_entropy' for a language model",
+                                      t.loss))
+        if t.tbptt_steps is None:
+            raise ValueError(expected("training.tbptt_steps", "the segment length (an integer "
+                                      ">= 1) for a language model", None))
+        return self
+
+    def resolve_paths(self, folder: Path) -> Self:
+        """A relative ``data.path`` is resolved against ``folder`` (the config file's)."""
+        if self.data.path is not None and not Path(self.data.path).is_absolute():
+            return self.with_overrides({"data": {"path": str((folder / self.data.path).resolve())}})
+        return self
 
 
+# -----------------------------------------------------------------------------------------
+# the network and sampling
+# -----------------------------------------------------------------------------------------
 class LMNet(nn.Module):
     """Embedding -> recurrent stack -> softmax head (the module inside :class:`LanguageModel`).
 
     ``forward(x, state=None) -> (logits, state)``: ``x`` (B, T) token ids (or (B, T, 1), the
     trainer's stream layout), ``logits`` (B, T, V), ``state`` the stack's final state.
+
+    Args:
+        vocab_size: V. ``embedding_dim``: D.
+        rnn: the recurrent stack, built for D input features (``EncoderSection.build``).
+        tie_weights: share the embedding matrix with the head. ``dropout``: on the
+            embeddings and before the head.
     """
 
-    def __init__(self, vocab_size: int, embedding_dim: int, rnn: RecurrentSpec, *,
+    def __init__(self, vocab_size: int, embedding_dim: int, rnn: Recurrent, *,
                  tie_weights: bool = False, dropout: float = 0.0) -> None:
         super().__init__()
         self.vocab_size = check_positive_int("vocab_size", vocab_size)
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
-        self.rnn = rnn.build(embedding_dim, check_finite=False)
+        self.rnn = rnn
         self.drop = nn.Dropout(dropout)
         hidden = self.rnn.output_size  # H
         untied_size = embedding_dim if tie_weights else hidden
@@ -253,54 +426,174 @@ def sample_logits(
     return torch.multinomial(probs, 1, generator=generator).squeeze(1)
 
 
-class LanguageModel:
+# -----------------------------------------------------------------------------------------
+# training pieces: the epochs' slices of the streams, the History's stream columns
+# -----------------------------------------------------------------------------------------
+class _Slices(IterableDataset):  # type: ignore[type-arg]
+    """The training streams, one slice per Trainer epoch: iterating yields the next slice
+    ``(x (B, chunk, 1), y (B, chunk))`` of every stream, cycling through the text."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, chunk: int) -> None:
+        self.x, self.y, self.chunk = x, y, chunk
+        self.starts = list(range(0, x.shape[1], chunk))
+        self.served = 0  # slices handed out so far
+
+    def __len__(self) -> int:  # batches per epoch, for the progress display
+        return 1
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        s = self.starts[self.served % len(self.starts)]
+        self.served += 1
+        yield self.x[:, s : s + self.chunk].unsqueeze(-1), self.y[:, s : s + self.chunk]
+
+
+class _StreamColumns(Callback):
+    """Adds the stream's columns to each History row: ``bits_per_token`` (and
+    ``val_bits_per_token``), ``tokens`` seen so far, ``passes`` over the text and
+    ``elapsed`` seconds since ``fit`` began."""
+
+    def __init__(self, slices: _Slices) -> None:
+        self.slices = slices
+        self.tokens = 0
+        self.t0 = time.perf_counter()
+
+    def on_fit_begin(self, trainer: Any, **context: Any) -> None:
+        self.tokens, self.t0 = 0, time.perf_counter()
+
+    def on_epoch_end(self, trainer: Any, **context: Any) -> None:
+        logs, sl = context["logs"], self.slices
+        s = sl.starts[(sl.served - 1) % len(sl.starts)]
+        self.tokens += int(sl.y[:, s : s + sl.chunk].numel())
+        record = trainer.history.record
+        record("bits_per_token", logs["loss"] / math.log(2))
+        if "val_loss" in logs:
+            record("val_bits_per_token", logs["val_loss"] / math.log(2))
+        record("tokens", self.tokens)
+        record("passes", sl.served / len(sl.starts))
+        record("elapsed", time.perf_counter() - self.t0)
+
+
+class _NgramCounts:
+    """The unigram and bigram counts of the training tokens, from which the baselines of
+    :meth:`LanguageModel.evaluate` are built with any smoothing (saved in the bundle)."""
+
+    def __init__(self, vocab_size: int, unigram: np.ndarray, pair_keys: np.ndarray,
+                 pair_counts: np.ndarray) -> None:
+        self.vocab_size = vocab_size
+        self.unigram = unigram  # (V,) c(w)
+        self.pair_keys = pair_keys  # (P,) v * V + w, sorted
+        self.pair_counts = pair_counts  # (P,) c(v, w)
+
+    @classmethod
+    def count(cls, ids: np.ndarray, vocab_size: int) -> _NgramCounts:
+        keys, counts = np.unique(ids[:-1] * vocab_size + ids[1:], return_counts=True)
+        return cls(vocab_size, np.bincount(ids, minlength=vocab_size), keys, counts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"vocab_size": self.vocab_size, "unigram": self.unigram.tolist(),
+                "pair_keys": self.pair_keys.tolist(), "pair_counts": self.pair_counts.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> _NgramCounts:
+        return cls(int(data["vocab_size"]), np.asarray(data["unigram"], dtype=np.int64),
+                   np.asarray(data["pair_keys"], dtype=np.int64),
+                   np.asarray(data["pair_counts"], dtype=np.int64))
+
+    def unigram_lm(self, k: float) -> UnigramLM:
+        lm = UnigramLM(k)
+        lm.vocab_size = self.vocab_size
+        lm.counts = self.unigram.astype(np.float64)
+        lm.total = float(lm.counts.sum())
+        return lm
+
+    def bigram_lm(self, k: float, smoothing: str) -> BigramLM:
+        """A :class:`BigramLM` in the state its ``fit`` leaves (the same fields, from the
+        saved counts rather than the tokens)."""
+        V = self.vocab_size
+        lm = BigramLM(k, smoothing)
+        lm.vocab_size = V
+        lm.unigram = self.unigram_lm(k)
+        lm.pair_keys = self.pair_keys
+        lm.pair_counts = self.pair_counts.astype(np.float64)
+        lm.context_counts = np.bincount(self.pair_keys // V, weights=lm.pair_counts,
+                                        minlength=V)
+        lm.types_after = np.bincount(self.pair_keys // V, minlength=V).astype(np.float64)
+        return lm
+
+
+# -----------------------------------------------------------------------------------------
+# the task
+# -----------------------------------------------------------------------------------------
+class LanguageModel(Task):
     """A character- or word-level language model: fit / evaluate / generate / save / load.
 
     Args:
-        config: a :class:`LanguageModelConfig` (defaults if None) or a dict of its fields.
+        config: a :class:`LanguageModelConfig`, a dict of its sections, or None (defaults).
+
+    Fitted state: ``model_`` (the :class:`LMNet`), ``history_``, ``fit_seconds_``,
+    ``vocab_`` (the :class:`~rnnkit.data.text.Vocabulary`) and ``ngram_counts_`` (the
+    training tokens' counts, for the baselines). ``tokenizer`` follows ``model.level`` and
+    ``model.lower``.
     """
 
-    def __init__(self, config: LanguageModelConfig | dict[str, Any] | None = None) -> None:
-        if config is None:
-            config = LanguageModelConfig()
-        elif isinstance(config, dict):
-            config = LanguageModelConfig.from_dict(config)
-        elif not isinstance(config, LanguageModelConfig):
-            raise ConfigError(expected("config", "a LanguageModelConfig or a dict",
-                                       type(config).__name__))
-        self.config = config
-        self.tokenizer = (CharTokenizer(lower=config.lower) if config.level == "char"
-                          else WordTokenizer(lower=config.lower))
-        self.vocab: Vocabulary | None = None
-        self.net: LMNet | None = None
-        self.history = History()
-        self.metrics: dict[str, Any] = {}
+    name = "language_model"
+    config_class = LanguageModelConfig
+    config: LanguageModelConfig
 
-    def __repr__(self) -> str:
-        changed = [f"{f.name}={getattr(self.config, f.name)!r}"
-                   for f in dataclasses.fields(self.config)
-                   if f.name != "rnn" and getattr(self.config, f.name) != f.default]
-        return f"LanguageModel({', '.join(changed)})"
+    def __init__(self, config: LanguageModelConfig | Mapping[str, Any] | None = None) -> None:
+        super().__init__(config)
+        m = self.config.model
+        self.tokenizer: CharTokenizer | WordTokenizer = (
+            CharTokenizer(lower=m.lower) if m.level == "char" else WordTokenizer(lower=m.lower))
+        self.vocab_: Vocabulary | None = None
+        self.ngram_counts_: _NgramCounts | None = None
 
     # ------------------------------------------------------------------------------ data
-    def _fitted(self) -> tuple[LMNet, Vocabulary]:
-        if self.net is None or self.vocab is None:
-            raise ConfigError(expected("LanguageModel", "a fitted model", "an unfitted one",
-                                       "call .fit(text) or LanguageModel.load(path) first"))
-        return self.net, self.vocab
+    def read_data(self, path: str | os.PathLike[str] | None = None, *,
+                  labelled: bool = True) -> Any:
+        """The text of a plain UTF-8 file (``path``, else ``data.path``). With
+        ``labelled=False`` (prompts for :meth:`predict`): its non-empty lines, one prompt
+        each."""
+        if path is None:
+            path = self.config.data.path
+        if path is None:
+            raise ConfigError(expected("data.path", "a text file", None,
+                                       "set [data] path in the config or pass a path"))
+        p = Path(path)
+        if not p.is_file():
+            raise DataError(expected("path", "an existing UTF-8 text file", str(p)))
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise DataError(expected("path", "a UTF-8 text file", str(p),
+                                     f"it is not UTF-8 ({err.reason} at byte {err.start})")
+                            ) from None
+        if labelled:
+            return text
+        return [line for line in text.splitlines() if line.strip()]
+
+    def split(self, data: str) -> tuple[str, str]:
+        """``(fit_text, test_text)``: the last ``data.test`` fraction of the characters is
+        the test text (contiguous, from the end)."""
+        text = _check_text("text", data)
+        return _cut(text, self.config.data.test)
 
     def tokenize(self, text: str) -> list[str]:
-        if not isinstance(text, str):
-            raise DataError(expected("text", "a str", type(text).__name__))
-        return self.tokenizer.tokenize(text)
+        return self.tokenizer.tokenize(_check_text("text", text))
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text`` in the fitted vocabulary (unknown tokens -> ``<unk>``)."""
         return self._fitted()[1].encode(self.tokenize(text))
 
     def decode(self, ids: list[int]) -> str:
-        vocab = self._fitted()[1]
-        return self.tokenizer.detokenize(vocab.decode(ids, stop_at_eos=False))
+        return self.tokenizer.detokenize(self._fitted()[1].decode(ids, stop_at_eos=False))
+
+    def _fitted(self) -> tuple[LMNet, Vocabulary]:
+        net = self._require_fitted()
+        if not isinstance(net, LMNet) or self.vocab_ is None:  # fit and load set both
+            raise ConfigError(expected("LanguageModel", "a fitted model", "an unfitted one",
+                                       "call fit(text) or LanguageModel.load(path) first"))
+        return net, self.vocab_
 
     @staticmethod
     def _streams(ids: torch.Tensor, rows: int, name: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -317,100 +610,123 @@ class LanguageModel:
 
     # ----------------------------------------------------------------------------- train
     def fit(self, text: str, val_text: str | None = None, *,
-            callbacks: list[Callback] | None = None) -> History:
+            callbacks: Sequence[Callback] | None = None) -> Self:
         """Build the vocabulary from ``text`` and train on it (see the module doc).
 
-        Returns the History: one row per round with ``loss`` (training nats/token),
-        ``val_loss`` (when ``val_text`` is given), ``val_bits_per_token``, ``lr``, ``tokens``
-        (seen so far) and ``elapsed`` seconds.
+        Validation is on ``val_text`` when given, else on the last ``data.validation``
+        fraction of ``text`` (held out from training), else none. ``[early_stopping]``
+        (watching ``val_loss`` by default) applies when there is validation. Returns
+        ``self``; the record is ``history_``.
         """
         cfg = self.config
+        text = _check_text("text", text)
+        if val_text is None and cfg.data.validation is not None:
+            text, val_text = _cut(text, cfg.data.validation)
+        k = int(cfg.training.tbptt_steps or 1)  # LanguageModelConfig requires it
         tokens = self.tokenize(text)
-        if len(tokens) < 2 * cfg.seq_len:
-            raise DataError(expected("text", f"at least {2 * cfg.seq_len} tokens (2 * seq_len)",
+        if len(tokens) < 2 * k:
+            raise DataError(expected("text", f"at least {2 * k} tokens (2 * tbptt_steps)",
                                      len(tokens)))
-        seed_everything(cfg.seed)
-        self.vocab = Vocabulary.build([tokens], min_freq=cfg.min_freq, max_size=cfg.max_vocab)
-        self.net = LMNet(len(self.vocab), cfg.embedding_dim, cfg.rnn,
-                         tie_weights=cfg.tie_weights, dropout=cfg.dropout)
-        ids = torch.tensor(self.vocab.encode(tokens), dtype=torch.long)
-        X, Y = self._streams(ids, cfg.batch_size, "text")  # (B, L) each
+        if cfg.training.seed is not None:
+            seed_everything(cfg.training.seed)  # the initial weights too
+        self.vocab_ = Vocabulary.build([tokens], min_freq=cfg.model.min_freq,
+                                       max_size=cfg.model.max_vocab)
+        ids = torch.tensor(self.vocab_.encode(tokens), dtype=torch.long)
+        self.ngram_counts_ = _NgramCounts.count(ids.numpy(), len(self.vocab_))
+        net = self._build()
+        X, Y = self._streams(ids, cfg.training.batch_size, "text")  # (B, L) each
         val = None
         if val_text is not None:
-            vids = torch.tensor(self.encode(val_text), dtype=torch.long)
-            if cfg.val_tokens is not None:
-                vids = vids[: cfg.val_tokens]
-            vx, vy = self._streams(vids, cfg.batch_size, "val_text")
+            vids = torch.tensor(self.vocab_.encode(self.tokenize(val_text)), dtype=torch.long)
+            if cfg.data.val_tokens is not None:
+                vids = vids[: cfg.data.val_tokens]
+            vx, vy = self._streams(vids, cfg.training.batch_size, "val_text")
             val = (vx.unsqueeze(-1), vy)  # the trainer's (B, T, 1) stream layout
         L = X.shape[1]
-        chunk = max(cfg.seq_len, math.ceil(L / cfg.rounds_per_epoch / cfg.seq_len) * cfg.seq_len)
-        starts = list(range(0, L, chunk))
-        total_rounds = max(1, math.ceil(cfg.epochs * len(starts)))
-        trainer = Trainer(self.net, cfg.trainer_config(cfg.lr), callbacks=callbacks)
-        self.history = History()
+        chunk = max(k, math.ceil(L / cfg.data.epochs_per_pass / k) * k)
+        slices = _Slices(X, Y, chunk)
+        stopping = cfg.early_stopping.callback()
+        if val is None and cfg.early_stopping.monitor.startswith("val_"):
+            stopping = None  # it watches the validation loss, and there is none
+        extra = [stopping] if stopping is not None else []
+        trainer = Trainer(net, cfg.training,
+                          callbacks=[_StreamColumns(slices), *extra, *(callbacks or [])])
         t0 = time.perf_counter()
-        seen = 0
-        last_round = 0.0
-        for r in range(total_rounds):
-            elapsed = time.perf_counter() - t0
-            if cfg.time_budget_s is not None and r > 0 and \
-                    elapsed + 1.1 * last_round > cfg.time_budget_s:
-                break  # the next round (10% margin) would end past the budget
-            progress = r / total_rounds
-            if cfg.time_budget_s is not None:
-                progress = max(progress, elapsed / cfg.time_budget_s)
-            lr = cfg.lr
-            if cfg.lr_decay == "cosine":
-                lr = cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * progress))
-            trainer.config = cfg.trainer_config(lr)
-            s = starts[r % len(starts)]
-            xs, ys = X[:, s : s + chunk], Y[:, s : s + chunk]  # (B, chunk)
-            round_start = time.perf_counter()
-            trainer.fit((xs.unsqueeze(-1), ys), val_data=val)
-            last_round = time.perf_counter() - round_start
-            seen += ys.numel()
-            row = dict(trainer.history[-1])
-            row.update(epoch=r + 1, round=r + 1, passes=(r + 1) / len(starts), tokens=seen,
-                       elapsed=time.perf_counter() - t0, round_time=last_round)
-            row["bits_per_token"] = row["loss"] / math.log(2)
-            if "val_loss" in row:
-                row["val_bits_per_token"] = row["val_loss"] / math.log(2)
-            self.history.rows.append(row)
-        self.net.eval()
-        return self.history
+        self.history_ = trainer.fit(DataLoader(slices, batch_size=None), val_data=val)
+        self.fit_seconds_ = time.perf_counter() - t0
+        self.model_ = net.eval()
+        return self
 
     # -------------------------------------------------------------------------- evaluate
     @torch.no_grad()
-    def evaluate(self, text: str, *, batch_size: int | None = None) -> dict[str, float]:
+    def evaluate(self, text: str, *, batch_size: int | None = None) -> Report:
         """Cross-entropy of every next token of ``text`` given the tokens before it
-        (``batch_size`` parallel streams, each starting from a zero state).
+        (``batch_size`` parallel streams, default ``training.batch_size``, each starting
+        from a zero state), for the model and the n-gram baselines.
 
-        Returns ``loss`` (nats/token), ``perplexity``, ``bits_per_token``, ``tokens``, and
-        for character models ``bits_per_character``.
+        The report's metrics: ``cross_entropy`` (nats/token), ``perplexity`` (primary, lower
+        is better), ``bits_per_token`` and, for character models, ``bits_per_character``;
+        details ``loss`` (= cross_entropy) and ``tokens`` (the number scored). Baselines:
+        ``unigram`` and ``bigram`` (add-k) and ``bigram_witten_bell``, counted on the
+        training tokens and scored on the same next tokens with the same previous token.
         """
         net, _ = self._fitted()
         ids = torch.tensor(self.encode(text), dtype=torch.long)
-        x, y = self._streams(ids, batch_size or self.config.batch_size, "text")
+        x, y = self._streams(ids, batch_size or self.config.training.batch_size, "text")
         device = next(net.parameters()).device
-        x, y = x.to(device), y.to(device)
         was = net.training
         net.eval()
         total = torch.zeros((), dtype=torch.float64, device=device)
         state = None
+        xd, yd = x.to(device), y.to(device)
         for t in range(0, x.shape[1], 1000):  # segments bound the logits' memory
-            logits, state = net(x[:, t : t + 1000], state)  # (B, k, V)
+            logits, state = net(xd[:, t : t + 1000], state)  # (B, k, V)
             total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(),
-                                     y[:, t : t + 1000].reshape(-1), reduction="sum").double()
+                                     yd[:, t : t + 1000].reshape(-1), reduction="sum").double()
         net.train(was)
         n = y.numel()
-        ce = float(total) / n
-        out = {"loss": ce, "perplexity": math.exp(min(ce, 709.0)),
-               "bits_per_token": ce / math.log(2), "tokens": float(n)}
-        if self.config.level == "char":
+        model = self._metrics(float(total) / n)
+        baselines: dict[str, dict[str, float]] = {}
+        ev = self.config.evaluation
+        if ev.baselines and self.ngram_counts_ is not None:
+            counts = self.ngram_counts_
+            named = {"unigram": counts.unigram_lm(ev.k),
+                     "bigram": counts.bigram_lm(ev.k, "add_k"),
+                     "bigram_witten_bell": counts.bigram_lm(ev.k, "witten_bell")}
+            xs, ys = x.numpy(), y.numpy()
+            for name, lm in named.items():
+                nll = -sum(float(lm.log_probs(ys[r], context=int(xs[r, 0])).sum())
+                           for r in range(len(ys)))
+                baselines[name] = self._metrics(nll / n)
+        return Report(self.name, model, baselines=baselines, primary="perplexity",
+                      higher_is_better=False,
+                      details={"loss": model["cross_entropy"], "tokens": n})
+
+    def _metrics(self, ce: float) -> dict[str, float]:
+        out = {"perplexity": math.exp(min(ce, 709.0)), "cross_entropy": ce,
+               "bits_per_token": ce / math.log(2)}
+        if self.config.model.level == "char":
             out["bits_per_character"] = out["bits_per_token"]
         return out
 
     # -------------------------------------------------------------------------- generate
+    def predict(self, data: str | Sequence[str]) -> list[str]:
+        """The continuation of each prompt (one str is one prompt), generated with the
+        ``[generation]`` settings; prompt i with seed ``generation.seed + i``."""
+        prompts = [data] if isinstance(data, str) else list(data)
+        g = self.config.generation
+        return [self.generate(p, g.max_new_tokens, greedy=g.greedy, temperature=g.temperature,
+                              top_k=g.top_k, top_p=g.top_p, seed=g.seed + i)
+                for i, p in enumerate(prompts)]
+
+    def predict_frame(self, data: str | Sequence[str]) -> Any:
+        """A DataFrame with columns ``prompt`` and ``generated`` (what ``rnnkit predict``
+        writes)."""
+        import pandas as pd
+
+        prompts = [data] if isinstance(data, str) else list(data)
+        return pd.DataFrame({"prompt": prompts, "generated": self.predict(prompts)})
+
     @torch.no_grad()
     def step(self, token_ids: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
         """Advance by one token: ``token_ids`` (B,) -> next-token logits (B, V) and the new
@@ -481,29 +797,77 @@ class LanguageModel:
         return self.tokenizer.detokenize(vocab.decode(out, stop_at_eos=False))
 
     # ----------------------------------------------------------------------- persistence
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write a bundle (weights, config, vocabulary and tokenizer, metrics)."""
-        net, vocab = self._fitted()
+    def save(self, path: str | os.PathLike[str], *,
+             metrics: Mapping[str, Any] | None = None) -> Path:
+        """Write the bundle (:meth:`Task.save`); a tied head is written as its own copy,
+        since safetensors stores no shared tensors."""
+        net, _ = self._fitted()
         weights = {k: v.detach().clone() for k, v in net.state_dict().items()}  # untie storage
-        return save_bundle(path, task=TASK, model=weights,
-                           config={"model": self.config.to_dict()},
-                           preprocessing={"vocab": vocab.to_dict(),
-                                          "tokenizer": self.tokenizer.to_dict()},
-                           metrics={**self.metrics, "history": self.history.to_list()})
+        record = {"history": self.history_.to_list(), "fit_seconds": self.fit_seconds_,
+                  "epochs": len(self.history_)}
+        return save_bundle(path, task=self.name, model=weights,
+                           config={"config": self.config.to_dict()},
+                           preprocessing=self._preprocessing(),
+                           metrics={**record, **(metrics or {})})
+
+    def _build(self) -> LMNet:
+        if self.vocab_ is None:
+            raise ConfigError(expected("LanguageModel", "a vocabulary", None,
+                                       "call fit(text) or LanguageModel.load(path)"))
+        m = self.config.model
+        return LMNet(len(self.vocab_), m.embedding_dim, m.encoder.build(m.embedding_dim),
+                     tie_weights=m.tie_weights, dropout=m.dropout)
+
+    def _preprocessing(self) -> dict[str, Any]:
+        _, vocab = self._fitted()
+        return {"vocab": vocab.to_dict(), "tokenizer": self.tokenizer.to_dict(),
+                "ngram_counts": (None if self.ngram_counts_ is None
+                                 else self.ngram_counts_.to_dict())}
+
+    def _restore(self, preprocessing: dict[str, Any]) -> None:
+        self.vocab_ = Vocabulary.from_dict(preprocessing["vocab"])
+        self.tokenizer = tokenizer_from_dict(preprocessing["tokenizer"])  # type: ignore[assignment]
+        counts = preprocessing.get("ngram_counts")  # absent from bundles before the Task API
+        self.ngram_counts_ = None if counts is None else _NgramCounts.from_dict(counts)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> LanguageModel:
-        """Rebuild a model saved with :meth:`save` (same logits on the same input)."""
-        bundle = load_bundle(path, task=TASK)
-        lm = cls(LanguageModelConfig.from_dict(bundle.config["model"]))
-        lm.vocab = Vocabulary.from_dict(bundle.preprocessing["vocab"])
-        lm.tokenizer = tokenizer_from_dict(bundle.preprocessing["tokenizer"])  # type: ignore[assignment]
-        cfg = lm.config
-        lm.net = LMNet(len(lm.vocab), cfg.embedding_dim, cfg.rnn, tie_weights=cfg.tie_weights,
-                       dropout=cfg.dropout)
-        lm.net.load_state_dict(bundle.state_dict)
-        lm.net.eval()
-        metrics = dict(bundle.metrics)
-        lm.history = History(metrics.pop("history", []))
-        lm.metrics = metrics
-        return lm
+    def _config_from_bundle(cls, bundle: Bundle) -> LanguageModelConfig:
+        if "config" in bundle.config:
+            return LanguageModelConfig.from_dict(bundle.config["config"])
+        return LanguageModelConfig.from_dict(_legacy_config(bundle.config["model"]))
+
+
+def _legacy_config(old: Mapping[str, Any]) -> dict[str, Any]:
+    """The sections of a config saved before the Task API (one flat dict, ``rnn`` a
+    RecurrentSpec dict, training in rounds)."""
+    rnn = dict(old.get("rnn") or {})
+    encoder = {k: v for k, v in rnn.items() if k in EncoderSection.model_fields}
+    rounds = int(old.get("rounds_per_epoch", 10))
+    training: dict[str, Any] = {
+        "epochs": max(1, math.ceil(float(old.get("epochs", 1.0)) * rounds)),
+        "batch_size": old.get("batch_size", 32), "tbptt_steps": old.get("seq_len", 100),
+        "optimizer": old.get("optimizer", "adam"), "lr": old.get("lr", 2e-3),
+        "weight_decay": old.get("weight_decay", 0.0), "clipnorm": old.get("clipnorm", 1.0),
+        "seed": old.get("seed", 0), "device": old.get("device", "auto"),
+        "max_time": old.get("time_budget_s"),
+        "schedule": "cosine" if old.get("lr_decay") == "cosine" else None,
+    }
+    if training["schedule"] == "cosine":
+        training["min_lr"] = old.get("min_lr", 1e-4)
+    model = {k: old[k] for k in ("level", "lower", "max_vocab", "min_freq", "embedding_dim",
+                                 "tie_weights", "dropout") if k in old}
+    return {"task": "language_model", "model": {**model, "encoder": encoder},
+            "data": {"epochs_per_pass": rounds, "val_tokens": old.get("val_tokens", 50_000)},
+            "training": training}
+
+
+def _check_text(name: str, text: Any) -> str:
+    if not isinstance(text, str):
+        raise DataError(expected(name, "a str (the text)", Described(type(text).__name__)))
+    return text
+
+
+def _cut(text: str, fraction: float) -> tuple[str, str]:
+    """``(head, tail)``: the tail is the last ``fraction`` of the characters."""
+    cut = len(text) - round(len(text) * fraction)
+    return text[:cut], text[cut:]
