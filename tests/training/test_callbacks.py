@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import sys
 import types
 from pathlib import Path
@@ -25,6 +26,7 @@ from rnnkit.training import (
     ModelCheckpoint,
     ProgressBar,
     TensorBoard,
+    TimeBudget,
     Trainer,
     TrainerConfig,
     load_checkpoint,
@@ -160,6 +162,35 @@ def test_model_checkpoint_only_best(tmp_path: Path) -> None:
         ModelCheckpoint(tmp_path, save_best=False, save_last=False)
 
 
+# -- TimeBudget -------------------------------------------------------------------------------
+def test_max_time_stops_after_the_epoch_that_crosses_it() -> None:
+    x, y = data()
+    t = trainer(5, [], max_time=1e-9)
+    assert sum(isinstance(cb, TimeBudget) for cb in t.callbacks) == 1  # added by the trainer
+    h = t.fit((x, y), val_data=(x, y))
+    assert len(h) == 1 and t.epoch == 1 and t.stop_training
+    assert h[-1]["stop_reason"] == "max_time" and "val_loss" in h[-1]  # the epoch is complete
+
+
+def test_a_budget_that_is_not_crossed_changes_nothing() -> None:
+    x, y = data()
+    t = trainer(3, [], max_time=3600)
+    h = t.fit((x, y))
+    assert len(h) == 3 and "stop_reason" not in h
+    assert h["loss"] == trainer(3, []).fit((x, y))["loss"]  # same run as without a budget
+
+
+def test_time_budget_checks_its_argument_and_resumes_what_was_spent() -> None:
+    for bad in (0, -1.0, math.inf, True, "60"):
+        with pytest.raises(ConfigError, match=r"max_time: expected a finite number of seconds > 0"):
+            TimeBudget(bad)  # type: ignore[arg-type]
+    budget = TimeBudget(60)
+    budget.on_fit_begin(None, epochs=3)  # type: ignore[arg-type]
+    budget.load_state_dict({"spent": 59.5})
+    assert 59.5 <= budget.elapsed() < 60 and budget.state_dict()["spent"] >= 59.5
+    assert repr(budget) == "TimeBudget(max_time=60)"
+
+
 # -- ProgressBar ------------------------------------------------------------------------------
 def test_progress_bar_is_silent_without_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
     x, y = data()
@@ -176,7 +207,7 @@ def test_progress_bar_is_silent_without_a_terminal(capsys: pytest.CaptureFixture
 
 
 def test_progress_bar_is_silent_on_ci(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # the bar draws on stderr
     monkeypatch.setenv("CI", "true")
     assert not ProgressBar.auto_enabled()
     monkeypatch.delenv("CI")

@@ -31,6 +31,11 @@ from helpers import cfg
     ({"device": "tpu"}, r"device: expected one of \['auto', 'cpu', 'cuda', 'mps'\]"),
     ({"mixed_precision": "fp8"}, r"mixed_precision: expected one of \[None, 'bf16', 'fp16'\], got 'fp8'"),
     ({"seed": -1}, r"seed: expected an integer in \[0, 2\*\*32\) or None, got -1"),
+    ({"max_time": 0}, r"max_time: expected a finite number > 0.0 or None, got 0"),
+    ({"progress": "loud"}, r"progress: expected one of \['auto', 'bar', 'epochs', 'off'\], got 'loud'"),
+    ({"num_threads": 0}, r"num_threads: expected an integer >= 1 or None, got 0"),
+    ({"epochs": True}, r"epochs: expected an integer >= 1, got True"),
+    ({"epoch": 3}, r"epoch: expected one of the keys \[.*\], got an unknown key.*did you mean 'epochs'\?"),
 ])
 def test_bad_config_values(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(ConfigError, match=match):
@@ -54,3 +59,29 @@ def test_config_json_round_trip_and_repr() -> None:
     assert c.replace(epochs=9).epochs == 9
     with pytest.raises(ConfigError):
         c.replace(epochs=0)
+
+
+def test_config_is_a_frozen_hashable_section_with_one_line_errors() -> None:
+    from pydantic import ValidationError
+
+    from rnnkit.config import ConfigFile, Section
+
+    c = TrainerConfig(epochs=5, max_time=30.0, progress="off", num_threads=1)
+    assert isinstance(c, Section)
+    assert repr(c) == "TrainerConfig(epochs=5, max_time=30.0, progress='off', num_threads=1)"
+    assert hash(c) == hash(TrainerConfig.from_dict(c.to_dict())) and {c, c.replace()} == {c}
+    with pytest.raises(ValidationError):
+        c.epochs = 3  # type: ignore[misc]
+    with pytest.raises(ConfigError, match=r"did you mean 'epochs'\?"):
+        TrainerConfig.from_dict({"epoks": 3})
+    assert TrainerConfig.from_dict({}) == TrainerConfig()  # a config from before the new fields
+
+    class Run(ConfigFile):
+        training: TrainerConfig = TrainerConfig()
+
+    run = Run.from_toml_string("[training]\nepochs = 4\nmax_time = 9.5")
+    assert (run.training.epochs, run.training.max_time) == (4, 9.5)
+    with pytest.raises(ConfigError, match=r"^training\.epochs: expected an integer >= 1, got 0$"):
+        Run.from_toml_string("[training]\nepochs = 0")
+    with pytest.raises(ConfigError, match=r"^training\.lr: expected a finite number > 0.0"):
+        run.with_overrides({"training": {"lr": -1.0}})

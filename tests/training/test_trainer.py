@@ -372,3 +372,28 @@ def test_validation_runs_in_eval_mode() -> None:
     history = trainer.fit((x, y), val_data=(x, y))
     assert model.training  # the training mode is restored after validation
     assert history["val_loss"][0] == pytest.approx(trainer.evaluate((x, y))["loss"], rel=1e-6)
+
+
+def test_num_threads_holds_during_fit_and_is_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = torch.get_num_threads()
+    want = 1 if before != 1 else 2
+    seen: list[int] = []
+
+    class Threads(Callback):
+        def on_epoch_end(self, trainer: Trainer, **context: Any) -> None:
+            seen.append(torch.get_num_threads())
+
+    x, y = regression_data(32)
+    Trainer(TinyLSTM(), cfg(epochs=2, num_threads=want), callbacks=[Threads()]).fit((x, y))
+    assert seen == [want, want] and torch.get_num_threads() == before
+
+    class Boom(Callback):
+        def on_epoch_end(self, trainer: Trainer, **context: Any) -> None:
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        Trainer(TinyLSTM(), cfg(num_threads=want), callbacks=[Boom()]).fit((x, y))
+    assert torch.get_num_threads() == before  # restored when fit leaves on an exception
+    seen.clear()
+    Trainer(TinyLSTM(), cfg(epochs=1), callbacks=[Threads()]).fit((x, y))
+    assert seen == [before]  # None leaves torch's setting alone

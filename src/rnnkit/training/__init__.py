@@ -5,9 +5,11 @@
   (:mod:`~rnnkit.training.config`), with the named losses of :mod:`~rnnkit.training.losses`
   and the data forms of :mod:`~rnnkit.training.data`.
 * :class:`History`: the single record of a run (:mod:`~rnnkit.training.history`).
-* Callbacks: :class:`EarlyStopping`, :class:`ModelCheckpoint`, :class:`ProgressBar`,
-  :class:`CSVLogger`, :class:`JSONLogger`, :class:`TensorBoard`
-  (:mod:`~rnnkit.training.callbacks`).
+* Callbacks (the hook protocol in :mod:`~rnnkit.training.protocol`): :class:`EarlyStopping`,
+  :class:`ModelCheckpoint`, :class:`TimeBudget`, :class:`CSVLogger`, :class:`JSONLogger`,
+  :class:`TensorBoard` (:mod:`~rnnkit.training.callbacks`); progress on stderr,
+  :class:`ProgressBar` and :class:`EpochLines` (:mod:`~rnnkit.training.progress`), which
+  the trainer installs from ``TrainerConfig.progress``.
 * Learning-rate schedules (:mod:`~rnnkit.training.schedules`), atomic checkpoints and exact
   resume (:mod:`~rnnkit.training.checkpoint`), seeding and device choice
   (:mod:`~rnnkit.training.seeding`), truncated BPTT (:mod:`~rnnkit.training.tbptt`).
@@ -29,18 +31,19 @@ from __future__ import annotations
 
 from rnnkit.errors import MissingDependencyError
 from rnnkit.training.callbacks import (
-    Callback,
     CSVLogger,
     EarlyStopping,
     JSONLogger,
     ModelCheckpoint,
-    ProgressBar,
     TensorBoard,
+    TimeBudget,
 )
 from rnnkit.training.checkpoint import atomic_save, load_checkpoint, save_checkpoint
 from rnnkit.training.config import OPTIMIZERS, TrainerConfig
 from rnnkit.training.history import History
 from rnnkit.training.losses import LOSSES, resolve_loss
+from rnnkit.training.progress import EpochLines, ProgressBar
+from rnnkit.training.protocol import Callback
 from rnnkit.training.schedules import build_scheduler
 from rnnkit.training.seeding import seed_everything, select_device
 from rnnkit.training.tbptt import TBPTTLoop, detach_state
@@ -52,6 +55,7 @@ __all__ = [
     "CSVLogger",
     "Callback",
     "EarlyStopping",
+    "EpochLines",
     "History",
     "JSONLogger",
     "MissingDependencyError",
@@ -59,6 +63,7 @@ __all__ = [
     "ProgressBar",
     "TBPTTLoop",
     "TensorBoard",
+    "TimeBudget",
     "Trainer",
     "TrainerConfig",
     "atomic_save",

@@ -1,25 +1,9 @@
-"""Callbacks: small objects whose hooks the trainer calls at fixed points of ``fit``.
+"""The stock callbacks: early stopping, checkpoints, a wall-clock budget, loggers.
 
-Every hook is a no-op on :class:`Callback`; a subclass overrides the ones it needs. Hooks take
-the trainer and keyword context, so new context never breaks old callbacks:
-
-==================  ==========================================================================
-hook                context
-==================  ==========================================================================
-on_fit_begin        ``start_epoch`` (completed epochs, > 0 when resuming), ``epochs``,
-                    ``resumed``
-on_epoch_begin      ``epoch`` (1-based), ``n_batches`` (None when unknown)
-on_batch_end        ``batch`` (0-based), ``loss`` (a detached 0-d tensor: calling ``.item()``
-                    forces a device sync, so avoid it on hot paths), ``batch_size``
-on_epoch_end        ``epoch``, ``logs`` (this epoch's History row, already complete)
-on_fit_end          ``completed`` (False when ``fit`` is leaving on an exception)
-==================  ==========================================================================
-
-Callbacks read :attr:`Trainer.history` and stop training by setting
-``trainer.stop_training = True``; nothing raises to stop. A callback with state worth resuming
-(EarlyStopping's wait and best) returns it from :meth:`Callback.state_dict`, and the trainer
-stores it in checkpoints. Callbacks with ``runs_last = True`` (ModelCheckpoint) run after the
-others, so the checkpoint they write sees every other callback's end-of-epoch state.
+The hook protocol (:class:`Callback`, every hook a no-op taking ``(trainer, **context)``, and
+the context each hook receives) lives in :mod:`rnnkit.training.protocol`; the progress display
+in :mod:`rnnkit.training.progress`. Callbacks read ``trainer.history`` and stop training by
+setting ``trainer.stop_training = True``; nothing raises to stop.
 
 Example:
     >>> class PrintLR(Callback):
@@ -34,7 +18,7 @@ import io
 import logging
 import math
 import os
-import sys
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -43,11 +27,11 @@ from rnnkit._validation import expected
 from rnnkit.errors import ConfigError, MissingDependencyError, RnnkitWarning
 from rnnkit.training.checkpoint import atomic_write_bytes
 from rnnkit.training.history import Mode, infer_mode
+from rnnkit.training.progress import ProgressBar  # re-exported: it lived here
+from rnnkit.training.protocol import Callback
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from rnnkit.training.trainer import Trainer
+    from rnnkit.training.protocol import TrainerLike
 
 __all__ = [
     "CSVLogger",
@@ -58,44 +42,10 @@ __all__ = [
     "ModelCheckpoint",
     "ProgressBar",
     "TensorBoard",
+    "TimeBudget",
 ]
 
 logger = logging.getLogger(__name__)
-
-
-class Callback:
-    """Base class: every hook is a no-op taking ``(trainer, **context)``."""
-
-    #: run after the callbacks without this flag (checkpoint writers)
-    runs_last: ClassVar[bool] = False
-
-    def on_fit_begin(self, trainer: Trainer, **context: Any) -> None:
-        """Called once before the first epoch (after a resumed state is loaded)."""
-
-    def on_epoch_begin(self, trainer: Trainer, **context: Any) -> None:
-        """Called before each epoch's first batch; the epoch's History row exists already."""
-
-    def on_batch_end(self, trainer: Trainer, **context: Any) -> None:
-        """Called after each optimizer step (each TBPTT segment in TBPTT mode).
-
-        The trainer skips this hook entirely for callbacks that do not override it.
-        """
-
-    def on_epoch_end(self, trainer: Trainer, **context: Any) -> None:
-        """Called after validation, the schedule step and the History row are complete."""
-
-    def on_fit_end(self, trainer: Trainer, **context: Any) -> None:
-        """Called once when ``fit`` ends, also when it ends on an exception."""
-
-    def state_dict(self) -> dict[str, Any]:
-        """State to store in checkpoints (plain containers and tensors only)."""
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned (called after ``on_fit_begin``)."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
 
 def _monitored_value(owner: str, logs: dict[str, Any], monitor: str, warned: set[str]) -> float:
@@ -158,10 +108,10 @@ class EarlyStopping(Callback):
         self.stopped_epoch = 0
         self.best_weights: dict[str, Any] | None = None
 
-    def on_fit_begin(self, trainer: Trainer, **context: Any) -> None:
+    def on_fit_begin(self, trainer: TrainerLike, **context: Any) -> None:
         self._reset()
 
-    def on_epoch_end(self, trainer: Trainer, **context: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerLike, **context: Any) -> None:
         epoch: int = context["epoch"]
         current = _monitored_value("EarlyStopping", context["logs"], self.monitor, self._warned)
         if _improved(current, self.best, self.mode, self.min_delta):
@@ -178,7 +128,7 @@ class EarlyStopping(Callback):
                         "(best %.6g at epoch %d)", self.monitor, self.patience, epoch, self.best,
                         self.best_epoch)
 
-    def on_fit_end(self, trainer: Trainer, **context: Any) -> None:
+    def on_fit_end(self, trainer: TrainerLike, **context: Any) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             trainer.model.load_state_dict(self.best_weights)
 
@@ -196,6 +146,56 @@ class EarlyStopping(Callback):
     def __repr__(self) -> str:
         return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
                 f"min_delta={self.min_delta}, mode={self.mode!r})")
+
+
+class TimeBudget(Callback):
+    """Stop ``fit`` at the end of the epoch during which ``max_time`` seconds have passed.
+
+    The trainer adds one itself for ``TrainerConfig(max_time=...)``. Epochs are never cut
+    short, so every History row stays complete (validation included); the row of the last
+    epoch gets ``stop_reason="max_time"`` when the budget ended the run before
+    ``config.epochs``. The time spent is part of the checkpointed state, so a resumed run gets
+    what was left of its budget.
+
+    Args:
+        max_time: the wall-clock budget in seconds (> 0), counted from the start of ``fit``.
+    """
+
+    def __init__(self, max_time: float) -> None:
+        if (isinstance(max_time, bool) or not isinstance(max_time, (int, float))
+                or not math.isfinite(max_time) or max_time <= 0):
+            raise ConfigError(expected("max_time", "a finite number of seconds > 0", max_time))
+        self.max_time = float(max_time)
+        self.spent = 0.0  # seconds spent by earlier fits of a resumed run
+        self._start = time.perf_counter()
+        self._epochs: int | None = None
+
+    def elapsed(self) -> float:
+        """Seconds of the budget used so far."""
+        return self.spent + time.perf_counter() - self._start
+
+    def on_fit_begin(self, trainer: TrainerLike, **context: Any) -> None:
+        self.spent = 0.0
+        self._start = time.perf_counter()
+        self._epochs = context.get("epochs")
+
+    def on_epoch_end(self, trainer: TrainerLike, **context: Any) -> None:
+        elapsed = self.elapsed()
+        if elapsed < self.max_time or context["epoch"] == self._epochs:
+            return
+        trainer.stop_training = True
+        trainer.history.record("stop_reason", "max_time")
+        logger.info("TimeBudget: %.1f s spent of max_time=%g s; stopping after epoch %d",
+                    elapsed, self.max_time, context["epoch"])
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"spent": self.elapsed()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.spent = float(state["spent"])
+
+    def __repr__(self) -> str:
+        return f"TimeBudget(max_time={self.max_time:g})"
 
 
 class ModelCheckpoint(Callback):
@@ -230,12 +230,12 @@ class ModelCheckpoint(Callback):
     def last_path(self) -> Path:
         return self.dirpath / "last.pt"
 
-    def on_fit_begin(self, trainer: Trainer, **context: Any) -> None:
+    def on_fit_begin(self, trainer: TrainerLike, **context: Any) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch = 0
         self.dirpath.mkdir(parents=True, exist_ok=True)
 
-    def on_epoch_end(self, trainer: Trainer, **context: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerLike, **context: Any) -> None:
         is_best = False
         if self.save_best:
             current = _monitored_value("ModelCheckpoint", context["logs"], self.monitor, self._warned)
@@ -260,93 +260,6 @@ class ModelCheckpoint(Callback):
         return f"ModelCheckpoint({str(self.dirpath)!r}, monitor={self.monitor!r})"
 
 
-def _format_logs(logs: dict[str, Any]) -> str:
-    parts = []
-    for key, value in logs.items():
-        if key in ("epoch", "epoch_time") or not isinstance(value, (int, float)):
-            continue
-        if key == "clipped_steps" and not value:
-            continue
-        parts.append(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}")
-    return " ".join(parts)
-
-
-class ProgressBar(Callback):
-    """A rich progress bar over epochs with ETA and the latest epoch's metrics (optionally a
-    second bar over the batches of the current epoch).
-
-    Silent when stdout is not a terminal or the ``CI`` environment variable is set, unless
-    ``enabled=True``.
-
-    Args:
-        enabled: force on/off; None decides from the terminal and ``CI``.
-        per_batch: also show the batches of the running epoch.
-        console: the rich Console to draw on (tests pass one writing to a buffer).
-    """
-
-    def __init__(self, enabled: bool | None = None, per_batch: bool = False,
-                 console: Console | None = None) -> None:
-        self.enabled = enabled
-        self.per_batch = bool(per_batch)
-        self.console = console
-        self._progress: Any = None
-        self._epoch_task: Any = None
-        self._batch_task: Any = None
-
-    @staticmethod
-    def auto_enabled() -> bool:
-        """True when stdout is an interactive terminal and ``CI`` is not set."""
-        return sys.stdout.isatty() and not os.environ.get("CI")
-
-    @property
-    def active(self) -> bool:
-        return self._progress is not None
-
-    def on_fit_begin(self, trainer: Trainer, **context: Any) -> None:
-        if not (self.auto_enabled() if self.enabled is None else self.enabled):
-            return
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-            TextColumn("{task.fields[metrics]}"), console=self.console,
-        )
-        self._progress.start()
-        self._epoch_task = self._progress.add_task(
-            "epochs", total=context.get("epochs"), completed=context.get("start_epoch", 0),
-            metrics="")
-
-    def on_epoch_begin(self, trainer: Trainer, **context: Any) -> None:
-        if self._progress is None or not self.per_batch:
-            return
-        if self._batch_task is not None:
-            self._progress.remove_task(self._batch_task)
-        self._batch_task = self._progress.add_task(
-            f"epoch {context['epoch']}", total=context.get("n_batches"), metrics="")
-
-    def on_batch_end(self, trainer: Trainer, **context: Any) -> None:
-        if self._progress is not None and self._batch_task is not None:
-            self._progress.advance(self._batch_task)
-
-    def on_epoch_end(self, trainer: Trainer, **context: Any) -> None:
-        if self._progress is not None:
-            self._progress.update(self._epoch_task, advance=1, metrics=_format_logs(context["logs"]))
-
-    def on_fit_end(self, trainer: Trainer, **context: Any) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
-            self._batch_task = None
-
-
 class CSVLogger(Callback):
     """Write the whole History as CSV after every epoch (atomically; one column per key that
     any row has, so a resumed run's file is complete)."""
@@ -355,7 +268,7 @@ class CSVLogger(Callback):
         self.path = Path(path)
         self.separator = separator
 
-    def on_epoch_end(self, trainer: Trainer, **context: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerLike, **context: Any) -> None:
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=trainer.history.keys(), delimiter=self.separator,
                                 lineterminator="\n")
@@ -374,7 +287,7 @@ class JSONLogger(Callback):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
 
-    def on_epoch_end(self, trainer: Trainer, **context: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerLike, **context: Any) -> None:
         trainer.history.to_json(self.path)
 
     def __repr__(self) -> str:
@@ -400,17 +313,17 @@ class TensorBoard(Callback):
         self.log_dir = Path(log_dir)
         self._writer: Any = None
 
-    def on_fit_begin(self, trainer: Trainer, **context: Any) -> None:
+    def on_fit_begin(self, trainer: TrainerLike, **context: Any) -> None:
         self._writer = self._writer_cls(log_dir=str(self.log_dir))
 
-    def on_epoch_end(self, trainer: Trainer, **context: Any) -> None:
+    def on_epoch_end(self, trainer: TrainerLike, **context: Any) -> None:
         epoch = context["epoch"]
         for key, value in context["logs"].items():
             if key != "epoch" and isinstance(value, (int, float)) and not isinstance(value, bool):
                 self._writer.add_scalar(key, value, epoch)
         self._writer.flush()
 
-    def on_fit_end(self, trainer: Trainer, **context: Any) -> None:
+    def on_fit_end(self, trainer: TrainerLike, **context: Any) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None

@@ -51,11 +51,11 @@ import torch
 
 from rnnkit._validation import expected
 from rnnkit.errors import ConfigError, DataError, ShapeError
-from rnnkit.training.trainer import PassResult
+from rnnkit.training.protocol import PassResult
 
 if TYPE_CHECKING:
     from rnnkit.training.data import _Data
-    from rnnkit.training.trainer import Trainer
+    from rnnkit.training.protocol import TrainerLike
 
 __all__ = ["State", "TBPTTLoop", "detach_state", "map_state", "state_batch_size"]
 
@@ -125,7 +125,7 @@ class TBPTTLoop:
                                       tuple(y.shape), "TBPTT needs a target for every time step"))
 
     @staticmethod
-    def _step(trainer: Trainer, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+    def _step(trainer: TrainerLike, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         out = trainer.model(x, state=state)
         if not (isinstance(out, tuple) and len(out) == 2):
             raise ConfigError(expected(
@@ -133,7 +133,7 @@ class TBPTTLoop:
                 type(out).__name__, "see rnnkit.training.tbptt for the protocol"))
         return out[0], out[1]
 
-    def train_epoch(self, trainer: Trainer, data: _Data, *, collect: bool) -> PassResult:
+    def train_epoch(self, trainer: TrainerLike, data: _Data, *, collect: bool) -> PassResult:
         cfg, opt, loss_fn, k = trainer.config, trainer.optimizer, trainer.loss_fn, self.steps
         total: torch.Tensor | None = None
         clipped: torch.Tensor | None = None
@@ -172,7 +172,7 @@ class TBPTTLoop:
         return PassResult(total, count, clipped, preds, targets)
 
     @torch.no_grad()
-    def eval_pass(self, trainer: Trainer, data: _Data, *, with_loss: bool,
+    def eval_pass(self, trainer: TrainerLike, data: _Data, *, with_loss: bool,
                   collect: bool) -> PassResult:
         k = self.steps
         total: torch.Tensor | None = None

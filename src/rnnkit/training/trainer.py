@@ -46,19 +46,21 @@ import os
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from rnnkit._validation import expected
 from rnnkit.errors import ConfigError, DataError, RnnkitWarning
-from rnnkit.training.callbacks import Callback
+from rnnkit.training.callbacks import TimeBudget
 from rnnkit.training.checkpoint import load_checkpoint, save_checkpoint
 from rnnkit.training.config import OPTIMIZERS, TrainerConfig
 from rnnkit.training.data import BatchConverter, _accepts_kwarg, _Data
 from rnnkit.training.history import History, infer_mode
 from rnnkit.training.losses import LOSSES, LossFn, MetricFn, _metric_caller, resolve_loss
+from rnnkit.training.progress import EpochLines, ProgressBar, progress_callback
+from rnnkit.training.protocol import Callback, Loop, PassResult, TrainerLike
 from rnnkit.training.schedules import Scheduler, build_scheduler, step_scheduler
 from rnnkit.training.seeding import (
     capture_rng_state,
@@ -66,25 +68,20 @@ from rnnkit.training.seeding import (
     seed_everything,
     select_device,
 )
+from rnnkit.training.tbptt import TBPTTLoop
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 # TrainerConfig and OPTIMIZERS live in rnnkit.training.config, LOSSES and resolve_loss in
-# rnnkit.training.losses; they are re-exported here, where they were first defined.
+# rnnkit.training.losses, PassResult in rnnkit.training.protocol; they are re-exported here,
+# where they were first defined.
 __all__ = ["LOSSES", "OPTIMIZERS", "PassResult", "Trainer", "TrainerConfig", "resolve_loss"]
 
 logger = logging.getLogger(__name__)
 
-
-class PassResult(NamedTuple):
-    """What one pass over the data returns to the trainer (sums stay on the device)."""
-
-    loss_sum: torch.Tensor | None  # Σ batch_loss * weight, 0-d
-    count: int  # Σ weight (rows; rows × steps in TBPTT mode)
-    clipped: torch.Tensor | None  # number of clipped steps, 0-d int64
-    preds: list[torch.Tensor]  # per-batch predictions when collected
-    targets: list[torch.Tensor]
+# config fields that do not change the numbers of a run: resuming with other values is fine
+_RUN_ONLY_FIELDS = ("epochs", "max_time", "progress", "num_threads")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,7 +98,10 @@ class Trainer:
             each epoch (History keys ``val_<name>``) and by :meth:`evaluate`. Functions with
             parameters named ``y_true``/``y_pred`` are called by keyword. They receive
             detached CPU tensors.
-        callbacks: :class:`~rnnkit.training.callbacks.Callback` instances.
+        callbacks: :class:`~rnnkit.training.callbacks.Callback` instances. The trainer adds
+            a :class:`~rnnkit.training.callbacks.TimeBudget` for ``config.max_time`` and the
+            progress display of ``config.progress`` (:mod:`rnnkit.training.progress`; not
+            when a ProgressBar or EpochLines is passed here) after them.
 
     Attributes:
         history: the :class:`History` of the last (or running) ``fit``.
@@ -162,6 +162,12 @@ class Trainer:
             if not isinstance(cb, Callback):
                 raise ConfigError(expected(f"callbacks[{i}]", "a rnnkit Callback instance",
                                            type(cb).__name__))
+        if config.max_time is not None:
+            callbacks.append(TimeBudget(config.max_time))
+        if not any(isinstance(cb, (ProgressBar, EpochLines)) for cb in callbacks):
+            progress = progress_callback(config.progress)
+            if progress is not None:
+                callbacks.append(progress)
         self.callbacks: list[Callback] = ([cb for cb in callbacks if not cb.runs_last]
                                           + [cb for cb in callbacks if cb.runs_last])
         self._batch_hooks = [cb.on_batch_end for cb in self.callbacks
@@ -179,12 +185,8 @@ class Trainer:
         self._shuffle_gen = torch.Generator()
         self._accepts_lengths = _accepts_kwarg(self.model.forward, "lengths")
         self._warned: set[str] = set()
-        self._loop: Any = _StandardLoop()
-        if config.tbptt_steps is not None:
-            # imported here: tbptt builds on this module's PassResult
-            from rnnkit.training.tbptt import TBPTTLoop
-
-            self._loop = TBPTTLoop(config.tbptt_steps)
+        self._loop: Loop = (_StandardLoop() if config.tbptt_steps is None
+                            else TBPTTLoop(config.tbptt_steps))
 
     def __repr__(self) -> str:
         return (f"Trainer(model={type(self.model).__name__}, {self.config!r}, "
@@ -308,6 +310,11 @@ class Trainer:
         Returns:
             the History (also ``self.history``).
         """
+        with _intra_op_threads(self.config.num_threads):
+            return self._fit(train_data, val_data, resume_from)
+
+    def _fit(self, train_data: Any, val_data: Any,
+             resume_from: str | os.PathLike[str] | None) -> History:
         cfg = self.config
         train = self._as_data("train_data", train_data)
         val = None if val_data is None else self._as_data("val_data", val_data)
@@ -464,7 +471,8 @@ class Trainer:
         stored = ckpt.get("config")
         if stored is not None and not callable(self.config.loss):
             current = self.config.to_dict()
-            changed = sorted(k for k in current if k != "epochs" and stored.get(k) != current[k])
+            changed = sorted(k for k in current
+                             if k not in _RUN_ONLY_FIELDS and stored.get(k, current[k]) != current[k])
             if changed:
                 warnings.warn(f"resuming with a config that differs from the checkpoint's in "
                               f"{changed}; the run will not match an uninterrupted one",
@@ -484,14 +492,14 @@ class Trainer:
         for key, cb in self._callback_keys().items():
             if key in states:
                 cb.load_state_dict(states[key])
-            else:
+            elif cb.state_dict():  # a stateless callback (a progress display) has none to miss
                 logger.warning("checkpoint has no state for callback %s; it starts fresh", key)
 
 
 class _StandardLoop:
     """Whole-sequence training: one optimizer step per batch."""
 
-    def train_epoch(self, trainer: Trainer, data: _Data, *, collect: bool) -> PassResult:
+    def train_epoch(self, trainer: TrainerLike, data: _Data, *, collect: bool) -> PassResult:
         cfg, opt, loss_fn = trainer.config, trainer.optimizer, trainer.loss_fn
         total: torch.Tensor | None = None
         clipped: torch.Tensor | None = None
@@ -520,7 +528,7 @@ class _StandardLoop:
         return PassResult(total, count, clipped, preds, targets)
 
     @torch.no_grad()
-    def eval_pass(self, trainer: Trainer, data: _Data, *, with_loss: bool,
+    def eval_pass(self, trainer: TrainerLike, data: _Data, *, with_loss: bool,
                   collect: bool) -> PassResult:
         total: torch.Tensor | None = None
         count = 0
@@ -544,6 +552,20 @@ def _mean_loss(res: PassResult, name: str) -> float:
     if res.loss_sum is None or res.count == 0:
         raise DataError(expected(name, "at least one batch", "an empty iterable"))
     return float(res.loss_sum) / res.count
+
+
+@contextlib.contextmanager
+def _intra_op_threads(n: int | None) -> Iterator[None]:
+    """Run with ``n`` torch intra-op threads (None: unchanged), restoring the previous count."""
+    if n is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @contextlib.contextmanager
