@@ -56,11 +56,10 @@ def run_seed(seed: int, overrides: dict[str, Any] | None, workdir: Path) -> dict
     lab = battery.run(overrides, out_dir=workdir / f"seed{seed}", seed=seed, verbose=False)
     cfg = battery.config(overrides, seed=seed)
     series = load_dataset("battery", **cfg.data.dataset_args).series
-    lean = Forecaster(cfg)
-    lean.fit(series)
+    lean = Forecaster(cfg).fit(series)
     ev = lean.evaluate(series)
     return {"seed": seed, "rmse": lab["rmse"], "mae": lab["mae"],
-            "fit_time_s": lab["fit_time_s"], "lean_fit_time_s": lean.fit_time_s,
+            "fit_time_s": lab["fit_seconds"], "lean_fit_time_s": lean.fit_seconds_,
             "lean_rmse": ev["model"]["rmse"], "epochs_run": lab["epochs_run"],
             "best_epoch": lab["best_epoch"], "floor_rmse": lab["floor_rmse"],
             "baselines": lab["baselines"]}

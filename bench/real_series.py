@@ -39,16 +39,15 @@ def bench_series(name: str, seeds: list[int]) -> dict[str, Any]:
     runs = []
     for seed in seeds:
         cfg = base.with_overrides({"training": {"seed": seed}})
-        forecaster = Forecaster(cfg)
-        forecaster.fit(series)
+        forecaster = Forecaster(cfg).fit(series)
         ev = forecaster.evaluate(series)
         runs.append({"seed": seed, "mase": ev["model"]["mase"], "rmse": ev["model"]["rmse"],
-                     "fit_time_s": forecaster.fit_time_s, "epochs_run": len(forecaster.history),
+                     "fit_time_s": forecaster.fit_seconds_, "epochs_run": len(forecaster.history_),
                      "baselines": {b: {"mase": r["mase"], "rmse": r["rmse"]}
                                    for b, r in ev["baselines"].items()},
                      "n_windows": ev["n_windows"], "m": ev["seasonal_period"]})
         print(f"{name:10s} seed {seed}: MASE {runs[-1]['mase']:.3f} RMSE {runs[-1]['rmse']:.4g} "
-              f"fit {forecaster.fit_time_s:.2f} s ({len(forecaster.history)} epochs)",
+              f"fit {forecaster.fit_seconds_:.2f} s ({len(forecaster.history_)} epochs)",
               flush=True)
     first = runs[0]
     m = first["m"]
@@ -56,8 +55,9 @@ def bench_series(name: str, seeds: list[int]) -> dict[str, Any]:
     return {
         "series": name, "n_steps": series.n_steps, "m": m, "n_test_windows": first["n_windows"],
         "config": {"forecast": base.forecast.model_dump(), "model": base.model.model_dump(),
-                   "training": {k: getattr(base.training, k) for k in
-                                ("epochs", "batch_size", "lr", "loss", "patience")}},
+                   "training": {**{k: getattr(base.training, k) for k in
+                                   ("epochs", "batch_size", "lr", "loss")},
+                                "patience": base.early_stopping.patience}},
         "runs": runs,
         "median_mase": float(statistics.median(r["mase"] for r in runs)),
         "median_rmse": float(statistics.median(r["rmse"] for r in runs)),

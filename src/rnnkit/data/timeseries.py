@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit._validation import Described, check_choice, expected
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import ConfigError, DataError, ShapeError
 
 __all__ = [
     "DELTA_COLUMN",
@@ -49,6 +49,7 @@ __all__ = [
     "TimeSeries",
     "find_missing",
     "load_series",
+    "read_table",
 ]
 
 logger = logging.getLogger(__name__)
@@ -111,6 +112,9 @@ class TimeSeries:
             ``DatetimeIndex``, the constant integer step for an integer index, ``None`` when
             irregular (the ``"delta"`` policy) or unknown (fewer than three rows).
         name: an optional label shown in ``repr``.
+        gap_mask: shape ``(T,)``, bool: rows that were filled in (interpolated or resampled)
+            inside a gap longer than ``load_series(max_gap=...)``; a forecaster drops the
+            windows that reach them. ``None``: no such rows.
     """
 
     frame: pd.DataFrame
@@ -118,6 +122,7 @@ class TimeSeries:
     covariates: tuple[str, ...] = ()
     freq: str | int | None = None
     name: str | None = None
+    gap_mask: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.frame, pd.DataFrame):
@@ -143,6 +148,12 @@ class TimeSeries:
         if report.count:
             raise DataError(expected("frame", "no missing values", Described(str(report)),
                                      "build the series with load_series(missing=...)"))
+        if self.gap_mask is not None:
+            mask = np.asarray(self.gap_mask, dtype=bool)
+            if mask.shape != (len(self.frame),):
+                raise ShapeError(expected("gap_mask", f"shape ({len(self.frame)},)",
+                                          Described(str(mask.shape))))
+            object.__setattr__(self, "gap_mask", mask if mask.any() else None)
         object.__setattr__(self, "frame", self.frame.copy())
         object.__setattr__(self, "targets", targets)
         object.__setattr__(self, "covariates", covariates)
@@ -172,6 +183,11 @@ class TimeSeries:
     def n_targets(self) -> int:
         """The number of target columns."""
         return len(self.targets)
+
+    @property
+    def n_gap_rows(self) -> int:
+        """Rows filled in inside gaps longer than ``max_gap`` (see :attr:`gap_mask`)."""
+        return 0 if self.gap_mask is None else int(self.gap_mask.sum())
 
     def __len__(self) -> int:
         return self.n_steps
@@ -217,6 +233,8 @@ class TimeSeries:
             parts.append(f"time={_fmt_time(index[0])}..{_fmt_time(index[-1])}")
         if self.freq is not None:
             parts.append(f"freq={self.freq!r}")
+        if self.n_gap_rows:
+            parts.append(f"gap_rows={self.n_gap_rows}")
         if self.name:
             parts.insert(0, f"name={self.name!r}")
         return f"TimeSeries({', '.join(parts)})"
@@ -325,8 +343,10 @@ def _check_time_index(index: pd.Index, label: str) -> None:
             "sort the data by time first"))
 
 
-def _to_time_index(raw: pd.Series | pd.Index, label: str) -> pd.Index:
-    """Convert a time column (or an existing index) to a DatetimeIndex or an int64 index."""
+def _to_time_index(raw: pd.Series | pd.Index, label: str,
+                   date_format: str | None = None) -> pd.Index:
+    """Convert a time column (or an existing index) to a DatetimeIndex or an int64 index;
+    text is parsed with ``date_format`` (None: pandas guesses the format)."""
     values = pd.Index(raw)
     name = values.name
     if isinstance(values, pd.DatetimeIndex) or pd.api.types.is_datetime64_any_dtype(values.dtype):
@@ -345,14 +365,54 @@ def _to_time_index(raw: pd.Series | pd.Index, label: str) -> pd.Index:
         if observed.size < floats.size:  # NaN stamps are reported by _check_time_index
             return pd.DatetimeIndex(pd.to_datetime(floats, errors="coerce"), name=name)
         return pd.Index(floats.astype(np.int64), name=name)
-    parsed = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce")
+    parsed = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce",
+                            format=date_format)
     bad = parsed.isna().to_numpy() & ~pd.isna(values)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(expected(label, "parseable timestamps",
-                                 Described(f"{values[row]!r} at row {row}"),
-                                 "fix the value or pass a frame with a DatetimeIndex"))
+        what = f"timestamps in the format {date_format!r}" if date_format else \
+            "parseable timestamps"
+        raise DataError(expected(label, what, Described(f"{values[row]!r} at row {row}"),
+                                 "fix the value, pass date_format=... (data.date_format), "
+                                 "or pass a frame with a DatetimeIndex"))
     return pd.DatetimeIndex(parsed, name=name)
+
+
+def _as_written(text: Any, stamp: pd.Timestamp) -> bool:
+    """Whether ``text`` is ``stamp`` in ISO form (so it cannot have been misread)."""
+    return str(text).strip() in {_fmt_time(stamp), str(stamp), stamp.isoformat()}
+
+
+def _check_text_order(text: pd.Series, index: pd.Index, label: str,
+                      date_format: str | None) -> None:
+    """Raise when time stamps parsed from text go backwards.
+
+    The file's rows are in the order it was written, so a step back usually means the text
+    was read wrong (two-digit years read in two centuries, day and month swapped) rather
+    than rows out of order: sorting would scramble the series. The message shows the text
+    and how it was read, and suggests the format first.
+    """
+    if not isinstance(index, pd.DatetimeIndex) or index.hasnans \
+            or index.is_monotonic_increasing:
+        return
+    row = int(np.flatnonzero(np.diff(index.asi8) < 0)[0]) + 1
+    before, after = index[row - 1], index[row]
+    if _as_written(text.iloc[row - 1], before) and _as_written(text.iloc[row], after):
+        return  # ISO stamps read as written: the rows really are out of order
+    found = (f"{text.iloc[row]!r} (read as {_fmt_time(after)}) after {text.iloc[row - 1]!r} "
+             f"(read as {_fmt_time(before)}) at row {row}")
+    if before.year - after.year >= 50:
+        why = ("two-digit years were read in two different centuries: write four-digit "
+               "years, or parse the column yourself and pass a DataFrame with a "
+               "DatetimeIndex")
+    elif date_format is None:
+        why = ("pandas may have guessed the date format wrong (day and month swapped?): "
+               "pass date_format=... (data.date_format, e.g. '%d/%m/%Y') or check the column")
+    else:
+        why = f"check the column and date_format={date_format!r}"
+    raise DataError(expected(label, "time stamps in increasing order", Described(found),
+                             f"{why}; sort the rows by time only if they really are out of "
+                             "order"))
 
 
 def _infer_freq(index: pd.Index) -> str | int | None:
@@ -476,7 +536,9 @@ def _handle_irregular(
 # --------------------------------------------------------------------------------------------
 
 
-def _read(source: str | os.PathLike[str] | pd.DataFrame | pd.Series) -> pd.DataFrame:
+def read_table(source: str | os.PathLike[str] | pd.DataFrame | pd.Series) -> pd.DataFrame:
+    """A CSV/Parquet file (or a copy of a DataFrame, a Series as one column) as a DataFrame,
+    unvalidated: what :func:`load_series` starts from."""
     if isinstance(source, pd.DataFrame):
         return source.copy()
     if isinstance(source, pd.Series):
@@ -533,6 +595,8 @@ def load_series(
     irregular: IrregularPolicy = "error",
     freq: str | int | None = None,
     name: str | None = None,
+    date_format: str | None = None,
+    max_gap: int | str | None = None,
 ) -> TimeSeries:
     """Load a CSV file, a Parquet file or a DataFrame into a validated :class:`TimeSeries`.
 
@@ -560,6 +624,13 @@ def load_series(
             a positive integer for integer steps. Required for ``"resample"``; with
             ``"error"`` the index must match it exactly. ``None``: inferred.
         name: a label for the series.
+        date_format: a ``strftime`` format for text time stamps (e.g. ``"%d/%m/%Y"``);
+            ``None``: pandas guesses it.
+        max_gap: the longest stretch between two complete observations that may be filled
+            in by ``missing`` or ``irregular="resample"``: a number of steps (of ``freq``, or
+            of the median spacing) or a pandas offset such as ``"3D"`` (datetimes only). Rows
+            filled inside a longer gap are marked in :attr:`TimeSeries.gap_mask` (and
+            logged); forecasters drop the windows that reach them. ``None``: no limit.
 
     Returns:
         A :class:`TimeSeries` whose frame has shape ``(T, F)``: float64 columns, targets first.
@@ -572,7 +643,7 @@ def load_series(
     """
     check_choice("missing", missing, _MISSING_POLICIES)
     check_choice("irregular", irregular, _IRREGULAR_POLICIES)
-    raw = _read(source)
+    raw = read_table(source)
     raw.columns = [str(c) for c in raw.columns]
     if raw.columns.has_duplicates:
         duplicated = sorted(set(raw.columns[raw.columns.duplicated()]))
@@ -586,7 +657,10 @@ def load_series(
 
     if time_col is not None:
         require("time_col", time_col)
-        index = _to_time_index(raw[time_col], f"time_col {time_col!r}").rename(time_col)
+        label = f"time_col {time_col!r}"
+        index = _to_time_index(raw[time_col], label, date_format).rename(time_col)
+        if raw[time_col].dtype == object or pd.api.types.is_string_dtype(raw[time_col].dtype):
+            _check_text_order(raw[time_col], index, label, date_format)
         raw = raw.drop(columns=[time_col])
     else:
         index = _to_time_index(raw.index, "index")
@@ -611,8 +685,57 @@ def load_series(
         raise ConfigError(expected("targets/covariates", "each column listed once",
                                    Described(f"repeated {repeated}")))
     frame = pd.DataFrame({col: _numeric(raw, col) for col in columns}, index=index)
+    observed = frame.index[frame.notna().all(axis=1).to_numpy()]
     frame = _handle_missing(frame, missing)
     frame, spacing = _handle_irregular(frame, irregular, freq)
+    gaps = None if max_gap is None else _long_gaps(observed, frame.index, max_gap, spacing)
     if irregular == "delta":
         cov_names = [*cov_names, DELTA_COLUMN]
-    return TimeSeries(frame, tuple(target_names), tuple(cov_names), spacing, name)
+    return TimeSeries(frame, tuple(target_names), tuple(cov_names), spacing, name, gaps)
+
+
+def _long_gaps(observed: pd.Index, index: pd.Index, max_gap: int | str,
+               freq: str | int | None) -> np.ndarray:
+    """Shape ``(T,)``: the rows of ``index`` that are not observations and lie inside a
+    stretch between two observations (or before the first / after the last) that is longer
+    than ``max_gap``."""
+    datetime = isinstance(index, pd.DatetimeIndex)
+    if isinstance(max_gap, bool) or not isinstance(max_gap, (int, str)) \
+            or (isinstance(max_gap, int) and max_gap < 1):
+        raise ConfigError(expected("max_gap", "a number of steps >= 1 or a pandas offset "
+                                   "such as '3D'", max_gap))
+    if isinstance(max_gap, str):
+        if not datetime:
+            raise ConfigError(expected("max_gap", "a number of steps for an integer index",
+                                       max_gap))
+        try:
+            offset = pd.tseries.frequencies.to_offset(max_gap)
+        except ValueError as err:
+            raise ConfigError(expected("max_gap", "a pandas offset such as '3D' or '2h'",
+                                       max_gap)) from err
+    elif datetime:
+        if isinstance(freq, str):
+            offset = pd.tseries.frequencies.to_offset(freq) * max_gap
+        else:
+            offset = pd.Timedelta(int(np.median(np.diff(index.asi8))), unit=index.unit) * max_gap
+    else:
+        offset = (freq if isinstance(freq, int) else
+                  int(np.median(np.diff(index.to_numpy()))) if len(index) > 1 else 1) * max_gap
+    # the stretches: from the first row to the first observation, between observations,
+    # from the last observation to the last row
+    bounds = observed
+    if len(bounds) == 0 or bounds[0] != index[0]:
+        bounds = index[:1].append(bounds)
+    if bounds[-1] != index[-1]:
+        bounds = bounds.append(index[-1:])
+    too_long = np.asarray(bounds[1:] > bounds[:-1] + offset, dtype=bool)  # (n_bounds - 1,)
+    k = np.searchsorted(bounds, index, side="right") - 1  # the stretch each row lies in
+    k = np.clip(k, 0, max(len(too_long) - 1, 0))
+    mask = np.zeros(len(index), dtype=bool)
+    if len(too_long):
+        mask = too_long[k] & ~index.isin(observed)
+    if mask.any():
+        logger.warning("max_gap=%r: %d rows were filled in inside longer gaps (first at "
+                       "%s); windows that reach them will be dropped", max_gap,
+                       int(mask.sum()), _fmt_time(index[int(np.flatnonzero(mask)[0])]))
+    return mask

@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 #: The lab's configuration (a :class:`ForecastConfig` as a dict).
 DEFAULTS: dict[str, Any] = {
+    "task": "forecasting",
     "name": "battery",
     "data": {"dataset": "battery", "dataset_args": {"n_cycles": 1000, "seed": 0}},
     "forecast": {"look_back": 20, "horizon": 1, "strategy": "direct", "scaling": "window",
@@ -48,8 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "model": {"cell": "lstm", "hidden_size": 50, "num_layers": 2, "dropout": 0.2,
               "head_dropout": 0.2},
     "training": {"epochs": 50, "batch_size": 32, "optimizer": "adam", "lr": 1e-3,
-                 "early_stopping": True, "patience": 5, "seed": 0, "device": "cpu",
-                 "num_threads": 1},
+                 "seed": 0, "device": "cpu", "num_threads": 1},
+    "early_stopping": {"patience": 5},
     "split": {"unit": "windows", "val": 0.1, "test": 0.2},
     "evaluation": {"baselines": True},
 }
@@ -90,7 +91,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
 
     Returns:
         ``run_dir``, ``rmse`` / ``mae`` / ``mase`` of the model on the test windows,
-        ``baselines`` (name -> RMSE), ``floor_rmse`` (the noiseless curve), ``fit_time_s``,
+        ``baselines`` (name -> RMSE), ``floor_rmse`` (the noiseless curve), ``fit_seconds``,
         ``epochs_run``, ``best_epoch``, ``n_test_windows`` and the full ``metrics``.
     """
     cfg = _config(config, quick=quick, seed=seed)
@@ -107,7 +108,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         "mase": test["model"]["mase"],
         "baselines": {name: rep["rmse"] for name, rep in test["baselines"].items()},
         "floor_rmse": floor.get("rmse"),
-        "fit_time_s": metrics["fit_time_s"],
+        "fit_seconds": metrics["fit_seconds"],
         "epochs_run": metrics["epochs_run"],
         "best_epoch": metrics["best_epoch"],
         "n_test_windows": test["n_windows"],
@@ -119,7 +120,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         console = Console()
         console.print(result.table(title=f"Battery capacity, seed {seed}: one-step forecasts "
                                          f"on the last {test['n_windows']} windows"))
-        console.print(f"fit {metrics['fit_time_s']:.2f} s, {metrics['epochs_run']} epochs "
+        console.print(f"fit {metrics['fit_seconds']:.2f} s, {metrics['epochs_run']} epochs "
                       f"(best {metrics['best_epoch']}); scaling {cfg.forecast.scaling!r}, "
                       "statistics from the training rows (or each window) only; early "
                       "stopping on the windows before the test part; run directory "

@@ -81,7 +81,7 @@ def test_backtest_refits_at_rolling_origins() -> None:
         "data": {"path": "unused.csv"},
         "forecast": {"look_back": 6},
         "model": {"hidden_size": 3, "num_layers": 1},
-        "training": {"epochs": 1, "device": "cpu", "num_threads": 1},
+        "training": {"epochs": 1, "device": "cpu", "num_threads": 1, "progress": "off"},
         "evaluation": {"mlp_epochs": 2},
     })
     out = Forecaster(cfg).backtest(series, folds=3)

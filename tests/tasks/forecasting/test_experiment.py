@@ -24,7 +24,7 @@ def tiny(**sections: dict[str, Any]) -> ForecastConfig:
         "data": {"dataset": "battery", "dataset_args": {"n_cycles": 200}},
         "forecast": {"look_back": 10},
         "model": {"hidden_size": 4, "num_layers": 1},
-        "training": {"epochs": 3, "device": "cpu", "num_threads": 1},
+        "training": {"epochs": 3, "device": "cpu", "num_threads": 1, "progress": "off"},
         "split": {"unit": "windows"},
         "evaluation": {"mlp_epochs": 5},
     }
@@ -58,7 +58,10 @@ def test_run_directory_is_complete(tmp_path) -> None:
     assert set(metrics["evaluation"]["baselines"]) == {"persistence", "moving_average",
                                                       "linear_ar", "mlp"}
     assert "noiseless curve (floor)" in metrics["references"]
-    assert metrics["epochs_run"] == 3 and metrics["fit_time_s"] > 0
+    assert metrics["epochs_run"] == 3 and metrics["fit_seconds"] > 0
+    assert metrics["evaluation"]["per_step"]["model"]["rmse"] == [
+        metrics["evaluation"]["model"]["rmse"]]  # horizon 1: one step
+    assert result.report is not None and result.report.primary == "rmse"
     assert History.from_json(result.history_json) == result.history
     assert pd.read_csv(result.history_csv)["loss"].tolist() == result.history["loss"]
     loaded = Forecaster.load(result.model_dir)
@@ -148,7 +151,6 @@ def test_example_beats_seasonal_naive(name) -> None:
     cfg = ForecastConfig.from_toml(EXAMPLES / f"{name}.toml")
     series = load_data(cfg).series
     forecaster = Forecaster(cfg)
-    forecaster.fit(series)
-    result = forecaster.evaluate(series)
+    result = forecaster.fit(series).evaluate(series)
     naive = result["baselines"].get("seasonal_naive", result["baselines"]["persistence"])
     assert result["model"]["mase"] < min(1.0, naive["mase"])

@@ -26,8 +26,9 @@ def tiny(**sections: dict[str, Any]) -> ForecastConfig:
         "data": {"dataset": "sinusoid"},
         "forecast": {"look_back": 8},
         "model": {"hidden_size": 4, "num_layers": 1, "dropout": 0.0, "head_dropout": 0.0},
-        "training": {"epochs": 2, "batch_size": 16, "device": "cpu", "patience": 1,
-                     "num_threads": 1},
+        "training": {"epochs": 2, "batch_size": 16, "device": "cpu", "num_threads": 1,
+                     "progress": "off"},
+        "early_stopping": {"patience": 1},
         "evaluation": {"seasonal_period": 6, "mlp_epochs": 5},
     }
     return ForecastConfig.from_dict(base).with_overrides(sections)
@@ -48,7 +49,7 @@ def sine(n: int = 120, *, monthly: bool = False, covariate: bool = False, seed: 
 def test_fit_predict_in_original_units_with_timestamps() -> None:
     series = sine(monthly=True)
     f = Forecaster(tiny(forecast={"horizon": 3}))
-    history = f.fit(series)
+    history = f.fit(series).history_
     assert len(history) == 2 and "val_loss" in history
     out = f.predict(series)
     assert list(out.columns) == ["y"] and out.shape == (3, 1)
@@ -73,7 +74,7 @@ def test_same_seed_same_history_and_predictions() -> None:
     runs = []
     for _ in range(2):
         f = Forecaster(tiny(forecast={"horizon": 2}))
-        h = f.fit(series)
+        h = f.fit(series).history_
         runs.append(([r["loss"] for r in h], [r["val_loss"] for r in h], f.predict(series)))
     assert runs[0][0] == runs[1][0] and runs[0][1] == runs[1][1]
     pd.testing.assert_frame_equal(runs[0][2], runs[1][2], check_exact=True)
@@ -97,16 +98,16 @@ def test_save_load_predicts_exactly_the_same(tmp_path, strategy, scaling) -> Non
     assert prep["look_back"] == 8 and prep["horizon"] == 3 and prep["columns"] == ["y"]
     loaded = Forecaster.load(path)
     assert loaded.config == f.config
-    for name, tensor in f.model.state_dict().items():
-        assert torch.equal(tensor, loaded.model.state_dict()[name]), name
+    for name, tensor in f.model_.state_dict().items():
+        assert torch.equal(tensor, loaded.model_.state_dict()[name]), name
     x = torch.randn(5, 8, 1)
     with torch.no_grad():
-        assert torch.equal(f.model(x), loaded.model(x))
+        assert torch.equal(f.model_(x), loaded.model_(x))
     pd.testing.assert_frame_equal(f.predict(series, horizon=5), loaded.predict(series, horizon=5),
                                   check_exact=True)
     pd.testing.assert_frame_equal(f.predict_windows(series), loaded.predict_windows(series),
                                   check_exact=True)
-    assert loaded.history == f.history
+    assert loaded.history_ == f.history_
 
 
 def test_recursive_predict_equals_feeding_forecasts_back_by_hand() -> None:
@@ -114,7 +115,7 @@ def test_recursive_predict_equals_feeding_forecasts_back_by_hand() -> None:
     f = Forecaster(tiny(forecast={"strategy": "recursive", "horizon": 4, "scaling": "minmax"}))
     f.fit(series)
     got = f.predict(series, horizon=4)["y"].to_numpy()
-    scaler = f._prep.scaler
+    scaler = f.preprocessing_.scaler
     window = list(series.values[-8:, 0])
     manual = []
     with torch.no_grad():
@@ -122,7 +123,7 @@ def test_recursive_predict_equals_feeding_forecasts_back_by_hand() -> None:
             x = torch.tensor(scaler.transform(np.array(window[-8:])[:, None]),
                              dtype=torch.float32)[None]  # (1, L, 1)
             y = float(scaler.inverse_transform_targets(
-                f.model(x).double().numpy()[0], [0])[0, 0])
+                f.model_(x).double().numpy()[0], [0])[0, 0])
             manual.append(y)
             window.append(y)
     np.testing.assert_allclose(got, manual, rtol=1e-6)
@@ -179,7 +180,7 @@ def test_covariates_direct_ok_recursive_refused() -> None:
 
 def test_bad_series_input() -> None:
     f = Forecaster(tiny())
-    with pytest.raises(ConfigError, match="Forecaster: expected a fitted forecaster"):
+    with pytest.raises(ConfigError, match="Forecaster: expected a fitted forecasting task"):
         f.predict(sine())
     with pytest.raises(DataError, match=r"series: expected at least look_back \+ horizon = 9 "
                                         r"rows.*got 5 rows"):

@@ -1,13 +1,17 @@
 """The forecasting task: a time series in, forecasts in original units out.
 
 * :class:`ForecastConfig` (:mod:`.config`): the validated TOML/dict description of an
-  experiment (data, forecast, model, training, split, evaluation).
-* :class:`Forecaster` (:mod:`.forecaster`): ``fit`` / ``predict`` / ``predict_windows`` /
-  ``evaluate`` / ``backtest`` / ``save`` / ``load``.
+  experiment (data, forecast, model, training, early_stopping, split, evaluation).
+* :class:`Forecaster` (:mod:`.forecaster`): the :class:`~rnnkit.tasks.base.Task` of
+  forecasting: ``fit`` / ``predict`` / ``predict_windows`` / ``evaluate`` / ``backtest`` /
+  ``save`` / ``load``; it takes a :class:`~rnnkit.data.TimeSeries` or a pandas DataFrame.
 * The networks (:mod:`.model`): :class:`WindowForecaster` (direct and recursive strategies)
   and :class:`Seq2SeqForecaster`, with optional per-window normalization.
 * Scoring against baselines on the same windows (:mod:`.evaluation`).
 * :func:`run_experiment` (:mod:`.experiment`): a config in, a complete run directory out.
+
+The modules import each other directly (config <- evaluation <- forecaster <- experiment),
+never through this package, so there is no import cycle.
 
 Example::
 
@@ -27,7 +31,6 @@ from rnnkit.tasks.forecasting.config import (
     ForecastSection,
     ModelSection,
     SplitSection,
-    TrainingSection,
 )
 from rnnkit.tasks.forecasting.evaluation import backtest, results_table
 from rnnkit.tasks.forecasting.experiment import LoadedData, RunResult, load_data, run_experiment
@@ -52,7 +55,6 @@ __all__ = [
     "RunResult",
     "Seq2SeqForecaster",
     "SplitSection",
-    "TrainingSection",
     "WindowForecaster",
     "backtest",
     "load_data",

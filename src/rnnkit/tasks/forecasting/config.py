@@ -1,14 +1,19 @@
 """The forecasting configuration: one validated, serializable description of an experiment.
 
-A :class:`ForecastConfig` has six sections, each a small pydantic model that forbids unknown
-keys, so a typo in a TOML file is an error naming the key and the allowed ones::
+A :class:`ForecastConfig` is a :class:`~rnnkit.tasks.base.TaskConfig` (``task = "forecasting"``,
+the default, so files written before tasks had names still load) whose sections are small
+pydantic models that forbid unknown keys, so a typo in a TOML file is an error naming the key
+and the allowed ones::
 
-    [data]        where the series comes from: a packaged dataset or a CSV/Parquet file
-    [forecast]    look_back, horizon, strategy, scaling, teacher forcing
-    [model]       the recurrent encoder (RecurrentSpec fields) and the head's dropout
-    [training]    TrainerConfig fields, early stopping, CPU threads
-    [split]       validation and test parts, by fraction (of rows or of windows) or by date
-    [evaluation]  baselines, seasonal period m, backtest folds
+    [data]            where the series comes from (optional in Python): a packaged dataset or
+                      a CSV/Parquet file, and how to read it
+    [forecast]        look_back, horizon, strategy, scaling, teacher forcing
+    [model]           the recurrent encoder (RecurrentSpec fields) and the head's dropout
+    [training]        rnnkit.training.TrainerConfig itself (forecasting defaults: 50 epochs,
+                      seed 0)
+    [early_stopping]  on the validation loss (forecasting default: patience 10)
+    [split]           validation and test parts, by fraction (of rows or of windows) or by date
+    [evaluation]      baselines, seasonal period m, backtest folds
 
 Every validation failure becomes one :class:`~rnnkit.errors.ConfigError` line naming the key,
 what was expected and what was received, e.g.
@@ -18,8 +23,8 @@ Example::
 
     >>> cfg = ForecastConfig.from_dict({"data": {"dataset": "battery"},
     ...                                 "forecast": {"look_back": 20}})
-    >>> cfg.forecast.look_back, cfg.training.epochs
-    (20, 50)
+    >>> cfg.forecast.look_back, cfg.training.epochs, cfg.early_stopping.patience
+    (20, 50, 10)
     >>> ForecastConfig.from_toml_string(cfg.to_toml()) == cfg
     True
 """
@@ -27,35 +32,47 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 import pandas as pd
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from rnnkit._validation import Described, expected
-from rnnkit.config import ConfigFile, Section
+from rnnkit.config import Section
 from rnnkit.data.splitting import ChronoSplit, split_by_date, split_by_fraction
 from rnnkit.datasets.registry import list_datasets
 from rnnkit.errors import DataError
 from rnnkit.nn.spec import RecurrentSpec
+from rnnkit.tasks.base import EarlyStoppingSection, TaskConfig
 from rnnkit.training import TrainerConfig
 
 __all__ = [
+    "EARLY_STOPPING_DEFAULTS",
     "STRATEGIES",
+    "TRAINING_DEFAULTS",
     "DataSection",
     "EvaluationSection",
     "ForecastConfig",
     "ForecastSection",
     "ModelSection",
     "SplitSection",
-    "TrainingSection",
+    "legacy_config",
 ]
 
 #: How multi-step forecasts are made (see :mod:`rnnkit.tasks.forecasting.model`).
 STRATEGIES = ("direct", "recursive", "seq2seq")
 #: Scaling choices; ``"window"`` is per-window reversible instance normalization.
 SCALINGS = ("minmax", "standard", "robust", "none", "window")
+#: Where the forecasting defaults of ``[training]`` differ from TrainerConfig's: the
+#: tutorial's 50 epochs, and seed 0 so two runs of one config give the same numbers.
+TRAINING_DEFAULTS: dict[str, Any] = {"epochs": 50, "seed": 0}
+#: The forecasting default of ``[early_stopping]``: patience 10 on the validation loss.
+EARLY_STOPPING_DEFAULTS: dict[str, Any] = {"patience": 10}
+#: Keys that ``[training]`` had before it became TrainerConfig, and where they went.
+_MOVED = {"early_stopping": "patience", "patience": "patience", "min_delta": "min_delta",
+          "restore_best_weights": "restore_best_weights"}
 
 Number = int | float
 
@@ -64,35 +81,54 @@ Number = int | float
 # sections
 # -----------------------------------------------------------------------------------------
 class DataSection(Section):
-    """Where the series comes from: exactly one of ``dataset`` or ``path``.
+    """Where the series comes from and how to read it.
 
-    ``dataset`` names a packaged dataset (:func:`rnnkit.data.list_datasets`) and
-    ``dataset_args`` go to its generator (``seed``, ``n_cycles``); ``path`` is a CSV or Parquet
-    file (relative paths are resolved against the config file's folder) read with
-    :func:`rnnkit.data.load_series` and the other keys.
+    At most one source: ``dataset`` names a packaged dataset (:func:`rnnkit.datasets.
+    list_datasets`) and ``dataset_args`` go to its generator (``seed``, ``n_cycles``);
+    ``path`` is a CSV or Parquet file (relative paths are resolved against the config file's
+    folder). Neither is needed in Python, where ``fit`` also takes a TimeSeries or a pandas
+    DataFrame; the other keys then say how to read that frame.
+
+    Attributes:
+        time_col: the column of time stamps (None: the frame's index; a file gets steps).
+        date_format: a ``strftime`` format for the time stamps (e.g. ``"%d/%m/%Y"``), when
+            pandas would guess the format wrong.
+        targets: the columns to forecast (None: every column that is not a covariate).
+        covariates: extra input columns.
+        missing, irregular, freq: see :func:`rnnkit.data.load_series` (``irregular =
+            "delta"`` adds the covariate ``delta_t``; ``"resample"`` needs ``freq``).
+        max_gap: the longest stretch between two observations that may be filled in
+            (interpolated, resampled), in steps of the series or as a pandas offset
+            (``"3D"``); windows that reach into a longer gap are dropped (and counted).
+            None: no limit.
     """
 
     dataset: str | None = None
     dataset_args: dict[str, int | float | str | bool] = Field(default_factory=dict)
     path: str | None = None
     time_col: str | None = None
+    date_format: str | None = None
     targets: tuple[str, ...] | None = None
     covariates: tuple[str, ...] = ()
     missing: Literal["error", "interpolate", "ffill"] = "error"
     irregular: Literal["error", "delta", "resample"] = "error"
     freq: str | int | None = None
+    max_gap: int | str | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
-        if (self.dataset is None) == (self.path is None):
-            got = "both" if self.dataset is not None else "neither"
-            raise ValueError(expected("dataset/path", "exactly one of them", Described(got),
+        if self.dataset is not None and self.path is not None:
+            raise ValueError(expected("dataset/path", "at most one of them", Described("both"),
                                       "name a packaged dataset or a CSV/Parquet file"))
+        if isinstance(self.max_gap, int) and not isinstance(self.max_gap, bool) \
+                and self.max_gap < 1:
+            raise ValueError(expected("max_gap", "a number of steps >= 1, an offset such as "
+                                      "'3D', or None", self.max_gap))
         if self.dataset is not None:
             known = sorted(list_datasets())
             if self.dataset not in known:
                 raise ValueError(expected("dataset", f"one of {known}", self.dataset))
-            file_keys = [k for k in ("time_col", "targets", "freq")
+            file_keys = [k for k in ("time_col", "date_format", "targets", "freq", "max_gap")
                          if getattr(self, k) is not None]
             if file_keys or self.covariates:
                 raise ValueError(expected(
@@ -100,7 +136,8 @@ class DataSection(Section):
                     getattr(self, (file_keys or ["covariates"])[0]),
                     "these keys describe a file given by 'path'"))
         elif self.dataset_args:
-            raise ValueError(expected("dataset_args", "unset with 'path'", self.dataset_args))
+            raise ValueError(expected("dataset_args", "unset without 'dataset'",
+                                      self.dataset_args))
         return self
 
 
@@ -157,63 +194,6 @@ class ModelSection(Section):
         """The :class:`RecurrentSpec` of the encoder."""
         names = {f.name for f in dataclasses.fields(RecurrentSpec)}
         return RecurrentSpec(**{k: v for k, v in self.model_dump().items() if k in names})
-
-
-_TRAINING_EXTRAS = ("early_stopping", "patience", "min_delta", "restore_best_weights",
-                    "num_threads")
-
-
-class TrainingSection(Section):
-    """The fields of :class:`~rnnkit.training.TrainerConfig` (validated by it; ``loss`` by name
-    only) plus early stopping on the validation loss and the CPU thread count.
-
-    Defaults follow the tutorial (Adam, lr 1e-3, batch 32, 50 epochs) and seed 0, so two runs
-    of one config give the same numbers. ``num_threads``: torch intra-op threads while
-    fitting (None: leave torch's setting); these models are small, and on a busy 2-core
-    machine one thread is the fastest.
-    """
-
-    epochs: int = 50
-    batch_size: int = 32
-    eval_batch_size: int | None = None
-    shuffle: bool = True
-    optimizer: Literal["adam", "adamw", "rmsprop", "sgd"] = "adam"
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    momentum: float | None = None
-    clipnorm: float | None = None
-    clipvalue: float | None = None
-    schedule: Literal["plateau", "cosine", "step"] | None = None
-    monitor: str = "val_loss"
-    warmup_epochs: int = 0
-    min_lr: float = 0.0
-    step_size: int = 10
-    step_gamma: float = 0.1
-    plateau_factor: float = 0.1
-    plateau_patience: int = 5
-    loss: Literal["mse", "mae", "huber"] = "mse"
-    huber_delta: float = 1.0
-    train_metrics: bool = False
-    tbptt_steps: int | None = None
-    seed: int = 0
-    deterministic: bool = False
-    device: str = "auto"
-    mixed_precision: Literal["bf16", "fp16"] | None = None
-    early_stopping: bool = True
-    patience: int = Field(10, ge=1)
-    min_delta: float = Field(0.0, ge=0.0)
-    restore_best_weights: bool = True
-    num_threads: int | None = Field(None, ge=1)
-
-    @model_validator(mode="after")
-    def _valid_for_trainer(self) -> Self:
-        self.trainer_config()  # TrainerConfig's own checks, message prefixed by the converter
-        return self
-
-    def trainer_config(self) -> TrainerConfig:
-        """The :class:`TrainerConfig` these fields describe."""
-        fields = {k: v for k, v in self.model_dump().items() if k not in _TRAINING_EXTRAS}
-        return TrainerConfig(**fields)
 
 
 class SplitSection(Section):
@@ -287,20 +267,73 @@ class EvaluationSection(Section):
 # -----------------------------------------------------------------------------------------
 # the whole configuration
 # -----------------------------------------------------------------------------------------
-class ForecastConfig(ConfigFile):
+class ForecastConfig(TaskConfig):
     """A complete forecasting experiment; see the module docstring for the sections."""
 
-    name: str | None = None
-    data: DataSection
+    task: Literal["forecasting"] = "forecasting"
+    data: DataSection | None = None
     forecast: ForecastSection = Field(default_factory=ForecastSection)
     model: ModelSection = Field(default_factory=ModelSection)
-    training: TrainingSection = Field(default_factory=TrainingSection)
+    training: TrainerConfig = Field(default_factory=lambda: TrainerConfig(**TRAINING_DEFAULTS))
+    early_stopping: EarlyStoppingSection = Field(
+        default_factory=lambda: EarlyStoppingSection(**EARLY_STOPPING_DEFAULTS))
     split: SplitSection = Field(default_factory=SplitSection)
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
 
+    @field_validator("training", mode="before")
+    @classmethod
+    def _training_defaults(cls, value: Any) -> Any:
+        """A ``[training]`` table over the forecasting defaults; keys that moved to
+        ``[early_stopping]`` are refused, naming the right place."""
+        if not isinstance(value, Mapping):
+            return value
+        for key in value:
+            if key in _MOVED:
+                raise ValueError(expected(
+                    key, "it in the [early_stopping] section", Described("a [training] key"),
+                    f"early stopping has its own section since the forecaster is a Task: "
+                    f"write [early_stopping] {_MOVED[key]} = ..."
+                    + (" (leave patience out for the default 10)"
+                       if key == "early_stopping" else "")))
+        return {**TRAINING_DEFAULTS, **value}
+
+    @field_validator("early_stopping", mode="before")
+    @classmethod
+    def _early_stopping_defaults(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {**EARLY_STOPPING_DEFAULTS, **value}
+        return value
+
+    @property
+    def data_or_default(self) -> DataSection:
+        """The ``[data]`` section, or the defaults when the config has none."""
+        return self.data if self.data is not None else DataSection()
+
     def resolve_paths(self, folder: Path) -> ForecastConfig:
         """A relative ``data.path`` is resolved against ``folder`` (the config file's)."""
-        if self.data.path is not None and not Path(self.data.path).is_absolute():
-            resolved = str((folder / self.data.path).resolve())
+        data = self.data
+        if data is not None and data.path is not None and not Path(data.path).is_absolute():
+            resolved = str((folder / data.path).resolve())
             return self.with_overrides({"data": {"path": resolved}})
         return self
+
+
+def legacy_config(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A config dict written before the forecaster was a Task (bundles' ``forecast_config``)
+    in today's layout: ``training.early_stopping`` / ``patience`` / ``min_delta`` /
+    ``restore_best_weights`` move to ``[early_stopping]`` (``early_stopping = false`` becomes
+    ``patience = None``)."""
+    out = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in data.items()}
+    training = out.get("training", {})
+    if not isinstance(training, dict) or not any(k in training for k in _MOVED):
+        return out
+    section = dict(out.get("early_stopping") or {})
+    enabled = training.pop("early_stopping", True)
+    for key in ("patience", "min_delta", "restore_best_weights"):
+        if key in training:
+            section[key] = training.pop(key)
+    section.setdefault("patience", EARLY_STOPPING_DEFAULTS["patience"])
+    if not enabled:
+        section["patience"] = None
+    out["early_stopping"] = section
+    return out

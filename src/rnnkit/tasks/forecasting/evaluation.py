@@ -6,7 +6,12 @@ the model's forecasts and every baseline's (persistence, seasonal naive when m >
 the look-back, moving average, linear AR, MLP on the flattened window, see
 :mod:`rnnkit.tasks.baselines`) go through the same :func:`~rnnkit.metrics.regression_report`
 (MSE, RMSE, MAE, R², MAPE, sMAPE and MASE scaled by the in-sample seasonal-naive error of the
-training rows). :func:`backtest` repeats fit-and-score at several rolling origins.
+training rows), overall and per forecast step (:func:`per_step`).
+:func:`backtest_splits` places the rolling origins of a backtest and :func:`mean_reports`
+averages its folds; :meth:`Forecaster.backtest` refits at each origin.
+
+These are pure functions of arrays, windows and configs: this module imports no other module
+of the forecasting package but the config, so the forecaster can use it without a cycle.
 
 Symbols: N windows, L look-back, H horizon, F features, K targets, m seasonal period.
 """
@@ -16,7 +21,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -36,22 +41,26 @@ from rnnkit.data.windowing import Windows
 from rnnkit.datasets.registry import dataset_info
 from rnnkit.errors import DataError
 from rnnkit.metrics.regression import regression_report
+from rnnkit.tasks.forecasting.config import ForecastConfig
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from rnnkit.tasks.forecasting.config import ForecastConfig
-    from rnnkit.tasks.forecasting.forecaster import Forecaster
-
 __all__ = [
     "METRICS",
+    "PER_STEP_METRICS",
     "backtest",
+    "backtest_splits",
     "evaluate_windows",
     "frame_of",
     "make_baselines",
+    "mean_reports",
+    "per_step",
+    "per_step_frame",
     "period_from_freq",
     "reference_report",
     "report",
+    "results_dict",
     "results_table",
     "seasonal_period",
 ]
@@ -60,6 +69,10 @@ logger = logging.getLogger(__name__)
 
 #: The metric keys of every report, in display order.
 METRICS = ("mse", "rmse", "mae", "r2", "mape", "smape", "mase")
+#: The metrics also given per forecast step (``details["per_step"]`` of a report).
+PER_STEP_METRICS = ("rmse", "mae")
+#: The most per-step columns :func:`results_table` shows (evenly spaced steps beyond it).
+_TABLE_STEPS = 6
 _FREQ_PERIODS = {"M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "D": 7, "B": 5,
                  "h": 24, "H": 24, "W": 52}
 
@@ -77,7 +90,7 @@ def seasonal_period(config: ForecastConfig, series: TimeSeries) -> int:
     """m: ``evaluation.seasonal_period``, else the packaged dataset's, else from the frequency."""
     if config.evaluation.seasonal_period is not None:
         return config.evaluation.seasonal_period
-    if config.data.dataset is not None:
+    if config.data is not None and config.data.dataset is not None:
         return dataset_info(config.data.dataset).seasonal_period
     return period_from_freq(series.freq)
 
@@ -92,6 +105,21 @@ def report(y_true: np.ndarray, y_pred: np.ndarray, series_train: np.ndarray, m: 
         out = regression_report(y_true, y_pred)
         out["mase"] = math.nan
         return out
+
+
+def per_step(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, list[float]]:
+    """RMSE and MAE at each forecast step h = 1 .. H, over the windows and targets.
+
+    Args:
+        y_true, y_pred: (N, H, K) or (N, H).
+
+    Returns:
+        ``{"rmse": [H values], "mae": [H values]}``.
+    """
+    err = np.asarray(y_pred, dtype=np.float64) - np.asarray(y_true, dtype=np.float64)
+    err = err.reshape(err.shape[0], err.shape[1], -1)  # (N, H, K)
+    return {"rmse": np.sqrt(np.mean(err ** 2, axis=(0, 2))).tolist(),
+            "mae": np.mean(np.abs(err), axis=(0, 2)).tolist()}
 
 
 def make_baselines(m: int, look_back: int, n_targets: int, *, window: int | None = None,
@@ -136,11 +164,17 @@ def evaluate_windows(
         series_train: (T_train, K) training rows of the targets (the MASE scale).
         m: the seasonal period.
         baselines: unfitted baselines by name, or None for none.
+
+    Returns:
+        ``{"model": metrics, "baselines": {name: metrics}, "per_step": {"model": ...,
+        name: ...}}`` with :func:`per_step`'s lists under ``per_step``.
     """
-    out: dict[str, Any] = {"model": report(y_true, y_pred, series_train, m), "baselines": {}}
+    out: dict[str, Any] = {"model": report(y_true, y_pred, series_train, m), "baselines": {},
+                           "per_step": {"model": per_step(y_true, y_pred)}}
     for name, baseline in (baselines or {}).items():
         forecast = baseline.fit(train.x, train.y).predict(test.x)  # (N, H, K)
         out["baselines"][name] = report(y_true, forecast, series_train, m)
+        out["per_step"][name] = per_step(y_true, forecast)
     return out
 
 
@@ -155,21 +189,27 @@ def reference_report(curve: np.ndarray, windows: Windows, series_train: np.ndarr
     return report(windows.y, forecast, series_train, m)
 
 
-def backtest(forecaster: Forecaster, series: TimeSeries, folds: int, *,
+class _Backtests(Protocol):
+    def backtest(self, series: Any, folds: int | None = None, *,
+                 test_size: int | None = None) -> dict[str, Any]: ...
+
+
+def backtest(forecaster: _Backtests, series: Any, folds: int, *,
              test_size: int | None = None) -> dict[str, Any]:
-    """Rolling-origin evaluation: refit a copy of ``forecaster``'s configuration at each of
-    ``folds`` origins (expanding training window) and score the next ``test_size`` rows.
+    """``forecaster.backtest(series, folds, test_size=test_size)`` (see
+    :meth:`Forecaster.backtest`); kept for callers of the function."""
+    return forecaster.backtest(series, folds, test_size=test_size)
+
+
+def backtest_splits(config: ForecastConfig, series: TimeSeries, folds: int, *,
+                    test_size: int | None = None) -> list[ChronoSplit]:
+    """The rolling origins of a backtest: ``folds`` splits with an expanding training part.
 
     The folds tile the configured test part (``test_size`` defaults to its rows divided by
-    ``folds``); each fold's validation part has as many rows as the configured one and ends at
-    the fold's origin. Returns ``{"folds": [...], "mean": {"model": ..., "baselines": ...}}``
-    where each fold has ``origin`` (the first forecast time), its ``train_rows`` and
-    ``test_rows``, and the model's and baselines' metrics.
+    ``folds``); each fold's validation part has as many rows as the configured one and ends
+    at the fold's origin.
     """
-    from rnnkit.tasks.forecasting.forecaster import Forecaster
-
     check_positive_int("folds", folds)
-    config = forecaster.config
     L, H = config.forecast.look_back, config.forecast.horizon
     base = config.split.chrono_split(series.time_index, L, H)
     test_rows = base.stop - base.test_start
@@ -180,51 +220,78 @@ def backtest(forecaster: Forecaster, series: TimeSeries, folds: int, *,
     splits: Sequence[ChronoSplit] = rolling_origin(
         series.n_steps, n_folds=folds, test_size=size, val_size=base.test_start - base.val_start,
         min_train=L + H)
-    results = []
-    for k, split in enumerate(splits):
-        fold = Forecaster(config)
-        fold._fit_split(series, split)
-        scores = fold._evaluate_split(series, split, "test")
-        scores.update(fold=k, origin=str(series.time_index[split.test_start]),
-                      train_rows=split.val_start, test_rows=split.stop - split.test_start,
-                      fit_time_s=fold.fit_time_s)
-        logger.info("backtest fold %d/%d: model rmse %.4g", k + 1, folds,
-                    scores["model"]["rmse"])
-        results.append(scores)
-    mean = {"model": _mean([r["model"] for r in results]),
-            "baselines": {name: _mean([r["baselines"][name] for r in results])
-                          for name in results[0]["baselines"]}}
-    return {"folds": results, "mean": mean}
+    return list(splits)
+
+
+def mean_reports(folds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The mean over backtest folds of the model's and each baseline's metrics."""
+    return {"model": _mean([f["model"] for f in folds]),
+            "baselines": {name: _mean([f["baselines"][name] for f in folds])
+                          for name in folds[0]["baselines"]}}
 
 
 def _mean(reports: list[dict[str, float]]) -> dict[str, float]:
     return {k: float(np.mean([r[k] for r in reports])) for k in reports[0]}
 
 
+def results_dict(results: Mapping[str, Any]) -> dict[str, Any]:
+    """A report (or its mapping) as the JSON layout of ``metrics.json``: the details
+    (``part``, ``n_windows``, ``horizon``, ``per_step``...) beside ``model`` and
+    ``baselines``."""
+    details = getattr(results, "details", None)
+    if details is None:
+        return dict(results)
+    return {**details, "model": dict(results["model"]), "baselines": dict(results["baselines"])}
+
+
+def per_step_frame(results: Mapping[str, Any]) -> pd.DataFrame:
+    """The per-step metrics of a report as a DataFrame: one row per (forecast, step), columns
+    ``rmse`` and ``mae``."""
+    rows = []
+    for name, metrics in results.get("per_step", {}).items():
+        for h, values in enumerate(zip(*(metrics[k] for k in PER_STEP_METRICS)), start=1):
+            rows.append((name, h, *values))
+    return pd.DataFrame(rows, columns=["forecast", "step", *PER_STEP_METRICS]
+                        ).set_index(["forecast", "step"])
+
+
 def results_table(results: Mapping[str, Any], *, title: str = "forecast evaluation",
                   references: Mapping[str, Mapping[str, float]] | None = None,
                   metrics: Sequence[str] = ("rmse", "mae", "mase", "smape", "r2")) -> Table:
     """A rich table: the model, every baseline and any reference (e.g. a noiseless floor),
-    one row each, best RMSE marked; ``results`` is :meth:`Forecaster.evaluate`'s dict."""
+    one row each, best RMSE marked; ``results`` is :meth:`Forecaster.evaluate`'s
+    :class:`~rnnkit.tasks.base.Report` (or its dict). With horizon H > 1 the RMSE of each
+    forecast step follows (``RMSE h1`` .. ``RMSE hH``; at most six evenly spaced steps)."""
     from rich.table import Table
 
-    rows: list[tuple[str, Mapping[str, float]]] = [("rnnkit model", results["model"])]
-    rows += [(name, rep) for name, rep in results.get("baselines", {}).items()]
-    rows += [(name, rep) for name, rep in (references or {}).items()]
+    rows: list[tuple[str, str, Mapping[str, float]]] = [
+        ("rnnkit model", "model", results["model"])]
+    rows += [(name, name, rep) for name, rep in results.get("baselines", {}).items()]
+    rows += [(name, name, rep) for name, rep in (references or {}).items()]
+    steps_by_name = results.get("per_step", {})
+    horizon = len(steps_by_name.get("model", {}).get("rmse", []))
+    steps = (list(range(1, horizon + 1)) if horizon <= _TABLE_STEPS else
+             sorted(set(np.linspace(1, horizon, _TABLE_STEPS).round().astype(int).tolist())))
+    if horizon <= 1:
+        steps = []
     table = Table(title=title)
     table.add_column("forecast")
     for name in metrics:
         table.add_column(name.upper() if name != "smape" else "sMAPE", justify="right")
-    compared = [rep["rmse"] for name, rep in rows if name not in (references or {})]
+    for h in steps:
+        table.add_column(f"RMSE h{h}", justify="right", style="cyan")
+    compared = [rep["rmse"] for name, _, rep in rows if name not in (references or {})]
     best = min(compared) if compared else math.nan
-    for name, rep in rows:
+    for name, key, rep in rows:
         cells = [_fmt(rep.get(k, math.nan)) for k in metrics]
+        per = steps_by_name.get(key, {}).get("rmse")
+        cells += [_fmt(per[h - 1]) if per else "-" for h in steps]
         mark = " *" if rep["rmse"] == best and name not in (references or {}) else ""
         style = "dim" if name in (references or {}) else None
         table.add_row(name + mark, *cells, style=style)
     for name, why in results.get("skipped", {}).items():
-        table.add_row(f"{name} (skipped: {why.split(':')[0]})", *(["-"] * len(metrics)),
-                      style="dim")
+        table.add_row(f"{name} (skipped: {why.split(':')[0]})",
+                      *(["-"] * (len(metrics) + len(steps))), style="dim")
     return table
 
 

@@ -12,6 +12,9 @@ known noiseless curve when the dataset has one), optionally backtests, and write
       checkpoints/         last.pt and best.pt (resumable training checkpoints)
       model/               the bundle (Forecaster.load(RUN_DIR / "model"))
 
+``metrics.json``'s ``evaluation`` is the test report's layout (:func:`.evaluation.
+results_dict`: ``part``, ``n_windows``, ``per_step``... beside ``model`` and ``baselines``).
+
 Everything is written into a hidden sibling ``.NAME.partial-XXXX`` and renamed to ``RUN_DIR``
 only when complete, so a crash or Ctrl-C never leaves a directory that looks like a finished
 run. The partial directory is kept (its checkpoints make ``resume=True`` possible) and removed
@@ -28,17 +31,19 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from rnnkit._validation import Described, expected
-from rnnkit.data.timeseries import TimeSeries, load_series
+from rnnkit.data.splitting import ChronoSplit
+from rnnkit.data.timeseries import TimeSeries
 from rnnkit.datasets.registry import Dataset, DatasetInfo, load_dataset
 from rnnkit.errors import ConfigError
-from rnnkit.tasks.forecasting import evaluation
+from rnnkit.tasks.base import Report
 from rnnkit.tasks.forecasting.config import DataSection, ForecastConfig
-from rnnkit.tasks.forecasting.forecaster import Forecaster
+from rnnkit.tasks.forecasting.evaluation import reference_report, results_dict, results_table
+from rnnkit.tasks.forecasting.forecaster import Forecaster, read_series
 from rnnkit.training import Callback, History
 
 if TYPE_CHECKING:
@@ -62,17 +67,17 @@ class LoadedData:
 
 
 def load_data(data: DataSection | ForecastConfig) -> LoadedData:
-    """Load what a ``[data]`` section describes (a packaged dataset or a file)."""
+    """Load what a ``[data]`` section describes (a packaged dataset or a file; a file is read
+    by :func:`.forecaster.read_series`, as :meth:`Forecaster.read_data` reads it)."""
     section = data.data if isinstance(data, ForecastConfig) else data
+    if section is None:
+        raise ConfigError(expected("data", "a [data] section naming a dataset or a file",
+                                   Described("none"),
+                                   "add [data] path = \"series.csv\" (or dataset = ...)"))
     if section.dataset is not None:
         loaded: Dataset = load_dataset(section.dataset, **section.dataset_args)
         return LoadedData(loaded.series, loaded.info, dict(loaded.extras))
-    series = load_series(section.path,  # type: ignore[arg-type]  # the section checked it
-                         time_col=section.time_col,
-                         targets=None if section.targets is None else list(section.targets),
-                         covariates=list(section.covariates), missing=section.missing,
-                         irregular=section.irregular, freq=section.freq)
-    return LoadedData(series)
+    return LoadedData(read_series(None, section))
 
 
 @dataclass(eq=False)
@@ -84,6 +89,7 @@ class RunResult:
     history: History
     forecaster: Forecaster
     series: TimeSeries
+    report: Report | None = None
 
     @property
     def config_path(self) -> Path:
@@ -121,7 +127,7 @@ class RunResult:
     def table(self, title: str | None = None) -> Table:
         """The model against every baseline (and reference curve) as a rich table."""
         part = self.metrics["evaluation"]
-        return evaluation.results_table(
+        return results_table(
             part, references=self.metrics.get("references"),
             title=title or f"{self.forecaster.config.name or 'forecast'}: {part['part']} part, "
                            f"{part['n_windows']} windows")
@@ -162,7 +168,7 @@ def run_experiment(
     data = LoadedData(series) if series is not None else load_data(config)
     work, checkpoint = _work_dir(final, resume)
     try:
-        metrics, forecaster = _run(config, data, work, checkpoint, callbacks, plots)
+        metrics, forecaster, report = _run(config, data, work, checkpoint, callbacks, plots)
         _commit(work, final)
     except BaseException:
         logger.warning("the run did not complete; its partial directory %s is kept (resume "
@@ -170,50 +176,51 @@ def run_experiment(
         raise
     for stale in _partials(final):  # older interrupted attempts of this run
         shutil.rmtree(stale, ignore_errors=True)
-    return RunResult(final, metrics, forecaster.history, forecaster, data.series)
+    return RunResult(final, metrics, forecaster.history_, forecaster, data.series, report)
 
 
 def _run(config: ForecastConfig, data: LoadedData, work: Path, checkpoint: Path | None,
-         callbacks: Sequence[Callback], plots: bool) -> tuple[dict[str, Any], Forecaster]:
+         callbacks: Sequence[Callback], plots: bool
+         ) -> tuple[dict[str, Any], Forecaster, Report]:
     from rnnkit.analysis.plots import plot_forecast, plot_history, plot_residuals
 
     series = data.series
     (work / "config.toml").write_text(config.to_toml(), encoding="utf-8")
     forecaster = Forecaster(config)
     forecaster.fit(series, callbacks=callbacks, run_dir=work, resume_from=checkpoint)
-    split = forecaster.split
-    assert split is not None  # set by fit
+    split = cast(ChronoSplit, forecaster.split_)  # fit sets it
     part = "test" if split.stop > split.test_start else "val"
-    results = forecaster.evaluate(series, part)
+    report = forecaster.evaluate(series, part)
+    results = results_dict(report)
     references: dict[str, dict[str, float]] = {}
     if "noiseless" in data.extras:
-        windows = forecaster._raw_windows(series, split).part(part)  # type: ignore[arg-type]
-        references["noiseless curve (floor)"] = evaluation.reference_report(
+        windows = forecaster._raw_windows(series, split)[0].part(part)  # type: ignore[arg-type]
+        references["noiseless curve (floor)"] = reference_report(
             data.extras["noiseless"], windows, series.target_values[: split.val_start],
             results["seasonal_period"])
-    best_epoch = (forecaster.history.best("val_loss")["epoch"]
-                  if "val_loss" in forecaster.history else None)
+    history = forecaster.history_
+    best_epoch = history.best("val_loss")["epoch"] if "val_loss" in history else None
     metrics: dict[str, Any] = {
         "name": config.name,
         "series": {"name": series.name, "n_steps": series.n_steps,
                    "targets": list(series.targets), "covariates": list(series.covariates)},
         "split": {"val_start": split.val_start, "test_start": split.test_start,
                   "stop": split.stop},
-        "fit_time_s": forecaster.fit_time_s,
-        "epochs_run": len(forecaster.history),
+        "fit_seconds": forecaster.fit_seconds_,
+        "epochs_run": len(history),
         "best_epoch": best_epoch,
         "evaluation": results,
         "references": references,
     }
     if config.evaluation.backtest_folds:
         metrics["backtest"] = forecaster.backtest(series, config.evaluation.backtest_folds)
-    forecaster.history.to_json(work / "history.json")
-    forecaster.history.to_dataframe().to_csv(work / "history.csv")
+    history.to_json(work / "history.json")
+    history.to_dataframe().to_csv(work / "history.csv")
     frame = forecaster.predict_windows(series, "all")
     frame.to_csv(work / "predictions.csv")
     if plots:
         folder = work / "plots"
-        plot_history(forecaster.history, folder / "loss.png")
+        plot_history(history, folder / "loss.png")
         target = series.targets[0]
         plot_forecast(frame, folder / "forecast.png", actual=series.frame[target],
                       title=f"{config.name or series.name or target}: forecasts from true "
@@ -223,7 +230,7 @@ def _run(config: ForecastConfig, data: LoadedData, work: Path, checkpoint: Path 
     (work / "metrics.json").write_text(
         json.dumps(metrics, indent=2, default=_json_default, allow_nan=True) + "\n",
         encoding="utf-8")
-    return metrics, forecaster
+    return metrics, forecaster, report
 
 
 def _json_default(obj: Any) -> Any:

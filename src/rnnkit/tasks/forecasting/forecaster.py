@@ -1,39 +1,42 @@
 """The forecasting task: a series in, forecasts in original units out.
 
-:class:`Forecaster` ties the pieces together: windows cut without leakage
-(:func:`rnnkit.data.split_windows`), a scaler fitted on the training rows only (or per-window
-normalization inside the network), a recurrent network (:mod:`.model`), the shared
-:class:`~rnnkit.training.Trainer` with early stopping on the validation part, scoring against
-baselines on the same windows (:mod:`.evaluation`), and one bundle directory on disk
-(:mod:`rnnkit.bundle`).
+:class:`Forecaster` is the :class:`~rnnkit.tasks.base.Task` of forecasting. It ties the pieces
+together: windows cut without leakage (:func:`rnnkit.data.split_windows`), a scaler fitted on
+the training rows only (or per-window normalization inside the network), a recurrent network
+(:mod:`.model`), the shared :class:`~rnnkit.training.Trainer` with early stopping on the
+validation part, scoring against baselines on the same windows (:mod:`.evaluation`), and one
+bundle directory on disk (:mod:`rnnkit.bundle`).
+
+It takes a :class:`~rnnkit.data.TimeSeries` or a pandas DataFrame (a datetime index and one
+column per variable: every column is a target unless ``data.targets`` / ``data.covariates``
+say otherwise); a DataFrame goes through :func:`rnnkit.data.load_series` with the ``[data]``
+settings, the same code that reads the config's file.
 
 Symbols: T rows, L ``look_back``, H ``horizon``, F features (targets first), K targets,
 N windows.
 
 Example::
 
-    >>> from rnnkit.datasets import load_dataset
-    >>> series = load_dataset("battery", n_cycles=200).series
-    >>> config = ForecastConfig.from_dict({
-    ...     "data": {"dataset": "battery"},
-    ...     "model": {"hidden_size": 8, "num_layers": 1},
-    ...     "training": {"epochs": 2, "device": "cpu"}})
-    >>> forecaster = Forecaster(config)
-    >>> history = forecaster.fit(series)
-    >>> forecaster.predict(series, horizon=3).shape
-    (3, 1)
+    >>> import numpy as np, pandas as pd
+    >>> frame = pd.DataFrame({"load": np.sin(np.arange(120) / 4), "temp": np.arange(120.0)},
+    ...                      index=pd.date_range("2024-01-01", periods=120, freq="h"))
+    >>> forecaster = Forecaster({"forecast": {"horizon": 3},
+    ...                          "model": {"hidden_size": 8, "num_layers": 1},
+    ...                          "training": {"epochs": 2, "device": "cpu", "progress": "off"}})
+    >>> forecaster.fit(frame).predict(frame).shape
+    (3, 2)
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, Self, cast
 
 import numpy as np
 import pandas as pd
@@ -41,36 +44,40 @@ import torch
 from torch import nn
 
 from rnnkit._validation import Described, expected
-from rnnkit.bundle import load_bundle, save_bundle
+from rnnkit.bundle import Bundle
 from rnnkit.data.scalers import Scaler, WindowNormalizer
 from rnnkit.data.splitting import PARTS, ChronoSplit, SplitWindows, split_windows
-from rnnkit.data.timeseries import TimeSeries
+from rnnkit.data.timeseries import DELTA_COLUMN, TimeSeries, load_series, read_table
 from rnnkit.data.windowing import Windows
+from rnnkit.datasets.registry import load_dataset
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.forecasting import evaluation
-from rnnkit.tasks.forecasting.config import ForecastConfig
+from rnnkit.tasks.base import Report, Task, TaskConfig
+from rnnkit.tasks.forecasting.config import DataSection, ForecastConfig, legacy_config
+from rnnkit.tasks.forecasting.evaluation import (
+    backtest_splits,
+    evaluate_windows,
+    make_baselines,
+    mean_reports,
+    results_dict,
+    results_table,
+    seasonal_period,
+)
 from rnnkit.tasks.forecasting.model import (
     Seq2SeqForecaster,
     WindowForecaster,
     rollout,
     with_teacher,
 )
-from rnnkit.training import (
-    Callback,
-    EarlyStopping,
-    History,
-    ModelCheckpoint,
-    Trainer,
-    seed_everything,
-)
+from rnnkit.training import Callback, ModelCheckpoint, Trainer, seed_everything
 
-__all__ = ["TASK", "Forecaster"]
+__all__ = ["TASK", "ForecastReport", "Forecaster", "read_series"]
 
 logger = logging.getLogger(__name__)
 
 #: The task name written into bundles.
 TASK = "forecasting"
 Part = Literal["train", "val", "test", "all"]
+SeriesLike = TimeSeries | pd.DataFrame | pd.Series
 _PREDICT_BATCH = 4096
 
 
@@ -113,57 +120,146 @@ class _Preprocessing:
                    int(data["seasonal_period"]))
 
 
-class Forecaster:
+class ForecastReport(Report):
+    """A :class:`~rnnkit.tasks.base.Report` whose table is the forecasting table: the
+    model and every baseline, the best RMSE marked, skipped baselines named, and with
+    horizon H > 1 the RMSE of each forecast step (:func:`.evaluation.results_table`)."""
+
+    def __rich__(self) -> Any:
+        return results_table(self, title=self.summary())
+
+
+def read_series(source: str | os.PathLike[str] | pd.DataFrame | pd.Series | None,
+                section: DataSection, *, targets: Sequence[str] | None = None,
+                covariates: Sequence[str] | None = None,
+                time_name: str | None = None) -> TimeSeries:
+    """The one way a file or a DataFrame becomes the forecaster's series.
+
+    Args:
+        source: a CSV/Parquet path or a DataFrame; None reads what ``section`` names (a
+            packaged dataset or ``section.path``).
+        section: the ``[data]`` settings (time column, targets, covariates, missing and
+            irregular policies, freq, max_gap, date format).
+        targets, covariates: the columns to take instead of ``section``'s (a fitted
+            forecaster passes its own; ``delta_t`` is added back by ``irregular="delta"``).
+        time_name: the fitted time index's name: used as the time column when ``section``
+            names none and the input has a column of that name.
+    """
+    if source is None:
+        if section.dataset is not None:
+            return load_dataset(section.dataset, **section.dataset_args).series
+        if section.path is None:
+            raise ConfigError(expected("data.path", "a file to read", None,
+                                       "set [data] path (or dataset) in the config, or pass "
+                                       "a path"))
+        source = section.path
+    frame = read_table(source)
+    time_col = section.time_col
+    if time_col is None and time_name is not None and time_name in frame.columns:
+        time_col = time_name
+    if time_col is not None and time_col not in frame.columns and frame.index.name == time_col:
+        time_col = None  # a DataFrame indexed by the time column
+    if targets is None:
+        targets = None if section.targets is None else list(section.targets)
+    if covariates is None:
+        covariates = list(section.covariates)
+    if section.irregular == "delta":
+        covariates = [c for c in covariates if c != DELTA_COLUMN]
+    name = Path(source).stem if isinstance(source, (str, os.PathLike)) else None
+    return load_series(frame, time_col=time_col, targets=targets, covariates=covariates,
+                       missing=section.missing, irregular=section.irregular,
+                       freq=section.freq, date_format=section.date_format,
+                       max_gap=section.max_gap, name=name)
+
+
+class Forecaster(Task):
     """Fit, forecast, evaluate, backtest, save and load a recurrent forecaster.
 
     Args:
-        config: a :class:`ForecastConfig` (or a dict for :meth:`ForecastConfig.from_dict`).
+        config: a :class:`ForecastConfig`, a dict of its sections, or None for the defaults
+            (``[data]`` is optional in Python: ``fit`` takes a TimeSeries or a DataFrame).
 
     Attributes (after :meth:`fit` or :meth:`load`):
-        model: the network (:class:`~.model.WindowForecaster` or
+        model_: the network (:class:`~.model.WindowForecaster` or
             :class:`~.model.Seq2SeqForecaster`), in eval mode.
-        history: the training :class:`~rnnkit.training.History`.
-        fit_time_s: seconds spent in ``Trainer.fit``.
-        split: the row boundaries of the last fit.
+        history_: the training :class:`~rnnkit.training.History`.
+        fit_seconds_: seconds spent in ``Trainer.fit``.
+        split_: the row boundaries of the last fit (None after :meth:`load`).
+        preprocessing_: the fitted columns, scaler and window sizes.
     """
 
-    def __init__(self, config: ForecastConfig | dict[str, Any]) -> None:
-        self.config = ForecastConfig.from_dict(config)
-        self.model: nn.Module | None = None
-        self.history = History()
-        self.fit_time_s = 0.0
-        self.split: ChronoSplit | None = None
-        self.trainer: Trainer | None = None
-        self._prep: _Preprocessing | None = None
+    name = TASK
+    config_class = ForecastConfig
+    config: ForecastConfig
+
+    def __init__(self, config: ForecastConfig | Mapping[str, Any] | None = None) -> None:
+        super().__init__(config)
+        self.split_: ChronoSplit | None = None
+        self.preprocessing_: _Preprocessing | None = None
 
     @property
     def targets(self) -> tuple[str, ...]:
         """Names of the forecast columns, in order (after fit or load)."""
-        return self._require_fitted().targets
+        return self._prep().targets
 
     @property
     def covariates(self) -> tuple[str, ...]:
         """Names of the covariate columns the model reads (after fit or load)."""
-        return self._require_fitted().covariates
+        return self._prep().covariates
 
     @property
     def time_column(self) -> str | None:
         """Name of the time index the model was fitted on (None for an unnamed index)."""
-        return self._require_fitted().time_name
+        return self._prep().time_name
 
-    def __repr__(self) -> str:
-        state = "fitted" if self.model is not None else "unfitted"
-        return f"Forecaster({self.config!r}, {state})"
+    # --------------------------------------------------------------------------- data
+    def read_data(self, path: str | os.PathLike[str] | None = None, *,
+                  labelled: bool = True) -> TimeSeries:
+        """Read a CSV/Parquet file (``path``, else the config's ``data.path`` or packaged
+        ``data.dataset``) into a TimeSeries with the ``[data]`` settings.
+
+        A fitted forecaster reads its own columns (targets, covariates, time column) and
+        applies the fitted preprocessing (freq, irregular and missing policies, max_gap), so
+        a prediction input is read exactly like the training data. ``labelled`` makes no
+        difference: a forecast's history is its input.
+        """
+        del labelled  # the history is the input and the label alike
+        return self._as_series(path, fitted=self.preprocessing_ is not None, source_is_path=True)
+
+    def split(self, data: SeriesLike) -> tuple[TimeSeries, TimeSeries]:
+        """``(series, series)``: the forecaster cuts its own parts by the ``[split]`` section
+        (train and validation for :meth:`fit`, the test part for ``evaluate(part="test")``),
+        because every window reads the rows before it."""
+        series = self._as_series(data, fitted=self.preprocessing_ is not None)
+        return series, series
+
+    def _as_series(self, data: Any, *, fitted: bool, source_is_path: bool = False
+                   ) -> TimeSeries:
+        if isinstance(data, TimeSeries):
+            return data
+        readable = (pd.DataFrame, pd.Series, str, os.PathLike) if source_is_path else (
+            pd.DataFrame, pd.Series)
+        if not (isinstance(data, readable) or (source_is_path and data is None)):
+            raise ConfigError(expected("series", "a TimeSeries or a pandas DataFrame (a "
+                                       "datetime index, one column per variable)",
+                                       Described(type(data).__name__)))
+        section = self.config.data_or_default
+        if fitted:
+            prep = self._prep()
+            return read_series(data, section, targets=prep.targets,
+                               covariates=prep.covariates, time_name=prep.time_name)
+        return read_series(data, section)
 
     # ------------------------------------------------------------------------ fitting
-    def fit(self, series: TimeSeries, *, callbacks: Sequence[Callback] = (),
+    def fit(self, data: SeriesLike, *, callbacks: Sequence[Callback] = (),
             run_dir: str | os.PathLike[str] | None = None,
-            resume_from: str | os.PathLike[str] | None = None) -> History:
-        """Train on the training part of ``series``, early-stopping on its validation part.
+            resume_from: str | os.PathLike[str] | None = None) -> Self:
+        """Train on the training part of ``data``, early-stopping on its validation part.
 
         Args:
-            series: the data (targets first, then covariates).
-            callbacks: extra trainer callbacks (e.g. :class:`~rnnkit.training.ProgressBar`).
+            data: a TimeSeries (targets first, then covariates) or a DataFrame (read with
+                the ``[data]`` settings: every column a target unless they say otherwise).
+            callbacks: extra trainer callbacks.
             run_dir: when given, resumable checkpoints go to ``run_dir/checkpoints``
                 (``last.pt`` every epoch, ``best.pt`` when the validation loss improves; each
                 holds the History so far).
@@ -171,18 +267,20 @@ class Forecaster:
                 training continues where it stopped.
 
         Returns:
-            the History (also :attr:`history`).
+            the forecaster itself; the record is :attr:`history_`.
         """
+        series = self._as_series(data, fitted=False)
         self._check_series(series, fitted=False)
         split = self.config.split.chrono_split(series.time_index, self.config.forecast.look_back,
                                                self.config.forecast.horizon)
-        return self._fit_split(series, split, callbacks=callbacks, run_dir=run_dir,
-                               resume_from=resume_from)
+        self._fit_split(series, split, callbacks=callbacks, run_dir=run_dir,
+                        resume_from=resume_from)
+        return self
 
     def _fit_split(self, series: TimeSeries, split: ChronoSplit, *,
                    callbacks: Sequence[Callback] = (),
                    run_dir: str | os.PathLike[str] | None = None,
-                   resume_from: str | os.PathLike[str] | None = None) -> History:
+                   resume_from: str | os.PathLike[str] | None = None) -> None:
         cfg = self.config
         L, H = cfg.forecast.look_back, cfg.forecast.horizon
         strategy = cfg.forecast.strategy
@@ -195,44 +293,49 @@ class Forecaster:
         scaling = cfg.forecast.scaling
         windows = split_windows(series, L, train_h, split=split,
                                 scaler="standard" if scaling == "window" else scaling)
+        windows, dropped = _without_gaps(windows, series.gap_mask, L)
+        if sum(dropped.values()):
+            logger.warning("data.max_gap: dropped %s windows that reach a longer gap",
+                           ", ".join(f"{n} {part}" for part, n in dropped.items()))
+        if windows.train.n_samples == 0:
+            raise DataError(expected("series", "training windows outside the long gaps",
+                                     Described("none left"), "raise data.max_gap"))
         scaler = cast(Scaler, windows.scaler)  # every scaling fits one ("none": identity)
-        self._prep = _Preprocessing(
+        self.preprocessing_ = _Preprocessing(
             series.columns, series.targets, series.covariates, scaler, L, H, train_h,
             series.freq, "datetime" if series.is_datetime else "integer",
             None if series.time_index.name is None else str(series.time_index.name),
-            evaluation.seasonal_period(cfg, series))
-        self.split = split
+            seasonal_period(cfg, series))
+        self.split_ = split
 
         # the initial weights depend on the seed only
-        seed_everything(cfg.training.seed, deterministic=cfg.training.deterministic)
-        self.model = self._build_model()
-        trainer_cfg = cfg.training.trainer_config()
+        seed = cfg.training.seed
+        if seed is not None:
+            seed_everything(seed, deterministic=cfg.training.deterministic)
+        model = self._build()
         calls: list[Callback] = []
         has_val = windows.val.n_samples > 0
-        if cfg.training.early_stopping and has_val:
-            calls.append(EarlyStopping("val_loss", patience=cfg.training.patience,
-                                       min_delta=cfg.training.min_delta,
-                                       restore_best_weights=cfg.training.restore_best_weights))
-        elif cfg.training.early_stopping:
+        stopper = cfg.early_stopping.callback() if has_val else None
+        if stopper is not None:
+            calls.append(stopper)
+        elif cfg.early_stopping.patience is not None:
             logger.info("no validation windows: early stopping is off for this fit")
         if run_dir is not None:
             calls.append(ModelCheckpoint(Path(run_dir) / "checkpoints",
                                          monitor="val_loss" if has_val else "loss"))
         calls += list(callbacks)
-        self.trainer = Trainer(self.model, trainer_cfg, callbacks=calls)
+        trainer = Trainer(model, cfg.training, callbacks=calls)
         x, y = torch.from_numpy(windows.train.x), torch.from_numpy(windows.train.y)
         if strategy == "seq2seq":
-            x = with_teacher(x, y, self._prep.target_idx)  # (N, L + H, F)
+            x = with_teacher(x, y, self.preprocessing_.target_idx)  # (N, L + H, F)
         val = (windows.val.x, windows.val.y) if has_val else None
-        with _threads(cfg.training.num_threads):
-            start = time.perf_counter()
-            self.history = self.trainer.fit((x, y), val_data=val, resume_from=resume_from)
-            self.fit_time_s = time.perf_counter() - start
-        self.model.eval()
-        return self.history
+        start = time.perf_counter()
+        self.history_ = trainer.fit((x, y), val_data=val, resume_from=resume_from)
+        self.fit_seconds_ = time.perf_counter() - start
+        self.model_ = model.eval()
 
-    def _build_model(self) -> nn.Module:
-        prep = self._require_fitted()
+    def _build(self) -> nn.Module:
+        prep = self._prep()
         cfg = self.config
         spec = cfg.model.spec()
         normalizer = (WindowNormalizer(cfg.forecast.window_mode)
@@ -247,8 +350,8 @@ class Forecaster:
                                 normalizer=normalizer, head_dropout=cfg.model.head_dropout)
 
     # --------------------------------------------------------------------- forecasting
-    def predict(self, series: TimeSeries, *, horizon: int | None = None) -> pd.DataFrame:
-        """Forecast the ``horizon`` steps after the end of ``series`` (default: the configured
+    def predict(self, data: SeriesLike, *, horizon: int | None = None) -> pd.DataFrame:
+        """Forecast the ``horizon`` steps after the end of ``data`` (default: the configured
         horizon) from its last ``look_back`` rows.
 
         Beyond the trained horizon (and always for the recursive strategy) forecasts are fed
@@ -258,7 +361,8 @@ class Forecaster:
             a DataFrame of shape (horizon, K) in original units, indexed by the forecast time
             stamps (continuing the series' index at its frequency), one column per target.
         """
-        prep = self._require_fitted()
+        prep = self._prep()
+        series = self._as_series(data, fitted=True)
         self._check_series(series, fitted=True)
         steps = prep.horizon if horizon is None else horizon
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
@@ -266,16 +370,22 @@ class Forecaster:
         if series.n_steps < prep.look_back:
             raise DataError(expected("series", f"at least look_back = {prep.look_back} rows",
                                      Described(f"{series.n_steps} rows")))
+        if series.gap_mask is not None and series.gap_mask[-prep.look_back:].any():
+            logger.warning("the last look_back = %d rows reach a gap longer than "
+                           "data.max_gap: the forecast reads filled-in values", prep.look_back)
         window = series.values[-prep.look_back:][None]  # (1, L, F)
         forecast = self._forecast(window, steps)[0]  # (steps, K)
         index = _future_index(series, steps, prep.freq)
         return pd.DataFrame(forecast, index=index, columns=list(prep.targets))
 
+    def predict_frame(self, data: SeriesLike) -> pd.DataFrame:
+        """The forecast rows of :meth:`predict` (what ``rnnkit predict --output`` writes)."""
+        return self.predict(data)
+
     def _forecast(self, x_raw: np.ndarray, steps: int) -> np.ndarray:
         """Forecasts (N, steps, K) in original units for raw windows ``x_raw`` (N, L, F)."""
-        prep = self._require_fitted()
-        model = self.model
-        assert model is not None
+        prep = self._prep()
+        model = self._require_fitted()
         device = next(model.parameters()).device
         dtype = next(model.parameters()).dtype
         outputs = []
@@ -292,12 +402,16 @@ class Forecaster:
         scaled = np.concatenate(outputs, axis=0)
         return prep.scaler.inverse_transform_targets(scaled, prep.target_idx)
 
-    def _raw_windows(self, series: TimeSeries, split: ChronoSplit) -> SplitWindows:
-        prep = self._require_fitted()
-        return split_windows(series, prep.look_back, prep.horizon, split=split, scaler=None,
-                             dtype=np.float64)
+    def _raw_windows(self, series: TimeSeries, split: ChronoSplit
+                     ) -> tuple[SplitWindows, dict[str, int]]:
+        """Raw-unit windows of every part, without those that reach a long gap (and how
+        many were dropped, by part)."""
+        prep = self._prep()
+        raw = split_windows(series, prep.look_back, prep.horizon, split=split, scaler=None,
+                            dtype=np.float64)
+        return _without_gaps(raw, series.gap_mask, prep.look_back)
 
-    def predict_windows(self, series: TimeSeries, part: Part = "test") -> pd.DataFrame:
+    def predict_windows(self, data: SeriesLike, part: Part = "test") -> pd.DataFrame:
         """Forecasts from true history for every window of ``part`` (``"train"``, ``"val"``,
         ``"test"`` or ``"all"``) of the configured split: each window reads the true
         ``look_back`` rows before its origin and forecasts the next ``horizon`` steps.
@@ -307,16 +421,17 @@ class Forecaster:
             columns ``origin`` (time of the last observed step), ``step`` (1 .. H), ``part``,
             and for each target its actual value and ``<target>_pred``, in original units.
         """
-        prep = self._require_fitted()
+        prep = self._prep()
+        series = self._as_series(data, fitted=True)
         self._check_series(series, fitted=True)
         split = self.config.split.chrono_split(series.time_index, prep.look_back, prep.horizon)
         parts = list(PARTS) if part == "all" else [part]
         if any(p not in PARTS for p in parts):
             raise ConfigError(expected("part", f"one of {[*PARTS, 'all']}", part))
-        raw = self._raw_windows(series, split)
+        raw, _ = self._raw_windows(series, split)
         frames = []
         for name in parts:
-            w = raw.part(name)
+            w = raw.part(name)  # type: ignore[arg-type]
             if w.n_samples == 0:
                 continue
             pred = self._forecast(w.x, prep.horizon)  # (N, H, K)
@@ -326,108 +441,136 @@ class Forecaster:
         return pd.concat(frames)
 
     # ---------------------------------------------------------------------- evaluation
-    def evaluate(self, series: TimeSeries, part: Literal["train", "val", "test"] = "test"
-                 ) -> dict[str, Any]:
+    def evaluate(self, data: SeriesLike, part: Literal["train", "val", "test"] = "test"
+                 ) -> ForecastReport:
         """Score forecasts from true history on ``part`` against the baselines.
 
         Returns:
-            ``{"part", "n_windows", "horizon", "seasonal_period", "model": {metric: value},
-            "baselines": {name: {metric: value}}, "skipped": {name: reason}}``, metrics
+            a :class:`~rnnkit.tasks.base.Report`: ``model`` and each of ``baselines`` with
             ``mse, rmse, mae, r2, mape, smape, mase`` in original units (MASE scaled by the
-            in-sample seasonal-naive error of the training rows).
+            in-sample seasonal-naive error of the training rows), primary ``rmse`` (lower is
+            better); ``details``: ``part``, ``n_windows``, ``horizon``, ``seasonal_period``,
+            ``skipped`` (baseline -> why), ``per_step`` (forecast -> ``{"rmse": [H],
+            "mae": [H]}``) and ``gap_windows_dropped``. As a mapping it still reads
+            ``report["model"]["rmse"]``, ``report["baselines"]``, ``report["n_windows"]``.
         """
-        prep = self._require_fitted()
+        prep = self._prep()
+        series = self._as_series(data, fitted=True)
         self._check_series(series, fitted=True)
         split = self.config.split.chrono_split(series.time_index, prep.look_back, prep.horizon)
         return self._evaluate_split(series, split, part)
 
     def _evaluate_split(self, series: TimeSeries, split: ChronoSplit, part: str
-                        ) -> dict[str, Any]:
-        prep = self._require_fitted()
+                        ) -> ForecastReport:
+        prep = self._prep()
         if part not in PARTS:
             raise ConfigError(expected("part", f"one of {list(PARTS)}", part))
-        raw = self._raw_windows(series, split)
+        raw, dropped = self._raw_windows(series, split)
         windows = raw.part(part)  # type: ignore[arg-type]
         if windows.n_samples == 0:
             raise DataError(expected("part", "a part with at least one window", part))
         pred = self._forecast(windows.x, prep.horizon)
         ev = self.config.evaluation
-        baselines, skipped = (evaluation.make_baselines(
+        baselines, skipped = (make_baselines(
             prep.seasonal_period, prep.look_back, len(prep.targets),
             window=ev.moving_average_window, mlp_epochs=ev.mlp_epochs,
-            seed=self.config.training.seed) if ev.baselines else ({}, {}))
+            seed=self.config.training.seed or 0) if ev.baselines else ({}, {}))
         series_train = series.target_values[: split.val_start]
-        out: dict[str, Any] = {"part": part, "n_windows": windows.n_samples,
-                               "horizon": prep.horizon, "seasonal_period": prep.seasonal_period}
-        out.update(evaluation.evaluate_windows(
-            windows.y, pred, train=raw.train, test=windows, series_train=series_train,
-            m=prep.seasonal_period, baselines=baselines))
-        out["skipped"] = skipped
-        return out
+        scores = evaluate_windows(windows.y, pred, train=raw.train, test=windows,
+                                  series_train=series_train, m=prep.seasonal_period,
+                                  baselines=baselines)
+        if dropped[part]:
+            logger.warning("data.max_gap: %d %s windows reach a longer gap and are not "
+                           "scored", dropped[part], part)
+        details = {"part": part, "n_windows": windows.n_samples, "horizon": prep.horizon,
+                   "seasonal_period": prep.seasonal_period, "skipped": skipped,
+                   "per_step": scores["per_step"], "gap_windows_dropped": dropped[part]}
+        return ForecastReport(self.name, scores["model"], baselines=scores["baselines"],
+                              primary="rmse", higher_is_better=False, details=details)
 
-    def backtest(self, series: TimeSeries, folds: int | None = None) -> dict[str, Any]:
-        """Rolling-origin backtest with ``folds`` refits (default
-        ``evaluation.backtest_folds``, else 3); see :func:`.evaluation.backtest`."""
-        self._check_series(series, fitted=self._prep is not None)
+    def backtest(self, data: SeriesLike, folds: int | None = None, *,
+                 test_size: int | None = None) -> dict[str, Any]:
+        """Rolling-origin evaluation: refit a forecaster of this configuration at each of
+        ``folds`` origins (default ``evaluation.backtest_folds``, else 3; expanding training
+        window) and score the next ``test_size`` rows (see
+        :func:`.evaluation.backtest_splits`).
+
+        Returns:
+            ``{"folds": [...], "mean": {"model": ..., "baselines": ...}}``; each fold has
+            ``fold``, ``origin`` (the first forecast time), ``train_rows``, ``test_rows``,
+            ``fit_seconds`` and the report's layout (``model``, ``baselines``, details).
+        """
+        series = self._as_series(data, fitted=self.preprocessing_ is not None)
+        self._check_series(series, fitted=self.preprocessing_ is not None)
         k = folds if folds is not None else (self.config.evaluation.backtest_folds or 3)
-        return evaluation.backtest(self, series, k)
+        splits = backtest_splits(self.config, series, k, test_size=test_size)
+        results = []
+        for i, split in enumerate(splits):
+            fold = type(self)(self.config)
+            fold._fit_split(series, split)
+            scores = results_dict(fold._evaluate_split(series, split, "test"))
+            scores.update(fold=i, origin=str(series.time_index[split.test_start]),
+                          train_rows=split.val_start, test_rows=split.stop - split.test_start,
+                          fit_seconds=fold.fit_seconds_)
+            logger.info("backtest fold %d/%d: model rmse %.4g", i + 1, k,
+                        scores["model"]["rmse"])
+            results.append(scores)
+        return {"folds": results, "mean": mean_reports(results)}
 
     # ---------------------------------------------------------------------- save/load
-    def save(self, path: str | os.PathLike[str], *, metrics: dict[str, Any] | None = None
-             ) -> Path:
-        """Write one bundle directory (weights, config, fitted preprocessing, training
-        metrics) atomically; :meth:`load` reads it back without running pickled code."""
-        prep = self._require_fitted()
-        assert self.model is not None
-        best = None
-        if "val_loss" in self.history:
-            best = self.history.best("val_loss")["epoch"]
-        saved_metrics = {"history": self.history.to_list(), "fit_time_s": self.fit_time_s,
-                         "epochs_run": len(self.history), "best_epoch": best,
-                         **(metrics or {})}
-        return save_bundle(path, task=TASK, model=self.model,
-                           config={"forecast_config": self.config.to_dict()},
-                           preprocessing=prep.to_dict(), metrics=saved_metrics)
+    def save(self, path: str | os.PathLike[str], *,
+             metrics: Mapping[str, Any] | None = None) -> Path:
+        """Write one bundle directory (weights, config, fitted preprocessing, the training
+        record) atomically; :meth:`load` reads it back without running pickled code."""
+        best = self.history_.best("val_loss")["epoch"] if "val_loss" in self.history_ else None
+        return super().save(path, metrics={"best_epoch": best, **(metrics or {})})
+
+    def _preprocessing(self) -> dict[str, Any]:
+        return self._prep().to_dict()
+
+    def _restore(self, preprocessing: dict[str, Any]) -> None:
+        self.preprocessing_ = _Preprocessing.from_dict(preprocessing)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Forecaster:
-        """Rebuild a forecaster saved by :meth:`save`; it predicts exactly what it did."""
-        bundle = load_bundle(path, task=TASK)
-        forecaster = cls(ForecastConfig.from_dict(bundle.config["forecast_config"]))
-        forecaster._prep = _Preprocessing.from_dict(bundle.preprocessing)
-        model = forecaster._build_model()
-        model.load_state_dict(bundle.state_dict, strict=True)
-        forecaster.model = model.eval()
-        forecaster.history = History(bundle.metrics.get("history", []))
-        forecaster.fit_time_s = float(bundle.metrics.get("fit_time_s", 0.0))
-        return forecaster
+    def _config_from_bundle(cls, bundle: Bundle) -> TaskConfig:
+        """Today's bundles keep ``config``; those written before the forecaster was a Task
+        kept ``forecast_config`` with early stopping inside ``[training]``."""
+        if "forecast_config" in bundle.config:
+            return ForecastConfig.from_dict(legacy_config(bundle.config["forecast_config"]))
+        return super()._config_from_bundle(bundle)
+
+    @classmethod
+    def _from_bundle(cls, bundle: Bundle) -> Self:
+        task = super()._from_bundle(bundle)
+        if "fit_seconds" not in bundle.metrics and "fit_time_s" in bundle.metrics:
+            task.fit_seconds_ = float(bundle.metrics["fit_time_s"])  # an older bundle
+        return task
 
     # ------------------------------------------------------------------------- checks
-    def _require_fitted(self) -> _Preprocessing:
-        if self._prep is None:
-            raise ConfigError(expected("Forecaster", "a fitted forecaster",
-                                       Described("an unfitted one"),
-                                       "call fit(series) or Forecaster.load(path) first"))
-        return self._prep
+    def _prep(self) -> _Preprocessing:
+        """The fitted preprocessing (set by fit and load, before the network is built)."""
+        if self.preprocessing_ is None:
+            self._require_fitted()  # raises: "call fit(...) or Forecaster.load(path) first"
+            raise ConfigError(expected("Forecaster", "fitted preprocessing",
+                                       Described("none"), "call fit(...) first"))
+        return self.preprocessing_
 
-    def _check_series(self, series: Any, *, fitted: bool) -> None:
-        if not isinstance(series, TimeSeries):
-            raise ConfigError(expected("series", "a TimeSeries (see rnnkit.data.load_series)",
-                                       Described(type(series).__name__)))
+    def _check_series(self, series: TimeSeries, *, fitted: bool) -> None:
         if fitted:
-            prep = self._require_fitted()
+            prep = self._prep()
             if series.columns != prep.columns:
                 raise DataError(expected("series columns", f"{list(prep.columns)} (as in fit)",
                                          list(series.columns)))
             return
-        data = self.config.data
+        data = self.config.data_or_default
         if data.targets is not None and series.targets != tuple(data.targets):
             raise DataError(expected("series targets", f"{list(data.targets)} (data.targets)",
                                      list(series.targets)))
-        if data.path is not None and series.covariates != tuple(data.covariates):
-            raise DataError(expected("series covariates",
-                                     f"{list(data.covariates)} (data.covariates)",
-                                     list(series.covariates)))
+        covariates = tuple(data.covariates) + (
+            (DELTA_COLUMN,) if data.irregular == "delta" else ())
+        if data.path is not None and series.covariates != covariates:
+            raise DataError(expected("series covariates", f"{list(covariates)} "
+                                     "(data.covariates)", list(series.covariates)))
         need = self.config.forecast.look_back + self.config.forecast.horizon
         if series.n_steps < need:
             raise DataError(expected(
@@ -436,18 +579,25 @@ class Forecaster:
 
 
 # ------------------------------------------------------------------------------ helpers
-@contextlib.contextmanager
-def _threads(n: int | None) -> Iterator[None]:
-    """Run with ``n`` torch intra-op threads (None: unchanged), restoring the setting."""
-    if n is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+def _without_gaps(windows: SplitWindows, gap_mask: np.ndarray | None, look_back: int
+                  ) -> tuple[SplitWindows, dict[str, int]]:
+    """``windows`` without the samples whose rows (inputs and targets) reach a row of
+    ``gap_mask`` (shape (T,)), and how many each part lost."""
+    dropped = dict.fromkeys(PARTS, 0)
+    if gap_mask is None:
+        return windows, dropped
+    in_gap = np.concatenate([[0], np.cumsum(gap_mask)])  # (T + 1,) gap rows before each row
+    kept = {}
+    for part in PARTS:
+        w: Windows = windows.part(part)  # type: ignore[arg-type]
+        H = w.y.shape[1]
+        first, stop = w.target_start - look_back, w.target_start + H  # rows [first, stop)
+        keep = in_gap[stop] - in_gap[first] == 0  # (N,)
+        dropped[part] = int((~keep).sum())
+        kept[part] = w if keep.all() else Windows(
+            w.x[keep], w.y[keep], w.target_start[keep],
+            None if w.target_time is None else w.target_time[keep])
+    return dataclasses.replace(windows, **kept), dropped
 
 
 def _future_index(series: TimeSeries, steps: int, fitted_freq: str | int | None) -> pd.Index:
