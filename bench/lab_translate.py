@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="default runs/bench-translate[-bpe]")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    metrics = translate.run({"training": {"time_budget_s": args.budget},
+    metrics = translate.run({"training": {"max_time": args.budget},
                              "data": {"units": args.units}},
                             out_dir=args.out or f"runs/bench-translate{'-bpe' * (args.units == 'bpe')}")
     result = {"bench": "lab_translate", "date": date.today().isoformat(), "machine": machine(),

@@ -1,4 +1,5 @@
-"""The translation lab offline: a fake verse loader, the quick configuration."""
+"""The translation lab offline: a fake verse loader or the user's TSV file, the quick
+configuration."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def _fake_pairs(source="kjv", target="sparv", *, cache_dir=None):
 def test_translation_memory_returns_the_nearest_training_target():
     train = [(["and", "god", "said"], ["y", "dijo", "dios"]),
              (["the", "earth"], ["la", "tierra"])]
-    memory = translate.TranslationMemory().fit(train)
+    memory = translate.TranslationMemory().fit(*zip(*train))
     assert memory.predict([["god", "said"], ["earth"]]) == [["y", "dijo", "dios"],
                                                              ["la", "tierra"]]
 
@@ -72,8 +73,10 @@ def test_translate_lab_with_subwords_offline(tmp_path, monkeypatch):
                        "training": {"epochs": 2, "lr": 1e-2}}, out_dir=tmp_path / "run",
                       quick=True)
     assert m["units"] == "bpe" and m["tgt_vocab"] <= 60
-    model_dir = tmp_path / "run" / "model"
-    tgt = BPETokenizer.load(model_dir / "target_bpe.json")
+    model = Seq2Seq.load(tmp_path / "run" / "model")  # the sub-word models are in the bundle
+    tgt = model.tgt_bpe_
+    assert isinstance(tgt, BPETokenizer) and isinstance(model.src_bpe_, BPETokenizer)
+    assert all(isinstance(w, str) and "▁" not in w for w in model.predict([["god", "said"]])[0])
     # predictions are scored as words: sub-words are joined back before BLEU
     words = tgt.detokenize(tgt.tokenize("dios dijo la luz")).split()
     assert words == ["dios", "dijo", "la", "luz"]
@@ -81,3 +84,14 @@ def test_translate_lab_with_subwords_offline(tmp_path, monkeypatch):
     assert all("▁" not in s["predicted"] for s in samples)
     with pytest.raises(Exception, match="data.units: expected one of"):
         translate.run({"data": {"units": "chars"}}, out_dir=tmp_path / "bad", quick=True)
+
+
+def test_translate_lab_on_the_users_tsv(tmp_path):
+    path = tmp_path / "pairs.tsv"
+    path.write_text("".join(f"{s}\t{t}\n" for s, t in _fake_pairs()), encoding="utf-8")
+    m = translate.run({"data": {"path": str(path)}, "training": {"epochs": 2, "lr": 1e-2}},
+                      out_dir=tmp_path / "run", quick=True)
+    assert m["n_train"] + m["n_val"] + m["n_test"] <= 300 and m["n_test"] > 0
+    assert 0.0 <= m["greedy"]["bleu"] <= 1.0
+    samples = json.loads((tmp_path / "run" / "samples.json").read_text())
+    assert all(set(s["reference"].split()) <= set(EN.values()) | {"."} for s in samples)

@@ -7,12 +7,13 @@ rest is the validation set of the training curve.
 
 Model: characters -> BiLSTM encoder (2 x 128) -> LSTM decoder (256) with Luong "general"
 attention (:class:`rnnkit.tasks.seq2seq.Seq2Seq`), teacher forcing, Adam with a cosine decay
-over ``training.epochs`` (2) epochs, batches of 128; training also stops when the next epoch
-would end past ``training.time_budget_s`` (25 minutes).
+over ``training.epochs`` (2) epochs, batches of 128; training also stops at the end of the
+epoch that crosses ``training.max_time`` (25 minutes; the Trainer's own budget).
 
-Baseline: letter-by-letter: each letter is mapped to the phoneme it most often stands for in
+Baselines: letter-by-letter: each letter is mapped to the phoneme it most often stands for in
 the training pairs whose spelling and pronunciation have the same length (a 1:1 alignment),
-and repeated phonemes are merged.
+and repeated phonemes are merged; and the task's translation memory (the pronunciation of the
+training word of most similar spelling, TF-IDF of letter 1-2-grams).
 
 Metrics on the held-out words: phoneme error rate (PER: edits per reference phoneme), word
 error rate (1 - exact match), BLEU, with greedy decoding and with beam search.
@@ -36,10 +37,9 @@ import numpy as np
 from rnnkit.datasets.corpora import load_cmudict
 from rnnkit.labs._common import setup_run, write_json
 from rnnkit.metrics import exact_match, token_error_rate
-from rnnkit.nn.spec import RecurrentSpec
-from rnnkit.tasks.seq2seq import Seq2Seq, Seq2SeqConfig
+from rnnkit.tasks.seq2seq import Seq2Seq, scores
 
-__all__ = ["DEFAULTS", "QUICK", "LetterBaseline", "run"]
+__all__ = ["DEFAULTS", "QUICK", "LetterBaseline", "run", "task_config"]
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {"strip_stress": True, "alternates": False, "held_out": 0.05,
@@ -49,7 +49,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
               "input_feeding": False, "embedding_dim": 64, "dropout": 0.0},
     "training": {"epochs": 2, "batch_size": 128, "lr": 3e-3, "schedule": "cosine",
                  "clipnorm": 1.0, "teacher_forcing": 1.0, "teacher_forcing_final": None,
-                 "time_budget_s": 1500.0, "seed": 0, "num_threads": None},
+                 "max_time": 1500.0, "seed": 0, "num_threads": None},
     "decoding": {"beam_width": 5, "samples": 12},
     "bar": {"max_phoneme_error_rate": 0.12},
 }
@@ -57,7 +57,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 QUICK: dict[str, dict[str, Any]] = {
     "data": {"max_words": 1500, "held_out": 0.1},
     "model": {"encoder_hidden": 16, "decoder_hidden": 32, "embedding_dim": 16},
-    "training": {"epochs": 2, "batch_size": 64, "time_budget_s": 30.0},
+    "training": {"epochs": 2, "batch_size": 64, "max_time": 30.0},
     "decoding": {"beam_width": 3, "samples": 3},
 }
 
@@ -101,13 +101,35 @@ def _split(pairs: list[tuple[str, list[str]]], held_out: float, val_fraction: fl
     return train, val, test
 
 
+def task_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`Seq2Seq` config of the lab's tables (characters in, phonemes out)."""
+    model, training = cfg["model"], cfg["training"]
+    return {
+        "name": "g2p",
+        "data": {"units": "char", "target_units": "word"},
+        "model": {"encoder": {"cell": model["encoder_cell"], "hidden_size": model["encoder_hidden"],
+                              "bidirectional": model["bidirectional"]},
+                  "decoder": {"cell": model["decoder_cell"], "hidden_size": model["decoder_hidden"]},
+                  "attention": model["attention"], "input_feeding": model["input_feeding"],
+                  "src_embedding_dim": model["embedding_dim"],
+                  "tgt_embedding_dim": model["embedding_dim"], "dropout": model["dropout"],
+                  "teacher_forcing": training["teacher_forcing"],
+                  "teacher_forcing_final": training["teacher_forcing_final"]},
+        "decoding": {"beam_width": 1},
+        "evaluation": {"primary": "token_error_rate"},
+        "training": {k: training[k] for k in ("epochs", "batch_size", "lr", "schedule",
+                                              "clipnorm", "max_time", "seed", "num_threads")},
+    }
+
+
 def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
         quick: bool = False, seed: int | None = None) -> dict[str, Any]:
     """Train the g2p model, compare with the letter baseline, write the run directory.
 
     Returns the metrics (also in ``metrics.json``): ``phoneme_error_rate`` and
     ``word_error_rate`` (greedy), the same with ``beam_`` prefixes, ``bleu``,
-    ``baseline_phoneme_error_rate``, ``train_seconds``, ``epochs`` and ``passed``.
+    ``baseline_phoneme_error_rate`` (letter by letter), ``memory_phoneme_error_rate``
+    (translation memory), ``train_seconds``, ``epochs`` and ``passed``.
     """
     from rich.console import Console
     from rich.table import Table
@@ -127,36 +149,25 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     console.print(f"CMUdict: {len(train):,} training, {len(val):,} validation, "
                   f"{len(test):,} held-out words")
 
-    s2s_config = Seq2SeqConfig(
-        encoder=RecurrentSpec(cell=model["encoder_cell"], hidden_size=model["encoder_hidden"],
-                              bidirectional=model["bidirectional"]),
-        decoder=RecurrentSpec(cell=model["decoder_cell"], hidden_size=model["decoder_hidden"]),
-        attention=model["attention"], input_feeding=model["input_feeding"],
-        src_embedding_dim=model["embedding_dim"],
-        tgt_embedding_dim=model["embedding_dim"], dropout=model["dropout"],
-        teacher_forcing=training["teacher_forcing"],
-        teacher_forcing_final=training["teacher_forcing_final"], epochs=training["epochs"],
-        batch_size=training["batch_size"], lr=training["lr"], clipnorm=training["clipnorm"],
-        schedule=training["schedule"],
-        time_budget_s=training["time_budget_s"], beam_width=1, seed=training["seed"])
-    s2s = Seq2Seq(s2s_config)
+    s2s = Seq2Seq(task_config(cfg))
     t0 = time.perf_counter()
-    history = s2s.fit(train, val)
+    history = s2s.fit(train, val).history_
     train_seconds = time.perf_counter() - t0
 
     words = [w for w, _ in test]
     refs = [p for _, p in test]
     t1 = time.perf_counter()
-    greedy = s2s.evaluate(test, beam_width=1)
+    greedy = s2s.evaluate(test, beam_width=1, baselines=False)
     greedy_seconds = time.perf_counter() - t1
     k = int(decoding["beam_width"])
     t2 = time.perf_counter()
-    beam = s2s.evaluate(test, beam_width=k)
+    beam = s2s.evaluate(test, beam_width=k, baselines=False)
     beam_seconds = time.perf_counter() - t2
     baseline = LetterBaseline().fit(train).predict(words)
     base_per = token_error_rate(refs, baseline)
     base_wer = 1 - exact_match(refs, baseline)
 
+    memory = scores(refs, s2s.baselines_["translation_memory"].predict(words))
     metrics: dict[str, Any] = {
         "train_words": len(train), "test_words": len(test),
         "phoneme_error_rate": greedy["token_error_rate"],
@@ -167,6 +178,8 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         "beam_word_error_rate": 1 - beam["exact_match"],
         "baseline_phoneme_error_rate": base_per,
         "baseline_word_error_rate": base_wer,
+        "memory_phoneme_error_rate": memory.get("token_error_rate"),
+        "memory_word_error_rate": 1 - memory["exact_match"],
         "train_seconds": train_seconds,
         "greedy_decode_seconds": greedy_seconds,
         "beam_decode_seconds": beam_seconds,
@@ -175,7 +188,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     }
     metrics["passed"] = bool(min(metrics["phoneme_error_rate"], metrics["beam_phoneme_error_rate"])
                              <= cfg["bar"]["max_phoneme_error_rate"])
-    s2s.metrics = dict(metrics)
 
     table = Table(title=f"CMUdict g2p, {len(test):,} held-out words")
     for col in ("model", "PER", "WER"):
@@ -188,15 +200,16 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     table.add_row(f"{name} (beam {k})", f"{metrics['beam_phoneme_error_rate']:.2%}",
                   f"{metrics['beam_word_error_rate']:.2%}")
     table.add_row("letter-by-letter baseline", f"{base_per:.2%}", f"{base_wer:.2%}")
+    table.add_row("translation memory (nearest spelling)",
+                  f"{metrics['memory_phoneme_error_rate']:.2%}",
+                  f"{metrics['memory_word_error_rate']:.2%}")
     console.print(table)
     console.print(f"trained {train_seconds:.0f} s, {len(history)} epochs; bar "
                   f"{'passed' if metrics['passed'] else 'NOT passed'}")
 
     n_samples = min(int(decoding["samples"]), len(test))
     decoded = s2s.decode(words[:n_samples], beam_width=k)
-    tgt_vocab = s2s.tgt_vocab
-    samples = [{"word": w, "reference": r,
-                "predicted": tgt_vocab.decode(d.ids, stop_at_eos=False) if tgt_vocab else [],
+    samples = [{"word": w, "reference": r, "predicted": s2s.output_tokens(d),
                 "score": d.score, "attention": d.attention.tolist()}
                for w, r, d in zip(words, refs, decoded)]
     for s in samples[:5]:
@@ -215,7 +228,8 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                        sources=[list(s["word"]) for s in shown],
                        outputs=[s["predicted"] for s in shown],
                        titles=[f"{s['word']}: {' '.join(s['predicted'])}" for s in shown])
-    s2s.save(run_dir / "model")
+    s2s.save(run_dir / "model", metrics={k_: v for k_, v in metrics.items()
+                                         if k_ != "samples"})
     metrics["samples"] = [{k_: v for k_, v in s.items() if k_ != "attention"} for s in samples]
     metrics["run_dir"] = str(run_dir)
     return metrics

@@ -1,5 +1,5 @@
-"""Lab: English-to-Spanish translation of Bible verses with an attentional encoder-decoder,
-against a translation-memory baseline.
+"""Lab: English-to-Spanish translation of Bible verses (or your own pairs) with an attentional
+encoder-decoder, against a translation-memory baseline.
 
 Data: the King James Version and the Reina-Valera 1909 (SpaRV) of the SWORD project, from
 Debian's ``sword-text-kjv`` and ``sword-text-sparv`` packages
@@ -10,21 +10,27 @@ Debian's ``sword-text-kjv`` and ``sword-text-sparv`` packages
 sentences). A seeded random 5% of the verses is held out for the test, 2% of the rest
 validates. ``data.units = "bpe"`` feeds the model sub-words instead
 (:class:`~rnnkit.data.text.BPETokenizer`, ``model.max_vocab`` pieces per language, learned on
-the training verses; the BPE models are saved beside the bundle): no Spanish word is then out
-of the vocabulary. Scores are always on words.
+the training verses by the task and saved in its bundle): no Spanish word is then out of the
+vocabulary. Scores are always on words.
+
+Your own pairs: ``--set data.path=pairs.tsv`` reads a TSV file of (source, target) sentences,
+one pair per line (:mod:`rnnkit.tasks.seq2seq.data`; ``data.source_column`` /
+``data.target_column`` name the columns of a file with a header line) instead of the verses;
+the same tokenization, length limit and splits apply.
 
 Model: word embeddings (128) -> bidirectional LSTM (128 each way) -> LSTM decoder (256) with
 Luong "general" attention (:class:`rnnkit.tasks.seq2seq.Seq2Seq`), vocabularies capped at the
 8,000 most frequent words of each language seen twice (the rest map to ``<unk>``), batches of
 similar length, teacher forcing, Adam with a cosine decay over 8 epochs, within
-``training.time_budget_s`` (15 minutes: the validation loss still falls steeply at 10).
+``training.max_time`` (15 minutes: the validation loss still falls steeply at 10).
 Beam search (width 4) divides a hypothesis' log-probability by its length
 (``decoding.length_penalty = 1``): without it the beam prefers short translations (85% of
 the reference length); the value was chosen on the validation verses (BLEU 12.7 / 13.2 /
 13.8 / 12.2 for 0 / 0.6 / 1 / 1.5 with a model trained 4 epochs).
 
 Baseline: a translation memory: for each test verse, the Spanish of the most similar training
-verse (cosine of TF-IDF word 1-2-grams, scikit-learn). It needs no model of order; verses
+verse (cosine of TF-IDF word 1-2-grams; :class:`rnnkit.tasks.seq2seq.TranslationMemory`,
+fitted by the task on the training verses). It needs no model of order; verses
 that repeat formulas ("And the LORD spake unto Moses, saying") are where it shines.
 
 Metrics: corpus BLEU-4 (the usual translation score, 0-1 here), token error rate (edits per
@@ -37,31 +43,27 @@ Run directory: ``config.json``, ``history.json``, ``metrics.json``, ``samples.js
 
 from __future__ import annotations
 
-import itertools
 import random
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from rnnkit._validation import check_choice
-from rnnkit.data.text import BPETokenizer, WordTokenizer
+from rnnkit.data.text import WordTokenizer
 from rnnkit.labs._common import setup_run, write_json
-from rnnkit.metrics import corpus_bleu, exact_match, token_error_rate
-from rnnkit.nn.spec import RecurrentSpec
-from rnnkit.tasks.seq2seq import Seq2Seq, Seq2SeqConfig
+from rnnkit.tasks.seq2seq import Seq2Seq, TranslationMemory, scores
 
-__all__ = ["DEFAULTS", "QUICK", "TranslationMemory", "load_pairs", "run"]
+__all__ = ["DEFAULTS", "QUICK", "TranslationMemory", "load_pairs", "run", "task_config"]
 
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "data": {"source": "kjv", "target": "sparv", "units": "word", "max_tokens": 30,
-             "held_out": 0.05, "val_fraction": 0.02, "max_pairs": None},
+    "data": {"source": "kjv", "target": "sparv", "path": None, "source_column": None,
+             "target_column": None, "units": "word", "max_tokens": 30, "held_out": 0.05,
+             "val_fraction": 0.02, "max_pairs": None},
     "model": {"encoder_hidden": 128, "decoder_hidden": 256, "attention": "general",
               "input_feeding": False, "embedding_dim": 128, "dropout": 0.1,
               "min_freq": 2, "max_vocab": 8000},
     "training": {"epochs": 8, "batch_size": 64, "lr": 2e-3, "schedule": "cosine",
-                 "clipnorm": 1.0, "time_budget_s": 900.0, "seed": 0, "num_threads": None},
+                 "clipnorm": 1.0, "max_time": 900.0, "seed": 0, "num_threads": None},
     "decoding": {"beam_width": 4, "length_penalty": 1.0, "max_test": 500, "samples": 6},
 }
 
@@ -70,7 +72,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "data": {"max_pairs": 600, "max_tokens": 12, "held_out": 0.1},
     "model": {"encoder_hidden": 16, "decoder_hidden": 32, "embedding_dim": 16,
               "max_vocab": 500, "min_freq": 1},
-    "training": {"epochs": 2, "batch_size": 32, "time_budget_s": 30.0},
+    "training": {"epochs": 2, "batch_size": 32, "max_time": 30.0},
     "decoding": {"beam_width": 2, "max_test": 40, "samples": 3},
 }
 
@@ -78,35 +80,21 @@ _TOKENIZER = WordTokenizer(lower=True)
 
 
 def load_pairs(data: dict[str, Any]) -> list[tuple[list[str], list[str]]]:
-    """Tokenized (English, Spanish) verse pairs within ``max_tokens`` on both sides."""
-    from rnnkit.datasets.sword import load_verse_pairs
+    """Tokenized (source, target) pairs within ``max_tokens`` on both sides: the SWORD verses
+    of ``data.source`` and ``data.target``, or the TSV file ``data.path``."""
+    if data.get("path"):
+        from rnnkit.tasks.seq2seq.data import read_pairs
 
-    pairs = [(_TOKENIZER.tokenize(s), _TOKENIZER.tokenize(t))
-             for s, t in load_verse_pairs(data["source"], data["target"])]
+        sources, targets = read_pairs(data["path"], source_column=data.get("source_column"),
+                                      target_column=data.get("target_column"))
+        texts = list(zip(sources, targets or []))
+    else:
+        from rnnkit.datasets.sword import load_verse_pairs
+
+        texts = load_verse_pairs(data["source"], data["target"])
+    pairs = [(_TOKENIZER.tokenize(s), _TOKENIZER.tokenize(t)) for s, t in texts]
     limit = int(data["max_tokens"])
     return [(s, t) for s, t in pairs if 0 < len(s) <= limit and 0 < len(t) <= limit]
-
-
-class TranslationMemory:
-    """Translate a sentence by the target side of its most similar training source (cosine of
-    TF-IDF word 1-2-grams): the non-sequential baseline of the lab."""
-
-    def fit(self, pairs: list[tuple[list[str], list[str]]]) -> TranslationMemory:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        self.vectorizer = TfidfVectorizer(analyzer=lambda toks: toks + [
-            f"{a} {b}" for a, b in itertools.pairwise(toks)])
-        self.matrix = self.vectorizer.fit_transform([s for s, _ in pairs])  # (N, F) sparse
-        self.targets = [t for _, t in pairs]
-        return self
-
-    def predict(self, sources: list[list[str]], batch: int = 512) -> list[list[str]]:
-        out: list[list[str]] = []
-        for i in range(0, len(sources), batch):
-            q = self.vectorizer.transform(sources[i : i + batch])  # (b, F), rows L2-normalized
-            best = np.asarray((q @ self.matrix.T).argmax(axis=1)).ravel()
-            out.extend(self.targets[j] for j in best)
-        return out
 
 
 def _split(pairs: list, held_out: float, val_fraction: float, seed: int):
@@ -120,9 +108,30 @@ def _split(pairs: list, held_out: float, val_fraction: float, seed: int):
 
 
 def _scores(refs: list[list[str]], hyps: list[list[str]]) -> dict[str, float]:
-    return {"bleu": corpus_bleu([[r] for r in refs], hyps),
-            "token_error_rate": token_error_rate(refs, hyps),
-            "exact_match": exact_match(refs, hyps)}
+    return {k: v for k, v in scores(refs, hyps).items()
+            if k in ("bleu", "token_error_rate", "exact_match")}
+
+
+def task_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`Seq2Seq` config of the lab's tables (lower-cased words, or sub-words)."""
+    model, training, decoding = cfg["model"], cfg["training"], cfg["decoding"]
+    return {
+        "name": "translate",
+        "data": {"units": cfg["data"]["units"], "lower": True},
+        "model": {"encoder": {"cell": "lstm", "hidden_size": model["encoder_hidden"],
+                              "bidirectional": True},
+                  "decoder": {"cell": "lstm", "hidden_size": model["decoder_hidden"]},
+                  "attention": model["attention"], "input_feeding": model["input_feeding"],
+                  "src_embedding_dim": model["embedding_dim"],
+                  "tgt_embedding_dim": model["embedding_dim"], "dropout": model["dropout"],
+                  "min_freq": model["min_freq"], "max_src_vocab": model["max_vocab"],
+                  "max_tgt_vocab": model["max_vocab"], "bucket": True},
+        "decoding": {"length_penalty": decoding["length_penalty"]},
+        "evaluation": {"primary": "bleu"},
+        "training": {"device": "cpu", **{k: training[k] for k in (
+            "epochs", "batch_size", "lr", "schedule", "clipnorm", "max_time", "seed",
+            "num_threads")}},
+    }
 
 
 def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
@@ -143,64 +152,32 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                                        cfg["decoding"])
     console = Console()
 
+    units = check_choice("data.units", data["units"], ("word", "bpe"))
     pairs = load_pairs(data)
     if data["max_pairs"] and len(pairs) > data["max_pairs"]:
         pairs = random.Random(training["seed"]).sample(pairs, int(data["max_pairs"]))
     train, val, test = _split(pairs, float(data["held_out"]), float(data["val_fraction"]),
                               int(training["seed"]))
     test = test[: int(decoding["max_test"])]
-    console.print(f"verse pairs ({data['source']} -> {data['target']}, at most "
-                  f"{data['max_tokens']} words): {len(train):,} training, {len(val):,} "
-                  f"validation, {len(test):,} test")
+    corpus = data["path"] or f"verse pairs ({data['source']} -> {data['target']})"
+    console.print(f"{corpus}, at most {data['max_tokens']} words: {len(train):,} training, "
+                  f"{len(val):,} validation, {len(test):,} test")
 
-    units = check_choice("data.units", data["units"], ("word", "bpe"))
-    src_bpe = tgt_bpe = None
-    fit_pairs, val_pairs = train, val
-    if units == "bpe":  # sub-words learned on the training verses, per language
-        size = int(model["max_vocab"])
-        src_bpe = BPETokenizer(vocab_size=size).fit(" ".join(s) for s, _ in train)
-        tgt_bpe = BPETokenizer(vocab_size=size).fit(" ".join(t) for _, t in train)
-
-        def pieces(part: list) -> list:
-            return [(src_bpe.tokenize(" ".join(s)), tgt_bpe.tokenize(" ".join(t)))
-                    for s, t in part]
-
-        fit_pairs, val_pairs = pieces(train), pieces(val)
-
-    def to_words(hyps: list[list[str]]) -> list[list[str]]:
-        """Model outputs as words (sub-words joined back), for scoring against words."""
-        if tgt_bpe is None:
-            return hyps
-        return [tgt_bpe.detokenize(h).split() for h in hyps]
-
-    s2s = Seq2Seq(Seq2SeqConfig(
-        encoder=RecurrentSpec(cell="lstm", hidden_size=model["encoder_hidden"],
-                              bidirectional=True),
-        decoder=RecurrentSpec(cell="lstm", hidden_size=model["decoder_hidden"]),
-        attention=model["attention"], input_feeding=model["input_feeding"],
-        src_embedding_dim=model["embedding_dim"], tgt_embedding_dim=model["embedding_dim"],
-        dropout=model["dropout"], min_freq=model["min_freq"],
-        max_src_vocab=model["max_vocab"], max_tgt_vocab=model["max_vocab"], bucket=True,
-        epochs=training["epochs"], batch_size=training["batch_size"], lr=training["lr"],
-        schedule=training["schedule"], clipnorm=training["clipnorm"],
-        time_budget_s=training["time_budget_s"], length_penalty=decoding["length_penalty"],
-        seed=training["seed"], device="cpu"))
+    s2s = Seq2Seq(task_config(cfg))
     t0 = time.perf_counter()
-    history = s2s.fit(fit_pairs, val_pairs)
+    history = s2s.fit(train, val).history_
     train_seconds = time.perf_counter() - t0
 
     sources, refs = [s for s, _ in test], [t for _, t in test]
-    inputs = sources if src_bpe is None else [src_bpe.tokenize(" ".join(s)) for s in sources]
     k = int(decoding["beam_width"])
-    greedy_hyp = to_words(s2s.predict(inputs, beam_width=1))
-    beam_hyp = to_words(s2s.predict(inputs, beam_width=k))
-    memory = TranslationMemory().fit(train)
-    memory_hyp = memory.predict(sources)
+    greedy_hyp = s2s.predict(sources, beam_width=1)  # words, also with sub-words inside
+    beam_hyp = s2s.predict(sources, beam_width=k)
+    memory_hyp = s2s.baselines_["translation_memory"].predict(sources)
 
     metrics: dict[str, Any] = {
         "lab": "translate", "quick": quick, "units": units,
         "n_train": len(train), "n_val": len(val), "n_test": len(test),
-        "src_vocab": len(s2s.src_vocab or []), "tgt_vocab": len(s2s.tgt_vocab or []),
+        "src_vocab": len(s2s.src_vocab_ or []), "tgt_vocab": len(s2s.tgt_vocab_ or []),
         "greedy": _scores(refs, greedy_hyp),
         "beam_width": k,
         "beam": _scores(refs, beam_hyp),
@@ -209,7 +186,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         "epochs": len(history),
         "final_val_loss": history[-1].get("val_loss") if len(history) else None,
     }
-    table = Table(title=f"{data['source']} -> {data['target']}, {len(test):,} held-out verses")
+    table = Table(title=f"{corpus}, {len(test):,} held-out pairs")
     for col in ("model", "BLEU", "token error rate", "exact"):
         table.add_column(col, justify="left" if col == "model" else "right")
     for label, key in ((f"{model['attention']} attention seq2seq (greedy)", "greedy"),
@@ -221,11 +198,9 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     console.print(table)
     console.print(f"trained {train_seconds:.0f} s, {len(history)} epochs")
 
-    decoded = s2s.decode(inputs[: int(decoding["samples"])], beam_width=k)
-    tv = s2s.tgt_vocab
+    decoded = s2s.decode(sources[: int(decoding["samples"])], beam_width=k)
     samples = [{"source": " ".join(s), "reference": " ".join(r),
-                "predicted": " ".join(to_words([tv.decode(d.ids, stop_at_eos=False)])[0])
-                if tv else "",
+                "predicted": " ".join(s2s.output_tokens(d)),
                 "memory": " ".join(mh), "attention": d.attention.tolist()}
                for s, r, d, mh in zip(sources, refs, decoded, memory_hyp)]
     for s in samples[:3]:
@@ -235,18 +210,18 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     history.to_json(run_dir / "history.json")
     write_json(run_dir / "metrics.json", metrics)
     write_json(run_dir / "samples.json", samples)
-    shown = [(i, s, d) for i, s, d in zip(inputs, sources, decoded) if d.ids][:4]
+    shown = [(s, d) for s, d in zip(sources, decoded) if d.ids][:4]
     if shown:  # over what the model read and wrote: words, or sub-words
         from rnnkit.analysis.plots import plot_attention
 
-        plot_attention([d.attention for _, _, d in shown], run_dir / "attention.png",
-                       sources=[i for i, _, _ in shown],
-                       outputs=[tv.decode(d.ids, stop_at_eos=False) for _, _, d in shown],  # type: ignore[union-attr]
-                       titles=[" ".join(s)[:40] for _, s, _ in shown], cols=2)
-    s2s.save(run_dir / "model")
-    if src_bpe is not None and tgt_bpe is not None:  # needed to use the model on new text
-        src_bpe.save(run_dir / "model" / "source_bpe.json")
-        tgt_bpe.save(run_dir / "model" / "target_bpe.json")
+        tv = s2s.tgt_vocab_
+        plot_attention([d.attention for _, d in shown], run_dir / "attention.png",
+                       sources=[s2s.model_tokens(s) for s, _ in shown],
+                       outputs=[tv.decode(d.ids, stop_at_eos=False) for _, d in shown],  # type: ignore[union-attr]
+                       titles=[" ".join(s)[:40] for s, _ in shown], cols=2)
+    s2s.save(run_dir / "model", metrics={"lab": "translate", "units": units,
+                                         "greedy": metrics["greedy"], "beam": metrics["beam"],
+                                         "baseline": metrics["baseline"]})
     metrics["samples"] = [{k_: v for k_, v in s.items() if k_ != "attention"} for s in samples]
     metrics["run_dir"] = str(run_dir)
     return metrics
