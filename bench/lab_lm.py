@@ -39,11 +39,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     word = args.level == "word"
     out_dir = args.out or f"runs/bench-shakespeare{'-word' if word else ''}"
-    from rnnkit.cli.main import _merge, _parse_sets
+    from rnnkit.cli.app import parse_sets
 
-    overrides = _merge({"training": {"time_budget_s": args.budget},
-                        "model": {"level": args.level, "max_vocab": args.max_vocab},
-                        "baseline": {"k": args.k}}, _parse_sets(args.set))
+    overrides = parse_sets(args.set, base={"training": {"time_budget_s": args.budget},
+                                           "model": {"level": args.level,
+                                                     "max_vocab": args.max_vocab},
+                                           "baseline": {"k": args.k}})
     metrics = shakespeare.run(overrides, out_dir=out_dir)
     result = {"bench": "lab_lm", "date": date.today().isoformat(), "machine": machine(),
               **metrics}

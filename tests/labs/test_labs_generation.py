@@ -33,6 +33,10 @@ def test_shakespeare_quick(tmp_path):
     lm = LanguageModel.load(tmp_path / "run" / "model")
     assert len(lm.generate("The ", 10, seed=0)) == 10
     assert set(metrics["samples"]) == set(shakespeare.DEFAULTS["generation"]["prompts"])
+    # the task's own config, which `rnnkit train` reads
+    task = LanguageModel.from_toml(tmp_path / "run" / "task.toml")
+    assert (task.config.model, task.config.training) == (lm.config.model, lm.config.training)
+    assert task.config.training.max_time == 20.0
 
 
 def test_pydoc_corpus_and_overrides(tmp_path):

@@ -403,3 +403,16 @@ def test_read_data_errors(tmp_path):
         LanguageModel(tiny()).read_data(tmp_path / "latin1.txt")
     with pytest.raises(DataError, match="text: expected a str"):
         LanguageModel(tiny()).fit(["not", "a", "str"])
+
+
+def test_the_example_config_reads_the_sample_text():
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    task = LanguageModel.from_toml(root / "examples" / "language_model.toml")
+    assert Path(task.config.data.path).is_file()
+    text = task.read_data()
+    fit_text, test_text = task.split(text)
+    assert 5_000 < len(text) < 10_000 and fit_text + test_text == text
+    prompts = task.read_data(root / "src/rnnkit/examples/data/sonnet_prompts.txt", labelled=False)
+    assert prompts[0] == "From fairest"

@@ -7,12 +7,21 @@ the lab falls back to Python's own ``pydoc_data.topics`` (~0.47M characters) and
 its output and metrics (``corpus``).
 
 Model: embedding 64 -> LSTM 256 -> softmax over the characters, trained by truncated BPTT
-(100 steps, 32 parallel streams) with Adam and a cosine learning-rate decay, for at most
-``training.time_budget_s`` seconds (580 s by default, so that preprocessing and training
-fit in 10 minutes).
+(100 steps, 32 parallel streams) with Adam and a cosine learning-rate decay over the planned
+rounds (3 passes of 20 rounds), for at most ``training.time_budget_s`` seconds (580 s by
+default, so that preprocessing and training fit in 10 minutes).
 
-Baselines: unigram and bigram models (:mod:`rnnkit.baselines.language_model`), fitted on the same
-training tokens; the bigram is add-k smoothed for characters and Witten-Bell smoothed for
+The lab's tables map onto :class:`~rnnkit.tasks.language_model.LanguageModel`'s config
+(written to ``task.toml`` in the run directory, so ``rnnkit train`` can repeat the run on a
+text file): ``model.*`` -> ``[model]`` (cell, hidden_size, num_layers, dropout ->
+``[model.encoder]``); ``training.seq_len`` -> ``training.tbptt_steps``, ``time_budget_s`` ->
+``training.max_time`` (the run stops at the end of the round that crosses it),
+``rounds_per_epoch`` -> ``data.epochs_per_pass`` (a round is one Trainer epoch),
+``epochs`` (passes, fractions allowed) x ``rounds_per_epoch`` -> ``training.epochs``;
+``baseline.k`` -> ``evaluation.k``; ``generation.*`` -> ``[generation]``.
+
+Baselines: unigram and bigram models (:mod:`rnnkit.baselines.language_model`), counted on
+the same training tokens and scored on the same next tokens as the model; the bigram is add-k smoothed for characters and Witten-Bell smoothed for
 words (``baseline.smoothing = "auto"``; add-1 over a word vocabulary would be a straw man).
 
 Bar: held-out bits per character <= 2.3, at least 1 bit better than the bigram.
@@ -24,27 +33,26 @@ rest map to ``<unk>``, for the model and the baselines alike), and the table rep
 perplexity per word; the bar, stated in bits per character, applies to the character level
 only (``passed`` is None for words).
 
-Run directory: ``config.json``, ``history.json``, ``metrics.json``, ``samples.txt`` and the
-model bundle in ``model/``.
+Run directory: ``config.json`` (the lab's), ``task.toml`` (the task's), ``history.json``,
+``metrics.json``, ``samples.txt`` and the model bundle in ``model/``.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from pathlib import Path
 from typing import Any
 
 from rnnkit._validation import expected
-from rnnkit.baselines.language_model import evaluate_lm_baselines
 from rnnkit.datasets.cache import is_cached, registry_reachable
 from rnnkit.datasets.corpora import SHAKESPEARE, load_pydoc_topics, load_shakespeare
 from rnnkit.errors import ConfigError, RnnkitError
 from rnnkit.labs._common import setup_run, write_json
-from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.language_model import LanguageModel, LanguageModelConfig
 
-__all__ = ["DEFAULTS", "QUICK", "run"]
+__all__ = ["DEFAULTS", "QUICK", "run", "task_config"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +98,35 @@ def _load_text(corpus: str) -> tuple[str, str]:
         return load_pydoc_topics(), fallback
 
 
+def task_config(cfg: dict[str, Any]) -> LanguageModelConfig:
+    """The :class:`LanguageModelConfig` of a merged lab config (the mapping in the module
+    doc). Early stopping is off: the lab validates on its test text, to watch it, not to
+    pick weights by it."""
+    model, training, gen = cfg["model"], cfg["training"], cfg["generation"]
+    rounds = int(training["rounds_per_epoch"])
+    word = model["level"] == "word"
+    return LanguageModelConfig.from_dict({
+        "name": "shakespeare",
+        "data": {"epochs_per_pass": rounds, "val_tokens": training["val_tokens"]},
+        "model": {"level": model["level"], "lower": model["lower"],
+                  "max_vocab": model["max_vocab"] if word else None,
+                  "min_freq": model["min_freq"], "embedding_dim": model["embedding_dim"],
+                  "tie_weights": model["tie_weights"], "dropout": model["dropout"],
+                  "encoder": {"cell": model["cell"], "hidden_size": model["hidden_size"],
+                              "num_layers": model["num_layers"], "dropout": model["dropout"]}},
+        "training": {"epochs": max(1, math.ceil(float(training["epochs"]) * rounds)),
+                     "tbptt_steps": training["seq_len"], "batch_size": training["batch_size"],
+                     "lr": training["lr"], "min_lr": training["min_lr"], "schedule": "cosine",
+                     "clipnorm": training["clipnorm"], "max_time": training["time_budget_s"],
+                     "seed": training["seed"]},
+        "early_stopping": {"patience": None},
+        "evaluation": {"k": cfg["baseline"]["k"]},
+        "generation": {"max_new_tokens": gen["max_new_tokens"],
+                       "temperature": gen["temperature"], "top_k": gen["top_k"],
+                       "top_p": gen["top_p"], "seed": training["seed"]},
+    })
+
+
 def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
         quick: bool = False, seed: int | None = None) -> dict[str, Any]:
     """Train the character LM, compare with the baselines, write the run directory.
@@ -110,7 +147,15 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
 
     cfg, run_dir = setup_run(DEFAULTS, QUICK, config, quick=quick, seed=seed, name="shakespeare",
                              out_dir=out_dir)
-    data, model, training, gen = cfg["data"], cfg["model"], cfg["training"], cfg["generation"]
+    data, model, gen = cfg["data"], cfg["model"], cfg["generation"]
+    word = model["level"] == "word"
+    smoothing = cfg["baseline"]["smoothing"]
+    if smoothing == "auto":
+        smoothing = "witten_bell" if word else "add_k"
+    if smoothing not in ("add_k", "witten_bell"):
+        raise ConfigError(expected("baseline.smoothing", "'auto', 'add_k' or 'witten_bell'",
+                                   smoothing))
+    lm = LanguageModel(task_config(cfg))
     console = Console()
 
     text, corpus = _load_text(data["corpus"])
@@ -121,36 +166,18 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     console.print(f"corpus: {corpus}, {len(train_text):,} training and {len(test_text):,} "
                   "held-out characters")
 
-    word = model["level"] == "word"
-    lm_config = LanguageModelConfig(
-        level=model["level"], lower=model["lower"],
-        max_vocab=model["max_vocab"] if word else None, min_freq=model["min_freq"],
-        embedding_dim=model["embedding_dim"],
-        rnn=RecurrentSpec(cell=model["cell"], hidden_size=model["hidden_size"],
-                          num_layers=model["num_layers"], dropout=model["dropout"]),
-        tie_weights=model["tie_weights"], dropout=model["dropout"],
-        seq_len=training["seq_len"], batch_size=training["batch_size"],
-        epochs=training["epochs"], rounds_per_epoch=training["rounds_per_epoch"],
-        lr=training["lr"], min_lr=training["min_lr"], clipnorm=training["clipnorm"],
-        time_budget_s=training["time_budget_s"], val_tokens=training["val_tokens"],
-        seed=training["seed"])
-    lm = LanguageModel(lm_config)
     t0 = time.perf_counter()
-    history = lm.fit(train_text, test_text)
+    lm.fit(train_text, test_text)
     train_seconds = time.perf_counter() - t0
-    result = lm.evaluate(test_text)
+    history = lm.history_
+    report = lm.evaluate(test_text)
 
-    train_ids = lm.encode(train_text)
+    base = {"unigram": report.baselines["unigram"],
+            "bigram": report.baselines["bigram" if smoothing == "add_k" else
+                                       "bigram_witten_bell"]}
     test_ids = lm.encode(test_text)
-    smoothing = cfg["baseline"]["smoothing"]
-    if smoothing == "auto":
-        smoothing = "witten_bell" if word else "add_k"
-    base = evaluate_lm_baselines(train_ids, test_ids, len(lm.vocab or []),
-                                 k=cfg["baseline"]["k"], smoothing=smoothing)
-    samples = {p: lm.generate(p, gen["max_new_tokens"], temperature=gen["temperature"],
-                              top_k=gen["top_k"], top_p=gen["top_p"], seed=training["seed"] + i)
-               for i, p in enumerate(gen["prompts"])}
-    bits = result["bits_per_token"]
+    samples = dict(zip(gen["prompts"], lm.predict(gen["prompts"]), strict=True))
+    bits = report["bits_per_token"]
     bigram = base["bigram"]["bits_per_token"]
     bar = cfg["bar"]
     unit = "word" if word else "character"
@@ -160,9 +187,9 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         "train_chars": len(train_text),
         "test_chars": len(test_text),
         "test_tokens": len(test_ids),
-        "vocab_size": len(lm.vocab or []),
+        "vocab_size": len(lm.vocab_ or []),
         f"bits_per_{unit}": bits,
-        "perplexity": result["perplexity"],
+        "perplexity": report["perplexity"],
         f"bigram_bits_per_{unit}": bigram,
         f"unigram_bits_per_{unit}": base["unigram"]["bits_per_token"],
         "bigram_perplexity": base["bigram"]["perplexity"],
@@ -176,7 +203,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                                          and bigram - bits >= bar["min_gain_over_bigram"]),
         "samples": samples,
     }
-    lm.metrics = {k: v for k, v in metrics.items() if k != "samples"}
 
     short = "word" if word else "char"
     table = Table(title=f"{'Word' if word else 'Character'} LM on {corpus} (held-out "
@@ -184,7 +210,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     for col in ("model", f"bits/{short}", f"perplexity per {short}"):
         table.add_column(col, justify="left" if col == "model" else "right")
     table.add_row(f"{model['cell'].upper()} {model['hidden_size']}", f"{bits:.3f}",
-                  f"{result['perplexity']:.2f}")
+                  f"{report['perplexity']:.2f}")
     names = {"bigram": (f"bigram (add-{cfg['baseline']['k']:g})" if smoothing == "add_k"
                         else "bigram (Witten-Bell)"),
              "unigram": f"unigram (add-{cfg['baseline']['k']:g})"}
@@ -204,6 +230,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     (run_dir / "samples.txt").write_text(
         "".join(f"=== prompt {p!r} (temperature {gen['temperature']}, top_p {gen['top_p']})\n"
                 f"{p}{s}\n\n" for p, s in samples.items()), encoding="utf-8")
-    lm.save(run_dir / "model")
+    (run_dir / "task.toml").write_text(lm.config.to_toml(), encoding="utf-8")
+    lm.save(run_dir / "model", metrics={k: v for k, v in metrics.items() if k != "samples"})
     metrics["run_dir"] = str(run_dir)
     return metrics
