@@ -268,3 +268,52 @@ def test_resample_needs_a_freq_and_freq_is_checked() -> None:
         load_series(_daily(4), time_col="date", targets=["load"], freq="h")
     with pytest.raises(ConfigError, match=r"freq: expected a positive integer step"):
         load_series(pd.DataFrame({"y": [1.0, 2.0, 3.0]}), freq="D")
+
+
+# ------------------------------------------------------------ misread dates, formats, max_gap
+@pytest.mark.filterwarnings("ignore:Could not infer format")
+def test_two_digit_years_across_centuries_are_not_told_to_sort() -> None:
+    """'Dec-75' then 'Jan-76' can be read as 2075 then 1976: sorting would scramble the
+    file, so the message shows the text and how it was read, and suggests the real fix."""
+    frame = pd.DataFrame({"month": ["Oct-75", "Nov-75", "Dec-75", "Jan-76", "Feb-76"],
+                          "y": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    with pytest.raises(DataError, match=r"time_col 'month': expected time stamps in increasing "
+                                        r"order, got 'Jan-76' \(read as 1976-01-01\) after "
+                                        r"'Dec-75' \(read as 2075-12-01\) at row 3\. two-digit "
+                                        r"years .*four-digit years") as info:
+        load_series(frame, time_col="month")
+    assert "sort the rows by time only if they really are out of order" in str(info.value)
+
+
+@pytest.mark.filterwarnings("ignore:Could not infer format")
+def test_day_first_dates_suggest_date_format() -> None:
+    frame = pd.DataFrame({"day": ["11/1/20", "12/1/20", "13/1/20", "14/1/20"],
+                          "y": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(DataError, match=r"got '13/1/20' \(read as 2020-01-13\) after "
+                                        r"'12/1/20' \(read as 2020-12-01\).*date_format"):
+        load_series(frame, time_col="day")
+    series = load_series(frame, time_col="day", date_format="%d/%m/%y")
+    assert series.time_index[0] == pd.Timestamp("2020-01-11") and series.freq == "D"
+    with pytest.raises(DataError, match=r"expected timestamps in the format '%Y-%m-%d', got "
+                                        r"'11/1/20' at row 0"):
+        load_series(frame, time_col="day", date_format="%Y-%m-%d")
+
+
+def test_max_gap_marks_rows_filled_inside_longer_gaps() -> None:
+    days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-10",
+                           "2024-01-11", "2024-01-13"])
+    frame = pd.DataFrame({"date": days, "y": np.arange(6.0)})
+    series = load_series(frame, time_col="date", irregular="resample", freq="D", max_gap=3)
+    assert series.n_steps == 13
+    assert series.gap_mask.tolist() == [False] * 3 + [True] * 6 + [False] * 4  # 7-day hole
+    assert "gap_rows=6" in repr(series)
+    by_offset = load_series(frame, time_col="date", irregular="resample", freq="D",
+                            max_gap="1D")  # the 2-day step 11 -> 13 is now too long as well
+    assert by_offset.n_gap_rows == 7
+    assert load_series(frame, time_col="date", irregular="resample", freq="D").gap_mask is None
+    missing = pd.DataFrame({"y": [1.0, np.nan, np.nan, np.nan, 5.0, 6.0, np.nan, 8.0]})
+    filled = load_series(missing, missing="interpolate", max_gap=2)
+    assert filled.gap_mask.tolist() == [False, True, True, True, False, False, False, False]
+    with pytest.raises(ConfigError, match=r"max_gap: expected a number of steps for an "
+                                          r"integer index, got '3D'"):
+        load_series(missing, missing="interpolate", max_gap="3D")

@@ -37,15 +37,17 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 import pandas as pd
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_serializer, field_validator, model_validator
 
 from rnnkit._validation import Described, expected
 from rnnkit.config import Section
 from rnnkit.data.splitting import ChronoSplit, split_by_date, split_by_fraction
 from rnnkit.datasets.registry import list_datasets
 from rnnkit.errors import DataError
-from rnnkit.nn.spec import RecurrentSpec
+from rnnkit.nn.cell import RecurrentCell
+from rnnkit.nn.spec import CELLS, RecurrentSpec
 from rnnkit.tasks.base import EarlyStoppingSection, TaskConfig
+from rnnkit.tasks.encoder import EncoderSection, cell_from_name
 from rnnkit.training import TrainerConfig
 
 __all__ = [
@@ -171,9 +173,14 @@ class ForecastSection(Section):
 class ModelSection(Section):
     """The recurrent encoder: the fields of :class:`~rnnkit.nn.spec.RecurrentSpec` (defaults:
     the tutorial's two LSTM layers of 50 units with dropout 0.2 between them) and
-    ``head_dropout``, dropout before the linear output head (the tutorial's second Dropout)."""
+    ``head_dropout``, dropout before the linear output head (the tutorial's second Dropout).
 
-    cell: Literal["lstm", "gru", "rnn"] = "lstm"
+    ``cell`` is ``"lstm"``, ``"gru"``, ``"rnn"`` or, in Python, a
+    :class:`~rnnkit.nn.RecurrentCell` subclass of your own (written to TOML as
+    ``"module:QualName"`` and read back from that form).
+    """
+
+    cell: str | type[RecurrentCell] = "lstm"
     hidden_size: int = Field(50, ge=1)
     num_layers: int = Field(2, ge=1)
     dropout: float = Field(0.2, ge=0.0, lt=1.0)
@@ -190,10 +197,32 @@ class ModelSection(Section):
     backend: Literal["auto", "fused", "loop"] = "auto"
     head_dropout: float = Field(0.2, ge=0.0, lt=1.0)
 
-    def spec(self) -> RecurrentSpec:
-        """The :class:`RecurrentSpec` of the encoder."""
-        names = {f.name for f in dataclasses.fields(RecurrentSpec)}
-        return RecurrentSpec(**{k: v for k, v in self.model_dump().items() if k in names})
+    @model_validator(mode="before")
+    @classmethod
+    def _known_cell(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or "cell" not in data:
+            return data
+        value = data["cell"]
+        if isinstance(value, str):
+            return {**data, "cell": cell_from_name(value)}
+        if isinstance(value, type) and issubclass(value, RecurrentCell):
+            return data
+        raise ValueError(expected("cell", f"one of {sorted(CELLS)} or a RecurrentCell "
+                                  "subclass", Described(repr(value))))
+
+    @field_serializer("cell")
+    def _cell_name(self, value: str | type[RecurrentCell]) -> str:
+        return value if isinstance(value, str) else f"{value.__module__}:{value.__qualname__}"
+
+    def spec(self) -> RecurrentSpec | EncoderSection:
+        """The encoder's description: a :class:`RecurrentSpec` for a built-in cell, an
+        :class:`~rnnkit.tasks.encoder.EncoderSection` for a cell class of your own (both
+        ``build`` the layer and know its ``output_size``)."""
+        names = [f.name for f in dataclasses.fields(RecurrentSpec)]
+        fields = {k: getattr(self, k) for k in names}
+        if isinstance(self.cell, str):
+            return RecurrentSpec(**fields)
+        return EncoderSection(**fields)
 
 
 class SplitSection(Section):

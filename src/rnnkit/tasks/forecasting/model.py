@@ -38,8 +38,8 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import replace
 
 import torch
 from torch import nn
@@ -49,8 +49,20 @@ from rnnkit.data.scalers import WindowNormalizer, WindowStats
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.nn.heads import OutputHead
 from rnnkit.nn.spec import RecurrentSpec
+from rnnkit.tasks.encoder import EncoderSection
 
-__all__ = ["Seq2SeqForecaster", "WindowForecaster", "rollout", "with_teacher"]
+__all__ = ["EncoderSpec", "Seq2SeqForecaster", "WindowForecaster", "rollout", "with_teacher"]
+
+#: What describes the encoder: a RecurrentSpec (built-in cells by name) or an EncoderSection
+#: (also a RecurrentCell subclass of your own); both ``build`` the layer.
+EncoderSpec = RecurrentSpec | EncoderSection
+
+
+def _one_direction(spec: EncoderSpec) -> EncoderSpec:
+    """The same encoder description, unidirectional (the seq2seq decoder)."""
+    if isinstance(spec, EncoderSection):
+        return spec.replace(bidirectional=False)
+    return dataclasses.replace(spec, bidirectional=False)
 
 
 def _target_idx(target_idx: Sequence[int] | None, n_targets: int, n_features: int) -> list[int]:
@@ -103,7 +115,7 @@ class WindowForecaster(nn.Module):
     Shapes: x (B, L, F) -> (B, H, K).
     """
 
-    def __init__(self, spec: RecurrentSpec, n_features: int, horizon: int = 1,
+    def __init__(self, spec: EncoderSpec, n_features: int, horizon: int = 1,
                  n_targets: int = 1, *, target_idx: Sequence[int] | None = None,
                  normalizer: WindowNormalizer | None = None, head_dropout: float = 0.0) -> None:
         super().__init__()
@@ -138,7 +150,7 @@ class Seq2SeqForecaster(nn.Module):
     Shapes: x (B, L, F) or, in training, (B, L + H, F) -> (B, H, K).
     """
 
-    def __init__(self, spec: RecurrentSpec, n_features: int, look_back: int, horizon: int,
+    def __init__(self, spec: EncoderSpec, n_features: int, look_back: int, horizon: int,
                  n_targets: int = 1, *, target_idx: Sequence[int] | None = None,
                  normalizer: WindowNormalizer | None = None, head_dropout: float = 0.0,
                  teacher_forcing: float = 0.5) -> None:
@@ -152,7 +164,7 @@ class Seq2SeqForecaster(nn.Module):
         self.target_idx = _target_idx(target_idx, n_targets, n_features)
         self.norm = _WindowNorm(normalizer, self.target_idx)
         self.encoder = spec.build(n_features)
-        self.decoder = replace(spec, bidirectional=False).build(n_targets)
+        self.decoder = _one_direction(spec).build(n_targets)
         self.head = OutputHead(spec.hidden_size, n_targets, dropout=head_dropout)
         self._directions = 2 if spec.bidirectional else 1
 
