@@ -1,5 +1,6 @@
 """rnnkit.tasks.tagging: features, masking, learning a context-dependent tag, CRF decoding,
-reproducibility, bundles and errors, on tiny synthetic data."""
+reproducibility, bundles, the task interface (config, Report, CoNLL files) and errors, on tiny
+synthetic data."""
 
 from __future__ import annotations
 
@@ -9,14 +10,20 @@ import numpy as np
 import pytest
 import torch
 
+from rnnkit.bundle import save_bundle
 from rnnkit.errors import ConfigError, DataError, ShapeError
-from rnnkit.nn.spec import RecurrentSpec
+from rnnkit.nn import LSTMCell
+from rnnkit.tasks.base import Examples, Report
+from rnnkit.tasks.encoder import EncoderSection
+from rnnkit.tasks.registry import load, task_from_toml
 from rnnkit.tasks.tagging import (
     SHAPES,
     SequenceTagger,
     TaggerConfig,
+    TaggerModel,
     TaggerNet,
     TokenFeatures,
+    parse_conll,
     tagging_metrics,
     word_shape,
 )
@@ -46,15 +53,23 @@ def _corpus(n: int, seed: int = 0) -> tuple[list[list[str]], list[list[str]]]:
     return sents, tags
 
 
-def _small(**changes) -> TaggerConfig:
-    base = {"encoder": RecurrentSpec(hidden_size=8, bidirectional=True), "embedding_dim": 8,
+def _small(**changes) -> TaggerModel:
+    base = {"encoder": EncoderSection(hidden_size=8, bidirectional=True), "embedding_dim": 8,
             "suffix_dim": 4, "shape_dim": 2, "dropout": 0.0, "min_freq": 1}
-    return TaggerConfig(**{**base, **changes})
+    return TaggerModel(**{**base, **changes})
 
 
 def _training(**changes) -> TrainerConfig:
     return TrainerConfig(**{"epochs": 10, "batch_size": 16, "lr": 3e-2, "seed": 0,
                             "device": "cpu", **changes})
+
+
+def _tagger(model: TaggerModel, training: TrainerConfig, **early_stopping) -> SequenceTagger:
+    """The tagger of a model section, a TrainerConfig and early-stopping fields."""
+    config = {"model": model, "training": training}
+    if early_stopping:
+        config["early_stopping"] = early_stopping
+    return SequenceTagger(config)
 
 
 def test_word_shapes():
@@ -66,7 +81,7 @@ def test_word_shapes():
 
 
 def test_token_features_vocabulary_suffix_and_shape():
-    feats = TokenFeatures(TaggerConfig(min_freq=2, suffix_length=2)).fit(
+    feats = TokenFeatures(TaggerModel(min_freq=2, suffix_length=2)).fit(
         [["The", "dog", "runs"], ["the", "dogs", "run"]])
     assert feats.words.tokens[4:] == ["the"]  # seen twice (lower-cased); the rest once
     x, lengths = feats.transform([["The", "cat"], ["RUNS"]])
@@ -104,7 +119,7 @@ def test_padding_never_changes_emissions_or_tags(crf):
 @pytest.mark.parametrize("crf", [False, True])
 def test_tagger_learns_tags_that_depend_on_context(crf):
     sents, tags = _corpus(200)
-    tagger = SequenceTagger(_small(crf=crf), _training()).fit(sents[:160], tags[:160])
+    tagger = _tagger(_small(crf=crf), _training()).fit(sents[:160], tags[:160])
     m = tagger.evaluate(sents[160:], tags[160:])
     assert m["token_accuracy"] >= 0.98
     assert tagger.predict([["we", "can"], ["the", "can"]]) == [["PRON", "VERB"], ["DET", "NOUN"]]
@@ -115,8 +130,7 @@ def test_tagger_learns_tags_that_depend_on_context(crf):
 
 def test_validation_history_early_stopping_and_unknown_words():
     sents, tags = _corpus(120)
-    tagger = SequenceTagger(_small(patience=2, monitor="val_token_accuracy"),
-                            _training(epochs=25))
+    tagger = _tagger(_small(), _training(epochs=25), patience=2, monitor="val_token_accuracy")
     tagger.fit(sents[:100], tags[:100], validation=(sents[100:], tags[100:]))
     h = tagger.history_
     assert {"loss", "val_loss", "val_token_accuracy"} <= set(h.keys())
@@ -131,7 +145,7 @@ def test_same_seed_same_predictions_and_save_load(tmp_path):
     sents, tags = _corpus(60)
 
     def fit(seed):
-        return SequenceTagger(_small(dropout=0.3), _training(epochs=3, seed=seed)).fit(
+        return _tagger(_small(dropout=0.3), _training(epochs=3, seed=seed)).fit(
             sents, tags, validation=0.2)
 
     a, b = fit(5), fit(5)
@@ -164,33 +178,154 @@ def test_tagging_metrics_values():
 
 
 def test_config_round_trip():
-    cfg = TaggerConfig.from_dict({"crf": False, "encoder": {"cell": "gru", "hidden_size": 5}})
-    assert cfg.encoder == RecurrentSpec(cell="gru", hidden_size=5) and not cfg.crf
+    cfg = TaggerConfig.from_dict({"model": {"crf": False,
+                                            "encoder": {"cell": "gru", "hidden_size": 5}}})
+    assert cfg.model.encoder == EncoderSection(cell="gru", hidden_size=5) and not cfg.model.crf
     assert TaggerConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
-    assert repr(TaggerConfig(crf=False)) == "TaggerConfig(crf=False)"
+    assert TaggerConfig.from_toml_string(cfg.to_toml()) == cfg
+    assert repr(TaggerModel(crf=False)) == "TaggerModel(crf=False)"
+    # the tagger's early stopping waits 3 epochs unless told otherwise
+    assert cfg.early_stopping.patience == 3
+    assert TaggerConfig.from_dict({"early_stopping": {"monitor": "val_token_accuracy"}}
+                                  ).early_stopping.patience == 3
+
+
+def test_the_constructor_takes_one_config_and_refuses_unknown_keys():
+    assert SequenceTagger().config == TaggerConfig()
+    cfg = TaggerConfig.from_dict({"model": {"crf": False}})
+    assert SequenceTagger(cfg).config is cfg and SequenceTagger({"model": {"crf": False}}).config == cfg
+    with pytest.raises(TypeError):
+        SequenceTagger(cfg.model, _training())  # type: ignore[call-arg]
+    with pytest.raises(ConfigError, match=r"model\.crf_: expected one of the keys .* did you mean 'crf'\?"):
+        SequenceTagger({"model": {"crf_": True}})
+    with pytest.raises(ConfigError, match=r"data\.test_pat: .* did you mean 'test_path'\?"):
+        SequenceTagger({"data": {"test_pat": "x.conll"}})
+
+
+def test_fit_returns_self_and_evaluate_returns_a_report_beside_most_frequent_tag():
+    sents, tags = _corpus(60)
+    tagger = _tagger(_small(), _training(epochs=3))
+    assert tagger.fit(Examples(sents, tags)) is tagger and len(tagger.history_) == 3
+    report = tagger.evaluate(Examples(sents, tags))
+    assert isinstance(report, Report) and report.primary == "token_accuracy"
+    assert list(report.to_frame().index) == ["model", "most_frequent_tag"]
+    assert report["n_tokens"] == sum(map(len, sents)) and "VERB" in report["per_class"]
+    # "can" / "fish" need the context: the baseline tags each word alone
+    assert report.baselines["most_frequent_tag"]["token_accuracy"] < 1.0
+
+
+class PeepLSTMCell(LSTMCell):
+    """A user's own cell: an LSTM cell (a subclass, to show the class is used)."""
+
+
+def test_a_cell_class_of_your_own_trains_in_the_tagger(tmp_path):
+    sents, tags = _corpus(40)
+    model = _small(encoder=EncoderSection(cell=PeepLSTMCell, hidden_size=6))
+    tagger = _tagger(model, _training(epochs=2)).fit(sents, tags)
+    assert type(tagger.model_.encoder.cells[0]) is PeepLSTMCell
+    back = SequenceTagger.load(tagger.save(tmp_path / "own"))
+    assert back.predict(sents) == tagger.predict(sents)
+
+
+CONLL = """-DOCSTART- -X- O O
+
+we\tPRP\tPRON
+can\tMD\tVERB
+
+the DT DET
+can NN NOUN
+.   .  .
+"""
+
+
+def test_parse_conll():
+    data = parse_conll(CONLL)
+    assert data.inputs == [["we", "can"], ["the", "can", "."]]
+    assert data.targets == [["PRON", "VERB"], ["DET", "NOUN", "."]]
+    tokens = parse_conll("we\ncan\n\nthe\ncan\n", labelled=False)
+    assert tokens.inputs == [["we", "can"], ["the", "can"]] and tokens.targets is None
+    with pytest.raises(DataError, match=r"x\.conll line 2: expected a token and its tag, got "
+                                        r"'can' alone"):
+        parse_conll("we PRON\ncan\n", source="x.conll")
+    with pytest.raises(DataError, match=r"expected at least one sentence"):
+        parse_conll("-DOCSTART-\n\n")
+
+
+def _write_conll(path, sents, tags=None):
+    blocks = ["\n".join(f"{w}\t{t}" if tags is not None else w
+                        for w, t in zip(s, tags[i] if tags is not None else s))
+              for i, s in enumerate(sents)]
+    path.write_text("-DOCSTART-\n\n" + "\n\n".join(blocks) + "\n", encoding="utf-8")
+
+
+def test_a_conll_file_end_to_end_as_the_command_line_runs_it(tmp_path):
+    sents, tags = _corpus(150)
+    _write_conll(tmp_path / "train.conll", sents, tags)
+    _write_conll(tmp_path / "new.conll", [["we", "fish"], ["the", "fish", "."]])
+    (tmp_path / "tagger.toml").write_text(
+        'task = "tagging"\n[data]\npath = "train.conll"\ntest = 0.2\nvalidation = 0.1\n'
+        '[model]\nembedding_dim = 8\nsuffix_dim = 4\nshape_dim = 2\nmin_freq = 1\n'
+        'dropout = 0.0\n[model.encoder]\nhidden_size = 8\n'
+        '[training]\nepochs = 10\nbatch_size = 16\nlr = 0.03\ndevice = "cpu"\n',
+        encoding="utf-8")
+    task = task_from_toml(tmp_path / "tagger.toml")
+    assert isinstance(task, SequenceTagger)
+    data = task.read_data()
+    assert data.inputs == sents and data.targets == tags
+    fit_data, test_data = task.split(data)
+    assert (len(fit_data.inputs), len(test_data.inputs)) == (120, 30)
+    assert "val_token_accuracy" in set(task.fit(fit_data).history_.keys())
+    report = task.evaluate(test_data)
+    assert report["token_accuracy"] >= 0.95
+    back = load(task.save(tmp_path / "model"))
+    assert isinstance(back, SequenceTagger)
+    frame = back.predict_frame(back.read_data(tmp_path / "new.conll", labelled=False))
+    assert list(frame.columns) == ["sentence", "position", "token", "prediction"]
+    assert frame["token"].tolist() == ["we", "fish", "the", "fish", "."]
+    assert frame["prediction"].tolist() == ["PRON", "VERB", "DET", "NOUN", "."]
+    labelled = back.predict_frame(test_data)
+    assert list(labelled.columns) == ["sentence", "position", "token", "tag", "prediction"]
+    assert len(labelled) == sum(map(len, test_data.inputs))
+
+
+def test_a_bundle_written_before_the_task_interface_still_loads(tmp_path):
+    sents, tags = _corpus(40)
+    tagger = _tagger(_small(), _training(epochs=2)).fit(sents, tags)
+    old_model = {**tagger.config.model.model_dump(mode="json"), "patience": 4,
+                 "monitor": "val_token_accuracy"}
+    save_bundle(tmp_path / "old", task="sequence_tagging", model=tagger.model_,
+                config={"model": old_model,
+                        "training": tagger.config.training.model_dump(mode="json")},
+                preprocessing=tagger._preprocessing(), metrics={"epochs": 2})
+    for back in (SequenceTagger.load(tmp_path / "old"), load(tmp_path / "old")):
+        assert back.config.early_stopping.patience == 4
+        assert back.config.model == tagger.config.model
+        assert back.predict(sents) == tagger.predict(sents)
 
 
 def test_errors_name_the_argument():
     sents, tags = _corpus(10)
-    with pytest.raises(ConfigError, match=r"TaggerConfig keys: expected a subset of .* got \['crf_'\]"):
-        TaggerConfig.from_dict({"crf_": True})
-    with pytest.raises(ConfigError, match=r"suffix_length: expected an integer >= 0, got -1"):
-        TaggerConfig(suffix_length=-1)
+    with pytest.raises(ConfigError, match=r"crf_: expected one of the keys .* did you mean 'crf'"):
+        TaggerModel(crf_=True)
+    with pytest.raises(ConfigError, match=r"suffix_length: expected a number >= 0, got -1"):
+        TaggerModel(suffix_length=-1)
     with pytest.raises(ConfigError, match=r"SequenceTagger: expected a fitted tagger"):
         SequenceTagger().predict(sents)
     with pytest.raises(DataError, match=r"sentences\[0\]: expected a list of str tokens, got 'str'"):
-        SequenceTagger(_small(), _training(epochs=1)).fit(["we can"], [["PRON", "VERB"]])
+        _tagger(_small(), _training(epochs=1)).fit(["we can"], [["PRON", "VERB"]])
     with pytest.raises(ShapeError, match=r"tags\[0\]: expected 2 tags \(one per token\), got 1"):
-        SequenceTagger(_small(), _training(epochs=1)).fit([["we", "can"]], [["PRON"]])
+        _tagger(_small(), _training(epochs=1)).fit([["we", "can"]], [["PRON"]])
     with pytest.raises(ShapeError, match=r"tags: expected 10 tag lists \(one per sentence\), got 9"):
-        SequenceTagger(_small(), _training(epochs=1)).fit(sents, tags[:9])
+        _tagger(_small(), _training(epochs=1)).fit(sents, tags[:9])
     with pytest.raises(DataError, match=r"sentences\[1\]: expected at least one token"):
-        SequenceTagger(_small(), _training(epochs=1)).fit([["a"], []], [["D"], []])
+        _tagger(_small(), _training(epochs=1)).fit([["a"], []], [["D"], []])
     with pytest.raises(DataError, match=r"validation tags\[0\]: expected tags among those seen in fit"):
-        SequenceTagger(_small(), _training(epochs=1)).fit(
+        _tagger(_small(), _training(epochs=1)).fit(
             sents, tags, validation=([["we"]], [["XX"]]))
     with pytest.raises(ShapeError, match=r"pred_tags\[0\]: expected 2 tags like the sentence, got 1"):
         tagging_metrics([["a", "b"]], [["a"]])
+    with pytest.raises(DataError, match=r"tags: expected a tag list per sentence, got None"):
+        _tagger(_small(), _training(epochs=1)).fit(sents)
 
 
 def test_pretrained_word_vectors_start_the_word_embedding(tmp_path):
@@ -200,8 +335,8 @@ def test_pretrained_word_vectors_start_the_word_embedding(tmp_path):
     path.write_text("".join(f"{w} {' '.join(map(str, v))}\n" for w, v in vecs.items()),
                     encoding="utf-8")
     sents, tags = _corpus(40)
-    tagger = SequenceTagger(_small(pretrained_embeddings=str(path), freeze_embeddings=True),
-                            _training(epochs=1)).fit(sents, tags)
+    tagger = _tagger(_small(pretrained_embeddings=str(path), freeze_embeddings=True),
+                     _training(epochs=1)).fit(sents, tags)
     vocab, weight = tagger.features_.words, tagger.model_.words.weight.detach().numpy()
     for word, v in vecs.items():
         np.testing.assert_allclose(weight[vocab[word]], v, rtol=1e-6)
@@ -211,7 +346,7 @@ def test_pretrained_word_vectors_start_the_word_embedding(tmp_path):
     with pytest.raises(ConfigError, match=r"embedding_dim: expected 8 \(the size of the "
                                           r"vectors.txt vectors named by pretrained_embeddings\)"
                                           r", got 6"):
-        SequenceTagger(_small(embedding_dim=6, pretrained_embeddings=str(path)),
-                       _training(epochs=1)).fit(sents, tags)
+        _tagger(_small(embedding_dim=6, pretrained_embeddings=str(path)),
+                _training(epochs=1)).fit(sents, tags)
     with pytest.raises(ConfigError, match="pretrained_embeddings: expected a vector-set name"):
-        TaggerConfig(pretrained_embeddings=3)
+        TaggerModel(pretrained_embeddings=3)

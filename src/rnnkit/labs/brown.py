@@ -17,6 +17,12 @@ of the words seen once (:class:`rnnkit.baselines.text.MostFrequentTagTagger`).
 Bar: held-out token accuracy >= 95%. Both models' out-of-vocabulary accuracy is measured on
 the same tokens: words never seen in training.
 
+Your own corpus: ``--set data.path=train.conll`` reads a CoNLL-layout file (token and tag
+per line, a blank line between sentences; the format of
+:meth:`rnnkit.tasks.tagging.SequenceTagger.read_data`) instead of Brown, and
+``data.test_path`` a separate test file (else ``data.test_fraction`` of the sentences is held
+out); ``data.tagset`` is then not used.
+
 Run directory: ``config.json``, ``history.json``, ``metrics.json`` and the model bundle in
 ``model/``.
 """
@@ -38,20 +44,23 @@ from rnnkit.labs._common import (
     training_config,
     write_json,
 )
-from rnnkit.nn.spec import RecurrentSpec
-from rnnkit.tasks.classification import split_validation
-from rnnkit.tasks.tagging import SequenceTagger, TaggerConfig, tagging_metrics
+from rnnkit.tasks._batching import split_validation
+from rnnkit.tasks.base import EarlyStoppingSection
+from rnnkit.tasks.encoder import EncoderSection
+from rnnkit.tasks.tagging import SequenceTagger, TaggerModel, tagging_metrics
 from rnnkit.training import TrainerConfig
 
 __all__ = ["DEFAULTS", "QUICK", "run"]
 
-#: The lab's configuration by table (``model``: every TaggerConfig field; ``training``: every
-#: TrainerConfig field plus ``num_threads``).
+#: The lab's configuration by table (``data``: Brown, or ``path``: your CoNLL file; ``model``:
+#: every :class:`~rnnkit.tasks.tagging.TaggerModel` field; ``training``: every TrainerConfig
+#: field; ``early_stopping``: the tagging task's section).
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "data": {"tagset": "universal", "test_fraction": 0.1, "val_fraction": 0.05,
-             "split_seed": 0, "max_sentences": None},
-    "model": TaggerConfig(encoder=RecurrentSpec(cell="lstm", hidden_size=64, bidirectional=True),
-                          crf=True, patience=2).to_dict(),
+    "data": {"path": None, "test_path": None, "tagset": "universal", "test_fraction": 0.1,
+             "val_fraction": 0.05, "split_seed": 0, "max_sentences": None},
+    "model": TaggerModel(encoder=EncoderSection(cell="lstm", hidden_size=64, bidirectional=True),
+                         crf=True).model_dump(mode="json"),
+    "early_stopping": EarlyStoppingSection(patience=2).model_dump(),
     "training": {**TrainerConfig(epochs=5, batch_size=64, lr=2e-3, clipnorm=5.0,
                                  loss="cross_entropy", seed=0, device="cpu").to_dict(),
                  "num_threads": None},
@@ -67,6 +76,10 @@ QUICK: dict[str, dict[str, Any]] = {
 
 _KEYS = ("token_accuracy", "oov_accuracy", "n_oov", "sentence_accuracy", "f1_macro",
          "f1_weighted", "n_tokens", "n_sentences", "labels", "per_class", "confusion_matrix")
+
+
+def _pairs(examples: Any) -> list[tuple[list[str], list[str]]]:
+    return list(zip(examples.inputs, examples.targets))
 
 
 def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
@@ -92,15 +105,29 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         cfg["training"]["seed"] = cfg["data"]["split_seed"] = seed
     data = cfg["data"]
     training = training_config(cfg["training"])
-    model_cfg = TaggerConfig.from_dict(cfg["model"])
+    tagger = SequenceTagger({"model": cfg["model"], "training": training,
+                             "early_stopping": cfg["early_stopping"],
+                             "evaluation": {"baselines": False}})  # the lab fits its own
+    model_cfg = tagger.config.model
     console = Console()
     run_dir = run_directory(out_dir, "brown")
 
-    corpus = load_brown_pos(data["tagset"])
+    if data["path"] is None:
+        corpus = load_brown_pos(data["tagset"])
+        source = f"Brown ({data['tagset']} tags)"
+    else:
+        corpus = _pairs(tagger.read_data(data["path"]))
+        source = Path(data["path"]).name
     if data["max_sentences"] and len(corpus) > data["max_sentences"]:
         keep = np.random.default_rng(data["split_seed"]).permutation(len(corpus))
         corpus = [corpus[i] for i in np.sort(keep[: int(data["max_sentences"])])]
-    rest, test = split_validation(len(corpus), float(data["test_fraction"]), data["split_seed"])
+    if data["test_path"] is None:
+        rest, test = split_validation(len(corpus), float(data["test_fraction"]),
+                                      data["split_seed"])
+    else:  # a separate test file: every sentence of data.path is for fitting
+        n_fit = len(corpus)
+        corpus = corpus + _pairs(tagger.read_data(data["test_path"]))
+        rest, test = np.arange(n_fit), np.arange(n_fit, len(corpus))
     tr_rel, va_rel = split_validation(len(rest), float(data["val_fraction"]), data["split_seed"])
 
     def pick(idx: np.ndarray) -> tuple[list[list[str]], list[list[str]]]:
@@ -108,10 +135,10 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
 
     (s_tr, t_tr), (s_va, t_va), (s_te, t_te) = pick(rest[tr_rel]), pick(rest[va_rel]), pick(test)
     n_tokens = sum(len(s) for s in s_tr)
-    console.print(f"Brown ({data['tagset']} tags): {len(s_tr):,} train ({n_tokens:,} tokens), "
+    console.print(f"{source}: {len(s_tr):,} train ({n_tokens:,} tokens), "
                   f"{len(s_va):,} validation, {len(s_te):,} test sentences")
 
-    tagger = SequenceTagger(model_cfg, training).fit(s_tr, t_tr, validation=(s_va, t_va))
+    tagger.fit(s_tr, t_tr, validation=(s_va, t_va))
     t0 = time.perf_counter()
     predicted = tagger.predict(s_te)
     predict_seconds = time.perf_counter() - t0
@@ -124,7 +151,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     base_m = tagging_metrics(t_te, base.predict(s_te), known)
 
     enc = model_cfg.encoder
-    name = (f"{'Bi' if enc.bidirectional else ''}{enc.cell.upper()} {enc.hidden_size}"
+    name = (f"{'Bi' if enc.bidirectional else ''}{enc.cell_name} {enc.hidden_size}"
             f"{'-CRF' if model_cfg.crf else ''}")
     bar = float(cfg["bar"]["min_token_accuracy"])
     metrics: dict[str, Any] = {
@@ -148,7 +175,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     rows = {name: {**model_m, "seconds": tagger.fit_seconds_},
             "most frequent tag per word": {**base_m, "seconds": base_seconds}}
     console.print(comparison_table(
-        f"POS tagging of {model_m['n_tokens']:,} held-out Brown tokens "
+        f"POS tagging of {model_m['n_tokens']:,} held-out {source} tokens "
         f"({len(model_m['labels'])} tags)", rows,
         [("token acc", "token_accuracy", ".4f"), ("OOV acc", "oov_accuracy", ".4f"),
          ("sentence acc", "sentence_accuracy", ".4f"), ("F1 macro", "f1_macro", ".4f"),

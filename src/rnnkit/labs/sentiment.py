@@ -20,6 +20,11 @@ Baseline: TF-IDF of word unigrams and bigrams + logistic regression
 (:class:`rnnkit.baselines.text.BagOfWordsClassifier`), fitted on the same training
 sentences. The table says by how much the BiLSTM beats (or trails) it.
 
+Your own data: ``--set data.path=reviews.csv`` (a CSV or Parquet file with a ``text`` and a
+``label`` column, or the columns named by ``data.text_column`` / ``data.label_column``; the
+format of :meth:`rnnkit.tasks.classification.SequenceClassifier.read_data`) runs the same
+comparison on it instead of VADER, split the same way.
+
 Run directory: ``config.json``, ``history.json``, ``metrics.json``, ``confusion.png`` (the
 model's test confusion matrix) and the model bundle in
 ``model/``.
@@ -31,7 +36,6 @@ The helpers :func:`merge_config`, :func:`run_directory`, :func:`write_json`,
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -48,28 +52,31 @@ from rnnkit.labs._common import (
     training_config,
     write_json,
 )
-from rnnkit.nn.spec import RecurrentSpec
-from rnnkit.tasks.classification import ClassifierConfig, SequenceClassifier, split_validation
+from rnnkit.tasks.base import EarlyStoppingSection
+from rnnkit.tasks.classification import ClassifierModel, SequenceClassifier, split_validation
+from rnnkit.tasks.encoder import EncoderSection
 from rnnkit.training import TrainerConfig
 
 __all__ = ["DEFAULTS", "QUICK", "comparison_table", "merge_config", "run", "run_directory",
            "write_json"]
 
-#: The lab's configuration, by table. ``model`` holds every :class:`ClassifierConfig` field
-#: (``encoder``: every :class:`RecurrentSpec` field), ``training`` every
-#: :class:`~rnnkit.training.TrainerConfig` field plus ``num_threads`` (torch intra-op threads;
-#: None leaves torch's default).
+#: The lab's configuration, by table: the classification task's sections (``model``: every
+#: :class:`~rnnkit.tasks.classification.ClassifierModel` field, ``encoder`` every
+#: :class:`~rnnkit.tasks.encoder.EncoderSection` field; ``training``: every
+#: :class:`~rnnkit.training.TrainerConfig` field; ``early_stopping``) and the lab's own
+#: ``data`` (VADER, or ``path``: your CSV / Parquet file) and ``baseline``.
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "data": {"threshold": 0.5, "sources": None, "test_fraction": 0.2, "val_fraction": 0.1,
+    "data": {"path": None, "text_column": "text", "label_column": "label",
+             "threshold": 0.5, "sources": None, "test_fraction": 0.2, "val_fraction": 0.1,
              "split_seed": 0, "max_samples": None},
-    "model": ClassifierConfig(
-        encoder=RecurrentSpec(cell="lstm", hidden_size=64, bidirectional=True),
+    "model": ClassifierModel(
+        encoder=EncoderSection(cell="lstm", hidden_size=64, bidirectional=True),
         pooling="attention", embedding_dim=100, dropout=0.4, min_freq=2, max_vocab=30_000,
-        max_length=100, patience=2, monitor="val_loss",
-        pretrained_embeddings="glove-6b-100d").to_dict(),
+        max_length=100, pretrained_embeddings="glove-6b-100d").model_dump(mode="json"),
     "training": {**TrainerConfig(epochs=12, batch_size=64, lr=2e-3, clipnorm=5.0,
                                  loss="cross_entropy", seed=0, device="cpu").to_dict(),
                  "num_threads": None},
+    "early_stopping": EarlyStoppingSection(patience=2, monitor="val_loss").model_dump(),
     "baseline": {"ngram_max": 2, "min_df": 1, "C": 4.0},
 }
 
@@ -106,14 +113,32 @@ def _fetch_vectors(source: str) -> str | None:
 
 
 
-def load_data(data: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """The labelled sentences ("positive" / "negative"), at most ``max_samples`` of them
-    (a seeded random subset)."""
-    pairs = load_vader_binary(data["threshold"], data["sources"])
+def _task(cfg: dict[str, Any], training: TrainerConfig) -> SequenceClassifier:
+    """The classifier the lab's tables describe (the lab fits its own baseline)."""
+    data = cfg["data"]
+    return SequenceClassifier({
+        "data": {"kind": "text", "text_column": data["text_column"],
+                 "label_column": data["label_column"]},
+        "model": cfg["model"], "training": training, "early_stopping": cfg["early_stopping"],
+        "evaluation": {"baselines": False}})
+
+
+def load_data(data: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    """The labelled sentences: VADER's ("positive" / "negative"), or those of ``data.path``
+    (read by :meth:`SequenceClassifier.read_data`); at most ``max_samples`` of them (a seeded
+    random subset)."""
+    if data.get("path"):
+        task = SequenceClassifier({"data": {"kind": "text", "text_column": data["text_column"],
+                                            "label_column": data["label_column"]}})
+        examples = task.read_data(data["path"])
+        pairs = list(zip(examples.inputs, examples.targets))  # type: ignore[arg-type]
+    else:
+        pairs = [(t, "positive" if y else "negative")
+                 for t, y in load_vader_binary(data["threshold"], data["sources"])]
     if data["max_samples"] and len(pairs) > data["max_samples"]:
         keep = np.random.default_rng(data["split_seed"]).permutation(len(pairs))
         pairs = [pairs[i] for i in np.sort(keep[: int(data["max_samples"])])]
-    return [t for t, _ in pairs], ["positive" if y else "negative" for _, y in pairs]
+    return [t for t, _ in pairs], [y for _, y in pairs]
 
 
 def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
@@ -141,7 +166,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     training = training_config(cfg["training"])
     if str(cfg["model"].get("pretrained_embeddings")).lower() in ("none", ""):
         cfg["model"]["pretrained_embeddings"] = None  # TOML has no null
-    model_cfg = ClassifierConfig.from_dict(cfg["model"])
+    model_cfg = _task(cfg, training).config.model  # validated before the run directory
     console = Console()
     run_dir = run_directory(out_dir, "sentiment")
 
@@ -156,8 +181,11 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         return [texts[i] for i in idx], [labels[i] for i in idx]
 
     (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = pick(train), pick(val), pick(test)
-    console.print(f"VADER sentences: {len(x_tr):,} train, {len(x_va):,} validation, "
-                  f"{len(x_te):,} test ({np.mean(np.asarray(labels) == 'positive'):.1%} positive)")
+    source = Path(data["path"]).name if data.get("path") else "VADER"
+    shares = ", ".join(f"{np.mean(np.asarray(labels, dtype=object) == c):.1%} {c}"
+                       for c in sorted(set(labels), key=str))
+    console.print(f"{source} sentences: {len(x_tr):,} train, {len(x_va):,} validation, "
+                  f"{len(x_te):,} test ({shares})")
 
     fallback = None
     if model_cfg.pretrained_embeddings is not None:
@@ -165,9 +193,9 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         if fallback is not None:
             console.print(f"[yellow]warning: {fallback}; training the embedding from scratch "
                           "instead (expect about 77% accuracy, below the baseline)[/yellow]")
-            model_cfg = dataclasses.replace(model_cfg, pretrained_embeddings=None)
             cfg["model"]["pretrained_embeddings"] = None
-    clf = SequenceClassifier(model_cfg, training)
+    clf = _task(cfg, training)
+    model_cfg = clf.config.model
     clf.fit(x_tr, y_tr, validation=(x_va, y_va))
     model_m = clf.evaluate(x_te, y_te)
 
@@ -179,7 +207,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     base_m = bow.evaluate(x_te, y_te)
 
     enc = model_cfg.encoder
-    name = (f"{'Bi' if enc.bidirectional else ''}{enc.cell.upper()} {enc.hidden_size}, "
+    name = (f"{'Bi' if enc.bidirectional else ''}{enc.cell_name} {enc.hidden_size}, "
             f"{model_cfg.pooling} pooling"
             + (f", {model_cfg.pretrained_embeddings}" if model_cfg.pretrained_embeddings else ""))
     delta = {k: model_m[k] - base_m[k] for k in ("accuracy", "f1_macro", "roc_auc")}
@@ -203,7 +231,8 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     rows = {name: {**model_m, "seconds": clf.fit_seconds_},
             metrics["baseline_name"]: {**base_m, "seconds": base_seconds}}
     console.print(comparison_table(
-        f"Sentiment of {len(x_te):,} held-out VADER sentences (positive vs negative)", rows,
+        f"Sentiment of {len(x_te):,} held-out {source} sentences "
+        f"({' vs '.join(map(str, clf.classes_ or []))})", rows,
         [("accuracy", "accuracy", ".4f"), ("F1 macro", "f1_macro", ".4f"),
          ("ROC AUC", "roc_auc", ".4f"), ("train s", "seconds", ".1f")]))
     verdict = ("ties with" if delta["accuracy"] == 0 else
@@ -217,7 +246,8 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     clf.history_.to_json(run_dir / "history.json")
     write_json(run_dir / "metrics.json", metrics)
     plot_confusion_matrix(model_m["confusion_matrix"], model_m["labels"],
-                          run_dir / "confusion.png", title=f"{name}: {len(x_te):,} held-out VADER sentences")
+                          run_dir / "confusion.png",
+                          title=f"{name}: {len(x_te):,} held-out {source} sentences")
     clf.save(run_dir / "model", metrics={"test": _summary(model_m)})
     metrics["run_dir"] = str(run_dir)
     return metrics

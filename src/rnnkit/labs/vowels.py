@@ -33,6 +33,13 @@ standardized, into a logistic regression
 
 Bar: test accuracy >= 97% (set for JapaneseVowels).
 
+Your own series: ``--set data.path=recordings.csv`` reads a long-format CSV or Parquet file
+(one row per step: series id, step, features, label; the format of
+:meth:`rnnkit.tasks.classification.SequenceClassifier.read_data`, its columns named by
+``data.id_column``, ``data.step_column``, ``data.feature_columns``, ``data.label_column``) and
+runs the same comparison on it: the test part is ``data.test_path`` if given, else a
+stratified, seeded ``data.test`` fraction of the series. ``data.dataset`` is then not used.
+
 Run directory: ``config.json``, ``history.json``, ``metrics.json``, ``confusion.png`` (the
 model's test confusion matrix) and the model bundle in
 ``model/``.
@@ -57,20 +64,25 @@ from rnnkit.labs._common import (
     training_config,
     write_json,
 )
-from rnnkit.nn.spec import RecurrentSpec
-from rnnkit.tasks.classification import ClassifierConfig, SequenceClassifier
+from rnnkit.tasks.base import EarlyStoppingSection, Examples
+from rnnkit.tasks.classification import ClassifierModel, SequenceClassifier
+from rnnkit.tasks.encoder import EncoderSection
 from rnnkit.training import TrainerConfig
 
 __all__ = ["DEFAULTS", "QUICK", "SKTIME", "load_japanese_vowels", "parse_ts", "run"]
 
 #: The lab's configuration by table (``data.dataset``: a key of
-#: :data:`~rnnkit.datasets.ts_archive.TS_DATASETS`; ``model``: every ClassifierConfig field;
-#: ``training``: every TrainerConfig field plus ``num_threads``).
+#: :data:`~rnnkit.datasets.ts_archive.TS_DATASETS`, or ``data.path``: your file; ``model``:
+#: every :class:`~rnnkit.tasks.classification.ClassifierModel` field; ``training``: every
+#: TrainerConfig field; ``early_stopping``: off, there is no validation part).
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "data": {"dataset": "JapaneseVowels", "max_train": None, "max_test": None},
-    "model": ClassifierConfig(
-        encoder=RecurrentSpec(cell="lstm", hidden_size=64, bidirectional=True),
-        pooling="last", dropout=0.2, scaler="standard", patience=None).to_dict(),
+    "data": {"dataset": "JapaneseVowels", "max_train": None, "max_test": None,
+             "path": None, "test_path": None, "test": 0.2, "seed": 0, "id_column": "id",
+             "step_column": None, "feature_columns": None, "label_column": "label"},
+    "model": ClassifierModel(
+        encoder=EncoderSection(cell="lstm", hidden_size=64, bidirectional=True),
+        pooling="last", dropout=0.2, scaler="standard").model_dump(mode="json"),
+    "early_stopping": EarlyStoppingSection(patience=None).model_dump(),
     "training": {**TrainerConfig(epochs=60, batch_size=16, lr=3e-3, clipnorm=5.0,
                                  loss="cross_entropy", seed=0, device="cpu").to_dict(),
                  "num_threads": None},
@@ -103,6 +115,17 @@ def _load(dataset: str, split: str) -> tuple[list[np.ndarray], list[str]]:
     if dataset == "JapaneseVowels":
         return load_japanese_vowels(split)
     return load_ts_classification(dataset, split)
+
+
+def _task(cfg: dict[str, Any], training: TrainerConfig) -> SequenceClassifier:
+    """The classifier of the lab's tables (series files read as ``data`` says; the lab fits
+    its own baseline)."""
+    data = cfg["data"]
+    files = {k: data[k] for k in ("path", "test_path", "test", "seed", "id_column",
+                                  "step_column", "feature_columns", "label_column")}
+    return SequenceClassifier({"data": {"kind": "series", **files}, "model": cfg["model"],
+                               "training": training, "early_stopping": cfg["early_stopping"],
+                               "evaluation": {"baselines": False}})
 
 
 def _subset(X: list[np.ndarray], y: list[str], n: int | None, seed: int
@@ -139,21 +162,30 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     cfg = merge_config(merge_config(DEFAULTS, QUICK) if quick else DEFAULTS, config)
     if seed is not None:
         cfg["training"]["seed"] = seed
-    dataset = check_choice("data.dataset", cfg["data"]["dataset"], sorted(TS_DATASETS))
+    data = cfg["data"]
+    if data["path"] is None:
+        dataset = check_choice("data.dataset", data["dataset"], sorted(TS_DATASETS))
+    else:
+        dataset = Path(data["path"]).stem
     training = training_config(cfg["training"])
-    model_cfg = ClassifierConfig.from_dict(cfg["model"])
+    clf = _task(cfg, training)  # validates the tables before the run directory is made
+    model_cfg = clf.config.model
     console = Console()
     run_dir = run_directory(out_dir, "vowels")
 
-    x_tr, y_tr = _subset(*_load(dataset, "train"), cfg["data"]["max_train"], 0)
-    x_te, y_te = _subset(*_load(dataset, "test"), cfg["data"]["max_test"], 0)
+    if data["path"] is None:
+        train, test = Examples(*_load(dataset, "train")), Examples(*_load(dataset, "test"))
+    else:
+        train, test = clf.split(clf.read_data())
+    x_tr, y_tr = _subset(list(train.inputs), list(train.targets), data["max_train"], 0)
+    x_te, y_te = _subset(list(test.inputs), list(test.targets), data["max_test"], 0)
     lengths = [len(s) for s in x_tr + x_te]
     n_dims, n_classes = x_tr[0].shape[1], len(set(y_tr) | set(y_te))
     console.print(f"{dataset}: {len(x_tr)} train, {len(x_te)} test series, {n_dims} "
                   f"dimension{'s' * (n_dims != 1)}, {min(lengths)}-{max(lengths)} steps, "
                   f"{n_classes} classes")
 
-    clf = SequenceClassifier(model_cfg, training).fit(x_tr, y_tr)
+    clf.fit(x_tr, y_tr)
     model_m = clf.evaluate(x_te, y_te)
     t0 = time.perf_counter()
     base = BagOfFeaturesClassifier(C=float(cfg["baseline"]["C"])).fit(x_tr, y_tr)
@@ -161,7 +193,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     base_m = base.evaluate(x_te, y_te)
 
     enc = model_cfg.encoder
-    name = (f"{'Bi' if enc.bidirectional else ''}{enc.cell.upper()} {enc.hidden_size}, "
+    name = (f"{'Bi' if enc.bidirectional else ''}{enc.cell_name} {enc.hidden_size}, "
             f"{model_cfg.pooling} pooling")
     bar = float(cfg["bar"]["min_accuracy"])
     keys = ("accuracy", "f1_macro", "f1_micro", "roc_auc", "confusion_matrix", "labels",

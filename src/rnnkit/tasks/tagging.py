@@ -19,17 +19,50 @@ per-token cross-entropy. With ``crf=True`` (:class:`~rnnkit.nn.crf.CRF`) the los
 negative log-likelihood of the whole tag sequence (per real token) and prediction is the
 Viterbi path, so tag transitions are scored jointly.
 
-The API is that of :class:`~rnnkit.tasks.classification.SequenceClassifier`:
-``fit(sentences, tags, validation=...)``, ``predict`` (tags as strings), ``evaluate`` (token
-accuracy, per-class and macro F1, accuracy on out-of-vocabulary words), ``save(path)`` /
-``SequenceTagger.load(path)`` as an rnnkit bundle (safetensors + JSON vocabularies, no pickle);
-same seed, same predictions; saved then loaded, same predictions.
+The task answers the one task interface (:class:`~rnnkit.tasks.base.Task`): ``fit(data)`` or
+``fit(sentences, tags, validation=...)`` -> self, ``predict`` (tags as strings), ``evaluate``
+-> a :class:`~rnnkit.tasks.base.Report` (token accuracy, sentence accuracy, macro F1, accuracy
+on out-of-vocabulary words) beside the most-frequent-tag baseline, ``save(path)`` /
+``SequenceTagger.load(path)`` as an rnnkit bundle (safetensors + JSON vocabularies, no
+pickle); same seed, same predictions; saved then loaded, same predictions.
+
+File (:meth:`SequenceTagger.read_data`, what ``rnnkit train`` reads from ``data.path``): the
+CoNLL layout, one token per line with its tag, separated by whitespace (tabs or spaces; the
+token is the first column and the tag the last, so CoNLL-2003's middle columns are allowed),
+a blank line between sentences, ``-DOCSTART-`` lines skipped::
+
+    The     DET
+    dog     NOUN
+    barks   VERB
+
+    It      PRON
+    ...
+
+For prediction (``labelled=False``) a line holds the token alone (other columns are ignored).
+``read_data`` returns :class:`~rnnkit.tasks.base.Examples` (token lists and tag lists);
+:meth:`SequenceTagger.predict_frame` writes one row per token: ``sentence`` (its index),
+``position``, ``token`` (the true ``tag`` when known) and the ``prediction``.
+
+Configuration (TOML)::
+
+    task = "tagging"
+
+    [data]
+    path = "train.conll"        # relative to this file
+    test_path = "test.conll"    # or test = 0.1 (a fraction of the sentences)
+    validation = 0.05
+
+    [model]
+    crf = true
+    encoder = { cell = "lstm", hidden_size = 64, bidirectional = true }
+
+    [training]                  # rnnkit.training.TrainerConfig
+    epochs = 5
 
 Example:
     >>> sents = [["The", "dog", "runs"], ["A", "cat", "sleeps"]] * 10
     >>> tags = [["DET", "NOUN", "VERB"]] * 20
-    >>> tagger = SequenceTagger(TaggerConfig(crf=True),
-    ...                         TrainerConfig(epochs=2, seed=0, device="cpu"))
+    >>> tagger = SequenceTagger({"model": {"crf": True}, "training": {"epochs": 2}})
     >>> tagger.fit(sents, tags).predict([["The", "cat", "runs"]])  # doctest: +SKIP
     [['DET', 'NOUN', 'VERB']]
 """
@@ -40,53 +73,65 @@ import os
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import torch
+from pydantic import Field, model_validator
 from torch import nn
 from torch.nn import functional as F
 
-from rnnkit._validation import Described, check_positive_int, check_probability, expected
-from rnnkit.bundle import load_bundle, save_bundle
+from rnnkit._validation import Described, check_positive_int, expected
+from rnnkit.bundle import Bundle
+from rnnkit.config import Section
 from rnnkit.data.padding import pad_sequences
 from rnnkit.data.text import UNK_ID, Vocabulary
 from rnnkit.errors import ConfigError, DataError, ShapeError
 from rnnkit.metrics.classification import classification_report
 from rnnkit.nn.crf import CRF
-from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks._batching import (
     eval_batch_size,
     make_loader,
     run_in_length_order,
     split_validation,
 )
-from rnnkit.tasks.classification import (
-    EncoderTaskConfig,
-    HistoryMetrics,
-    _history_summary,
-    _spec_from,
-    check_pretrained_source,
-    task_configs,
+from rnnkit.tasks.base import (
+    EarlyStoppingSection,
+    Examples,
+    Report,
+    Task,
+    TaskConfig,
+    split_examples,
 )
-from rnnkit.training import Callback, EarlyStopping, History, Trainer, TrainerConfig
+from rnnkit.tasks.encoder import (
+    DataFiles,
+    EncoderSection,
+    EvaluationSection,
+    HistoryMetrics,
+    check_pretrained_source,
+    default_training,
+    legacy_config,
+    merge_training,
+    resolve_data_paths,
+)
+from rnnkit.training import Callback, Trainer, TrainerConfig
 from rnnkit.training.seeding import seed_everything
 
 __all__ = [
     "SHAPES",
-    "TASK",
     "SequenceTagger",
     "TaggerConfig",
+    "TaggerModel",
     "TaggerNet",
     "TokenFeatures",
+    "check_sentences",
+    "check_tag_lists",
+    "parse_conll",
     "tagging_metrics",
     "word_shape",
 ]
 
-#: The task name written into bundles.
-TASK = "sequence_tagging"
 IGNORE = -100  # target value of padded tokens (PyTorch's ignore index)
 
 #: Word shape classes; a token's shape id is its position here + 1 (0 is padding).
@@ -115,16 +160,19 @@ def word_shape(word: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # configuration
 # ---------------------------------------------------------------------------------------------
-def _default_encoder() -> RecurrentSpec:
-    return RecurrentSpec(cell="lstm", hidden_size=64, bidirectional=True)
+class TaggerData(DataFiles):
+    """``[data]``: the CoNLL file (``path``), the test part (``test_path``, else a seeded
+    ``test`` fraction of the sentences) and the validation fraction ``fit`` holds out
+    (:class:`~rnnkit.tasks.encoder.DataFiles`)."""
 
 
-@dataclass(frozen=True, repr=False)
-class TaggerConfig(EncoderTaskConfig):
-    """What a :class:`SequenceTagger` builds and how it reads tokens; JSON-serializable.
+class TaggerModel(Section):
+    """``[model]``: what a :class:`SequenceTagger` builds and how it reads tokens.
 
     Attributes:
-        encoder: the recurrent encoder (default: a bidirectional LSTM, 64 units each way).
+        encoder: the recurrent encoder (:class:`~rnnkit.tasks.encoder.EncoderSection`;
+            default: a bidirectional LSTM, 64 units each way); ``cell`` takes a name or, in
+            Python, a :class:`~rnnkit.nn.RecurrentCell` subclass.
         embedding_dim: E_w, word embedding size.
         lowercase: look words up lower-cased (the shape feature keeps the case information).
         min_freq: words seen fewer times in training map to <unk> (2 trains <unk> on the
@@ -135,55 +183,126 @@ class TaggerConfig(EncoderTaskConfig):
         shape_dim: E_h, the shape embedding size (0: no shape feature).
         crf: decode with a CRF (Viterbi) and train on the sequence log-likelihood.
         dropout: on the token features and on the encoder output (training only).
-        patience: early-stopping patience with validation data (None: off).
-        monitor: the History key early stopping watches (``"val_loss"`` or
-            ``"val_token_accuracy"``).
         bucket: batch sentences of similar length together during training.
         pretrained_embeddings: start the word embedding from pretrained vectors (a name such
             as ``"glove-6b-100d"`` or a word-vector file; see
-            :func:`rnnkit.data.embeddings.init_embedding`); ``embedding_dim`` must match.
+            :func:`rnnkit.datasets.word_vectors.init_embedding`); ``embedding_dim`` must match.
             Only ``fit`` reads them: a saved tagger loads without them.
         freeze_embeddings: keep the word embedding fixed during training.
     """
 
-    encoder: RecurrentSpec = field(default_factory=_default_encoder)
-    embedding_dim: int = 100
+    encoder: EncoderSection = Field(default_factory=EncoderSection)
+    embedding_dim: int = Field(100, ge=1)
     lowercase: bool = True
-    min_freq: int = 2
-    max_vocab: int | None = 50_000
-    suffix_length: int = 3
-    suffix_dim: int = 32
-    shape_dim: int = 8
+    min_freq: int = Field(2, ge=1)
+    max_vocab: int | None = Field(50_000, ge=5)
+    suffix_length: int = Field(3, ge=0)
+    suffix_dim: int = Field(32, ge=1)
+    shape_dim: int = Field(8, ge=0)
     crf: bool = True
-    dropout: float = 0.25
-    patience: int | None = 3
-    monitor: str = "val_loss"
+    dropout: float = Field(0.25, ge=0.0, lt=1.0)
     bucket: bool = True
     pretrained_embeddings: str | None = None
     freeze_embeddings: bool = False
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.encoder, RecurrentSpec):
-            object.__setattr__(self, "encoder", _spec_from(self.encoder))
-        check_positive_int("embedding_dim", self.embedding_dim)
-        check_pretrained_source(self.pretrained_embeddings)
-        check_positive_int("min_freq", self.min_freq)
-        if self.max_vocab is not None:
-            check_positive_int("max_vocab", self.max_vocab, 5)
-        check_positive_int("suffix_length", self.suffix_length, 0)
-        check_positive_int("suffix_dim", self.suffix_dim)
-        check_positive_int("shape_dim", self.shape_dim, 0)
-        check_probability("dropout", self.dropout)
-        if self.patience is not None:
-            check_positive_int("patience", self.patience)
-        if not isinstance(self.monitor, str) or not self.monitor:
-            raise ConfigError(expected("monitor", "a History key such as 'val_loss'", self.monitor))
+    @model_validator(mode="before")
+    @classmethod
+    def _check_vectors(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            check_pretrained_source(data.get("pretrained_embeddings"))
+        return data
+
+
+class TaggerConfig(TaskConfig):
+    """The whole configuration of a :class:`SequenceTagger` (a TOML file's tables).
+
+    Attributes:
+        data: :class:`TaggerData`.
+        model: :class:`TaggerModel`.
+        training: :class:`~rnnkit.training.TrainerConfig` (defaults:
+            :func:`~rnnkit.tasks.encoder.default_training`; a table overrides them key by key).
+        early_stopping: patience (default 3) and the monitored key (``val_loss`` or
+            ``val_token_accuracy``), used when there is validation data.
+        evaluation: whether ``fit`` also fits the most-frequent-tag baseline.
+    """
+
+    task: Literal["tagging"] = "tagging"
+    data: TaggerData = Field(default_factory=TaggerData)
+    model: TaggerModel = Field(default_factory=TaggerModel)
+    training: TrainerConfig = Field(default_factory=default_training)
+    early_stopping: EarlyStoppingSection = Field(
+        default_factory=lambda: EarlyStoppingSection(patience=3))
+    evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _training_defaults(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            data = dict(data)
+            if "training" in data:
+                data["training"] = merge_training(data["training"], default_training())
+            if isinstance(data.get("early_stopping"), Mapping):  # patience 3 unless given
+                data["early_stopping"] = {"patience": 3, **data["early_stopping"]}
+        return data
+
+    def resolve_paths(self, folder: Path) -> TaggerConfig:
+        """Relative ``data.path`` / ``data.test_path`` are resolved against ``folder``."""
+        changed = resolve_data_paths(self.data, folder)
+        return self.with_overrides({"data": changed}) if changed else self
+
+
+# ---------------------------------------------------------------------------------------------
+# files
+# ---------------------------------------------------------------------------------------------
+def parse_conll(text: str, *, labelled: bool = True, source: str = "data") -> Examples:
+    """Sentences (and tags) of CoNLL-layout text (see the module docstring)."""
+    sentences: list[list[str]] = []
+    tag_lists: list[list[str]] = []
+    words: list[str] = []
+    tags: list[str] = []
+
+    def close() -> None:
+        if words:
+            sentences.append(list(words))
+            tag_lists.append(list(tags))
+            words.clear()
+            tags.clear()
+
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = line.split()
+        if not parts:
+            close()
+            continue
+        if parts[0] == "-DOCSTART-":
+            close()
+            continue
+        if labelled and len(parts) < 2:
+            raise DataError(expected(f"{source} line {number}", "a token and its tag",
+                                     Described(f"{line.strip()!r} alone"),
+                                     "separate them by a tab or spaces, or read with "
+                                     "labelled=False"))
+        words.append(parts[0])
+        tags.append(parts[-1])
+    close()
+    if not sentences:
+        raise DataError(expected(source, "at least one sentence (token lines)",
+                                 Described("none")))
+    return Examples(sentences, tag_lists if labelled else None)
+
+
+def _unpack(data: Any, tags: Any, name: str = "tags") -> tuple[Any, Any]:
+    if isinstance(data, Examples):
+        if tags is not None:
+            raise ConfigError(expected(name, "None when the data are Examples (they hold the "
+                                       "tags)", Described(type(tags).__name__)))
+        return data.inputs, data.targets
+    return data, tags
 
 
 # ---------------------------------------------------------------------------------------------
 # token features
 # ---------------------------------------------------------------------------------------------
-def _check_sentences(sentences: Any, name: str) -> list[list[str]]:
+def check_sentences(sentences: Any, name: str) -> list[list[str]]:
     if isinstance(sentences, str) or not isinstance(sentences, Sequence):
         raise DataError(expected(name, "a list of tokenized sentences (lists of str)",
                                  type(sentences).__name__))
@@ -200,7 +319,7 @@ def _check_sentences(sentences: Any, name: str) -> list[list[str]]:
     return out
 
 
-def _check_tag_lists(sentences: list[list[str]], tags: Any, name: str) -> list[list[str]]:
+def check_tag_lists(sentences: list[list[str]], tags: Any, name: str) -> list[list[str]]:
     if isinstance(tags, str) or not isinstance(tags, Sequence) or len(tags) != len(sentences):
         got = len(tags) if isinstance(tags, Sequence) else type(tags).__name__
         raise ShapeError(expected(name, f"{len(sentences)} tag lists (one per sentence)", got))
@@ -222,7 +341,7 @@ class TokenFeatures:
     ``transform`` returns ``x`` (N, T, 3) long (0 on padding) and ``lengths`` (N,).
     """
 
-    def __init__(self, config: TaggerConfig) -> None:
+    def __init__(self, config: TaggerModel) -> None:
         self.config = config
         self.words: Vocabulary | None = None
         self.suffixes: Vocabulary | None = None
@@ -263,7 +382,7 @@ class TokenFeatures:
                 "shapes": list(SHAPES)}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], config: TaggerConfig) -> TokenFeatures:
+    def from_dict(cls, data: Mapping[str, Any], config: TaggerModel) -> TokenFeatures:
         if list(data.get("shapes", [])) != list(SHAPES):
             raise DataError(expected("preprocessing shapes", list(SHAPES), data.get("shapes")))
         self = cls(config)
@@ -283,7 +402,7 @@ class TaggerNet(nn.Module):
     targets (B, T') with -100 on padding; :meth:`decode` gives (B, T') tag ids, -100 on padding.
     """
 
-    def __init__(self, n_tags: int, config: TaggerConfig, *, vocab_size: int,
+    def __init__(self, n_tags: int, config: TaggerModel, *, vocab_size: int,
                  suffix_vocab_size: int | None) -> None:
         super().__init__()
         self.n_tags = check_positive_int("n_tags", n_tags)
@@ -372,34 +491,78 @@ def tagging_metrics(true_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequ
 # ---------------------------------------------------------------------------------------------
 # the task
 # ---------------------------------------------------------------------------------------------
-class SequenceTagger:
+class SequenceTagger(Task):
     """Tag every token of tokenized sentences with a (Bi)LSTM, optionally with a CRF.
 
     Args:
-        config: model and features (:class:`TaggerConfig`; defaults if None).
-        training: the run (:class:`~rnnkit.training.TrainerConfig`; defaults to
-            :func:`~rnnkit.tasks.classification.default_training`). Its ``loss`` is ignored.
+        config: the whole configuration (:class:`TaggerConfig`, or a dict of its tables, or
+            None for the defaults).
 
     Attributes (after ``fit`` or ``load``):
         tags_: the sorted tag names (emission column k is ``tags_[k]``).
         model_, features_, history_, fit_seconds_.
+        baselines_: the most-frequent-tag baseline fitted beside the model (not saved).
         embedding_coverage_: the fraction of vocabulary words that pretrained vectors
             initialized in the last ``fit`` (None without ``pretrained_embeddings``).
     """
 
-    def __init__(self, config: TaggerConfig | None = None,
-                 training: TrainerConfig | None = None) -> None:
-        self.config, self.training = task_configs(TaggerConfig, config, training)
+    name: ClassVar[str] = "tagging"
+    config_class: ClassVar[type[TaskConfig]] = TaggerConfig
+    legacy_names: ClassVar[tuple[str, ...]] = ("sequence_tagging",)
+    config: TaggerConfig
+
+    def __init__(self, config: TaggerConfig | Mapping[str, Any] | None = None) -> None:
+        super().__init__(config)
         self.tags_: list[str] | None = None
         self.model_: TaggerNet | None = None
         self.features_: TokenFeatures | None = None
-        self.history_ = History()
-        self.fit_seconds_ = 0.0
+        self.baselines_: dict[str, Any] = {}
         self.embedding_coverage_: float | None = None
 
-    def __repr__(self) -> str:
-        return f"SequenceTagger({self.config!r}, {self.training!r})"
+    # -- files ------------------------------------------------------------------------
+    def read_data(self, path: str | os.PathLike[str] | None = None, *,
+                  labelled: bool = True) -> Examples:
+        """Sentences (and tags) of a CoNLL-layout file (``path``, else ``data.path``; see the
+        module docstring); ``labelled=False`` reads the tokens only."""
+        path = self.config.data.path if path is None else path
+        if path is None:
+            raise ConfigError(expected("data.path", "the path of a CoNLL file", None,
+                                       "set data.path in the config or pass read_data(path)"))
+        p = Path(path)
+        if not p.is_file():
+            raise DataError(expected("data.path", "an existing CoNLL file", str(p)))
+        return parse_conll(p.read_text(encoding="utf-8"), labelled=labelled, source=str(p))
 
+    def split(self, data: Examples) -> tuple[Examples, Examples]:
+        """``(fit_data, test_data)``: ``data.test_path`` read as the test part, else a seeded
+        ``data.test`` fraction of the sentences held out."""
+        d = self.config.data
+        if d.test_path is not None:
+            return data, self.read_data(d.test_path)
+        return split_examples(Examples(*_unpack(data, None)), float(d.test), d.seed)
+
+    def predict_frame(self, data: Any) -> Any:
+        """One row per token: ``sentence`` (index), ``position``, ``token``, the true ``tag``
+        when ``data`` has tags, and the ``prediction``."""
+        import pandas as pd
+
+        sentences, tags = _unpack(data, None)
+        predicted = self.predict(sentences)
+        rows: dict[str, list[Any]] = {"sentence": [], "position": [], "token": []}
+        if tags is not None:
+            rows["tag"] = []
+        rows["prediction"] = []
+        for i, (sentence, pred) in enumerate(zip(sentences, predicted)):
+            for j, (token, tag) in enumerate(zip(sentence, pred)):
+                rows["sentence"].append(i)
+                rows["position"].append(j)
+                rows["token"].append(token)
+                if tags is not None:
+                    rows["tag"].append(tags[i][j])
+                rows["prediction"].append(tag)
+        return pd.DataFrame(rows)
+
+    # -- fit --------------------------------------------------------------------------
     def _encode_tags(self, tags: list[list[str]], name: str) -> torch.Tensor:
         index = {t: i for i, t in enumerate(self.tags_)}  # type: ignore[arg-type]
         rows = []
@@ -412,32 +575,45 @@ class SequenceTagger:
         y, _ = pad_sequences(rows, value=IGNORE)  # (N, T), -100 on padding
         return y
 
-    def fit(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], *,
-            validation: tuple[Any, Any] | float | None = None) -> Self:
+    def fit(self, data: Any, tags: Sequence[Sequence[str]] | None = None, *,
+            validation: Any = None) -> Self:
         """Fit the vocabularies and train.
 
         Args:
-            sentences: N tokenized sentences.
-            tags: N lists of tag names, one per token.
-            validation: ``(sentences_val, tags_val)``, a fraction of the training sentences to
-                hold out, or None. With validation data the History gets ``val_loss`` and
-                ``val_token_accuracy``, and early stopping (``config.patience``) is on.
+            data: the :class:`~rnnkit.tasks.base.Examples` of :meth:`read_data`, or N
+                tokenized sentences.
+            tags: N lists of tag names, one per token (with sentences).
+            validation: Examples, ``(sentences_val, tags_val)``, a fraction of the training
+                sentences to hold out, or None: ``data.validation`` of the config (None there
+                too: no validation). With validation data the History gets ``val_loss`` and
+                ``val_token_accuracy``, and early stopping (``[early_stopping]``) is on.
+
+        Returns:
+            self.
         """
         t0 = time.perf_counter()
-        sents = _check_sentences(sentences, "sentences")
-        tag_lists = _check_tag_lists(sents, tags, "tags")
+        sentences, tags = _unpack(data, tags)
+        sents = check_sentences(sentences, "sentences")
+        if tags is None:
+            raise DataError(expected("tags", "a tag list per sentence", None,
+                                     "call fit(sentences, tags), or fit(examples) with tags"))
+        tag_lists = check_tag_lists(sents, tags, "tags")
+        if validation is None:
+            validation = self.config.data.validation
+        if isinstance(validation, Examples):
+            validation = (validation.inputs, validation.targets)
         if isinstance(validation, float):
-            tr, va = split_validation(len(sents), validation, self.training.seed or 0)
+            tr, va = split_validation(len(sents), validation, self.config.data.seed)
             validation = ([sents[i] for i in va], [tag_lists[i] for i in va])
             sents, tag_lists = [sents[i] for i in tr], [tag_lists[i] for i in tr]
         self.tags_ = sorted({v for t in tag_lists for v in t})
         if len(self.tags_) < 2:
             raise DataError(expected("tags", "at least two distinct tags", self.tags_))
         y = self._encode_tags(tag_lists, "tags")
-        self.features_ = TokenFeatures(self.config).fit(sents)
+        cfg, tcfg = self.config.model, self.config.training
+        self.features_ = TokenFeatures(cfg).fit(sents)
         x, lens = self.features_.transform(sents)
 
-        cfg, tcfg = self.config, self.training
         seed = 0 if tcfg.seed is None else tcfg.seed
         if tcfg.seed is not None:
             seed_everything(tcfg.seed)
@@ -454,37 +630,43 @@ class SequenceTagger:
         callbacks: list[Callback] = []
         if validation is not None:
             if not isinstance(validation, (tuple, list)) or len(validation) != 2:
-                raise ConfigError(expected("validation", "(sentences_val, tags_val), a fraction "
-                                           "or None", type(validation).__name__))
-            vs = _check_sentences(validation[0], "validation sentences")
-            yv = self._encode_tags(_check_tag_lists(vs, validation[1], "validation tags"),
+                raise ConfigError(expected("validation", "(sentences_val, tags_val), Examples, "
+                                           "a fraction or None", type(validation).__name__))
+            vs = check_sentences(validation[0], "validation sentences")
+            yv = self._encode_tags(check_tag_lists(vs, validation[1], "validation tags"),
                                    "validation tags")
             xv, lv = self.features_.transform(vs)
             callbacks.append(HistoryMetrics(lambda: self._validate(xv, yv, lv)))
-            if cfg.patience is not None:
-                callbacks.append(EarlyStopping(monitor=cfg.monitor, patience=cfg.patience))
+            stopping = self.config.early_stopping.callback()
+            if stopping is not None:
+                callbacks.append(stopping)
         trainer = Trainer(self.model_, tcfg, loss=self.model_.loss, callbacks=callbacks)
         self.history_ = trainer.fit(train)
         self.model_.eval()
+        self.baselines_ = {}
+        if self.config.evaluation.baselines:
+            from rnnkit.baselines.text import MostFrequentTagTagger
+
+            self.baselines_["most_frequent_tag"] = MostFrequentTagTagger().fit(sents, tag_lists)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
     def _build(self) -> TaggerNet:
         feats = self.features_
-        return TaggerNet(len(self.tags_), self.config,  # type: ignore[arg-type]
+        return TaggerNet(len(self.tags_), self.config.model,  # type: ignore[arg-type]
                          vocab_size=len(feats.words),  # type: ignore[union-attr, arg-type]
                          suffix_vocab_size=None if feats.suffixes is None else len(feats.suffixes))  # type: ignore[union-attr]
 
     @torch.no_grad()
     def _validate(self, x: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor) -> dict[str, float]:
         """Loss per token and token accuracy on encoded data, in eval mode (mode restored)."""
-        model, _ = self._require_fitted()
+        model, _ = self._fitted()
         device = next(model.parameters()).device
         was_training = model.training
         model.eval()
         loss_sum, hits = 0.0, 0
         try:
-            for idx in torch.argsort(lengths, stable=True).split(eval_batch_size(self.training)):
+            for idx in torch.argsort(lengths, stable=True).split(eval_batch_size(self.config.training)):
                 lb = lengths[idx].to(device)
                 t_max = int(lb.max())
                 xb, yb = x[idx][:, :t_max].to(device), y[idx][:, :t_max].to(device)
@@ -497,7 +679,7 @@ class SequenceTagger:
         return {"loss": loss_sum / n, "token_accuracy": hits / n}
 
     # -- predict ----------------------------------------------------------------------
-    def _require_fitted(self) -> tuple[TaggerNet, TokenFeatures]:
+    def _fitted(self) -> tuple[TaggerNet, TokenFeatures]:
         if self.model_ is None or self.features_ is None:
             raise ConfigError(expected("SequenceTagger", "a fitted tagger", Described("an unfitted one"),
                                        "call fit(sentences, tags) or SequenceTagger.load(path) first"))
@@ -506,7 +688,7 @@ class SequenceTagger:
     @torch.no_grad()
     def _decode_ids(self, x: torch.Tensor, lengths: torch.Tensor) -> list[torch.Tensor]:
         """Tag ids of every sentence (a list of (T_i,) tensors), in the input order."""
-        model, _ = self._require_fitted()
+        model, _ = self._fitted()
         device = next(model.parameters()).device
         was_training = model.training
         model.eval()
@@ -515,46 +697,71 @@ class SequenceTagger:
                 lb = lb.to(device)
                 return model.decode(model(xb.to(device), lb), lb).cpu()
 
-            rows = run_in_length_order(run, x, lengths, eval_batch_size(self.training))
+            rows = run_in_length_order(run, x, lengths, eval_batch_size(self.config.training))
         finally:
             model.train(was_training)
         return [r[: int(n)] for r, n in zip(rows, lengths)]
 
-    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
-        """The tag of every token of every sentence."""
-        _, feats = self._require_fitted()
-        sents = _check_sentences(sentences, "sentences")
+    def predict(self, sentences: Any) -> list[list[str]]:
+        """The tag of every token of every sentence (sentences, or Examples)."""
+        _, feats = self._fitted()
+        sents = check_sentences(_unpack(sentences, None)[0], "sentences")
         x, lens = feats.transform(sents)
         names = self.tags_
         return [[names[i] for i in row.tolist()] for row in self._decode_ids(x, lens)]  # type: ignore[index]
 
-    def evaluate(self, sentences: Sequence[Sequence[str]],
-                 tags: Sequence[Sequence[str]]) -> dict[str, Any]:
-        """Metrics on tagged sentences (see :func:`tagging_metrics`), OOV accuracy included."""
-        _, feats = self._require_fitted()
-        sents = _check_sentences(sentences, "sentences")
-        gold = _check_tag_lists(sents, tags, "tags")
-        return tagging_metrics(gold, self.predict(sents), feats.is_known(sents))
+    def evaluate(self, data: Any, tags: Sequence[Sequence[str]] | None = None) -> Report:
+        """The model's metrics on tagged sentences (:func:`tagging_metrics`) beside the
+        most-frequent-tag baseline's (when fitted), out-of-vocabulary accuracy measured on the
+        same tokens (words the tagger's vocabulary lacks) for both.
 
-    # -- persistence ------------------------------------------------------------------
-    def save(self, path: str | os.PathLike[str], *, metrics: dict[str, Any] | None = None) -> Path:
-        """Write an rnnkit bundle (weights as safetensors, vocabularies and tags as JSON)."""
-        model, feats = self._require_fitted()
-        return save_bundle(
-            path, task=TASK, model=model,
-            config={"model": self.config.to_dict(), "training": self.training.to_dict()},
-            preprocessing={"features": feats.to_dict(), "tags": self.tags_},
-            metrics=metrics or _history_summary(self.history_))
+        Returns:
+            a :class:`~rnnkit.tasks.base.Report`: ``token_accuracy`` (primary), sentence
+            accuracy, F1s, ``oov_accuracy`` per model; counts, ``labels``, ``per_class`` and
+            ``confusion_matrix`` (the model's) in its details.
+        """
+        _, feats = self._fitted()
+        sentences, tags = _unpack(data, tags)
+        sents = check_sentences(sentences, "sentences")
+        if tags is None:
+            raise DataError(expected("tags", "a tag list per sentence", None))
+        gold = check_tag_lists(sents, tags, "tags")
+        known = feats.is_known(sents)
+        model_m = tagging_metrics(gold, self.predict(sents), known)
+        baselines = {name: _scalars(tagging_metrics(gold, b.predict(sents), known))
+                     for name, b in self.baselines_.items()}
+        details = {k: model_m[k] for k in _DETAILS if k in model_m}
+        return Report(self.name, _scalars(model_m), baselines=baselines,
+                      primary="token_accuracy", higher_is_better=True, details=details)
+
+    # -- the bundle -------------------------------------------------------------------
+    def _preprocessing(self) -> dict[str, Any]:
+        _, feats = self._fitted()
+        return {"features": feats.to_dict(), "tags": self.tags_}
+
+    def _restore(self, preprocessing: dict[str, Any]) -> None:
+        self.tags_ = [str(t) for t in preprocessing["tags"]]
+        self.features_ = TokenFeatures.from_dict(preprocessing["features"], self.config.model)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> SequenceTagger:
-        """Rebuild a tagger saved with :meth:`save` (no pickled code is executed)."""
-        bundle = load_bundle(path, task=TASK)
-        self = cls(TaggerConfig.from_dict(bundle.config["model"]),
-                   TrainerConfig.from_dict(bundle.config["training"]))
-        self.tags_ = [str(t) for t in bundle.preprocessing["tags"]]
-        self.features_ = TokenFeatures.from_dict(bundle.preprocessing["features"], self.config)
-        self.model_ = self._build()
-        self.model_.load_state_dict(bundle.state_dict)
-        self.model_.eval()
-        return self
+    def _config_from_bundle(cls, bundle: Bundle) -> TaggerConfig:
+        """The saved config; bundles written before the one task interface kept the model
+        fields (``patience`` and ``monitor`` among them) and the training apart."""
+        if "config" in bundle.config:
+            return TaggerConfig.from_dict(bundle.config["config"])
+        return TaggerConfig.from_dict(legacy_config(bundle.config))
+
+
+#: The scalar metrics of a Report row; the rest of :func:`tagging_metrics` goes to details.
+_SCALARS = ("token_accuracy", "sentence_accuracy", "f1_macro", "f1_micro", "f1_weighted",
+            "oov_accuracy")
+_DETAILS = ("n_sentences", "n_tokens", "n_oov", "labels", "per_class", "confusion_matrix")
+
+
+def _scalars(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: metrics[k] for k in _SCALARS if k in metrics}
+
+
+# kept for the baselines that import them by their former names
+_check_sentences = check_sentences
+_check_tag_lists = check_tag_lists
