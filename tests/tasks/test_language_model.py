@@ -275,11 +275,12 @@ def test_evaluate_reports_the_model_and_the_baselines(lm):
 
 def test_baselines_score_the_same_next_tokens(lm):
     from rnnkit.baselines.language_model import BigramLM, UnigramLM
+    from rnnkit.tasks.language_model.streams import streams
 
     train = lm.encode(TEXT)  # what fit counted (no validation was cut from TEXT)
     text = TEXT[:400]
     ids = torch.tensor(lm.encode(text))
-    x, y = lm._streams(ids, 4, "text")
+    x, y = streams(ids, 4, "text")
     V = len(lm.vocab_)
     for name, ref in (("unigram", UnigramLM().fit(train, V)),
                       ("bigram", BigramLM().fit(train, V)),

@@ -1,0 +1,288 @@
+"""The language model's configuration: ``[data]``, ``[model]`` (with ``encoder``),
+``[training]`` (a :class:`~rnnkit.training.TrainerConfig` over the language model's own
+defaults), ``[early_stopping]``, ``[generation]`` and ``[evaluation]``; and the reading of
+configs saved before the Task API.
+
+Example::
+
+    >>> cfg = LanguageModelConfig.from_dict({"training": {"lr": 1e-3}})
+    >>> cfg.training.lr, cfg.training.tbptt_steps, cfg.model.encoder.hidden_size
+    (0.001, 100, 256)
+    >>> LanguageModelConfig.from_toml_string(cfg.to_toml()) == cfg
+    True
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import Field, field_serializer, field_validator, model_validator
+
+from rnnkit._validation import Described, expected
+from rnnkit.config import Section
+from rnnkit.nn import Recurrent, RecurrentCell
+from rnnkit.nn.spec import RecurrentSpec
+from rnnkit.tasks.base import TaskConfig
+from rnnkit.training import TrainerConfig
+
+__all__ = [
+    "LEVELS",
+    "LM_CELLS",
+    "DataSection",
+    "EncoderSection",
+    "EvaluationSection",
+    "GenerationSection",
+    "LanguageModelConfig",
+    "ModelSection",
+    "default_training",
+    "legacy_config",
+]
+
+LEVELS = ("char", "word")
+#: the cells a language model takes by name (a RecurrentCell subclass is also accepted)
+LM_CELLS = ("lstm", "gru")
+
+
+# -----------------------------------------------------------------------------------------
+# the configuration
+# -----------------------------------------------------------------------------------------
+class DataSection(Section):
+    """The text and how it is cut.
+
+    Attributes:
+        path: a plain UTF-8 text file (for ``rnnkit train``; relative to the config file's
+            folder). Optional in Python, where ``fit`` takes the text itself.
+        validation: the fraction of the fitting text, from its end, that ``fit`` holds out to
+            validate on (None: validate only on an explicit ``val_text``).
+        test: the fraction of the whole text, from its end, that :meth:`LanguageModel.split`
+            keeps for the test (0: none).
+        epochs_per_pass: Trainer epochs per pass over the training text (each epoch trains on
+            the next slice of every stream, then validates).
+        val_tokens: validate on at most this many tokens of the validation text.
+    """
+
+    path: str | None = None
+    validation: float | None = Field(None, gt=0.0, lt=1.0)
+    test: float = Field(0.1, ge=0.0, lt=1.0)
+    epochs_per_pass: int = Field(1, ge=1)
+    val_tokens: int | None = Field(50_000, ge=2)
+
+
+class EncoderSection(Section):
+    """The recurrent stack: the fields of :class:`~rnnkit.nn.spec.RecurrentSpec` that a
+    left-to-right model uses.
+
+    ``cell`` is ``"lstm"`` or ``"gru"``, or in Python a :class:`~rnnkit.nn.RecurrentCell`
+    subclass (written to files as ``"module:QualifiedName"``, imported again when read; the
+    class must live in an importable module). ``bidirectional`` must stay False: a next-token
+    model may not read the future.
+    """
+
+    cell: str | type[RecurrentCell] = "lstm"
+    hidden_size: int = Field(256, ge=1)
+    num_layers: int = Field(1, ge=1)
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    bidirectional: bool = False
+    recurrent_dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    weight_drop: float = Field(0.0, ge=0.0, lt=1.0)
+    zoneout: float = Field(0.0, ge=0.0, lt=1.0)
+    layer_norm: bool = False
+    recurrent_init: str = "orthogonal"
+    unit_forget_bias: bool = True
+    reset_after: bool = True
+    backend: Literal["auto", "fused", "loop"] = "auto"
+
+    # model validators (not field validators), so that messages name the key once
+    @model_validator(mode="before")
+    @classmethod
+    def _cell_class(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or "cell" not in data:
+            return data
+        value = data["cell"]
+        if isinstance(value, type):
+            if not issubclass(value, RecurrentCell):
+                raise ValueError(expected("cell", "'lstm', 'gru' or a RecurrentCell subclass",
+                                          Described(value.__name__)))
+        elif isinstance(value, str) and ":" in value:
+            return {**data, "cell": _import_cell(value)}
+        elif value not in LM_CELLS:
+            raise ValueError(expected("cell", f"one of {list(LM_CELLS)} or a RecurrentCell "
+                                      "subclass", value))
+        return data
+
+    @model_validator(mode="after")
+    def _left_to_right(self) -> Self:
+        if self.bidirectional:
+            raise ValueError(expected("bidirectional", "False for a language model", True,
+                                      "a next-token model may not read the future"))
+        return self
+
+    @field_serializer("cell")
+    def _cell_name(self, cell: str | type[RecurrentCell]) -> str:
+        return cell if isinstance(cell, str) else f"{cell.__module__}:{cell.__qualname__}"
+
+    def build(self, input_size: int) -> Recurrent:
+        """The stack for ``input_size`` features per step (no finiteness check: the inputs are
+        embeddings)."""
+        if isinstance(self.cell, str):
+            names = set(RecurrentSpec.__dataclass_fields__)
+            spec = RecurrentSpec(**{k: v for k, v in self.model_dump().items() if k in names})
+            return spec.build(input_size, check_finite=False)
+        kwargs: dict[str, Any] = {}
+        for name in ("recurrent_dropout", "weight_drop", "zoneout", "layer_norm",
+                     "recurrent_init"):  # the RecurrentCell arguments, only when changed
+            if getattr(self, name) != type(self).model_fields[name].default:
+                kwargs[name] = getattr(self, name)
+        return Recurrent(self.cell, input_size, self.hidden_size, self.num_layers,
+                         dropout=self.dropout, backend=self.backend, check_finite=False,
+                         **kwargs)
+
+
+def _import_cell(path: str) -> type[RecurrentCell]:
+    """``"module:QualifiedName"`` -> the RecurrentCell subclass it names."""
+    module_name, _, qualname = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError):
+        raise ValueError(expected("cell", "an importable 'module:Class' RecurrentCell", path,
+                                  "import the module that defines the cell first")) from None
+    if not (isinstance(obj, type) and issubclass(obj, RecurrentCell)):
+        raise ValueError(expected("cell", "a RecurrentCell subclass", path))
+    return obj
+
+
+class ModelSection(Section):
+    """The network and its vocabulary.
+
+    Attributes:
+        level: ``"char"`` (characters) or ``"word"`` (:class:`~rnnkit.data.text.WordTokenizer`).
+        lower: lower-case the text first.
+        max_vocab: cap on the vocabulary size (reserved tokens included); rarer tokens become
+            ``<unk>``. ``min_freq``: keep tokens seen at least this often.
+        embedding_dim: D. ``encoder``: the recurrent stack (:class:`EncoderSection`).
+        tie_weights: share the embedding matrix with the softmax head.
+        dropout: dropout on the embeddings and before the head (training only).
+    """
+
+    level: Literal["char", "word"] = "char"
+    lower: bool = False
+    max_vocab: int | None = Field(None, ge=5)
+    min_freq: int = Field(1, ge=1)
+    embedding_dim: int = Field(64, ge=1)
+    encoder: EncoderSection = Field(default_factory=EncoderSection)
+    tie_weights: bool = False
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+
+
+class GenerationSection(Section):
+    """What :meth:`LanguageModel.predict` (and ``rnnkit predict``) generates per prompt: see
+    :meth:`LanguageModel.generate`. Prompt i is sampled with seed ``seed + i``."""
+
+    max_new_tokens: int = Field(200, ge=1)
+    greedy: bool = False
+    temperature: float = Field(1.0, gt=0.0)
+    top_k: int | None = Field(None, ge=1)
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    seed: int = Field(0, ge=0)
+
+
+class EvaluationSection(Section):
+    """The baselines :meth:`LanguageModel.evaluate` reports: unigram, bigram add-k and
+    bigram Witten-Bell, counted on the training tokens (``baselines = false``: none); ``k``
+    is the add-k constant."""
+
+    baselines: bool = True
+    k: float = Field(1.0, gt=0.0)
+
+
+def default_training() -> TrainerConfig:
+    """The language model's ``[training]`` defaults: TBPTT over 100-token segments of 32
+    streams, Adam at 2e-3 with a cosine decay to 1e-4, gradient norm clipped at 1, seed 0."""
+    return TrainerConfig(epochs=1, batch_size=32, shuffle=False, lr=2e-3, clipnorm=1.0,
+                         schedule="cosine", min_lr=1e-4, loss="cross_entropy",
+                         tbptt_steps=100, seed=0)
+
+
+def _training_keys() -> list[str]:
+    fields = getattr(TrainerConfig, "model_fields", None) or TrainerConfig.__dataclass_fields__
+    return sorted(fields)
+
+
+class LanguageModelConfig(TaskConfig):
+    """A language model's configuration (the sections are documented in the module doc).
+
+    A ``[training]`` table is laid over :func:`default_training`, key by key: the keys it
+    leaves out keep the language model's defaults (not TrainerConfig's).
+    """
+
+    task: Literal["language_model"] = "language_model"
+    data: DataSection = Field(default_factory=DataSection)
+    model: ModelSection = Field(default_factory=ModelSection)
+    training: TrainerConfig = Field(default_factory=default_training)
+    generation: GenerationSection = Field(default_factory=GenerationSection)
+    evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
+
+    @field_validator("training", mode="before")
+    @classmethod
+    def _over_lm_defaults(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        known = _training_keys()
+        for key in value:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                raise ValueError(expected(str(key), f"one of the keys {known}",
+                                          Described("an unknown key"),
+                                          f"did you mean {close[0]!r}?" if close else None))
+        return default_training().replace(**dict(value))
+
+    @model_validator(mode="after")
+    def _trainable(self) -> Self:
+        t = self.training
+        if t.loss != "cross_entropy":
+            raise ValueError(expected("training.loss", "'cross_entropy' for a language model",
+                                      t.loss))
+        if t.tbptt_steps is None:
+            raise ValueError(expected("training.tbptt_steps", "the segment length (an integer "
+                                      ">= 1) for a language model", None))
+        return self
+
+    def resolve_paths(self, folder: Path) -> Self:
+        """A relative ``data.path`` is resolved against ``folder`` (the config file's)."""
+        if self.data.path is not None and not Path(self.data.path).is_absolute():
+            return self.with_overrides({"data": {"path": str((folder / self.data.path).resolve())}})
+        return self
+
+
+
+def legacy_config(old: Mapping[str, Any]) -> dict[str, Any]:
+    """The sections of a config saved before the Task API (one flat dict, ``rnn`` a
+    RecurrentSpec dict, training in rounds)."""
+    rnn = dict(old.get("rnn") or {})
+    encoder = {k: v for k, v in rnn.items() if k in EncoderSection.model_fields}
+    rounds = int(old.get("rounds_per_epoch", 10))
+    training: dict[str, Any] = {
+        "epochs": max(1, math.ceil(float(old.get("epochs", 1.0)) * rounds)),
+        "batch_size": old.get("batch_size", 32), "tbptt_steps": old.get("seq_len", 100),
+        "optimizer": old.get("optimizer", "adam"), "lr": old.get("lr", 2e-3),
+        "weight_decay": old.get("weight_decay", 0.0), "clipnorm": old.get("clipnorm", 1.0),
+        "seed": old.get("seed", 0), "device": old.get("device", "auto"),
+        "max_time": old.get("time_budget_s"),
+        "schedule": "cosine" if old.get("lr_decay") == "cosine" else None,
+    }
+    if training["schedule"] == "cosine":
+        training["min_lr"] = old.get("min_lr", 1e-4)
+    model = {k: old[k] for k in ("level", "lower", "max_vocab", "min_freq", "embedding_dim",
+                                 "tie_weights", "dropout") if k in old}
+    return {"task": "language_model", "model": {**model, "encoder": encoder},
+            "data": {"epochs_per_pass": rounds, "val_tokens": old.get("val_tokens", 50_000)},
+            "training": training}
+
+
