@@ -203,11 +203,12 @@ def test_save_load_same_predictions(trained, reverse_pairs, tmp_path):
     assert loaded.config == trained.config and loaded.max_len_ == trained.max_len_
     assert isinstance(loaded.tgt_vocab_, Vocabulary) and loaded.tgt_vocab_ == trained.tgt_vocab_
     assert loaded.history_.to_list() == trained.history_.to_list()
-    # the translation memory is not saved: refit it from the training pairs
+    # the translation memory's pairs are in the bundle: the same report after loading
     pairs = reverse_pairs(10, seed=5)
-    assert set(loaded.evaluate(pairs).baselines) == set()
-    again = loaded.evaluate(pairs, train=reverse_pairs(120))
-    assert again.to_dict() == trained.evaluate(pairs).to_dict()
+    assert loaded.evaluate(pairs).to_dict() == trained.evaluate(pairs).to_dict()
+    assert set(loaded.evaluate(pairs).baselines) == {"translation_memory"}
+    other = loaded.evaluate(pairs, train=reverse_pairs(5, seed=9))  # a memory of 5 pairs
+    assert other.model == trained.evaluate(pairs).model
 
 
 def test_bundles_of_the_old_flat_config_load(trained, tmp_path):

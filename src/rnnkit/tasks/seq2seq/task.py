@@ -39,8 +39,8 @@ from torch.utils.data import DataLoader
 from rnnkit._validation import Described, check_positive_int, expected
 from rnnkit.bundle import Bundle
 from rnnkit.data.padding import pad_sequences
-from rnnkit.data.text import BPETokenizer, CharTokenizer, Vocabulary, WordTokenizer
-from rnnkit.errors import DataError
+from rnnkit.data.text import PAD_ID, BPETokenizer, CharTokenizer, Vocabulary, WordTokenizer
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import character_error_rate, corpus_bleu, exact_match, token_error_rate
 from rnnkit.tasks._batching import make_loader
 from rnnkit.tasks.base import Examples, Report, Task, split_examples
@@ -76,7 +76,7 @@ class _TeacherForcingSchedule(Callback):
 def _bucketed_loader(X: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor, batch_size: int,
                      seed: int) -> DataLoader[Any]:
     """Batches of pairs of similar max(source, target) length, cut to that length."""
-    span = torch.maximum(lengths, (y != 0).sum(1))  # (N,) steps a pair needs (<pad> is 0)
+    span = torch.maximum(lengths, (y != PAD_ID).sum(1))  # (N,) steps a pair needs
     return make_loader(X, y, lengths, batch_size, shuffle=True, bucket=True, seed=seed,
                        span=span)
 
@@ -106,8 +106,9 @@ class Seq2Seq(Task):
     ``src_vocab_`` / ``tgt_vocab_`` (the model's tokens), ``max_len_`` (the decoding limit),
     ``src_bpe_`` / ``tgt_bpe_`` (sub-word tokenizers, None unless ``data.units = "bpe"``),
     ``shared_vocabulary_`` (sources and targets share their tokens: the identity baseline
-    applies) and ``baselines_`` (the baselines fitted on the training pairs; not saved: a
-    loaded task refits them when :meth:`evaluate` is given ``train=``).
+    applies) and ``baselines_`` (the baselines fitted on the training pairs; the bundle keeps
+    those pairs, unless ``evaluation.baselines`` is off, and a loaded task refits them the
+    first time it evaluates).
     """
 
     name: ClassVar[str] = "seq2seq"
@@ -123,6 +124,7 @@ class Seq2Seq(Task):
         self.tgt_bpe_: BPETokenizer | None = None
         self.shared_vocabulary_ = False
         self.baselines_: dict[str, Any] = {}
+        self._memory: tuple[list[list[str]], list[list[str]]] | None = None  # its pairs
 
     # -------------------------------------------------------------------------- tokens
     def _tokenizer(self, side: str) -> CharTokenizer | WordTokenizer:
@@ -190,9 +192,7 @@ class Seq2Seq(Task):
 
     def output_tokens(self, decoded: Decoded) -> list[str]:
         """The target tokens of one :meth:`decode` output (words with bpe)."""
-        if self.tgt_vocab_ is None:
-            self._require_fitted()
-        pieces = self.tgt_vocab_.decode(decoded.ids, stop_at_eos=False)  # type: ignore[union-attr]
+        pieces = self._vocabularies()[1].decode(decoded.ids, stop_at_eos=False)
         return self._output_tokens(pieces)
 
     def _model_source(self, tokens: list[str]) -> list[str]:
@@ -210,14 +210,17 @@ class Seq2Seq(Task):
         """A target as text: tokens joined by ``""`` for characters, by ``" "`` for words."""
         return ("" if self.config.data.output_units == "char" else " ").join(tokens)
 
+    def _vocabularies(self) -> tuple[Vocabulary, Vocabulary]:
+        if self.src_vocab_ is None or self.tgt_vocab_ is None:
+            raise ConfigError(expected(type(self).__name__, "fitted vocabularies",
+                                       Described("none"), "call fit(...) or load(path) first"))
+        return self.src_vocab_, self.tgt_vocab_
+
     def _tensors(self, src: list[list[str]], tgt: list[list[str]]
                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Model tokens -> X (N, L, 2) source and decoder-input ids, y (N, L) targets,
         lengths (N,)."""
-        sv, tv = self.src_vocab_, self.tgt_vocab_
-        if sv is None or tv is None:
-            self._require_fitted()
-            raise DataError("the vocabularies are missing")  # unreachable once fitted
+        sv, tv = self._vocabularies()
         s_ids = [sv.encode(s) for s in src]
         t_in = [tv.encode(t, add_bos=True) for t in tgt]
         t_out = [tv.encode(t, add_eos=True) for t in tgt]
@@ -283,8 +286,9 @@ class Seq2Seq(Task):
             rest, held = split_examples(Examples(src, tgt), cfg.data.validation, cfg.data.seed)
             src, tgt = list(rest.inputs), list(rest.targets or [])
             val = (list(held.inputs), list(held.targets or []))
-        seed = cfg.training.seed if cfg.training.seed is not None else 0
-        seed_everything(seed)
+        seed = cfg.training.seed
+        if seed is not None:  # the vocabularies are deterministic; the initial weights are not
+            seed_everything(seed)
         model = cfg.model
         self.src_bpe_ = self.tgt_bpe_ = None
         if cfg.data.units == "bpe":  # sub-words per side, learned on the training pairs
@@ -313,12 +317,13 @@ class Seq2Seq(Task):
                           callbacks=[*cbs, *(callbacks or [])])
         train: Any = (X, y, lengths)
         if model.bucket:
-            train = _bucketed_loader(X, y, lengths, cfg.training.batch_size, seed)
+            train = _bucketed_loader(X, y, lengths, cfg.training.batch_size, seed or 0)
         t0 = time.perf_counter()
         self.history_ = trainer.fit(train, val_data=val_tensors)
         self.fit_seconds_ = time.perf_counter() - t0
         net.eval()
         self.baselines_ = self._fit_baselines(src, tgt)
+        self._memory = (src, tgt) if self.baselines_ else None
         return self
 
     def _fit_baselines(self, src: list[list[str]], tgt: list[list[str]]) -> dict[str, Any]:
@@ -332,9 +337,7 @@ class Seq2Seq(Task):
         """Decode ``sources``: model token ids, attention weights (T_out, S) over the
         model's source tokens, and the score per source."""
         net = self._require_fitted()
-        sv = self.src_vocab_
-        if sv is None:
-            raise DataError("the source vocabulary is missing")
+        sv = self._vocabularies()[0]
         seqs = [sv.encode(self._model_source(s)) for s in self._sources(sources)]
         k = self.config.decoding.beam_width if beam_width is None else beam_width
         check_positive_int("beam_width", k)
@@ -371,6 +374,8 @@ class Seq2Seq(Task):
         model = scores(tgt, self.predict(src, beam_width=k))
         scored: dict[str, dict[str, float]] = {}
         if self.config.evaluation.baselines if baselines is None else baselines:
+            if not self.baselines_ and self._memory is not None:  # loaded: refit once
+                self.baselines_ = self._fit_baselines(*self._memory)
             fitted = dict(self.baselines_)
             if train is not None:
                 fitted = self._fit_baselines(*self._pairs("train", train))
@@ -398,9 +403,8 @@ class Seq2Seq(Task):
 
     # ----------------------------------------------------------------------- the bundle
     def _build(self) -> Seq2SeqNet:
-        if self.src_vocab_ is None or self.tgt_vocab_ is None:
-            raise DataError("the vocabularies must be fitted before the network is built")
-        return Seq2SeqNet(len(self.src_vocab_), len(self.tgt_vocab_), self.config.model)
+        sv, tv = self._vocabularies()
+        return Seq2SeqNet(len(sv), len(tv), self.config.model)
 
     def _preprocessing(self) -> dict[str, Any]:
         sv, tv = self.src_vocab_, self.tgt_vocab_
@@ -408,7 +412,9 @@ class Seq2Seq(Task):
                 "tgt_vocab": tv.to_dict() if tv else None, "max_len": self.max_len_,
                 "src_bpe": self.src_bpe_.to_dict() if self.src_bpe_ else None,
                 "tgt_bpe": self.tgt_bpe_.to_dict() if self.tgt_bpe_ else None,
-                "shared_vocabulary": self.shared_vocabulary_}
+                "shared_vocabulary": self.shared_vocabulary_,
+                "translation_memory": None if self._memory is None else {
+                    "sources": self._memory[0], "targets": self._memory[1]}}
 
     def _restore(self, preprocessing: dict[str, Any]) -> None:
         self.src_vocab_ = Vocabulary.from_dict(preprocessing["src_vocab"])
@@ -418,6 +424,9 @@ class Seq2Seq(Task):
         self.src_bpe_ = BPETokenizer.from_dict(src_bpe) if src_bpe else None
         self.tgt_bpe_ = BPETokenizer.from_dict(tgt_bpe) if tgt_bpe else None
         self.shared_vocabulary_ = bool(preprocessing.get("shared_vocabulary", False))
+        memory = preprocessing.get("translation_memory")
+        self._memory = None if not memory else (memory["sources"], memory["targets"])
+        self.baselines_ = {}
 
     @classmethod
     def _config_from_bundle(cls, bundle: Bundle) -> Seq2SeqConfig:
