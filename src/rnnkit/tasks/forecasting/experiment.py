@@ -182,6 +182,7 @@ def run_experiment(
 def _run(config: ForecastConfig, data: LoadedData, work: Path, checkpoint: Path | None,
          callbacks: Sequence[Callback], plots: bool
          ) -> tuple[dict[str, Any], Forecaster, Report]:
+    # matplotlib is imported only by a run that draws (not a cycle: plots imports no task)
     from rnnkit.analysis.plots import plot_forecast, plot_history, plot_residuals
 
     series = data.series
