@@ -276,3 +276,11 @@ def test_a_bundle_written_before_the_task_interface_still_loads(tmp_path) -> Non
     with torch.no_grad():
         x = torch.randn(2, 8, 1)
         assert torch.equal(old.model_(x), f.model_(x))
+
+
+def test_the_user_file_example_reads_its_sample() -> None:
+    example = Path(__file__).resolve().parents[3] / "examples" / "forecasting.toml"
+    task = registry.task_from_toml(example)
+    assert isinstance(task, Forecaster) and task.config.forecast.horizon == 3
+    series = task.read_data()
+    assert (series.n_steps, series.targets, series.freq) == (100, ("volume",), "YS-JAN")
