@@ -164,19 +164,26 @@ def toml_value(value: Any) -> str:
     raise ConfigError(expected("config value", "a TOML scalar or list", value))
 
 
-def non_defaults(model: BaseModel, prefix: str = "") -> str:
+def non_defaults(model: BaseModel, prefix: str = "", base: BaseModel | None = None) -> str:
+    """``key=value`` for every field of ``model`` that differs from ``base`` (default: the
+    fields' own defaults); nested sections are compared with their default in the parent, so a
+    task's own training defaults are not shown as changes."""
     parts = []
     for name, field in type(model).model_fields.items():
         value = getattr(model, name)
+        if base is not None:
+            default = getattr(base, name)
+        elif field.default_factory is not None:
+            default = field.default_factory()  # type: ignore[call-arg]
+        else:
+            default = field.default
         if isinstance(value, BaseModel):
-            inner = non_defaults(value, f"{prefix}{name}.")
+            inner = non_defaults(value, f"{prefix}{name}.",
+                                 default if isinstance(default, type(value)) else None)
             if inner:
                 parts.append(inner)
-        else:
-            default = (field.default if field.default_factory is None
-                       else field.default_factory())  # type: ignore[call-arg]
-            if value != default:
-                parts.append(f"{prefix}{name}={value!r}")
+        elif value != default:
+            parts.append(f"{prefix}{name}={value!r}")
     return ", ".join(parts)
 
 

@@ -49,3 +49,18 @@ def test_corruption_and_wrong_task_are_detected(tmp_path):
         load_bundle(path)
     with pytest.raises(BundleError, match="path: expected an rnnkit bundle directory"):
         load_bundle(tmp_path / "nothing")
+
+
+def test_tied_weights_are_saved_as_copies_and_load_back_equal(tmp_path):
+    class Tied(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = torch.nn.Embedding(5, 3)
+            self.head = torch.nn.Linear(3, 5, bias=False)
+            self.head.weight = self.embed.weight  # one tensor, two names
+
+    model = Tied()
+    save_bundle(tmp_path / "b", task="t", model=model, config={}, preprocessing={})
+    loaded = load_bundle(tmp_path / "b")
+    assert torch.equal(loaded.state_dict["embed.weight"], model.embed.weight.detach())
+    assert torch.equal(loaded.state_dict["head.weight"], model.embed.weight.detach())

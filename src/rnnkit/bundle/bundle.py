@@ -79,6 +79,18 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON-serializable: {type(obj).__name__}")
 
 
+def _untied(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Copies of tensors that share storage with an earlier one (tied weights: an LM's
+    embedding and output layer), since safetensors stores no shared tensors."""
+    seen: set[int] = set()
+    out = {}
+    for name, t in tensors.items():
+        ptr = t.untyped_storage().data_ptr() if t.numel() else id(t)
+        out[name] = t.clone() if ptr in seen else t
+        seen.add(ptr)
+    return out
+
+
 def save_bundle(
     path: str | os.PathLike[str],
     *,
@@ -94,7 +106,7 @@ def save_bundle(
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
     state = model.state_dict() if isinstance(model, torch.nn.Module) else dict(model)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
+    tensors = _untied({k: v.detach().cpu().contiguous() for k, v in state.items()})
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     try:
         save_file(tensors, str(tmp / "model.safetensors"))

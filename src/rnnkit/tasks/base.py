@@ -177,7 +177,7 @@ class Report(Mapping[str, Any]):
         if best is not None:
             name, value = best
             gap = (self.score - value) if self.higher_is_better else (value - self.score)
-            rel = f" ({100.0 * gap / abs(value):+.1f}%)" if value else ""
+            rel = f" ({100.0 * gap / abs(value):+.1f}%)" if abs(value) > 1e-12 else ""
             word = "better" if gap > 0 else ("worse" if gap < 0 else "tied")
             line += f" vs best baseline {name} {value:.4g}: {word}{rel}"
         return line

@@ -15,7 +15,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
 from rnnkit._validation import Described, check_positive_int, expected
-from rnnkit.bundle import Bundle, save_bundle
+from rnnkit.bundle import Bundle
 from rnnkit.data.text import (
     BOS_ID,
     EOS_ID,
@@ -295,19 +295,6 @@ class LanguageModel(Task):
         return self.tokenizer.detokenize(vocab.decode(out, stop_at_eos=False))
 
     # ----------------------------------------------------------------------- persistence
-    def save(self, path: str | os.PathLike[str], *,
-             metrics: Mapping[str, Any] | None = None) -> Path:
-        """Write the bundle (:meth:`Task.save`); a tied head is written as its own copy,
-        since safetensors stores no shared tensors."""
-        net, _ = self._fitted()
-        weights = {k: v.detach().clone() for k, v in net.state_dict().items()}  # untie storage
-        record = {"history": self.history_.to_list(), "fit_seconds": self.fit_seconds_,
-                  "epochs": len(self.history_)}
-        return save_bundle(path, task=self.name, model=weights,
-                           config={"config": self.config.to_dict()},
-                           preprocessing=self._preprocessing(),
-                           metrics={**record, **(metrics or {})})
-
     def _build(self) -> LMNet:
         if self.vocab_ is None:
             raise ConfigError(expected("LanguageModel", "a vocabulary", None,
