@@ -29,7 +29,7 @@ def tiny(**sections) -> LanguageModelConfig:
 
 @pytest.fixture(scope="module")
 def lm():
-    return LanguageModel(tiny(training={"epochs": 4})).fit(TEXT, val_text=TEXT[:300])
+    return LanguageModel(tiny(training={"epochs": 4})).fit(TEXT, validation=TEXT[:300])
 
 
 # ------------------------------------------------------------------------------ sampling

@@ -151,7 +151,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
 
     s2s = Seq2Seq(task_config(cfg))
     t0 = time.perf_counter()
-    history = s2s.fit(train, val).history_
+    history = s2s.fit(train, validation=val).history_
     train_seconds = time.perf_counter() - t0
 
     words = [w for w, _ in test]

@@ -167,7 +167,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                   "held-out characters")
 
     t0 = time.perf_counter()
-    lm.fit(train_text, test_text)
+    lm.fit(train_text, validation=test_text)
     train_seconds = time.perf_counter() - t0
     history = lm.history_
     report = lm.evaluate(test_text)

@@ -17,7 +17,7 @@ from rnnkit.tasks.seq2seq import Seq2Seq, Seq2SeqConfig
 @pytest.fixture(scope="module")
 def trained(tiny_config, reverse_pairs):
     model = Seq2Seq(tiny_config("bahdanau", epochs=2))
-    return model.fit(reverse_pairs(120), val_data=reverse_pairs(20, seed=1))
+    return model.fit(reverse_pairs(120), validation=reverse_pairs(20, seed=1))
 
 
 # ------------------------------------------------------------------------- construction
@@ -60,7 +60,7 @@ def test_toml_round_trip(tiny_config):
 # ------------------------------------------------------------------------------ training
 def test_fit_returns_self_and_fills_the_history(tiny_config, reverse_pairs):
     model = Seq2Seq(tiny_config("general+feeding", epochs=3))
-    assert model.fit(reverse_pairs(120), val_data=reverse_pairs(20, seed=1)) is model
+    assert model.fit(reverse_pairs(120), validation=reverse_pairs(20, seed=1)) is model
     history = model.history_
     assert len(history) == 3 and model.fit_seconds_ > 0 and model.is_fitted
     assert history["val_loss"][-1] < history["val_loss"][0]
@@ -75,7 +75,7 @@ def test_input_feeding_needs_luong_attention(tiny_config):
 
 def test_training_learns_and_schedules_teacher_forcing(tiny_config, reverse_pairs):
     model = Seq2Seq(tiny_config("general", epochs=3, teacher_forcing_final=0.5))
-    history = model.fit(reverse_pairs(120), val_data=reverse_pairs(20, seed=1)).history_
+    history = model.fit(reverse_pairs(120), validation=reverse_pairs(20, seed=1)).history_
     assert history["teacher_forcing"] == [1.0, 0.75, 0.5]
     assert history["val_loss"][-1] < history["val_loss"][0]
 
@@ -96,7 +96,7 @@ def test_a_users_cell_class_trains_in_the_task(tiny_config, reverse_pairs, tmp_p
     model = Seq2Seq(tiny_config("general", epochs=2,
                                 encoder={"cell": DampedGRUCell, "hidden_size": 8,
                                          "bidirectional": True}))
-    model.fit(reverse_pairs(60), val_data=reverse_pairs(10, seed=1))
+    model.fit(reverse_pairs(60), validation=reverse_pairs(10, seed=1))
     assert isinstance(model.model_.encoder.cells[0], DampedGRUCell)
     assert len(model.history_) == 2 and all(torch.isfinite(torch.tensor(
         model.history_["val_loss"])))

@@ -58,7 +58,7 @@ class DataSection(Section):
         path: a plain UTF-8 text file (for ``rnnkit train``; relative to the config file's
             folder). Optional in Python, where ``fit`` takes the text itself.
         validation: the fraction of the fitting text, from its end, that ``fit`` holds out to
-            validate on (None: validate only on an explicit ``val_text``).
+            validate on (None: validate only on an explicit ``fit(..., validation=text)``).
         test: the fraction of the whole text, from its end, that :meth:`LanguageModel.split`
             keeps for the test (0: none).
         epochs_per_pass: Trainer epochs per pass over the training text (each epoch trains on

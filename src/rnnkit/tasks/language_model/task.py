@@ -107,17 +107,18 @@ class LanguageModel(Task):
         return net, self.vocab_
 
     # ----------------------------------------------------------------------------- train
-    def fit(self, text: str, val_text: str | None = None, *,
+    def fit(self, text: str, *, validation: str | None = None,
             callbacks: Sequence[Callback] | None = None) -> Self:
         """Build the vocabulary from ``text`` and train on it (see the module doc).
 
-        Validation is on ``val_text`` when given, else on the last ``data.validation``
+        Validation is on the text ``validation`` when given, else on the last ``data.validation``
         fraction of ``text`` (held out from training), else none. ``[early_stopping]``
         (watching ``val_loss`` by default) applies when there is validation. Returns
         ``self``; the record is ``history_``.
         """
         cfg = self.config
         text = _check_text("text", text)
+        val_text = validation
         if val_text is None and cfg.data.validation is not None:
             text, val_text = _cut(text, cfg.data.validation)
         k = int(cfg.training.tbptt_steps or 1)  # LanguageModelConfig requires it
@@ -138,7 +139,7 @@ class LanguageModel(Task):
             vids = torch.tensor(self.vocab_.encode(self.tokenize(val_text)), dtype=torch.long)
             if cfg.data.val_tokens is not None:
                 vids = vids[: cfg.data.val_tokens]
-            vx, vy = streams(vids, cfg.training.batch_size, "val_text")
+            vx, vy = streams(vids, cfg.training.batch_size, "validation")
             val = (vx.unsqueeze(-1), vy)  # the trainer's (B, T, 1) stream layout
         L = X.shape[1]
         chunk = max(k, math.ceil(L / cfg.data.epochs_per_pass / k) * k)

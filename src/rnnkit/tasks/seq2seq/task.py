@@ -271,17 +271,17 @@ class Seq2Seq(Task):
                              "prediction": [self.detokenize(p) for p in self.predict(sources)]})
 
     # ------------------------------------------------------------------------- train
-    def fit(self, data: Pairs, val_data: Pairs | None = None, *,
+    def fit(self, data: Pairs, *, validation: Pairs | None = None,
             callbacks: Sequence[Callback] | None = None) -> Self:
         """Build the vocabularies from ``data`` and train (teacher forcing / scheduled
-        sampling). ``val_data`` None: ``data.validation`` of the pairs is held out (none by
+        sampling). ``validation`` None: ``data.validation`` of the pairs is held out (none by
         default). The History (``loss``, ``val_loss`` in nats per target token,
         ``teacher_forcing``...) is ``history_``; returns ``self``."""
         cfg = self.config
         src, tgt = self._pairs("data", data)
         val: tuple[list[list[str]], list[list[str]]] | None = None
-        if val_data is not None:
-            val = self._pairs("val_data", val_data)
+        if validation is not None:
+            val = self._pairs("validation", validation)
         elif cfg.data.validation:
             rest, held = split_examples(Examples(src, tgt), cfg.data.validation, cfg.data.seed)
             src, tgt = list(rest.inputs), list(rest.targets or [])
