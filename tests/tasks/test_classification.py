@@ -387,6 +387,7 @@ def test_a_text_csv_end_to_end_as_the_command_line_runs_it(tmp_path):
     assert len(data.inputs) == 150 and data.inputs.ids[:2] == ["r0", "r1"]
     fit_data, test_data = task.split(data)
     assert (len(fit_data.inputs), len(test_data.inputs)) == (120, 30)
+    assert sorted(fit_data.inputs.ids + test_data.inputs.ids) == sorted(data.inputs.ids)
     assert task.fit(fit_data) is task
     assert "val_accuracy" in set(task.history_.keys())  # data.validation held out 10%
     report = task.evaluate(test_data)

@@ -626,6 +626,14 @@ def _unpack(data: Any, y: Any, name: str = "y") -> tuple[Any, Any]:
     return data, y
 
 
+def _take_examples(X: Sequence[Any], labels: list[Any], index: np.ndarray) -> Examples:
+    """The examples at ``index``; an :class:`InputList` keeps the ids of the rows it keeps."""
+    part = Examples(X, labels).take(index)
+    if isinstance(X, InputList):
+        return Examples(InputList(part.inputs, [X.ids[int(i)] for i in index]), part.targets)
+    return part
+
+
 def _as_text(X: Sequence[Any]) -> list[str]:
     return [x if isinstance(x, str) else " ".join(x) for x in X]
 
@@ -705,7 +713,7 @@ class SequenceClassifier(Task):
             raise DataError(expected("data", "labelled Examples to split", Described("no labels")))
         labels = [json_label(v) for v in y]
         rest, test = split_validation(len(labels), float(d.test), d.seed, stratify=labels)
-        return Examples(X, labels).take(rest), Examples(X, labels).take(test)
+        return _take_examples(X, labels, rest), _take_examples(X, labels, test)
 
     def predict_frame(self, data: Any, *, lengths: Any = None) -> Any:
         """One row per input: its id and text (for series: id and number of steps), the true
