@@ -25,7 +25,7 @@ from rnnkit.tasks.classification import (
 )
 from rnnkit.tasks.encoder import EncoderSection
 from rnnkit.tasks.registry import load, task_from_toml
-from rnnkit.training import TrainerConfig
+from rnnkit.training import Callback, TrainerConfig
 
 POS, NEG = ["good", "great", "fine", "nice"], ["bad", "awful", "poor", "dull"]
 FILLER = ["the", "movie", "was", "a", "plot", "it", "and", "so"]
@@ -278,11 +278,24 @@ def test_unknown_config_keys_get_a_suggestion():
         SequenceClassifier({"pooling": "max"})
 
 
+class _Rows(Callback):
+    """Records the History keys at the end of each epoch."""
+
+    def __init__(self) -> None:
+        self.keys: list[set[str]] = []
+
+    def on_epoch_end(self, trainer, **context) -> None:
+        self.keys.append(set(trainer.history[-1]))
+
+
 def test_fit_returns_self_and_evaluate_returns_a_report_with_the_baselines():
     X, y = _texts(60)
     clf = _clf(_small(), _training(epochs=3))
-    assert clf.fit(X, y) is clf and len(clf.history_) == 3 and "loss" in set(clf.history_.keys())
-    assert clf.fit_seconds_ > 0 and clf.class_counts_ == [y.count("neg"), y.count("pos")]
+    seen = _Rows()
+    assert clf.fit(X, y, validation=0.2, callbacks=[seen]) is clf and len(clf.history_) == 3
+    assert "loss" in set(clf.history_.keys())
+    assert seen.keys and "val_accuracy" in seen.keys[0]  # extra callbacks run after the task's
+    assert clf.fit_seconds_ > 0 and sum(clf.class_counts_) == 48  # the training part
     report = clf.evaluate(X, y)
     assert isinstance(report, Report) and report.primary == "accuracy"
     frame = report.to_frame()

@@ -757,7 +757,7 @@ class SequenceClassifier(Task):
         return torch.tensor([index[v] for v in labels], dtype=torch.long)
 
     def fit(self, data: Any, y: Any = None, *, lengths: Any = None,
-            validation: Any = None) -> Self:
+            validation: Any = None, callbacks: Sequence[Callback] = ()) -> Self:
         """Fit the preprocessing and train the network.
 
         Args:
@@ -770,6 +770,8 @@ class SequenceClassifier(Task):
                 ``data.validation`` of the config (None there too: no validation). With
                 validation data the History gets ``val_loss``, ``val_accuracy`` and
                 ``val_f1_macro``, and early stopping (``[early_stopping]``) is on.
+            callbacks: extra :class:`~rnnkit.training.Callback` instances for the Trainer
+                (after the task's own, so they see the validation metrics).
 
         Returns:
             self.
@@ -812,7 +814,7 @@ class SequenceClassifier(Task):
         self.embedding_coverage_ = self._init_pretrained(seed)
         train = make_loader(x, yt, lens, tcfg.batch_size, shuffle=tcfg.shuffle,
                             bucket=cfg.bucket, seed=seed)
-        callbacks: list[Callback] = []
+        own: list[Callback] = []
         if validation is not None:
             if not isinstance(validation, (tuple, list)) or len(validation) not in (2, 3):
                 raise ConfigError(expected("validation", "(X_val, y_val), (X_val, y_val, "
@@ -830,11 +832,11 @@ class SequenceClassifier(Task):
                         "accuracy": accuracy(yvt, pred),
                         "f1_macro": f1(yvt, pred, average="macro")}
 
-            callbacks.append(HistoryMetrics(val_metrics))
+            own.append(HistoryMetrics(val_metrics))
             stopping = self.config.early_stopping.callback()
             if stopping is not None:
-                callbacks.append(stopping)
-        trainer = Trainer(self.model_, tcfg, loss="cross_entropy", callbacks=callbacks)
+                own.append(stopping)
+        trainer = Trainer(self.model_, tcfg, loss="cross_entropy", callbacks=[*own, *callbacks])
         self.history_ = trainer.fit(train)
         self.model_.eval()
         self.baselines_ = self._fit_baselines(X, labels, lengths)

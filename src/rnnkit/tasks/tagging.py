@@ -576,7 +576,7 @@ class SequenceTagger(Task):
         return y
 
     def fit(self, data: Any, tags: Sequence[Sequence[str]] | None = None, *,
-            validation: Any = None) -> Self:
+            validation: Any = None, callbacks: Sequence[Callback] = ()) -> Self:
         """Fit the vocabularies and train.
 
         Args:
@@ -587,6 +587,8 @@ class SequenceTagger(Task):
                 sentences to hold out, or None: ``data.validation`` of the config (None there
                 too: no validation). With validation data the History gets ``val_loss`` and
                 ``val_token_accuracy``, and early stopping (``[early_stopping]``) is on.
+            callbacks: extra :class:`~rnnkit.training.Callback` instances for the Trainer
+                (after the task's own, so they see the validation metrics).
 
         Returns:
             self.
@@ -627,7 +629,7 @@ class SequenceTagger(Task):
                 freeze=cfg.freeze_embeddings, seed=seed)
         train = make_loader(x, y, lens, tcfg.batch_size, shuffle=tcfg.shuffle, bucket=cfg.bucket,
                             seed=seed)
-        callbacks: list[Callback] = []
+        own: list[Callback] = []
         if validation is not None:
             if not isinstance(validation, (tuple, list)) or len(validation) != 2:
                 raise ConfigError(expected("validation", "(sentences_val, tags_val), Examples, "
@@ -636,11 +638,11 @@ class SequenceTagger(Task):
             yv = self._encode_tags(check_tag_lists(vs, validation[1], "validation tags"),
                                    "validation tags")
             xv, lv = self.features_.transform(vs)
-            callbacks.append(HistoryMetrics(lambda: self._validate(xv, yv, lv)))
+            own.append(HistoryMetrics(lambda: self._validate(xv, yv, lv)))
             stopping = self.config.early_stopping.callback()
             if stopping is not None:
-                callbacks.append(stopping)
-        trainer = Trainer(self.model_, tcfg, loss=self.model_.loss, callbacks=callbacks)
+                own.append(stopping)
+        trainer = Trainer(self.model_, tcfg, loss=self.model_.loss, callbacks=[*own, *callbacks])
         self.history_ = trainer.fit(train)
         self.model_.eval()
         self.baselines_ = {}
