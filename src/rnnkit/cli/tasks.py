@@ -33,14 +33,15 @@ from rnnkit.errors import ConfigError
 if TYPE_CHECKING:
     from rnnkit.tasks.base import Report, Task
 
-__all__ = ["evaluate", "load_run", "predict", "train"]
+__all__ = ["config_overrides", "evaluate", "load_run", "predict", "print_report", "run_task", "train"]
 
 SetOption = Annotated[list[str] | None, typer.Option(
     "--set", help="Override a config key: section.key=value (repeatable)")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output")]
 
 
-def _overrides(set_: list[str] | None, quiet: bool) -> dict[str, Any]:
+def config_overrides(set_: list[str] | None, quiet: bool) -> dict[str, Any]:
+    """The ``--set`` overrides, with ``training.progress = \"off\"`` under ``--quiet``."""
     overrides = parse_sets(set_)
     if quiet:
         overrides = parse_sets(["training.progress=\"off\""], overrides)
@@ -68,7 +69,7 @@ def train(
     """Train any task from a TOML config on its data; write a run directory."""
     from rnnkit.tasks.registry import task_from_toml
 
-    task = task_from_toml(config, _overrides(set_, quiet))
+    task = task_from_toml(config, config_overrides(set_, quiet))
     if out is None:
         if resume:
             raise ConfigError(expected("--out", "the run directory to resume", None,
