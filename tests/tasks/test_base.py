@@ -83,9 +83,14 @@ def test_examples_take_and_split_are_seeded_and_disjoint():
 def test_early_stopping_section_builds_the_callback_or_none():
     cb = EarlyStoppingSection(patience=3, monitor="val_accuracy").callback()
     assert isinstance(cb, EarlyStopping) and cb.patience == 3 and cb.mode == "max"
-    assert EarlyStoppingSection(patience=None).callback() is None
-    with pytest.raises(ConfigError, match="patience: expected a number >= 1, got 0"):
-        EarlyStoppingSection(patience=0)
+    assert EarlyStoppingSection(patience=0).callback() is None
+    off = EarlyStoppingSection(patience=None)  # Python's None means off, as 0
+    assert off.patience == 0 and not off.enabled and off.callback() is None
+    with pytest.raises(ConfigError, match="patience: expected a number >= 0, got -1"):
+        EarlyStoppingSection(patience=-1)
+    # "off" survives TOML, which has no null
+    assert _Config.from_toml_string(_Config(early_stopping={"patience": 0}).to_toml()
+                                    ).early_stopping.patience == 0
 
 
 class _Config(TaskConfig):

@@ -119,7 +119,7 @@ def task_config(cfg: dict[str, Any]) -> LanguageModelConfig:
                      "lr": training["lr"], "min_lr": training["min_lr"], "schedule": "cosine",
                      "clipnorm": training["clipnorm"], "max_time": training["time_budget_s"],
                      "seed": training["seed"]},
-        "early_stopping": {"patience": None},
+        "early_stopping": {"patience": 0},
         "evaluation": {"k": cfg["baseline"]["k"]},
         "generation": {"max_new_tokens": gen["max_new_tokens"],
                        "temperature": gen["temperature"], "top_k": gen["top_k"],

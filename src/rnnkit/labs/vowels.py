@@ -82,7 +82,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "model": ClassifierModel(
         encoder=EncoderSection(cell="lstm", hidden_size=64, bidirectional=True),
         pooling="last", dropout=0.2, scaler="standard").model_dump(mode="json"),
-    "early_stopping": EarlyStoppingSection(patience=None).model_dump(),
+    "early_stopping": EarlyStoppingSection(patience=0).model_dump(),
     "training": {**TrainerConfig(epochs=60, batch_size=16, lr=3e-3, clipnorm=5.0,
                                  loss="cross_entropy", seed=0, device="cpu").to_dict(),
                  "num_threads": None},

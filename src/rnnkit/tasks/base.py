@@ -34,7 +34,7 @@ from typing import Any, ClassVar, NamedTuple, Self
 
 import numpy as np
 import torch
-from pydantic import Field
+from pydantic import Field, field_validator
 from torch import nn
 
 from rnnkit._validation import Described, expected
@@ -76,23 +76,34 @@ def split_examples(examples: Examples, fraction: float, seed: int = 0
 
 class EarlyStoppingSection(Section):
     """Early stopping on a validation metric, the best epoch's weights restored (the same
-    ``[early_stopping]`` table in every task's config).
+    ``[early_stopping]`` table in every task's config). It runs only when the fit has
+    validation data.
 
     Attributes:
-        patience: epochs without improvement before stopping; None turns it off.
+        patience: epochs without improvement before stopping; 0 turns early stopping off
+            (TOML has no null; None is accepted in Python and means 0).
         monitor: the History key watched (``val_loss``, ``val_accuracy``...).
         min_delta: the smallest change that counts as an improvement.
         restore_best_weights: put the best epoch's weights back when training ends.
     """
 
-    patience: int | None = Field(5, ge=1)
+    patience: int = Field(5, ge=0)
     monitor: str = "val_loss"
     min_delta: float = Field(0.0, ge=0.0)
     restore_best_weights: bool = True
 
+    @field_validator("patience", mode="before")
+    @classmethod
+    def _none_is_off(cls, value: Any) -> Any:
+        return 0 if value is None else value
+
+    @property
+    def enabled(self) -> bool:
+        return self.patience > 0
+
     def callback(self) -> EarlyStopping | None:
         """The :class:`~rnnkit.training.EarlyStopping` callback (None when off)."""
-        if self.patience is None:
+        if not self.enabled:
             return None
         return EarlyStopping(self.monitor, patience=self.patience, min_delta=self.min_delta,
                              restore_best_weights=self.restore_best_weights)

@@ -64,7 +64,7 @@ def test_legacy_config_maps_early_stopping_out_of_training() -> None:
     assert cfg.training.epochs == 4 and cfg.training.num_threads == 1
     assert (cfg.early_stopping.patience, cfg.early_stopping.restore_best_weights) == (3, False)
     off = legacy_config({"training": {"early_stopping": False, "patience": 3}})
-    assert ForecastConfig.from_dict(off).early_stopping.patience is None
+    assert ForecastConfig.from_dict(off).early_stopping.patience == 0
 
 
 def test_sections_cover_spec_fields() -> None:

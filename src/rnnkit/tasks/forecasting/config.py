@@ -322,7 +322,7 @@ class ForecastConfig(TaskConfig):
                     key, "it in the [early_stopping] section", Described("a [training] key"),
                     f"early stopping has its own section since the forecaster is a Task: "
                     f"write [early_stopping] {_MOVED[key]} = ..."
-                    + (" (leave patience out for the default 10)"
+                    + (" (patience = 0 turns it off; leave it out for the default 10)"
                        if key == "early_stopping" else "")))
         return {**TRAINING_DEFAULTS, **value}
 
@@ -351,7 +351,7 @@ def legacy_config(data: Mapping[str, Any]) -> dict[str, Any]:
     """A config dict written before the forecaster was a Task (bundles' ``forecast_config``)
     in today's layout: ``training.early_stopping`` / ``patience`` / ``min_delta`` /
     ``restore_best_weights`` move to ``[early_stopping]`` (``early_stopping = false`` becomes
-    ``patience = None``)."""
+    ``patience = 0``, off)."""
     out = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in data.items()}
     training = out.get("training", {})
     if not isinstance(training, dict) or not any(k in training for k in _MOVED):
@@ -363,6 +363,6 @@ def legacy_config(data: Mapping[str, Any]) -> dict[str, Any]:
             section[key] = training.pop(key)
     section.setdefault("patience", EARLY_STOPPING_DEFAULTS["patience"])
     if not enabled:
-        section["patience"] = None
+        section["patience"] = 0
     out["early_stopping"] = section
     return out

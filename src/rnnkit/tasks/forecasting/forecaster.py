@@ -318,7 +318,7 @@ class Forecaster(Task):
         stopper = cfg.early_stopping.callback() if has_val else None
         if stopper is not None:
             calls.append(stopper)
-        elif cfg.early_stopping.patience is not None:
+        elif cfg.early_stopping.enabled:
             logger.info("no validation windows: early stopping is off for this fit")
         if run_dir is not None:
             calls.append(ModelCheckpoint(Path(run_dir) / "checkpoints",
