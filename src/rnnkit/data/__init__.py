@@ -9,6 +9,8 @@ re-exports their public names.
 from __future__ import annotations
 
 from rnnkit.data.embeddings import WordVectors
+from rnnkit.data.irregular import DELTA_COLUMN
+from rnnkit.data.missing import MissingReport, find_missing
 from rnnkit.data.padding import BucketSampler, lengths_to_mask, pad_sequences, padding_stats
 from rnnkit.data.scalers import (
     IdentityScaler,
@@ -42,13 +44,7 @@ from rnnkit.data.text import (
     integer_encode,
     one_hot,
 )
-from rnnkit.data.timeseries import (
-    DELTA_COLUMN,
-    MissingReport,
-    TimeSeries,
-    find_missing,
-    load_series,
-)
+from rnnkit.data.timeseries import TimeSeries, load_series
 from rnnkit.data.windowing import Windows, as_2d, make_windows
 
 __all__ = [

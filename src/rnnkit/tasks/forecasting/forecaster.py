@@ -45,9 +45,11 @@ from torch import nn
 
 from rnnkit._validation import Described, expected
 from rnnkit.bundle import Bundle
+from rnnkit.data.irregular import DELTA_COLUMN
 from rnnkit.data.scalers import Scaler, WindowNormalizer
 from rnnkit.data.splitting import PARTS, ChronoSplit, SplitWindows, split_windows
-from rnnkit.data.timeseries import DELTA_COLUMN, TimeSeries, load_series, read_table
+from rnnkit.data.tables import read_table
+from rnnkit.data.timeseries import TimeSeries, load_series
 from rnnkit.data.windowing import Windows
 from rnnkit.datasets.registry import load_dataset
 from rnnkit.errors import ConfigError, DataError
