@@ -30,12 +30,13 @@ from pathlib import Path
 
 import torch
 
+from rnnkit.examples import FOLDER
 from rnnkit.labs import sentiment, vowels
 
 from _common import machine, write_result  # bench/_common.py: this folder is on sys.path
 
 #: Per-dataset settings of the vowels lab (``examples/<dataset>.toml``), run beside the defaults.
-EXAMPLES = Path(__file__).parents[1] / "examples"
+EXAMPLES = FOLDER
 
 
 def _strip(metrics: dict) -> dict:

@@ -18,16 +18,16 @@ import argparse
 import statistics
 import time
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import torch
 
+from rnnkit.examples import FOLDER
 from rnnkit.tasks.forecasting import ForecastConfig, Forecaster, load_data
 
 from _common import load, machine, write_result  # bench/_common.py: this folder is on sys.path
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = FOLDER
 SERIES = ("airline", "co2", "sunspots", "nile", "macrodata")
 #: Best peer defaults measured by the team on this protocol (test MASE).
 PEERS = {"airline": 0.73, "co2": 0.20, "sunspots": 0.87}

@@ -4,9 +4,10 @@ what was expected and what was received."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 from rnnkit.errors import ConfigError, ShapeError
 
@@ -60,8 +61,8 @@ def check_probability(name: str, value: Any, *, allow_one: bool = False) -> floa
 
 def check_finite(name: str, tensor: torch.Tensor) -> None:
     """Raise if ``tensor`` holds NaN or inf (one reduction; cheap next to a recurrent pass)."""
-    if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-        n_bad = int((~torch.isfinite(tensor)).sum())
+    if tensor.is_floating_point() and not bool(tensor.isfinite().all()):
+        n_bad = int((~tensor.isfinite()).sum())
         raise ShapeError(
             expected(name, "finite values", Described(f"{n_bad} NaN/inf entries"),
                      "clean or impute the data before the model (rnnkit.data has policies)")

@@ -1,5 +1,8 @@
 """rnnkit lab, datasets and examples."""
 
+from rnnkit.examples import example_path
+
+
 def test_datasets_lists_series_corpora_and_labs(cli):
     code, stdout, _ = cli(["datasets"])
     assert code == 0
@@ -34,12 +37,11 @@ def test_lab_reads_a_toml_config_and_set_wins(tmp_path, cli, monkeypatch):
 
 def test_example_basicmotions_config_is_a_valid_vowels_override():
     import tomllib
-    from pathlib import Path
 
     from rnnkit.labs import vowels
     from rnnkit.labs._common import merge_config
 
-    path = Path(__file__).parents[2] / "examples" / "basicmotions.toml"
+    path = example_path("basicmotions")
     table = tomllib.loads(path.read_text(encoding="utf-8"))
     merged = merge_config(vowels.DEFAULTS, table)  # refuses unknown keys
     assert merged["data"]["dataset"] == "BasicMotions"

@@ -1,6 +1,9 @@
 """rnnkit train / evaluate / predict end to end, for every task, on small files."""
 
+import json
+
 import pandas as pd
+import pytest
 
 from rnnkit.datasets import load_dataset
 
@@ -34,3 +37,54 @@ def test_errors_are_one_line_without_traceback(config, tmp_path, cli):
     cli(["train", config, "--out", out])
     code, _, err = cli(["train", config, "--out", out])
     assert code == 2 and "out_dir: expected a path that does not exist yet" in err
+
+
+def _tokens_only(conll, dest):
+    """A CoNLL file without its tag column: what a user predicts on."""
+    lines = [line.split()[0] if line.strip() else "" for line in conll.read_text().splitlines()]
+    dest.write_text("\n".join(lines) + "\n")
+    return dest
+
+
+def _first_column(tsv, dest):
+    dest.write_text("\n".join(line.split("\t")[0] for line in tsv.read_text().splitlines()[:20]))
+    return dest
+
+
+@pytest.mark.parametrize(("example", "predict_input", "columns"), [
+    ("forecasting", lambda d, tmp: d / "nile.csv", {"volume"}),
+    ("classification", lambda d, tmp: d / "vader_sample.csv", {"prediction"}),
+    ("tagging", lambda d, tmp: _tokens_only(d / "brown_sample.conll", tmp / "tokens.txt"),
+     {"token", "prediction"}),
+    ("language_model", lambda d, tmp: d / "sonnet_prompts.txt", {"prompt", "generated"}),
+    ("seq2seq", lambda d, tmp: _first_column(d / "cmudict_sample.tsv", tmp / "words.txt"),
+     {"source", "prediction"}),
+])
+def test_every_task_trains_evaluates_and_predicts_from_its_example(
+        example, predict_input, columns, tmp_path, cli):
+    """The shipped example of each task, copied where a user would have it, on its small
+    real data file: train (1-2 epochs), evaluate the saved run, predict into a CSV."""
+    code, _, err = cli(["examples", example, "--to", tmp_path / "ex"])
+    assert code == 0, err
+    config = tmp_path / "ex" / f"{example}.toml"
+    run = tmp_path / "run"
+    code, stdout, err = cli(["train", config, "--out", run, "--quiet",
+                             "--set", "training.epochs=2", "--set", "training.max_time=60"])
+    assert code == 0, err
+    assert ((run / "model" / "manifest.json").is_file() and "baseline" in stdout.lower()) or \
+        example == "forecasting"
+    assert (run / "rnnkit-run.json").is_file() or example == "forecasting"
+    code, stdout, err = cli(["evaluate", run, "--json", tmp_path / "report.json"])
+    assert code == 0, err
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["model"][report["primary"]] == pytest.approx(report["model"][report["primary"]])
+    assert report["baselines"], "every evaluation shows its baselines"
+    out = tmp_path / "pred.csv"
+    code, _, err = cli(["predict", run, "--input", predict_input(tmp_path / "ex" / "data",
+                                                                  tmp_path), "--output", out])
+    assert code == 0, err
+    frame = pd.read_csv(out)
+    assert len(frame) > 0 and columns <= set(frame.columns)
+    code, _, err = cli(["predict", run, "--input", tmp_path / "ex" / "data" / "nile.csv",
+                        "--output", run / "model" / "config.json"])
+    assert code == 2 and "--output: expected a path outside the run directory" in err

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from rnnkit.examples import example_path
 from rnnkit.labs import battery
 from rnnkit.tasks.forecasting import ForecastConfig
 
@@ -20,7 +20,7 @@ def test_lab_config_is_the_tutorial_model() -> None:
     assert (t.optimizer, t.batch_size, t.epochs) == ("adam", 32, 50)
     assert cfg.early_stopping.patience == 5
     assert (cfg.split.unit, cfg.split.test) == ("windows", 0.2)
-    example = Path(__file__).resolve().parents[2] / "examples" / "battery.toml"
+    example = example_path("battery")
     assert ForecastConfig.from_toml(example) == cfg  # the example is the lab
     seeded = battery.config(seed=3)
     assert seeded.data.dataset_args["seed"] == 3 and seeded.training.seed == 3

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +18,7 @@ import pytest
 from rnnkit.datasets.cache import is_cached, registry_reachable
 from rnnkit.datasets.corpora import BROWN, VADER
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.examples import example_path
 from rnnkit.labs import brown, sentiment, vowels
 from rnnkit.tasks.classification import SequenceClassifier
 from rnnkit.tasks.tagging import SequenceTagger
@@ -220,7 +220,7 @@ def test_lab_configs_refuse_unknown_keys(tmp_path):
 @pytest.mark.parametrize("lab", [sentiment, vowels, brown])
 def test_example_toml_files_state_the_defaults(lab):
     name = lab.__name__.rsplit(".", 1)[1]
-    path = Path(__file__).parents[2] / "examples" / f"{name}.toml"
+    path = example_path(name)
     table = tomllib.loads(path.read_text(encoding="utf-8"))
     assert sentiment.merge_config(lab.DEFAULTS, table) == lab.DEFAULTS
 

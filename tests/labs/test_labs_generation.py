@@ -7,6 +7,7 @@ import pytest
 from rnnkit.datasets.cache import is_cached, registry_reachable
 from rnnkit.datasets.corpora import CMUDICT, SHAKESPEARE
 from rnnkit.errors import ConfigError
+from rnnkit.examples import example_path
 from rnnkit.labs import adding, g2p, shakespeare, translate
 from rnnkit.labs._common import merge_config
 from rnnkit.tasks.language_model import LanguageModel
@@ -108,18 +109,16 @@ def test_shakespeare_word_level_quick(tmp_path):
                          ids=["shakespeare", "g2p", "adding", "translate"])
 def test_example_configs_are_the_defaults(lab):
     import tomllib
-    from pathlib import Path
 
     name = lab.__name__.rsplit(".", 1)[1]
-    path = Path(__file__).parents[2] / "examples" / f"{name}.toml"
+    path = example_path(name)
     with open(path, "rb") as fh:
         assert merge_config(lab.DEFAULTS, tomllib.load(fh)) == lab.DEFAULTS
 
 
 def test_word_level_example_config_is_a_valid_override():
     import tomllib
-    from pathlib import Path
 
-    path = Path(__file__).parents[2] / "examples" / "shakespeare_words.toml"
+    path = example_path("shakespeare_words")
     merged = merge_config(shakespeare.DEFAULTS, tomllib.loads(path.read_text(encoding="utf-8")))
     assert merged["model"]["level"] == "word" and merged["model"]["tie_weights"] is True

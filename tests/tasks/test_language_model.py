@@ -10,6 +10,7 @@ import torch
 from rnnkit.config import merge_dicts
 from rnnkit.data.text import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.examples import example_path
 from rnnkit.nn import LSTMCell
 from rnnkit.tasks.base import Report, Task
 from rnnkit.tasks.language_model import LanguageModel, LanguageModelConfig, sample_logits
@@ -409,11 +410,10 @@ def test_read_data_errors(tmp_path):
 def test_the_example_config_reads_the_sample_text():
     from pathlib import Path
 
-    root = Path(__file__).parents[2]
-    task = LanguageModel.from_toml(root / "examples" / "language_model.toml")
+    task = LanguageModel.from_toml(example_path("language_model"))
     assert Path(task.config.data.path).is_file()
     text = task.read_data()
     fit_text, test_text = task.split(text)
     assert 5_000 < len(text) < 10_000 and fit_text + test_text == text
-    prompts = task.read_data(root / "src/rnnkit/examples/data/sonnet_prompts.txt", labelled=False)
+    prompts = task.read_data(example_path("language_model").parent / "data" / "sonnet_prompts.txt", labelled=False)
     assert prompts[0] == "From fairest"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import shutil
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -84,53 +83,34 @@ def datasets() -> None:
 
 
 
-def _example_files() -> dict[str, Path]:
-    folder = resources.files("rnnkit") / "examples"
-    return {Path(str(f)).stem: Path(str(f)) for f in folder.iterdir()
-            if str(f).endswith(".toml")}
-
-
-def _summary(path: Path) -> str:
-    """The first comment line of an example config, its description."""
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            return line.lstrip("# ").strip()
-    return ""
-
-
 @app.command()
 def examples(
     name: Annotated[str | None, typer.Argument(help="An example to copy (default: list them)")] = None,
     to: Annotated[Path, typer.Option(help="Folder to copy the example into")] = Path("."),
 ) -> None:
     """List the example configs shipped with rnnkit, or copy one (and its data) into a folder."""
-    found = _example_files()
+    from rnnkit.examples import example_path, examples
+
+    found = examples()
     if name is None:
         table = Table(title="example configs (rnnkit examples NAME --to DIR copies one)")
         table.add_column("name")
-        table.add_column("task / description")
-        for key in sorted(found):
-            table.add_row(key, _summary(found[key]))
+        table.add_column("run it with")
+        table.add_column("what it is")
+        for ex in found.values():
+            table.add_row(ex.name, ex.command, ex.description)
         console.print(table)
         return
-    if name not in found:
-        raise ConfigError(expected("NAME", f"one of {sorted(found)}", name))
-    source = found[name]
-    to.mkdir(parents=True, exist_ok=True)
-    copied = [source]
-    data_dir = source.parent / "data"
-    text = source.read_text(encoding="utf-8")
-    if data_dir.is_dir():  # the small data files the example's [data] section names
-        copied += [f for f in data_dir.iterdir() if f"data/{f.name}" in text]
-    for f in copied:
-        dest = to / f.relative_to(source.parent)
+    example = found[example_path(name).stem]
+    files = [(example.path, to / example.path.name)]
+    files += [(f, to / "data" / f.name) for f in example.data_files]
+    for _, dest in files:
         if dest.exists():
             raise ConfigError(expected("--to", f"a folder without {dest.relative_to(to)}",
                                        str(to), "rnnkit never overwrites a file of yours"))
-    for f in copied:
-        dest = to / f.relative_to(source.parent)
+    for source, dest in files:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(f, dest)
-    console.print(f"wrote [bold]{to / source.name}[/bold]"
-                  + (f" and {len(copied) - 1} data file(s)" if len(copied) > 1 else "")
-                  + f"; run it with: rnnkit train {to / source.name}")
+        shutil.copyfile(source, dest)
+    extra = f" and {len(files) - 1} data file(s) in {to / 'data'}" if len(files) > 1 else ""
+    console.print(f"wrote {to / example.path.name}{extra}; run it with: "
+                  f"{example.command.replace(example.path.name, str(to / example.path.name))}")

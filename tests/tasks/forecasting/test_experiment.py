@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.examples import FOLDER
 from rnnkit.tasks.forecasting import ForecastConfig, Forecaster, load_data, run_experiment
 from rnnkit.training import Callback, History
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+EXAMPLES = FOLDER
 PNG = b"\x89PNG\r\n\x1a\n"
 
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from rnnkit.bundle import load_bundle, save_bundle
 from rnnkit.data import DELTA_COLUMN, load_series
 from rnnkit.errors import ConfigError
+from rnnkit.examples import example_path
 from rnnkit.nn.lstm import LSTMCell
 from rnnkit.tasks import registry
 from rnnkit.tasks.base import Report, Task
@@ -279,7 +280,7 @@ def test_a_bundle_written_before_the_task_interface_still_loads(tmp_path) -> Non
 
 
 def test_the_user_file_example_reads_its_sample() -> None:
-    example = Path(__file__).resolve().parents[3] / "examples" / "forecasting.toml"
+    example = example_path("forecasting")
     task = registry.task_from_toml(example)
     assert isinstance(task, Forecaster) and task.config.forecast.horizon == 3
     series = task.read_data()

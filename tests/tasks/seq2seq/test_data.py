@@ -3,6 +3,7 @@
 import pytest
 
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.examples import example_path
 from rnnkit.tasks.base import Examples, Report
 from rnnkit.tasks.registry import load, task_from_toml
 from rnnkit.tasks.seq2seq import CopySource, Seq2Seq, TranslationMemory
@@ -95,9 +96,8 @@ device = "cpu"
 
 
 def test_the_example_config_reads_its_sample():
-    from pathlib import Path
 
-    path = Path(__file__).parents[3] / "examples" / "seq2seq.toml"
+    path = example_path("seq2seq")
     task = task_from_toml(path)
     fit_data, test_data = task.split(task.read_data())
     assert len(fit_data.inputs) + len(test_data.inputs) == 300
