@@ -99,3 +99,11 @@ def comparison_table(title: str, rows: dict[str, dict[str, Any]],
             cells.append(format(v, fmt) if ok else "-")
         table.add_row(name, *cells)
     return table
+
+
+def verdict(passed: bool | None, quick: bool) -> str:
+    """How a lab reports its bar: a ``--quick`` run is a smoke test (tiny data, a few steps)
+    whose numbers say nothing about the bar, so it says so instead of "NOT passed"."""
+    if quick:
+        return "not checked (--quick is a smoke test; the bar is for the full run)"
+    return "passed" if passed else "NOT passed"

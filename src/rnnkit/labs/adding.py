@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.bundle import save_bundle
-from rnnkit.labs._common import setup_run, write_json
+from rnnkit.labs._common import setup_run, verdict, write_json
 from rnnkit.labs.long_range import LongRangeConfig, cell_spec, compare_cells
 
 __all__ = ["DEFAULTS", "QUICK", "run"]
@@ -87,7 +87,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         table.add_row(_NAMES[name], f"{c['mse']:.4f}", str(c["epochs"]), f"{c['seconds']:.0f}")
     table.add_row("predict 1 (baseline)", f"{out['baseline']:.4f}", "-", "-")
     console.print(table)
-    console.print(f"bar {'passed' if metrics['passed'] else 'NOT passed'}")
+    console.print(f"bar {verdict(metrics['passed'], quick)}")
 
     write_json(run_dir / "config.json", cfg)
     write_json(run_dir / "history.json", {n: r["history"] for n, r in results.items()})

@@ -42,12 +42,13 @@ from rnnkit.labs._common import (
     merge_config,
     run_directory,
     training_config,
+    verdict,
     write_json,
 )
 from rnnkit.tasks._batching import split_validation
 from rnnkit.tasks.base import EarlyStoppingSection
 from rnnkit.tasks.encoder import EncoderSection
-from rnnkit.tasks.tagging import SequenceTagger, TaggerModel, tagging_metrics
+from rnnkit.tasks.tagging import SequenceTagger, TaggerModel
 from rnnkit.training import TrainerConfig
 
 __all__ = ["DEFAULTS", "QUICK", "run"]
@@ -183,7 +184,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     console.print(f"{name}: {model_m['token_accuracy']:.2%} token accuracy "
                   f"({metrics['delta']['token_accuracy'] * 100:+.2f} points over the baseline, "
                   f"{model_m['n_oov']:,} OOV tokens); bar >= {bar:.0%} "
-                  f"{'passed' if metrics['passed'] else 'NOT passed'}; run directory {run_dir}")
+                  f"{verdict(metrics['passed'], quick)}; run directory {run_dir}")
 
     write_json(run_dir / "config.json", cfg)
     tagger.history_.to_json(run_dir / "history.json")

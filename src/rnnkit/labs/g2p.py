@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.datasets.corpora import load_cmudict
-from rnnkit.labs._common import setup_run, write_json
+from rnnkit.labs._common import setup_run, verdict, write_json
 from rnnkit.metrics import exact_match, token_error_rate
 from rnnkit.tasks.seq2seq import Seq2Seq, scores
 
@@ -205,7 +205,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                   f"{metrics['memory_word_error_rate']:.2%}")
     console.print(table)
     console.print(f"trained {train_seconds:.0f} s, {len(history)} epochs; bar "
-                  f"{'passed' if metrics['passed'] else 'NOT passed'}")
+                  f"{verdict(metrics['passed'], quick)}")
 
     n_samples = min(int(decoding["samples"]), len(test))
     decoded = s2s.decode(words[:n_samples], beam_width=k)

@@ -49,7 +49,7 @@ from rnnkit._validation import expected
 from rnnkit.datasets.cache import is_cached, registry_reachable
 from rnnkit.datasets.corpora import SHAKESPEARE, load_pydoc_topics, load_shakespeare
 from rnnkit.errors import ConfigError, RnnkitError
-from rnnkit.labs._common import setup_run, write_json
+from rnnkit.labs._common import setup_run, verdict, write_json
 from rnnkit.tasks.language_model import LanguageModel, LanguageModelConfig
 
 __all__ = ["DEFAULTS", "QUICK", "run", "task_config"]
@@ -218,9 +218,9 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         b = base[name]
         table.add_row(names[name], f"{b['bits_per_token']:.3f}", f"{b['perplexity']:.2f}")
     console.print(table)
-    verdict = ("no bar at the word level" if metrics["passed"] is None else
-               f"bar {'passed' if metrics['passed'] else 'NOT passed'}")
-    console.print(f"trained {train_seconds:.0f} s ({metrics['passes']:.2f} passes); {verdict}")
+    outcome = ("no bar at the word level" if metrics["passed"] is None else
+               f"bar {verdict(metrics['passed'], quick)}")
+    console.print(f"trained {train_seconds:.0f} s ({metrics['passes']:.2f} passes); {outcome}")
     for prompt, sample in samples.items():
         console.print(f"[bold]{prompt!r}[/bold] -> {sample!r}")
 

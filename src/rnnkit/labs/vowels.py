@@ -62,6 +62,7 @@ from rnnkit.labs._common import (
     merge_config,
     run_directory,
     training_config,
+    verdict,
     write_json,
 )
 from rnnkit.tasks.base import EarlyStoppingSection, Examples
@@ -223,7 +224,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
          ("ROC AUC", "roc_auc", ".4f"), ("train s", "seconds", ".1f")]))
     console.print(f"{name}: {model_m['accuracy']:.2%} test accuracy "
                   f"({metrics['delta']['accuracy'] * 100:+.2f} points over the baseline); bar "
-                  f">= {bar:.0%} {'passed' if metrics['passed'] else 'NOT passed'}; "
+                  f">= {bar:.0%} {verdict(metrics['passed'], quick)}; "
                   f"run directory {run_dir}")
 
     write_json(run_dir / "config.json", cfg)
