@@ -8,6 +8,8 @@
 * The networks (:mod:`.model`): :class:`WindowForecaster` (direct and recursive strategies)
   and :class:`Seq2SeqForecaster`, with optional per-window normalization.
 * Scoring against baselines on the same windows (:mod:`.evaluation`).
+* The forecaster's pieces: its fitted :class:`~.preprocessing.Preprocessing`, reading
+  and checking a series (:mod:`.reading`), windows and forecasts (:mod:`.windows`).
 * :func:`run_experiment` (:mod:`.experiment`): a config in, a complete run directory out.
 
 The modules import each other directly (config <- evaluation <- forecaster <- experiment),

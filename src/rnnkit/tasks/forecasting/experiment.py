@@ -43,7 +43,8 @@ from rnnkit.errors import ConfigError
 from rnnkit.tasks.base import Report
 from rnnkit.tasks.forecasting.config import DataSection, ForecastConfig
 from rnnkit.tasks.forecasting.evaluation import reference_report, results_dict, results_table
-from rnnkit.tasks.forecasting.forecaster import Forecaster, read_series
+from rnnkit.tasks.forecasting.forecaster import Forecaster
+from rnnkit.tasks.forecasting.reading import read_series
 from rnnkit.training import Callback, History
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class LoadedData:
 
 def load_data(data: DataSection | ForecastConfig) -> LoadedData:
     """Load what a ``[data]`` section describes (a packaged dataset or a file; a file is read
-    by :func:`.forecaster.read_series`, as :meth:`Forecaster.read_data` reads it)."""
+    by :func:`.reading.read_series`, as :meth:`Forecaster.read_data` reads it)."""
     section = data.data if isinstance(data, ForecastConfig) else data
     if section is None:
         raise ConfigError(expected("data", "a [data] section naming a dataset or a file",

@@ -29,12 +29,10 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Self, cast
 
@@ -45,16 +43,12 @@ from torch import nn
 
 from rnnkit._validation import Described, expected
 from rnnkit.bundle import Bundle
-from rnnkit.data.irregular import DELTA_COLUMN
 from rnnkit.data.scalers import Scaler, WindowNormalizer
 from rnnkit.data.splitting import PARTS, ChronoSplit, SplitWindows, split_windows
-from rnnkit.data.tables import read_table
-from rnnkit.data.timeseries import TimeSeries, load_series
-from rnnkit.data.windowing import Windows
-from rnnkit.datasets.registry import load_dataset
+from rnnkit.data.timeseries import TimeSeries
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.base import Report, Task, TaskConfig
-from rnnkit.tasks.forecasting.config import DataSection, ForecastConfig, legacy_config
+from rnnkit.tasks.forecasting.config import ForecastConfig, legacy_config
 from rnnkit.tasks.forecasting.evaluation import (
     backtest_splits,
     evaluate_windows,
@@ -64,15 +58,18 @@ from rnnkit.tasks.forecasting.evaluation import (
     results_table,
     seasonal_period,
 )
-from rnnkit.tasks.forecasting.model import (
-    Seq2SeqForecaster,
-    WindowForecaster,
-    rollout,
-    with_teacher,
+from rnnkit.tasks.forecasting.model import Seq2SeqForecaster, WindowForecaster, with_teacher
+from rnnkit.tasks.forecasting.preprocessing import Preprocessing
+from rnnkit.tasks.forecasting.reading import check_series, read_series
+from rnnkit.tasks.forecasting.windows import (
+    forecast_windows,
+    future_index,
+    window_frame,
+    without_gaps,
 )
 from rnnkit.training import Callback, ModelCheckpoint, Trainer, seed_everything
 
-__all__ = ["TASK", "ForecastReport", "Forecaster", "read_series"]
+__all__ = ["TASK", "ForecastReport", "Forecaster"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,46 +77,6 @@ logger = logging.getLogger(__name__)
 TASK = "forecasting"
 Part = Literal["train", "val", "test", "all"]
 SeriesLike = TimeSeries | pd.DataFrame | pd.Series
-_PREDICT_BATCH = 4096
-
-
-@dataclass
-class _Preprocessing:
-    """Everything fitted besides the weights: written to ``preprocessing.json``."""
-
-    columns: tuple[str, ...]
-    targets: tuple[str, ...]
-    covariates: tuple[str, ...]
-    scaler: Scaler
-    look_back: int
-    horizon: int
-    train_horizon: int
-    freq: str | int | None
-    time_kind: str  # "datetime" or "integer"
-    time_name: str | None
-    seasonal_period: int
-
-    @property
-    def target_idx(self) -> list[int]:
-        return list(range(len(self.targets)))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "columns": list(self.columns), "targets": list(self.targets),
-            "covariates": list(self.covariates), "target_idx": self.target_idx,
-            "scaler": self.scaler.to_dict(), "look_back": self.look_back,
-            "horizon": self.horizon, "train_horizon": self.train_horizon, "freq": self.freq,
-            "time_index": {"kind": self.time_kind, "name": self.time_name},
-            "seasonal_period": self.seasonal_period,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> _Preprocessing:
-        return cls(tuple(data["columns"]), tuple(data["targets"]), tuple(data["covariates"]),
-                   Scaler.from_dict(data["scaler"]), int(data["look_back"]),
-                   int(data["horizon"]), int(data["train_horizon"]), data["freq"],
-                   data["time_index"]["kind"], data["time_index"]["name"],
-                   int(data["seasonal_period"]))
 
 
 class ForecastReport(Report):
@@ -129,49 +86,6 @@ class ForecastReport(Report):
 
     def __rich__(self) -> Any:
         return results_table(self, title=self.summary())
-
-
-def read_series(source: str | os.PathLike[str] | pd.DataFrame | pd.Series | None,
-                section: DataSection, *, targets: Sequence[str] | None = None,
-                covariates: Sequence[str] | None = None,
-                time_name: str | None = None) -> TimeSeries:
-    """The one way a file or a DataFrame becomes the forecaster's series.
-
-    Args:
-        source: a CSV/Parquet path or a DataFrame; None reads what ``section`` names (a
-            packaged dataset or ``section.path``).
-        section: the ``[data]`` settings (time column, targets, covariates, missing and
-            irregular policies, freq, max_gap, date format).
-        targets, covariates: the columns to take instead of ``section``'s (a fitted
-            forecaster passes its own; ``delta_t`` is added back by ``irregular="delta"``).
-        time_name: the fitted time index's name: used as the time column when ``section``
-            names none and the input has a column of that name.
-    """
-    if source is None:
-        if section.dataset is not None:
-            return load_dataset(section.dataset, **section.dataset_args).series
-        if section.path is None:
-            raise ConfigError(expected("data.path", "a file to read", None,
-                                       "set [data] path (or dataset) in the config, or pass "
-                                       "a path"))
-        source = section.path
-    frame = read_table(source)
-    time_col = section.time_col
-    if time_col is None and time_name is not None and time_name in frame.columns:
-        time_col = time_name
-    if time_col is not None and time_col not in frame.columns and frame.index.name == time_col:
-        time_col = None  # a DataFrame indexed by the time column
-    if targets is None:
-        targets = None if section.targets is None else list(section.targets)
-    if covariates is None:
-        covariates = list(section.covariates)
-    if section.irregular == "delta":
-        covariates = [c for c in covariates if c != DELTA_COLUMN]
-    name = Path(source).stem if isinstance(source, (str, os.PathLike)) else None
-    return load_series(frame, time_col=time_col, targets=targets, covariates=covariates,
-                       missing=section.missing, irregular=section.irregular,
-                       freq=section.freq, date_format=section.date_format,
-                       max_gap=section.max_gap, name=name)
 
 
 class Forecaster(Task):
@@ -197,7 +111,7 @@ class Forecaster(Task):
     def __init__(self, config: ForecastConfig | Mapping[str, Any] | None = None) -> None:
         super().__init__(config)
         self.split_: ChronoSplit | None = None
-        self.preprocessing_: _Preprocessing | None = None
+        self.preprocessing_: Preprocessing | None = None
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -295,7 +209,7 @@ class Forecaster(Task):
         scaling = cfg.forecast.scaling
         windows = split_windows(series, L, train_h, split=split,
                                 scaler="standard" if scaling == "window" else scaling)
-        windows, dropped = _without_gaps(windows, series.gap_mask, L)
+        windows, dropped = without_gaps(windows, series.gap_mask, L)
         if sum(dropped.values()):
             logger.warning("data.max_gap: dropped %s windows that reach a longer gap",
                            ", ".join(f"{n} {part}" for part, n in dropped.items()))
@@ -303,7 +217,7 @@ class Forecaster(Task):
             raise DataError(expected("series", "training windows outside the long gaps",
                                      Described("none left"), "raise data.max_gap"))
         scaler = cast(Scaler, windows.scaler)  # every scaling fits one ("none": identity)
-        self.preprocessing_ = _Preprocessing(
+        self.preprocessing_ = Preprocessing(
             series.columns, series.targets, series.covariates, scaler, L, H, train_h,
             series.freq, "datetime" if series.is_datetime else "integer",
             None if series.time_index.name is None else str(series.time_index.name),
@@ -377,7 +291,7 @@ class Forecaster(Task):
                            "data.max_gap: the forecast reads filled-in values", prep.look_back)
         window = series.values[-prep.look_back:][None]  # (1, L, F)
         forecast = self._forecast(window, steps)[0]  # (steps, K)
-        index = _future_index(series, steps, prep.freq)
+        index = future_index(series, steps, prep.freq)
         return pd.DataFrame(forecast, index=index, columns=list(prep.targets))
 
     def predict_frame(self, data: SeriesLike) -> pd.DataFrame:
@@ -387,22 +301,7 @@ class Forecaster(Task):
     def _forecast(self, x_raw: np.ndarray, steps: int) -> np.ndarray:
         """Forecasts (N, steps, K) in original units for raw windows ``x_raw`` (N, L, F)."""
         prep = self._prep()
-        model = self._require_fitted()
-        device = next(model.parameters()).device
-        dtype = next(model.parameters()).dtype
-        outputs = []
-        model.eval()
-        with torch.no_grad():
-            for start in range(0, x_raw.shape[0], _PREDICT_BATCH):
-                chunk = prep.scaler.transform(x_raw[start:start + _PREDICT_BATCH])
-                x = torch.as_tensor(chunk, dtype=dtype, device=device)  # (B, L, F)
-                if steps <= prep.train_horizon:
-                    y = model(x)[:, :steps]  # (B, steps, K)
-                else:
-                    y = rollout(model, x, steps, prep.target_idx)
-                outputs.append(y.double().cpu().numpy())
-        scaled = np.concatenate(outputs, axis=0)
-        return prep.scaler.inverse_transform_targets(scaled, prep.target_idx)
+        return forecast_windows(self._require_fitted(), prep, x_raw, steps)
 
     def _raw_windows(self, series: TimeSeries, split: ChronoSplit
                      ) -> tuple[SplitWindows, dict[str, int]]:
@@ -411,7 +310,7 @@ class Forecaster(Task):
         prep = self._prep()
         raw = split_windows(series, prep.look_back, prep.horizon, split=split, scaler=None,
                             dtype=np.float64)
-        return _without_gaps(raw, series.gap_mask, prep.look_back)
+        return without_gaps(raw, series.gap_mask, prep.look_back)
 
     def predict_windows(self, data: SeriesLike, part: Part = "test") -> pd.DataFrame:
         """Forecasts from true history for every window of ``part`` (``"train"``, ``"val"``,
@@ -437,7 +336,7 @@ class Forecaster(Task):
             if w.n_samples == 0:
                 continue
             pred = self._forecast(w.x, prep.horizon)  # (N, H, K)
-            frames.append(_window_frame(series, w, pred, prep, name))
+            frames.append(window_frame(series, w, pred, prep, name))
         if not frames:
             raise DataError(expected("part", "a part with windows", part))
         return pd.concat(frames)
@@ -531,7 +430,7 @@ class Forecaster(Task):
         return self._prep().to_dict()
 
     def _restore(self, preprocessing: dict[str, Any]) -> None:
-        self.preprocessing_ = _Preprocessing.from_dict(preprocessing)
+        self.preprocessing_ = Preprocessing.from_dict(preprocessing)
 
     @classmethod
     def _config_from_bundle(cls, bundle: Bundle) -> TaskConfig:
@@ -549,7 +448,7 @@ class Forecaster(Task):
         return task
 
     # ------------------------------------------------------------------------- checks
-    def _prep(self) -> _Preprocessing:
+    def _prep(self) -> Preprocessing:
         """The fitted preprocessing (set by fit and load, before the network is built)."""
         if self.preprocessing_ is None:
             self._require_fitted()  # raises: "call fit(...) or Forecaster.load(path) first"
@@ -558,76 +457,4 @@ class Forecaster(Task):
         return self.preprocessing_
 
     def _check_series(self, series: TimeSeries, *, fitted: bool) -> None:
-        if fitted:
-            prep = self._prep()
-            if series.columns != prep.columns:
-                raise DataError(expected("series columns", f"{list(prep.columns)} (as in fit)",
-                                         list(series.columns)))
-            return
-        data = self.config.data_or_default
-        if data.targets is not None and series.targets != tuple(data.targets):
-            raise DataError(expected("series targets", f"{list(data.targets)} (data.targets)",
-                                     list(series.targets)))
-        covariates = tuple(data.covariates) + (
-            (DELTA_COLUMN,) if data.irregular == "delta" else ())
-        if data.path is not None and series.covariates != covariates:
-            raise DataError(expected("series covariates", f"{list(covariates)} "
-                                     "(data.covariates)", list(series.covariates)))
-        need = self.config.forecast.look_back + self.config.forecast.horizon
-        if series.n_steps < need:
-            raise DataError(expected(
-                "series", f"at least look_back + horizon = {need} rows",
-                Described(f"{series.n_steps} rows"), "shorten look_back or horizon"))
-
-
-# ------------------------------------------------------------------------------ helpers
-def _without_gaps(windows: SplitWindows, gap_mask: np.ndarray | None, look_back: int
-                  ) -> tuple[SplitWindows, dict[str, int]]:
-    """``windows`` without the samples whose rows (inputs and targets) reach a row of
-    ``gap_mask`` (shape (T,)), and how many each part lost."""
-    dropped = dict.fromkeys(PARTS, 0)
-    if gap_mask is None:
-        return windows, dropped
-    in_gap = np.concatenate([[0], np.cumsum(gap_mask)])  # (T + 1,) gap rows before each row
-    kept = {}
-    for part in PARTS:
-        w: Windows = windows.part(part)  # type: ignore[arg-type]
-        H = w.y.shape[1]
-        first, stop = w.target_start - look_back, w.target_start + H  # rows [first, stop)
-        keep = in_gap[stop] - in_gap[first] == 0  # (N,)
-        dropped[part] = int((~keep).sum())
-        kept[part] = w if keep.all() else Windows(
-            w.x[keep], w.y[keep], w.target_start[keep],
-            None if w.target_time is None else w.target_time[keep])
-    return dataclasses.replace(windows, **kept), dropped
-
-
-def _future_index(series: TimeSeries, steps: int, fitted_freq: str | int | None) -> pd.Index:
-    """The ``steps`` time stamps after the end of ``series``."""
-    index = series.time_index
-    freq = series.freq if series.freq is not None else fitted_freq
-    if isinstance(index, pd.DatetimeIndex):
-        if not isinstance(freq, str):
-            raise DataError(expected("series", "a regular frequency to date the forecasts",
-                                     Described("an irregular or unknown one"),
-                                     "load it with freq=... or irregular='resample'"))
-        return pd.date_range(index[-1], periods=steps + 1, freq=freq, name=index.name)[1:]
-    step = freq if isinstance(freq, int) else int(index[-1] - index[-2]) if len(index) > 1 else 1
-    return pd.Index(int(index[-1]) + step * np.arange(1, steps + 1), name=index.name)
-
-
-def _window_frame(series: TimeSeries, windows: Windows, pred: np.ndarray,
-                  prep: _Preprocessing, part: str) -> pd.DataFrame:
-    """Long rows (window x step) of actual and forecast values, indexed by target time."""
-    N, H, K = pred.shape
-    rows = windows.target_rows().reshape(-1)  # (N*H,) row of each target step
-    times = series.time_index[rows]
-    frame = pd.DataFrame({
-        "origin": np.repeat(np.asarray(series.time_index[windows.target_start - 1]), H),
-        "step": np.tile(np.arange(1, H + 1), N),
-        "part": part,
-    }, index=times)
-    for k, name in enumerate(prep.targets):
-        frame[name] = windows.y[:, :, k].reshape(-1)
-        frame[f"{name}_pred"] = pred[:, :, k].reshape(-1)
-    return frame
+        check_series(series, self.config, self._prep() if fitted else None)

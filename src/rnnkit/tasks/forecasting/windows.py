@@ -1,0 +1,101 @@
+"""Windows and forecasts of the forecaster: running the network on raw windows, dropping
+the windows that reach a long gap, dating the forecasts, laying them out as rows.
+
+Symbols: T rows, L ``look_back``, H ``horizon``, F features (targets first), K targets,
+N windows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from rnnkit._validation import Described, expected
+from rnnkit.data.splitting import PARTS, SplitWindows
+from rnnkit.data.timeseries import TimeSeries
+from rnnkit.data.windowing import Windows
+from rnnkit.errors import DataError
+from rnnkit.tasks.forecasting.model import rollout
+from rnnkit.tasks.forecasting.preprocessing import Preprocessing
+
+__all__ = ["forecast_windows", "future_index", "window_frame", "without_gaps"]
+
+_PREDICT_BATCH = 4096
+
+
+def forecast_windows(model: nn.Module, prep: Preprocessing, x_raw: np.ndarray,
+                     steps: int) -> np.ndarray:
+    """Forecasts (N, steps, K) in original units for raw windows ``x_raw`` (N, L, F):
+    scaled with ``prep.scaler``, run through ``model`` in batches, rolled out beyond the
+    trained horizon, scaled back."""
+    device = next(model.parameters()).device
+    dtype = next(model.parameters()).dtype
+    outputs = []
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, x_raw.shape[0], _PREDICT_BATCH):
+            chunk = prep.scaler.transform(x_raw[start:start + _PREDICT_BATCH])
+            x = torch.as_tensor(chunk, dtype=dtype, device=device)  # (B, L, F)
+            if steps <= prep.train_horizon:
+                y = model(x)[:, :steps]  # (B, steps, K)
+            else:
+                y = rollout(model, x, steps, prep.target_idx)
+            outputs.append(y.double().cpu().numpy())
+    scaled = np.concatenate(outputs, axis=0)
+    return prep.scaler.inverse_transform_targets(scaled, prep.target_idx)
+
+
+def without_gaps(windows: SplitWindows, gap_mask: np.ndarray | None, look_back: int
+                 ) -> tuple[SplitWindows, dict[str, int]]:
+    """``windows`` without the samples whose rows (inputs and targets) reach a row of
+    ``gap_mask`` (shape (T,)), and how many each part lost."""
+    dropped = dict.fromkeys(PARTS, 0)
+    if gap_mask is None:
+        return windows, dropped
+    in_gap = np.concatenate([[0], np.cumsum(gap_mask)])  # (T + 1,) gap rows before each row
+    kept = {}
+    for part in PARTS:
+        w: Windows = windows.part(part)  # type: ignore[arg-type]
+        H = w.y.shape[1]
+        first, stop = w.target_start - look_back, w.target_start + H  # rows [first, stop)
+        keep = in_gap[stop] - in_gap[first] == 0  # (N,)
+        dropped[part] = int((~keep).sum())
+        kept[part] = w if keep.all() else Windows(
+            w.x[keep], w.y[keep], w.target_start[keep],
+            None if w.target_time is None else w.target_time[keep])
+    return dataclasses.replace(windows, **kept), dropped
+
+
+def future_index(series: TimeSeries, steps: int, fitted_freq: str | int | None) -> pd.Index:
+    """The ``steps`` time stamps after the end of ``series``."""
+    index = series.time_index
+    freq = series.freq if series.freq is not None else fitted_freq
+    if isinstance(index, pd.DatetimeIndex):
+        if not isinstance(freq, str):
+            raise DataError(expected("series", "a regular frequency to date the forecasts",
+                                     Described("an irregular or unknown one"),
+                                     "load it with freq=... or irregular='resample'"))
+        return pd.date_range(index[-1], periods=steps + 1, freq=freq, name=index.name)[1:]
+    step = freq if isinstance(freq, int) else int(index[-1] - index[-2]) if len(index) > 1 else 1
+    return pd.Index(int(index[-1]) + step * np.arange(1, steps + 1), name=index.name)
+
+
+def window_frame(series: TimeSeries, windows: Windows, pred: np.ndarray,
+                 prep: Preprocessing, part: str) -> pd.DataFrame:
+    """Long rows (window x step) of actual and forecast values, indexed by target time."""
+    N, H, K = pred.shape
+    rows = windows.target_rows().reshape(-1)  # (N*H,) row of each target step
+    times = series.time_index[rows]
+    frame = pd.DataFrame({
+        "origin": np.repeat(np.asarray(series.time_index[windows.target_start - 1]), H),
+        "step": np.tile(np.arange(1, H + 1), N),
+        "part": part,
+    }, index=times)
+    for k, name in enumerate(prep.targets):
+        frame[name] = windows.y[:, :, k].reshape(-1)
+        frame[f"{name}_pred"] = pred[:, :, k].reshape(-1)
+    return frame
