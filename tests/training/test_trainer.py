@@ -1,11 +1,11 @@
-"""Trainer: data forms, metrics, clipping, callbacks, arguments, syncs and overhead.
+"""Trainer: data forms, metrics, clipping, callbacks and arguments.
 
-TrainerConfig validation is tested in test_config.py, the losses in test_losses.py."""
+TrainerConfig validation is tested in test_config.py, the losses in test_losses.py, the
+optimizers in test_optimizers.py, the epoch loop (syncs, eval mode, threads) in test_loop.py."""
 
 from __future__ import annotations
 
 import math
-import sys
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from rnnkit.errors import ConfigError, DataError, ShapeError
-from rnnkit.training import Callback, Trainer, TrainerConfig
+from rnnkit.training import Callback, Trainer
 
 from helpers import TinyLSTM, cfg, regression_data
 
@@ -311,15 +311,6 @@ def test_trainer_argument_errors() -> None:
         Trainer(frozen, cfg())
 
 
-@pytest.mark.parametrize("name", ["adam", "adamw", "rmsprop", "sgd"])
-def test_every_optimizer_trains(name: str) -> None:
-    x, y = regression_data(32)
-    trainer = Trainer(TinyLSTM(), cfg(optimizer=name, epochs=5, lr=0.02, weight_decay=1e-4))
-    assert type(trainer.optimizer).__name__.lower() == name
-    h = trainer.fit((x, y))
-    assert h["loss"][-1] < h["loss"][0]
-
-
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="mixed precision needs CUDA")
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_mixed_precision_on_cuda(precision: str) -> None:
@@ -328,72 +319,3 @@ def test_mixed_precision_on_cuda(precision: str) -> None:
     h = trainer.fit((x, y), val_data=(x, y))
     assert all(math.isfinite(v) for v in h["loss"]) and h["loss"][-1] < h["loss"][0]
     assert (trainer.scaler is not None) == (precision == "fp16")
-
-
-# -- the lean loop ----------------------------------------------------------------------------
-def count_syncs(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """Count tensor-to-Python conversions made by rnnkit code (torch's own, such as the CPU
-    step counter of Adam, are not device syncs)."""
-    counts = {"n": 0}
-    for name in ("item", "tolist", "__float__", "__int__", "__bool__"):
-        original = getattr(torch.Tensor, name)
-
-        def wrapper(self: torch.Tensor, *a: Any, _o: Any = original, **k: Any) -> Any:
-            if sys._getframe(1).f_globals.get("__name__", "").startswith("rnnkit"):
-                counts["n"] += 1
-            return _o(self, *a, **k)
-
-        monkeypatch.setattr(torch.Tensor, name, wrapper)
-    return counts
-
-
-def test_host_syncs_do_not_grow_with_the_number_of_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Losses and clip counts accumulate on the device: a fixed number of syncs per epoch."""
-    x, y = regression_data(64)
-    per_run = []
-    for batch_size in (32, 4):  # 2 vs 16 batches per epoch
-        trainer = Trainer(TinyLSTM(), cfg(epochs=2, batch_size=batch_size, clipnorm=0.5,
-                                          clipvalue=0.5, eval_batch_size=64))
-        counts = count_syncs(monkeypatch)
-        trainer.fit((x, y), val_data=(x, y))
-        per_run.append(counts["n"])
-        monkeypatch.undo()
-    # 4 finiteness checks of the data, then 2 per epoch (train loss + clip count, val loss)
-    assert per_run[0] == per_run[1] == 4 + 2 * 2
-
-
-def test_validation_runs_in_eval_mode() -> None:
-    """Dropout is off in the validation pass: val_loss equals evaluate() on the same data."""
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Flatten(), nn.Dropout(0.9), nn.Linear(6, 1))
-    x, y = torch.randn(40, 3, 2), torch.randn(40, 1)
-    trainer = Trainer(model, TrainerConfig(epochs=1, batch_size=8, lr=1e-12, seed=0,
-                                           device="cpu"))
-    history = trainer.fit((x, y), val_data=(x, y))
-    assert model.training  # the training mode is restored after validation
-    assert history["val_loss"][0] == pytest.approx(trainer.evaluate((x, y))["loss"], rel=1e-6)
-
-
-def test_num_threads_holds_during_fit_and_is_restored(monkeypatch: pytest.MonkeyPatch) -> None:
-    before = torch.get_num_threads()
-    want = 1 if before != 1 else 2
-    seen: list[int] = []
-
-    class Threads(Callback):
-        def on_epoch_end(self, trainer: Trainer, **context: Any) -> None:
-            seen.append(torch.get_num_threads())
-
-    x, y = regression_data(32)
-    Trainer(TinyLSTM(), cfg(epochs=2, num_threads=want), callbacks=[Threads()]).fit((x, y))
-    assert seen == [want, want] and torch.get_num_threads() == before
-
-    class Boom(Callback):
-        def on_epoch_end(self, trainer: Trainer, **context: Any) -> None:
-            raise RuntimeError("boom")
-
-    with pytest.raises(RuntimeError, match="boom"):
-        Trainer(TinyLSTM(), cfg(num_threads=want), callbacks=[Boom()]).fit((x, y))
-    assert torch.get_num_threads() == before  # restored when fit leaves on an exception
-    seen.clear()
-    Trainer(TinyLSTM(), cfg(epochs=1), callbacks=[Threads()]).fit((x, y))
-    assert seen == [before]  # None leaves torch's setting alone

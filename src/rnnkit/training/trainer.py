@@ -21,8 +21,9 @@ The shapes each named loss takes (prediction and target) are tabled in
 :mod:`~rnnkit.training.losses`.
 
 The pieces live beside this module: :mod:`~rnnkit.training.config` (:class:`TrainerConfig`),
-:mod:`~rnnkit.training.losses` (the named losses) and :mod:`~rnnkit.training.data` (the data
-forms above, as batches).
+:mod:`~rnnkit.training.losses` (the named losses), :mod:`~rnnkit.training.data` (the data
+forms above, as batches), :mod:`~rnnkit.training.optimizers` (the optimizer and schedule) and
+:mod:`~rnnkit.training.loop` (the standard epoch loop).
 
 Example:
     >>> import torch
@@ -45,7 +46,7 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -57,11 +58,19 @@ from rnnkit.training.callbacks import TimeBudget
 from rnnkit.training.checkpoint import load_checkpoint, save_checkpoint
 from rnnkit.training.config import OPTIMIZERS, TrainerConfig
 from rnnkit.training.data import BatchConverter, _accepts_kwarg, _Data
-from rnnkit.training.history import History, infer_mode
+from rnnkit.training.history import History
+from rnnkit.training.loop import (
+    StandardLoop,
+    concat_outputs,
+    eval_mode,
+    intra_op_threads,
+    mean_loss,
+)
 from rnnkit.training.losses import LOSSES, LossFn, MetricFn, _metric_caller, resolve_loss
+from rnnkit.training.optimizers import build_optimizer, fresh_schedule
 from rnnkit.training.progress import EpochLines, ProgressBar, progress_callback
-from rnnkit.training.protocol import Callback, Loop, PassResult, TrainerLike
-from rnnkit.training.schedules import Scheduler, build_scheduler, step_scheduler
+from rnnkit.training.protocol import Callback, Loop, PassResult
+from rnnkit.training.schedules import Scheduler, step_scheduler
 from rnnkit.training.seeding import (
     capture_rng_state,
     restore_rng_state,
@@ -82,7 +91,6 @@ logger = logging.getLogger(__name__)
 
 # config fields that do not change the numbers of a run: resuming with other values is fine
 _RUN_ONLY_FIELDS = ("epochs", "max_time", "progress", "num_threads")
-
 
 # ---------------------------------------------------------------------------------------------
 # the trainer
@@ -173,7 +181,7 @@ class Trainer:
         self._batch_hooks = [cb.on_batch_end for cb in self.callbacks
                              if type(cb).on_batch_end is not Callback.on_batch_end]
 
-        self.optimizer = self._build_optimizer()
+        self.optimizer = build_optimizer(self._params, config)
         self.scheduler: Scheduler | None = None
         self.scaler = (torch.amp.GradScaler(self.device.type)
                        if config.mixed_precision == "fp16" else None)
@@ -185,7 +193,7 @@ class Trainer:
         self._shuffle_gen = torch.Generator()
         self._accepts_lengths = _accepts_kwarg(self.model.forward, "lengths")
         self._warned: set[str] = set()
-        self._loop: Loop = (_StandardLoop() if config.tbptt_steps is None
+        self._loop: Loop = (StandardLoop() if config.tbptt_steps is None
                             else TBPTTLoop(config.tbptt_steps))
 
     def __repr__(self) -> str:
@@ -194,44 +202,6 @@ class Trainer:
                 f"callbacks={self.callbacks})")
 
     # -- building blocks ---------------------------------------------------------------
-    def _build_optimizer(self) -> torch.optim.Optimizer:
-        cfg = self.config
-        # Fused kernels (one op for all parameters) cut the optimizer step by ~2x for small
-        # recurrent models on the CPU as on CUDA; used wherever torch supports them.
-        fused = {"fused": True} if self._fusable() else {}
-        if cfg.optimizer == "adam":
-            return torch.optim.Adam(self._params, lr=cfg.lr, weight_decay=cfg.weight_decay, **fused)
-        if cfg.optimizer == "adamw":
-            return torch.optim.AdamW(self._params, lr=cfg.lr, weight_decay=cfg.weight_decay, **fused)
-        if cfg.optimizer == "rmsprop":
-            return torch.optim.RMSprop(self._params, lr=cfg.lr, weight_decay=cfg.weight_decay,
-                                       momentum=cfg.momentum or 0.0)
-        momentum = 0.9 if cfg.momentum is None else cfg.momentum
-        return torch.optim.SGD(self._params, lr=cfg.lr, momentum=momentum,
-                               weight_decay=cfg.weight_decay, **fused)
-
-    def _fusable(self) -> bool:
-        devices = {p.device.type for p in self._params}
-        ok = (len(devices) == 1 and devices <= {"cpu", "cuda"}
-              and all(p.dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16)
-                      for p in self._params))
-        if not ok:
-            logger.info("optimizer: parameters on %s with dtypes %s; using the unfused "
-                        "implementation", sorted(devices), sorted({str(p.dtype) for p in self._params}))
-        return ok
-
-    def _start_schedule(self) -> None:
-        """A fresh schedule from ``config.lr`` (each ``fit`` call)."""
-        cfg = self.config
-        for group in self.optimizer.param_groups:
-            group["lr"] = cfg.lr
-            group.pop("initial_lr", None)
-        self.scheduler = build_scheduler(
-            self.optimizer, cfg.schedule, epochs=cfg.epochs, warmup_epochs=cfg.warmup_epochs,
-            min_lr=cfg.min_lr, step_size=cfg.step_size, step_gamma=cfg.step_gamma,
-            plateau_factor=cfg.plateau_factor, plateau_patience=cfg.plateau_patience,
-            plateau_mode=infer_mode(cfg.monitor))
-
     def autocast(self) -> contextlib.AbstractContextManager[Any]:
         """The forward-pass context: CUDA autocast under mixed precision, else a no-op."""
         if self._amp_dtype is None:
@@ -310,7 +280,7 @@ class Trainer:
         Returns:
             the History (also ``self.history``).
         """
-        with _intra_op_threads(self.config.num_threads):
+        with intra_op_threads(self.config.num_threads):
             return self._fit(train_data, val_data, resume_from)
 
     def _fit(self, train_data: Any, val_data: Any,
@@ -323,7 +293,7 @@ class Trainer:
             self._shuffle_gen.manual_seed(cfg.seed)
         else:
             self._shuffle_gen.manual_seed(int(torch.randint(0, 2**62, (1,))))
-        self._start_schedule()
+        self.scheduler = fresh_schedule(self.optimizer, cfg)
         self.history = History()
         self.epoch = 0
         self.stop_training = False
@@ -367,10 +337,10 @@ class Trainer:
         if collect:
             row.update(self._metric_values(res.preds, res.targets))
         if val is not None:
-            with _eval_mode(self.model):  # no dropout of any kind in validation
+            with eval_mode(self.model):  # no dropout of any kind in validation
                 vres = self._loop.eval_pass(self, val, with_loss=True,
                                             collect=bool(self.metrics))
-            row["val_loss"] = _mean_loss(vres, "val_data")
+            row["val_loss"] = mean_loss(vres, "val_data")
             row.update({f"val_{k}": v
                         for k, v in self._metric_values(vres.preds, vres.targets).items()})
         row["lr"] = lr
@@ -396,17 +366,17 @@ class Trainer:
     def _metric_values(self, preds: list[torch.Tensor], targets: list[torch.Tensor]) -> dict[str, float]:
         if not self.metrics:
             return {}
-        p = _concat(preds).float()
-        t = _concat(targets)
+        p = concat_outputs(preds).float()
+        t = concat_outputs(targets)
         return {name: call(p, t) for name, call in self._metric_calls.items()}
 
     def evaluate(self, data: Any) -> dict[str, float]:
         """Loss and metrics on ``data`` ((X, y[, lengths]), a Dataset or a DataLoader), with the
         model in eval mode: ``{"loss": ..., "<metric>": ...}``."""
         d = self._as_data("data", data)
-        with _eval_mode(self.model):
+        with eval_mode(self.model):
             res = self._loop.eval_pass(self, d, with_loss=True, collect=bool(self.metrics))
-        out = {"loss": _mean_loss(res, "data")}
+        out = {"loss": mean_loss(res, "data")}
         out.update(self._metric_values(res.preds, res.targets))
         return out
 
@@ -415,9 +385,9 @@ class Trainer:
         DataLoader), in eval mode, as one CPU tensor. Outputs of differing lengths along dim 1
         (per-batch padding from a DataLoader) are right-padded with NaN."""
         d = self._as_data("data", data, targets=False, lengths=lengths)
-        with _eval_mode(self.model):
+        with eval_mode(self.model):
             res = self._loop.eval_pass(self, d, with_loss=False, collect=True)
-        out = _concat(res.preds)
+        out = concat_outputs(res.preds)
         return out.to(self._dtype) if out.is_floating_point() else out  # undo autocast's half
 
     # -- checkpoints -------------------------------------------------------------------
@@ -451,7 +421,7 @@ class Trainer:
         Returns the raw checkpoint dict."""
         ckpt = load_checkpoint(path)
         if self.scheduler is None and ckpt.get("scheduler") is not None:
-            self._start_schedule()
+            self.scheduler = fresh_schedule(self.optimizer, self.config)
         self._load_training_state(ckpt)
         return ckpt
 
@@ -494,106 +464,3 @@ class Trainer:
                 cb.load_state_dict(states[key])
             elif cb.state_dict():  # a stateless callback (a progress display) has none to miss
                 logger.warning("checkpoint has no state for callback %s; it starts fresh", key)
-
-
-class _StandardLoop:
-    """Whole-sequence training: one optimizer step per batch."""
-
-    def train_epoch(self, trainer: TrainerLike, data: _Data, *, collect: bool) -> PassResult:
-        cfg, opt, loss_fn = trainer.config, trainer.optimizer, trainer.loss_fn
-        total: torch.Tensor | None = None
-        clipped: torch.Tensor | None = None
-        count = 0
-        preds: list[torch.Tensor] = []
-        targets: list[torch.Tensor] = []
-        hooks = bool(trainer._batch_hooks)
-        for i, (x, y, lengths) in enumerate(data.batches(cfg.batch_size, cfg.shuffle,
-                                                          trainer._shuffle_gen)):
-            opt.zero_grad(set_to_none=True)
-            with trainer.autocast():
-                out = trainer.forward(x, lengths)
-                loss = loss_fn(out, y)  # type: ignore[arg-type]
-            was_clipped = trainer.backward_step(loss)
-            n = x.shape[0]
-            batch_loss = loss.detach().float()  # a no-op unless the loss came out in half
-            total = batch_loss * n if total is None else total + batch_loss * n
-            count += n
-            if was_clipped is not None:
-                clipped = was_clipped.long() if clipped is None else clipped + was_clipped
-            if collect:
-                preds.append(out.detach())
-                targets.append(y)  # type: ignore[arg-type]
-            if hooks:
-                trainer.call_batch_hooks(batch=i, loss=batch_loss, batch_size=n)
-        return PassResult(total, count, clipped, preds, targets)
-
-    @torch.no_grad()
-    def eval_pass(self, trainer: TrainerLike, data: _Data, *, with_loss: bool,
-                  collect: bool) -> PassResult:
-        total: torch.Tensor | None = None
-        count = 0
-        preds: list[torch.Tensor] = []
-        targets: list[torch.Tensor] = []
-        for x, y, lengths in data.batches(trainer.eval_batch_size, False, trainer._shuffle_gen):
-            with trainer.autocast():
-                out = trainer.forward(x, lengths)
-                if with_loss:
-                    batch_loss = trainer.loss_fn(out, y).detach().float() * x.shape[0]  # type: ignore[arg-type]
-                    total = batch_loss if total is None else total + batch_loss
-            count += x.shape[0]
-            if collect:
-                preds.append(out)
-                if y is not None:
-                    targets.append(y)
-        return PassResult(total, count, None, preds, targets)
-
-
-def _mean_loss(res: PassResult, name: str) -> float:
-    if res.loss_sum is None or res.count == 0:
-        raise DataError(expected(name, "at least one batch", "an empty iterable"))
-    return float(res.loss_sum) / res.count
-
-
-@contextlib.contextmanager
-def _intra_op_threads(n: int | None) -> Iterator[None]:
-    """Run with ``n`` torch intra-op threads (None: unchanged), restoring the previous count."""
-    if n is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-@contextlib.contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[None]:
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
-
-
-def _concat(chunks: list[torch.Tensor]) -> torch.Tensor:
-    """Concatenate per-batch outputs along dim 0 on the CPU, right-padding dim 1 with NaN (or
-    0 for integer outputs) when batches differ there."""
-    if not chunks:
-        return torch.empty(0)
-    chunks = [c.detach().cpu() for c in chunks]
-    if len(chunks) == 1:
-        return chunks[0]
-    if chunks[0].ndim >= 2 and len({c.shape[1:] for c in chunks}) > 1:
-        t_max = max(c.shape[1] for c in chunks)
-        fill = math.nan if chunks[0].is_floating_point() else 0
-        padded = []
-        for c in chunks:
-            if c.shape[1] < t_max:
-                pad = c.new_full((c.shape[0], t_max - c.shape[1], *c.shape[2:]), fill)
-                c = torch.cat([c, pad], dim=1)
-            padded.append(c)
-        chunks = padded
-    return torch.cat(chunks, dim=0)
