@@ -25,7 +25,8 @@ import torch
 from torch.nn import functional as F
 
 from rnnkit.data.padding import BucketSampler, pad_sequences, padding_stats
-from rnnkit.data.text import Vocabulary, WordTokenizer
+from rnnkit.data.text import WordTokenizer
+from rnnkit.data.vocabulary import Vocabulary
 from rnnkit.datasets.corpora import (
     load_brown_pos,
     load_cmudict,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rnnkit.data.embeddings import WordVectors
-from rnnkit.data.text import Vocabulary
+from rnnkit.data.vocabulary import Vocabulary
 from rnnkit.errors import DataError
 
 WORDS = ["the", "good", "great", "bad", "dont"]

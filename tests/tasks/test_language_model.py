@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from rnnkit.config import merge_dicts
-from rnnkit.data.text import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+from rnnkit.data.vocabulary import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.examples import example_path
 from rnnkit.nn import LSTMCell

@@ -8,6 +8,7 @@ re-exports their public names.
 
 from __future__ import annotations
 
+from rnnkit.data.categorical import integer_encode, one_hot
 from rnnkit.data.embeddings import WordVectors
 from rnnkit.data.irregular import DELTA_COLUMN
 from rnnkit.data.missing import MissingReport, find_missing
@@ -36,15 +37,9 @@ from rnnkit.data.splitting import (
     split_by_fraction,
     split_windows,
 )
-from rnnkit.data.text import (
-    BPETokenizer,
-    CharTokenizer,
-    Vocabulary,
-    WordTokenizer,
-    integer_encode,
-    one_hot,
-)
+from rnnkit.data.text import BPETokenizer, CharTokenizer, WordTokenizer
 from rnnkit.data.timeseries import TimeSeries, load_series
+from rnnkit.data.vocabulary import Vocabulary
 from rnnkit.data.windowing import Windows, as_2d, make_windows
 
 __all__ = [

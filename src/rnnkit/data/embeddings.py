@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit._validation import Described, expected
-from rnnkit.data.text import PAD_ID, Vocabulary
+from rnnkit.data.vocabulary import PAD_ID, Vocabulary
 from rnnkit.errors import DataError
 
 __all__ = ["WordVectors"]

@@ -1,4 +1,4 @@
-"""Text to integer ids: tokenizers, a vocabulary with reserved ids, categorical encodings.
+"""Text to tokens: character, word and BPE tokenizers, and how to rebuild a saved one.
 
 A pipeline is ``tokenizer.tokenize(text) -> tokens`` then ``vocab.encode(tokens) -> ids``:
 
@@ -8,21 +8,9 @@ A pipeline is ``tokenizer.tokenize(text) -> tokens`` then ``vocab.encode(tokens)
   vocabulary size; :meth:`BPETokenizer.to_vocabulary` gives a :class:`Vocabulary` whose ids
   are the BPE model's own.
 
-Every :class:`Vocabulary` reserves the same four ids, so padding and masks agree across
-tasks:
-
-==========  ====  ===========================================================
-token       id    meaning
-==========  ====  ===========================================================
-``<pad>``   0     padding (:func:`rnnkit.data.padding.pad_sequences` default)
-``<unk>``   1     out-of-vocabulary token
-``<bos>``   2     beginning of sequence (decoder start in seq2seq)
-``<eos>``   3     end of sequence
-==========  ====  ===========================================================
-
-Categorical steps (a sequence of weekdays, event types, ...) use the same machinery:
-:func:`integer_encode` maps them to ids, :func:`one_hot` to vectors, with padded steps as
-all-zero vectors.
+The vocabulary and its four reserved ids (``<pad>``, ``<unk>``, ``<bos>``, ``<eos>``) live
+in :mod:`rnnkit.data.vocabulary`; categorical steps (:func:`~rnnkit.data.categorical.
+integer_encode`, :func:`~rnnkit.data.categorical.one_hot`) in :mod:`rnnkit.data.categorical`.
 
 Example::
 
@@ -36,44 +24,33 @@ Example::
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import tempfile
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-import torch
-
 from rnnkit._validation import expected
+from rnnkit.data.vocabulary import (
+    BOS_ID,
+    EOS_ID,
+    PAD_ID,
+    SPECIAL_TOKENS,
+    UNK,
+    UNK_ID,
+    Vocabulary,
+    _atomic_write_json,
+    _read_json,
+)
 from rnnkit.errors import ConfigError, DataError
 
 __all__ = [
-    "BOS",
-    "BOS_ID",
-    "EOS",
-    "EOS_ID",
-    "PAD",
-    "PAD_ID",
-    "SPECIAL_TOKENS",
-    "UNK",
-    "UNK_ID",
     "BPETokenizer",
     "CharTokenizer",
     "Tokenizer",
-    "Vocabulary",
     "WordTokenizer",
-    "integer_encode",
-    "one_hot",
     "tokenizer_from_dict",
 ]
-
-PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
-PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
-#: The reserved tokens in id order.
-SPECIAL_TOKENS: tuple[str, ...] = (PAD, UNK, BOS, EOS)
 
 
 def _check_text(name: str, text: Any) -> str:
@@ -336,261 +313,3 @@ def tokenizer_from_dict(data: Mapping[str, Any]) -> CharTokenizer | WordTokenize
     if kind == "bpe":
         return BPETokenizer.from_dict(data)
     raise ConfigError(expected("data['type']", "one of ['char', 'word', 'bpe']", kind))
-
-
-# -- vocabulary ---------------------------------------------------------------------------
-
-
-class Vocabulary:
-    """A token <-> id mapping with ``<pad>``=0, ``<unk>``=1, ``<bos>``=2, ``<eos>``=3.
-
-    Build one from tokenized sequences with :meth:`build`, or pass the ordered non-reserved
-    tokens directly (they get ids 4, 5, ...). Looking up a token that is not in the
-    vocabulary gives ``<unk>``'s id.
-
-    Args:
-        tokens: the ordinary tokens in id order (reserved tokens among them are skipped).
-        counts: optional training frequencies, kept for inspection and saved with the
-            vocabulary.
-
-    Example::
-
-        >>> v = Vocabulary(["a", "b"])
-        >>> v["b"], v["zzz"], len(v)
-        (5, 1, 6)
-    """
-
-    def __init__(self, tokens: Iterable[str] = (), counts: Mapping[str, int] | None = None) -> None:
-        self._itos: list[str] = list(SPECIAL_TOKENS)
-        self._stoi: dict[str, int] = {t: i for i, t in enumerate(SPECIAL_TOKENS)}
-        for i, token in enumerate(tokens):
-            if not isinstance(token, str):
-                raise DataError(expected(f"tokens[{i}]", "a str", type(token).__name__))
-            if token in self._stoi:
-                if token in SPECIAL_TOKENS:
-                    continue
-                raise DataError(expected(f"tokens[{i}]", "each token once", token,
-                                         "remove duplicates before building the vocabulary"))
-            self._stoi[token] = len(self._itos)
-            self._itos.append(token)
-        self.counts: dict[str, int] = dict(counts) if counts else {}
-
-    @classmethod
-    def build(
-        cls,
-        sequences: Iterable[Iterable[str]],
-        *,
-        min_freq: int = 1,
-        max_size: int | None = None,
-    ) -> Vocabulary:
-        """Count tokens in ``sequences`` and keep the frequent ones.
-
-        Tokens are ordered by decreasing count, ties alphabetically (deterministic).
-
-        Args:
-            sequences: tokenized texts (an iterable of token iterables).
-            min_freq: keep tokens seen at least this many times.
-            max_size: cap on the total size *including* the four reserved tokens.
-        """
-        if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
-            raise ConfigError(expected("min_freq", "an integer >= 1", min_freq))
-        if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int)
-                                     or max_size < len(SPECIAL_TOKENS)):
-            raise ConfigError(expected("max_size", f"None or an integer >= {len(SPECIAL_TOKENS)}"
-                                       " (the reserved tokens count)", max_size))
-        if isinstance(sequences, str):
-            raise DataError(expected("sequences", "an iterable of token sequences", "a str",
-                                     "tokenize first: Vocabulary.build([tok.tokenize(t) for t in texts])"))
-        counts: Counter[str] = Counter()
-        for seq in sequences:
-            if isinstance(seq, str):
-                raise DataError(expected("sequences", "token sequences (lists of str)",
-                                         "a sequence of str", "wrap each text's tokens in a list"))
-            counts.update(seq)
-        for special in SPECIAL_TOKENS:
-            counts.pop(special, None)
-        ranked = sorted((t for t, c in counts.items() if c >= min_freq),
-                        key=lambda t: (-counts[t], t))
-        if max_size is not None:
-            ranked = ranked[: max_size - len(SPECIAL_TOKENS)]
-        return cls(ranked, counts={t: counts[t] for t in ranked})
-
-    # -- lookups --------------------------------------------------------------------------
-    def __len__(self) -> int:
-        return len(self._itos)
-
-    def __contains__(self, token: object) -> bool:
-        return token in self._stoi
-
-    def __getitem__(self, token: str) -> int:
-        return self._stoi.get(token, UNK_ID)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._itos)
-
-    @property
-    def tokens(self) -> list[str]:
-        """All tokens in id order (reserved ones first)."""
-        return list(self._itos)
-
-    def token_to_id(self, token: str) -> int:
-        return self._stoi.get(token, UNK_ID)
-
-    def id_to_token(self, index: int) -> str:
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self):
-            raise DataError(expected("index", f"an id in [0, {len(self)})", index))
-        return self._itos[index]
-
-    # -- encode / decode ------------------------------------------------------------------
-    def encode(self, tokens: Iterable[str], *, add_bos: bool = False,
-               add_eos: bool = False) -> list[int]:
-        """Ids of ``tokens`` (unknown ones -> ``<unk>``), optionally framed by bos/eos."""
-        if isinstance(tokens, str):
-            raise DataError(expected("tokens", "a sequence of tokens", "a str",
-                                     "tokenize the text first"))
-        ids = [self._stoi.get(t, UNK_ID) for t in tokens]
-        if add_bos:
-            ids.insert(0, BOS_ID)
-        if add_eos:
-            ids.append(EOS_ID)
-        return ids
-
-    def decode(self, ids: Iterable[int] | torch.Tensor, *, skip_special: bool = True,
-               stop_at_eos: bool = True) -> list[str]:
-        """Tokens of ``ids``.
-
-        Args:
-            ids: a list of ints or a 1-D integer tensor.
-            skip_special: drop ``<pad>``, ``<bos>`` and ``<eos>`` (``<unk>`` is kept: it
-                stands for real content).
-            stop_at_eos: stop at the first ``<eos>`` (what a generated sequence means).
-        """
-        if isinstance(ids, torch.Tensor):
-            if ids.dim() != 1 or ids.is_floating_point():
-                raise DataError(expected("ids", "a 1-D integer tensor",
-                                         f"{ids.dim()}-D {ids.dtype}"))
-            ids = ids.tolist()
-        out: list[str] = []
-        n = len(self._itos)
-        for i in ids:
-            if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n:
-                raise DataError(expected("ids", f"ids in [0, {n})", i))
-            if i == EOS_ID and stop_at_eos:
-                break
-            if skip_special and i in (PAD_ID, BOS_ID, EOS_ID):
-                continue
-            out.append(self._itos[i])
-        return out
-
-    # -- persistence ----------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        return {"format": "rnnkit.Vocabulary", "version": 1, "tokens": self._itos,
-                "counts": self.counts}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Vocabulary:
-        tokens = data.get("tokens")
-        if not isinstance(tokens, list) or tokens[: len(SPECIAL_TOKENS)] != list(SPECIAL_TOKENS):
-            raise DataError(expected("data['tokens']",
-                                     f"a list starting with {list(SPECIAL_TOKENS)}",
-                                     tokens[:4] if isinstance(tokens, list) else tokens))
-        return cls(tokens[len(SPECIAL_TOKENS):], counts=data.get("counts") or None)
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the vocabulary as JSON, atomically (temp file + ``os.replace``)."""
-        _atomic_write_json(Path(path), self.to_dict())
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Vocabulary:
-        return cls.from_dict(_read_json(Path(path)))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Vocabulary) and other._itos == self._itos
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        head = ", ".join(repr(t) for t in self._itos[len(SPECIAL_TOKENS):len(SPECIAL_TOKENS) + 5])
-        more = ", ..." if len(self) > len(SPECIAL_TOKENS) + 5 else ""
-        return f"Vocabulary(size={len(self)}, tokens=[{head}{more}])"
-
-
-def _atomic_write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a saved vocabulary is ordinary data
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except FileNotFoundError as exc:
-        raise DataError(expected("path", "an existing JSON file", str(path))) from exc
-    except json.JSONDecodeError as exc:
-        raise DataError(expected("path", "a valid JSON file", str(path), str(exc))) from exc
-    if not isinstance(data, dict):
-        raise DataError(expected("path", "a JSON object", type(data).__name__))
-    return data
-
-
-# -- categorical steps --------------------------------------------------------------------
-
-
-def integer_encode(sequences: Iterable[Iterable[Any]], vocab: Vocabulary) -> list[list[int]]:
-    """Map each categorical step to its id in ``vocab`` (values are looked up as ``str``).
-
-    Build ``vocab`` with ``Vocabulary.build([[str(v) for v in seq] for seq in train])``;
-    unseen categories become ``<unk>``.
-
-    Example::
-
-        >>> days = [["mon", "tue"], ["sun"]]
-        >>> integer_encode(days, Vocabulary.build(days))
-        [[4, 6], [5]]
-    """
-    return [vocab.encode([str(v) for v in seq]) for seq in sequences]
-
-
-def one_hot(
-    ids: torch.Tensor | Sequence[int] | Sequence[Sequence[int]],
-    num_classes: int,
-    *,
-    zero_pad: bool = True,
-    dtype: torch.dtype = torch.float32,
-) -> torch.Tensor:
-    """One-hot vectors of integer ids: shape ``(*ids.shape, num_classes)``.
-
-    Args:
-        ids: integer ids of any shape, e.g. ``(B, T)`` from :func:`pad_sequences`.
-        num_classes: vector length, normally ``len(vocab)``.
-        zero_pad: give ``<pad>`` (id 0) steps an all-zero vector, so padded steps carry no
-            input (the ``<pad>`` column stays, always zero, keeping column ``k`` = id ``k``).
-        dtype: floating dtype of the result.
-
-    Example::
-
-        >>> one_hot([[4, 5, 0]], 6).shape
-        torch.Size([1, 3, 6])
-    """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ConfigError(expected("num_classes", "an integer >= 1", num_classes))
-    t = ids if isinstance(ids, torch.Tensor) else torch.as_tensor(ids)
-    if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
-        raise DataError(expected("ids", "integer ids", t.dtype))
-    t = t.long()
-    if t.numel() and (int(t.min()) < 0 or int(t.max()) >= num_classes):
-        raise DataError(expected("ids", f"ids in [0, {num_classes})",
-                                 f"range [{int(t.min())}, {int(t.max())}]",
-                                 "pass num_classes=len(vocab)"))
-    out = torch.nn.functional.one_hot(t, num_classes).to(dtype)  # (*ids.shape, K)
-    if zero_pad:
-        out[..., PAD_ID] = 0
-    return out

@@ -33,7 +33,7 @@ import numpy as np
 
 from rnnkit._validation import Described, expected
 from rnnkit.data.embeddings import WordVectors
-from rnnkit.data.text import SPECIAL_TOKENS, Vocabulary
+from rnnkit.data.vocabulary import SPECIAL_TOKENS, Vocabulary
 from rnnkit.datasets.cache import Archive, cache_dir, fetch
 from rnnkit.errors import ConfigError, DataError
 

@@ -5,7 +5,7 @@ import random
 import pytest
 import torch
 
-from rnnkit.data.text import PAD_ID
+from rnnkit.data.vocabulary import PAD_ID
 from rnnkit.tasks.seq2seq import Seq2SeqConfig, Seq2SeqNet
 
 ATTN = ["bahdanau", "dot", "general", "general+feeding"]

@@ -5,7 +5,7 @@ import itertools
 import pytest
 import torch
 
-from rnnkit.data.text import BOS_ID, EOS_ID
+from rnnkit.data.vocabulary import BOS_ID, EOS_ID
 from rnnkit.tasks.seq2seq import beam_search, greedy_decode
 
 ATTN = ["bahdanau", "dot", "general", "general+feeding"]

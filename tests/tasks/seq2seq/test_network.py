@@ -4,7 +4,7 @@ scheduled sampling, custom cells."""
 import pytest
 import torch
 
-from rnnkit.data.text import BOS_ID
+from rnnkit.data.vocabulary import BOS_ID
 from rnnkit.errors import DataError
 from rnnkit.nn.gru import GRUCell
 from rnnkit.tasks.seq2seq import Seq2SeqNet

@@ -6,7 +6,7 @@ import random
 import pytest
 import torch
 
-from rnnkit.data.text import PAD_ID, Vocabulary
+from rnnkit.data.vocabulary import PAD_ID, Vocabulary
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.nn.gru import GRUCell
 from rnnkit.tasks import registry

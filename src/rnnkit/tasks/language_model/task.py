@@ -16,15 +16,8 @@ from torch.utils.data import DataLoader
 
 from rnnkit._validation import Described, check_positive_int, expected
 from rnnkit.bundle import Bundle
-from rnnkit.data.text import (
-    BOS_ID,
-    EOS_ID,
-    PAD_ID,
-    CharTokenizer,
-    Vocabulary,
-    WordTokenizer,
-    tokenizer_from_dict,
-)
+from rnnkit.data.text import CharTokenizer, WordTokenizer, tokenizer_from_dict
+from rnnkit.data.vocabulary import BOS_ID, EOS_ID, PAD_ID, Vocabulary
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.base import Report, Task
 from rnnkit.tasks.language_model.config import LanguageModelConfig, legacy_config

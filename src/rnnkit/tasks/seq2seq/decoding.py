@@ -24,7 +24,7 @@ from typing import NamedTuple
 import torch
 
 from rnnkit._validation import check_positive_int
-from rnnkit.data.text import BOS_ID, EOS_ID, PAD_ID
+from rnnkit.data.vocabulary import BOS_ID, EOS_ID, PAD_ID
 from rnnkit.tasks.seq2seq.network import Seq2SeqNet, _select_state
 
 __all__ = ["Decoded", "beam_search", "greedy_decode"]

@@ -56,7 +56,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from rnnkit._validation import expected
-from rnnkit.data.text import PAD_ID
+from rnnkit.data.vocabulary import PAD_ID
 from rnnkit.errors import DataError
 from rnnkit.nn.attention import build_attention
 from rnnkit.tasks.seq2seq.config import ModelSection

@@ -39,7 +39,8 @@ from torch.utils.data import DataLoader
 from rnnkit._validation import Described, check_positive_int, expected
 from rnnkit.bundle import Bundle
 from rnnkit.data.padding import pad_sequences
-from rnnkit.data.text import PAD_ID, BPETokenizer, CharTokenizer, Vocabulary, WordTokenizer
+from rnnkit.data.text import BPETokenizer, CharTokenizer, WordTokenizer
+from rnnkit.data.vocabulary import PAD_ID, Vocabulary
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import character_error_rate, corpus_bleu, exact_match, token_error_rate
 from rnnkit.tasks._batching import make_loader
