@@ -145,6 +145,9 @@ def predict(
                                                 "(default: the model's)")] = None,
 ) -> None:
     """Predict for new inputs: forecast rows, labels, tags, translations or generated text."""
+    if output is not None and output.resolve().is_relative_to(run.resolve()):
+        raise ConfigError(expected("--output", "a path outside the run directory", str(output),
+                                   "the run's own files are never overwritten"))
     task = load_run(run)
     data = task.read_data(input, labelled=False)
     if task.name == "forecasting":
@@ -156,9 +159,6 @@ def predict(
     if output is None:
         console.print(frame.to_string())
         return
-    if output.resolve().is_relative_to(run.resolve()):
-        raise ConfigError(expected("--output", "a path outside the run directory", str(output),
-                                   "the run's own files are never overwritten"))
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.tmp")
     frame.to_csv(tmp, index=task.name == "forecasting")

@@ -1,7 +1,11 @@
 """Domain-level tasks built by composition from rnnkit.nn, rnnkit.data and rnnkit.training.
 
-Each task has the same symmetric API: ``fit`` / ``predict`` / ``evaluate`` / ``save`` /
-``load`` (one bundle directory, see :mod:`rnnkit.bundle`):
+Every task implements one interface, :class:`~rnnkit.tasks.base.Task`: ``Task(config)`` or
+``Task.from_toml(path)``; ``fit(data) -> self`` (the record in ``history_``); ``predict``;
+``evaluate -> Report`` (the model and every baseline side by side); ``save`` / ``load`` (one
+bundle directory, see :mod:`rnnkit.bundle`); ``read_data`` / ``split`` / ``predict_frame`` for
+files in the task's format. :func:`load` loads a bundle of any task, :func:`task_from_toml`
+the task a config file names:
 
 ==============================  ====================================================
 :class:`Forecaster`             time-series forecasting (:mod:`.forecasting`)
@@ -22,12 +26,18 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "TASK_NAMES",
     "ForecastConfig",
     "Forecaster",
     "LanguageModel",
+    "Report",
     "Seq2Seq",
     "SequenceClassifier",
     "SequenceTagger",
+    "Task",
+    "load",
+    "task_class",
+    "task_from_toml",
 ]
 
 _WHERE = {
@@ -37,6 +47,12 @@ _WHERE = {
     "Seq2Seq": "rnnkit.tasks.seq2seq",
     "SequenceClassifier": "rnnkit.tasks.classification",
     "SequenceTagger": "rnnkit.tasks.tagging",
+    "Report": "rnnkit.tasks.base",
+    "Task": "rnnkit.tasks.base",
+    "TASK_NAMES": "rnnkit.tasks.registry",
+    "load": "rnnkit.tasks.registry",
+    "task_class": "rnnkit.tasks.registry",
+    "task_from_toml": "rnnkit.tasks.registry",
 }
 
 

@@ -186,8 +186,8 @@ class TuneResult:
 
 #: The primary metric of each task and whether higher is better (seq2seq: from its config).
 _PRIMARY = {"forecasting": ("rmse", False), "classification": ("accuracy", True),
-            "tagging": ("accuracy", True), "language_model": ("perplexity", False)}
-_HIGHER_IS_BETTER = ("accuracy", "bleu", "exact_match")
+            "tagging": ("token_accuracy", True), "language_model": ("perplexity", False)}
+_HIGHER_IS_BETTER = ("accuracy", "token_accuracy", "bleu", "exact_match")
 
 
 def _direction(task: Task) -> tuple[str, bool]:
