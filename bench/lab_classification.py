@@ -144,7 +144,8 @@ def _bag_of_vectors() -> dict:
     from rnnkit.baselines.text import BagOfWordsClassifier
     from rnnkit.data.text import WordTokenizer
     from rnnkit.datasets.word_vectors import load_word_vectors
-    from rnnkit.tasks.classification import classification_metrics, split_validation
+    from rnnkit.metrics.classification import classification_metrics
+    from rnnkit.tasks.classification import split_validation
 
     t0 = time.perf_counter()
     data = sentiment.DEFAULTS["data"]

@@ -16,8 +16,6 @@ import functools
 from collections.abc import Iterable
 from pathlib import Path
 
-import pytest
-
 import rnnkit
 
 SRC = Path(rnnkit.__file__).resolve().parent  # src/rnnkit
@@ -129,8 +127,6 @@ def test_no_import_cycles_outside_tasks() -> None:
     assert not bad, "import cycles (imports inside functions count):\n" + describe(bad, graph)
 
 
-@pytest.mark.xfail(strict=False, reason="rnnkit.tasks.forecasting: forecaster <-> evaluation <-> "
-                   "experiment, being untangled separately; remove this mark once it passes")
 def test_no_import_cycles_in_tasks() -> None:
     graph = rnnkit_graph()
     bad = [c for c in cycles(graph) if all(_in_tasks(m) for m in c)]

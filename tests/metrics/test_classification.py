@@ -13,6 +13,7 @@ from sklearn import metrics as skm
 from rnnkit.errors import ConfigError, DataError, ShapeError
 from rnnkit.metrics import (
     accuracy,
+    classification_metrics,
     classification_report,
     confusion_matrix,
     f1,
@@ -158,3 +159,12 @@ def test_bad_arguments() -> None:
         accuracy(np.zeros((2, 2)), np.zeros((2, 2)))
     with pytest.raises(ConfigError, match="labels"):
         confusion_matrix([0, 1], [0, 1], labels=[0, 0])
+
+
+def test_classification_metrics_values():
+    m = classification_metrics(["a", "b", "b", "a"], ["a", "b", "a", "a"],
+                               np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3]]),
+                               labels=["a", "b"])
+    assert m["accuracy"] == 0.75 and m["confusion_matrix"] == [[2, 0], [1, 1]]
+    assert m["f1_macro"] == pytest.approx((0.8 + 2 / 3) / 2)
+    assert m["f1_micro"] == 0.75 and m["roc_auc"] == 1.0 and m["n"] == 4

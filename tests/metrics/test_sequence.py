@@ -18,6 +18,7 @@ from rnnkit.metrics import (
     edit_distance,
     exact_match,
     perplexity,
+    tagging_metrics,
     token_accuracy,
     token_error_rate,
 )
@@ -201,3 +202,22 @@ def test_bleu_bad_arguments() -> None:
         corpus_bleu(["the cat"], [CAT_HYP])
     with pytest.raises(ConfigError, match="max_n"):
         corpus_bleu([[CAT_REF]], [CAT_HYP], max_n=0)
+
+
+# --- tagging -------------------------------------------------------------------------------
+def test_tagging_metrics_values():
+    gold = [["D", "N", "V"], ["D", "N"]]
+    pred = [["D", "N", "N"], ["D", "N"]]
+    m = tagging_metrics(gold, pred, known=[[True, True, False], [True, False]])
+    assert m["token_accuracy"] == 0.8 and m["sentence_accuracy"] == 0.5
+    assert m["n_tokens"] == 5 and m["n_sentences"] == 2
+    assert m["n_oov"] == 2 and m["oov_accuracy"] == 0.5
+    assert m["per_class"]["N"] == {"precision": 2 / 3, "recall": 1.0, "f1": 0.8, "support": 2}
+    assert m["per_class"]["V"]["f1"] == 0.0
+    assert m["f1_macro"] == pytest.approx((1.0 + 0.8 + 0.0) / 3)
+    assert m["confusion_matrix"] == [[2, 0, 0], [0, 2, 0], [0, 1, 0]]
+
+
+def test_tagging_metrics_errors():
+    with pytest.raises(ShapeError, match=r"pred_tags\[0\]: expected 2 tags like the sentence, got 1"):
+        tagging_metrics([["a", "b"]], [["a"]])

@@ -36,10 +36,10 @@ from typing import Any, Self
 import numpy as np
 
 from rnnkit._validation import Described, check_positive_int, expected
+from rnnkit.data.examples import as_series_list, check_sentences, check_tag_lists, json_label
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks._batching import as_series_list
-from rnnkit.tasks.classification import _json_label, classification_metrics
-from rnnkit.tasks.tagging import _check_sentences, _check_tag_lists, tagging_metrics
+from rnnkit.metrics.classification import classification_metrics
+from rnnkit.metrics.sequence import tagging_metrics
 
 __all__ = [
     "SUMMARY_STATISTICS",
@@ -55,7 +55,7 @@ SUMMARY_STATISTICS = ("mean", "std", "min", "max", "first", "last", "slope")
 
 def _labels(y: Any, n: int) -> list[Any]:
     values = y.tolist() if hasattr(y, "tolist") else list(y)
-    labels = [_json_label(v) for v in values]
+    labels = [json_label(v) for v in values]
     if len(labels) != n:
         raise DataError(expected("y", f"{n} labels (one per sample of X)", len(labels)))
     if len(set(labels)) < 2:
@@ -90,7 +90,7 @@ class _LogisticBaseline:
         return self._require_fitted().predict(self._features(X, lengths))
 
     def evaluate(self, X: Any, y: Any, *, lengths: Any = None) -> dict[str, Any]:
-        """The metrics of :func:`~rnnkit.tasks.classification.classification_metrics`."""
+        """The metrics of :func:`~rnnkit.metrics.classification_metrics`."""
         proba = self.predict_proba(X, lengths=lengths)
         classes = self.classes_
         pred = [classes[i] for i in proba.argmax(1)]
@@ -244,8 +244,8 @@ class MostFrequentTagTagger:
         return min(counts, key=lambda t: (-counts[t], order[t]))
 
     def fit(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> Self:
-        sents = _check_sentences(sentences, "sentences")
-        tag_lists = _check_tag_lists(sents, tags, "tags")
+        sents = check_sentences(sentences, "sentences")
+        tag_lists = check_tag_lists(sents, tags, "tags")
         by_word: dict[str, Counter[str]] = defaultdict(Counter)
         by_lower: dict[str, Counter[str]] = defaultdict(Counter)
         order: dict[str, int] = {}
@@ -282,7 +282,7 @@ class MostFrequentTagTagger:
 
     def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
         self._require_fitted()
-        return [[self._tag(w) for w in s] for s in _check_sentences(sentences, "sentences")]
+        return [[self._tag(w) for w in s] for s in check_sentences(sentences, "sentences")]
 
     def is_known(self, sentences: Sequence[Sequence[str]]) -> list[list[bool]]:
         """Whether each token was seen (exactly) in training."""
@@ -291,8 +291,8 @@ class MostFrequentTagTagger:
 
     def evaluate(self, sentences: Sequence[Sequence[str]],
                  tags: Sequence[Sequence[str]]) -> dict[str, Any]:
-        """The metrics of :func:`~rnnkit.tasks.tagging.tagging_metrics`; ``oov_accuracy`` is
+        """The metrics of :func:`~rnnkit.metrics.tagging_metrics`; ``oov_accuracy`` is
         over words not seen in training."""
-        sents = _check_sentences(sentences, "sentences")
-        gold = _check_tag_lists(sents, tags, "tags")
+        sents = check_sentences(sentences, "sentences")
+        gold = check_tag_lists(sents, tags, "tags")
         return tagging_metrics(gold, self.predict(sents), self.is_known(sents))

@@ -45,6 +45,7 @@ from rnnkit.labs._common import (
     verdict,
     write_json,
 )
+from rnnkit.metrics.sequence import tagging_metrics
 from rnnkit.tasks._batching import split_validation
 from rnnkit.tasks.base import EarlyStoppingSection
 from rnnkit.tasks.encoder import EncoderSection

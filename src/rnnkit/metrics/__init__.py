@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rnnkit.metrics.classification import (
     accuracy,
+    classification_metrics,
     classification_report,
     confusion_matrix,
     f1,
@@ -23,6 +24,7 @@ from rnnkit.metrics.sequence import (
     edit_distance,
     exact_match,
     perplexity,
+    tagging_metrics,
     token_accuracy,
     token_error_rate,
 )
@@ -31,6 +33,7 @@ __all__ = [
     "accuracy",
     "bits_per_character",
     "character_error_rate",
+    "classification_metrics",
     "classification_report",
     "confusion_matrix",
     "corpus_bleu",
@@ -49,6 +52,7 @@ __all__ = [
     "rmse",
     "roc_auc",
     "smape",
+    "tagging_metrics",
     "token_accuracy",
     "token_error_rate",
 ]

@@ -22,6 +22,9 @@ roc_auc           P(score of a random positive > score of a random negative), ti
 A ratio whose denominator is 0 (a class never predicted, say) is ``zero_division`` (default
 0.0), as in scikit-learn.
 
+:func:`classification_report` gathers them all; :func:`classification_metrics` flattens it into
+the dictionary a sequence classifier's ``evaluate`` reports (and its baselines share).
+
 Example:
     >>> round(f1([0, 1, 1, 0], [0, 1, 0, 0]), 4)
     0.6667
@@ -40,6 +43,7 @@ from rnnkit.metrics.regression import _to_numpy
 
 __all__ = [
     "accuracy",
+    "classification_metrics",
     "classification_report",
     "confusion_matrix",
     "f1",
@@ -363,3 +367,27 @@ def classification_report(
         except DataError:
             report["roc_auc"] = float("nan")
     return report
+
+
+def classification_metrics(y_true: Sequence[Any], y_pred: Sequence[Any],
+                           proba: np.ndarray | None = None,
+                           labels: Sequence[Any] | None = None) -> dict[str, Any]:
+    """Accuracy, macro / micro / weighted F1, macro precision and recall, ROC AUC (binary, or
+    macro one-vs-rest; NaN where undefined), the confusion matrix and per-class scores.
+
+    ``proba`` columns follow ``labels`` (the classifier's ``classes_``).
+    """
+    rep = classification_report(np.asarray(y_true), np.asarray(y_pred), proba, labels=labels)
+    return {
+        "n": len(y_true),
+        "accuracy": rep["accuracy"],
+        "f1_macro": rep["macro"]["f1"],
+        "f1_micro": rep["micro"]["f1"],
+        "f1_weighted": rep["weighted"]["f1"],
+        "precision_macro": rep["macro"]["precision"],
+        "recall_macro": rep["macro"]["recall"],
+        "roc_auc": rep.get("roc_auc", float("nan")),
+        "labels": rep["labels"],
+        "confusion_matrix": rep["confusion_matrix"],
+        "per_class": rep["per_class"],
+    }

@@ -1,4 +1,4 @@
-"""Sequence metrics: language-model likelihoods, token accuracy, edit distances and BLEU.
+"""Sequence metrics: language-model likelihoods, token accuracy, edit distances, BLEU, tagging.
 
 Symbols: CE the mean cross-entropy per token in nats (what ``torch.nn.functional.cross_entropy``
 returns), N_ref the total number of reference tokens, c and r the total hypothesis and
@@ -12,6 +12,8 @@ edit_distance       Levenshtein distance: fewest insertions, deletions, substitu
 token_error_rate    Σ_i edit_distance(ref_i, hyp_i) / Σ_i |ref_i|   (WER on words)
 exact_match         (1/n) Σ_i 1[hyp_i = ref_i]
 corpus_bleu         BP · exp(Σ_n w_n log p_n),  BP = 1 if c > r else exp(1 − r/c)
+tagging_metrics     one tag per token: the classification report of the flattened tags,
+                    whole-sentence accuracy and the accuracy on out-of-vocabulary tokens
 ==================  ===============================================================
 
 ``p_n`` in BLEU is the corpus-level modified n-gram precision of Papineni et al. (2002):
@@ -35,6 +37,7 @@ import numpy as np
 
 from rnnkit._validation import expected
 from rnnkit.errors import ConfigError, DataError, ShapeError
+from rnnkit.metrics.classification import classification_report
 from rnnkit.metrics.regression import _to_numpy
 
 __all__ = [
@@ -44,6 +47,7 @@ __all__ = [
     "edit_distance",
     "exact_match",
     "perplexity",
+    "tagging_metrics",
     "token_accuracy",
     "token_error_rate",
 ]
@@ -288,3 +292,39 @@ def corpus_bleu(
         log_sum += w[n] * math.log(numerator / denominator)
     bp = 1.0 if hyp_len > ref_len else math.exp(1.0 - ref_len / hyp_len)
     return bp * math.exp(log_sum)
+
+
+def tagging_metrics(true_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[str]],
+                    known: Sequence[Sequence[bool]] | None = None,
+                    labels: Sequence[str] | None = None) -> dict[str, Any]:
+    """Token accuracy, per-class precision / recall / F1, macro / micro / weighted F1, the
+    confusion matrix, whole-sentence accuracy and, given ``known`` (a flag per token), the
+    accuracy on out-of-vocabulary tokens (``oov_accuracy``)."""
+    if len(true_tags) != len(pred_tags):
+        raise ShapeError(expected("pred_tags", f"{len(true_tags)} sentences", len(pred_tags)))
+    for i, (t, p) in enumerate(zip(true_tags, pred_tags)):
+        if len(t) != len(p):
+            raise ShapeError(expected(f"pred_tags[{i}]", f"{len(t)} tags like the sentence", len(p)))
+    t_flat = np.asarray([tag for s in true_tags for tag in s])
+    p_flat = np.asarray([tag for s in pred_tags for tag in s])
+    rep = classification_report(t_flat, p_flat, labels=labels)
+    out: dict[str, Any] = {
+        "n_sentences": len(true_tags),
+        "n_tokens": int(t_flat.size),
+        "token_accuracy": rep["accuracy"],
+        "sentence_accuracy": float(np.mean([list(t) == list(p) for t, p in zip(true_tags, pred_tags)])),
+        "f1_macro": rep["macro"]["f1"],
+        "f1_micro": rep["micro"]["f1"],
+        "f1_weighted": rep["weighted"]["f1"],
+        "labels": rep["labels"],
+        "per_class": rep["per_class"],
+        "confusion_matrix": rep["confusion_matrix"],
+    }
+    if known is not None:
+        k_flat = np.asarray([flag for s in known for flag in s], dtype=bool)
+        if k_flat.size != t_flat.size:
+            raise ShapeError(expected("known", f"{t_flat.size} flags, one per token", k_flat.size))
+        oov = ~k_flat
+        out["n_oov"] = int(oov.sum())
+        out["oov_accuracy"] = float(np.mean(t_flat[oov] == p_flat[oov])) if oov.any() else float("nan")
+    return out

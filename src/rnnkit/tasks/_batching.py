@@ -1,8 +1,8 @@
-"""Helpers the sequence tasks share (classification, tagging, their baselines): numeric
-inputs as a list of (T_i, F) arrays, DataLoaders whose batches are cut to their longest row,
-evaluation in length order, and seeded train / validation splits.
+"""Helpers the sequence tasks share (classification, tagging, seq2seq): DataLoaders whose
+batches are cut to their longest row, evaluation in length order, and seeded train /
+validation splits. (Their inputs are validated by :mod:`rnnkit.data.examples`.)
 
-Symbols: N samples, B batch, T padded steps, T_i the length of sample i, F features.
+Symbols: N samples, B batch, T padded steps.
 """
 
 from __future__ import annotations
@@ -14,56 +14,18 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from rnnkit._validation import Described, expected
+from rnnkit._validation import expected
 from rnnkit.data.padding import BucketSampler
-from rnnkit.errors import ConfigError, DataError, ShapeError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.training import TrainerConfig
 
 __all__ = [
-    "as_series_list",
     "cut_collate",
     "eval_batch_size",
     "make_loader",
     "run_in_length_order",
     "split_validation",
 ]
-
-
-def as_series_list(X: Any, lengths: Any, name: str = "X") -> list[np.ndarray]:
-    """Numeric input -> list of float64 (T_i, F) arrays."""
-    if isinstance(X, torch.Tensor):
-        X = X.detach().cpu().numpy()
-    if isinstance(X, np.ndarray) and X.dtype != object:
-        if X.ndim == 2:
-            X = X[..., None]  # (N, T) univariate -> (N, T, 1)
-        if X.ndim != 3:
-            raise ShapeError(expected(name, "a 3D array (samples, timesteps, features), a list "
-                                      "of (timesteps, features) arrays, texts or token lists",
-                                      Described(f"shape {X.shape}")))
-        N, T, _ = X.shape
-        if lengths is None:
-            lens = [T] * N
-        else:
-            lens = np.asarray(lengths.cpu() if isinstance(lengths, torch.Tensor) else lengths)
-            if lens.shape != (N,) or lens.dtype.kind not in "iu":
-                raise ShapeError(expected("lengths", f"{N} integers", Described(f"shape {lens.shape}, {lens.dtype}")))
-            if lens.min() < 1 or lens.max() > T:
-                raise DataError(expected("lengths", f"values in [1, {T}]",
-                                         Described(f"[{lens.min()}, {lens.max()}]")))
-        return [np.asarray(X[i, : int(n)], dtype=np.float64) for i, n in enumerate(lens)]
-    if lengths is not None:
-        raise ConfigError(expected("lengths", "None for a list of sequences (their lengths are "
-                                   "their own)", Described("lengths")))
-    out: list[np.ndarray] = []
-    for i, seq in enumerate(X):
-        a = np.asarray(seq.detach().cpu() if isinstance(seq, torch.Tensor) else seq, dtype=np.float64)
-        if a.ndim == 1:
-            a = a[:, None]  # (T_i,) univariate -> (T_i, 1)
-        if a.ndim != 2 or a.shape[0] == 0:
-            raise ShapeError(expected(f"{name}[{i}]", "a non-empty (timesteps, features) array",
-                                      Described(f"shape {a.shape}")))
-        out.append(a)
-    return out
 
 
 def cut_collate(batch: list[tuple[torch.Tensor, ...]]) -> tuple[torch.Tensor, ...]:

@@ -30,8 +30,8 @@ __all__ = ["TASK_NAMES", "load", "task_class", "task_from_toml"]
 #: task name -> (module, class)
 _TASKS: dict[str, tuple[str, str]] = {
     "forecasting": ("rnnkit.tasks.forecasting.forecaster", "Forecaster"),
-    "classification": ("rnnkit.tasks.classification", "SequenceClassifier"),
-    "tagging": ("rnnkit.tasks.tagging", "SequenceTagger"),
+    "classification": ("rnnkit.tasks.classification.task", "SequenceClassifier"),
+    "tagging": ("rnnkit.tasks.tagging.task", "SequenceTagger"),
     "language_model": ("rnnkit.tasks.language_model", "LanguageModel"),
     "seq2seq": ("rnnkit.tasks.seq2seq", "Seq2Seq"),
 }
