@@ -208,7 +208,7 @@ class Report(Mapping[str, Any]):
         rows = self.rows()
         columns = list(dict.fromkeys(k for metrics in rows.values() for k in metrics))
         return pd.DataFrame([[m.get(c, math.nan) for c in columns] for m in rows.values()],
-                            index=pd.Index(list(rows), name="model"), columns=columns)
+                            index=pd.Index(list(rows)), columns=columns)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: task, primary metric, model, baselines and details."""
