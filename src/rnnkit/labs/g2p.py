@@ -42,7 +42,7 @@ from rnnkit.tasks.seq2seq import Seq2Seq, scores
 __all__ = ["DEFAULTS", "QUICK", "LetterBaseline", "run", "task_config"]
 
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "data": {"strip_stress": True, "alternates": False, "held_out": 0.05,
+    "data": {"path": None, "strip_stress": True, "alternates": False, "held_out": 0.05,
              "val_fraction": 0.02, "max_words": None},
     "model": {"encoder_cell": "lstm", "encoder_hidden": 128, "bidirectional": True,
               "decoder_cell": "lstm", "decoder_hidden": 256, "attention": "general",
@@ -140,16 +140,22 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                                        cfg["decoding"])
     console = Console()
 
-    pairs = load_cmudict(strip_stress=data["strip_stress"], alternates=data["alternates"])
-    pairs = [(w, p) for w, p in pairs if w.isalpha()]  # drop entries such as "'bout", "a.m."
+    s2s = Seq2Seq(task_config(cfg))
+    if data["path"] is not None:  # the user's TSV of spellings and pronunciations
+        examples = s2s.read_data(data["path"])
+        pairs = [("".join(src), list(tgt)) for src, tgt in zip(*examples)]
+        source = str(data["path"])
+    else:
+        pairs = load_cmudict(strip_stress=data["strip_stress"], alternates=data["alternates"])
+        pairs = [(w, p) for w, p in pairs if w.isalpha()]  # drop entries such as "'bout"
+        source = "CMUdict"
     if data["max_words"]:
         pairs = random.Random(training["seed"]).sample(pairs, min(len(pairs),
                                                                   int(data["max_words"])))
     train, val, test = _split(pairs, data["held_out"], data["val_fraction"], training["seed"])
-    console.print(f"CMUdict: {len(train):,} training, {len(val):,} validation, "
+    console.print(f"{source}: {len(train):,} training, {len(val):,} validation, "
                   f"{len(test):,} held-out words")
 
-    s2s = Seq2Seq(task_config(cfg))
     t0 = time.perf_counter()
     history = s2s.fit(train, validation=val).history_
     train_seconds = time.perf_counter() - t0

@@ -57,7 +57,7 @@ __all__ = ["DEFAULTS", "QUICK", "run", "task_config"]
 logger = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "data": {"corpus": "shakespeare", "held_out": 0.05, "max_chars": None},
+    "data": {"corpus": "shakespeare", "path": None, "held_out": 0.05, "max_chars": None},
     "model": {"level": "char", "lower": False, "max_vocab": 20_000, "min_freq": 1,
               "cell": "lstm", "embedding_dim": 64, "hidden_size": 256, "num_layers": 1,
               "dropout": 0.0, "tie_weights": False},
@@ -158,7 +158,10 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     lm = LanguageModel(task_config(cfg))
     console = Console()
 
-    text, corpus = _load_text(data["corpus"])
+    if data["path"] is not None:  # the user's text file, read as the task reads it
+        text, corpus = lm.read_data(data["path"]), str(data["path"])
+    else:
+        text, corpus = _load_text(data["corpus"])
     if data["max_chars"]:
         text = text[: int(data["max_chars"])]
     split = int(len(text) * (1 - float(data["held_out"])))
