@@ -82,8 +82,11 @@ def test_every_task_trains_evaluates_and_predicts_from_its_example(
     assert report["baselines"], "every evaluation shows its baselines, after loading too"
     if example != "forecasting":  # the saved model scores the test part as it did in train
         at_train = json.loads((run / "report.json").read_text())
-        assert report["model"] == pytest.approx(at_train["model"], nan_ok=True)
-        assert report["baselines"] == pytest.approx(at_train["baselines"], nan_ok=True)
+        key = report["primary"]
+        assert report["model"][key] == pytest.approx(at_train["model"][key])
+        assert set(report["baselines"]) == set(at_train["baselines"])
+        for name, metrics in report["baselines"].items():
+            assert metrics[key] == pytest.approx(at_train["baselines"][name][key]), name
     out = tmp_path / "pred.csv"
     inputs = predict_input(tmp_path / "ex" / "data", tmp_path)
     code, _, err = cli(["predict", run, "--input", inputs, "--output", out])

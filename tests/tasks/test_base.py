@@ -102,6 +102,8 @@ class _Toy(Task):
 
     name = "toy"
     config_class = _Config
+    primary_metric = "mae"
+    higher_is_better = False
 
     def read_data(self, path=None, *, labelled=True):
         return [float(v) for v in open(path).read().split()]
@@ -145,6 +147,7 @@ def test_task_contract_save_load_and_errors(tmp_path):
     with pytest.raises(ConfigError, match=r"_Toy: expected a fitted toy task, got an unfitted "
                                           r"one. call fit\(...\) or _Toy.load\(path\) first"):
         task.save(tmp_path / "m")
+    assert task.objective() == ("mae", False)
     assert task.fit([1.0, 2.0, 6.0]) is task
     task.save(tmp_path / "m")
     again = _Toy.load(tmp_path / "m")

@@ -33,3 +33,13 @@ def test_unknown_task_names_the_choices_and_a_suggestion(tmp_path):
 def test_load_refuses_what_is_not_a_bundle(tmp_path):
     with pytest.raises(BundleError, match="an rnnkit bundle directory"):
         load(tmp_path)
+
+
+def test_every_task_declares_the_primary_metric_its_reports_use():
+    expected = {"forecasting": ("rmse", False), "classification": ("accuracy", True),
+                "tagging": ("token_accuracy", True), "language_model": ("perplexity", False),
+                "seq2seq": ("token_error_rate", False)}  # seq2seq: characters by default
+    for name, objective in expected.items():
+        assert task_class(name)().objective() == objective, name
+    seq2seq = task_class("seq2seq")({"data": {"units": "word"}})
+    assert seq2seq.objective() == ("bleu", True)

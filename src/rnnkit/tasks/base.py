@@ -254,6 +254,10 @@ class Task(abc.ABC):
     config_class: ClassVar[type[TaskConfig]]
     #: task names that older bundles of this task were saved under
     legacy_names: ClassVar[tuple[str, ...]] = ()
+    #: the headline metric of :meth:`evaluate`'s Report (what tuning optimizes on the
+    #: validation part) and whether higher is better; see :meth:`objective`
+    primary_metric: ClassVar[str]
+    higher_is_better: ClassVar[bool]
 
     def __init__(self, config: TaskConfig | Mapping[str, Any] | None = None) -> None:
         self.config = self._coerce_config(config)
@@ -319,6 +323,11 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def evaluate(self, data: Any, *args: Any, **kwargs: Any) -> Report:
         """Score the model and the baselines on labelled data."""
+
+    def objective(self) -> tuple[str, bool]:
+        """``(primary metric, higher is better)`` of this task's reports (a task whose
+        headline metric depends on its config overrides this)."""
+        return self.primary_metric, self.higher_is_better
 
     # -- fitted state -----------------------------------------------------------------
     @property

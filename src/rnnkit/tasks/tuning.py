@@ -184,21 +184,6 @@ class TuneResult:
     trials: int = field(default=0)
 
 
-#: The primary metric of each task and whether higher is better (seq2seq: from its config).
-_PRIMARY = {"forecasting": ("rmse", False), "classification": ("accuracy", True),
-            "tagging": ("token_accuracy", True), "language_model": ("perplexity", False)}
-_HIGHER_IS_BETTER = ("accuracy", "token_accuracy", "bleu", "exact_match")
-
-
-def _direction(task: Task) -> tuple[str, bool]:
-    """The task's primary metric and whether higher is better, known before any trial (the
-    study's direction is fixed when it is created)."""
-    if task.name in _PRIMARY:
-        return _PRIMARY[task.name]
-    primary = str(task.config.primary)  # type: ignore[attr-defined]  # seq2seq: by its units
-    return primary, primary in _HIGHER_IS_BETTER
-
-
 def _trial_report(task: Task, fit_data: Any, callbacks: list[Callback]) -> Any:
     """Fit on the training part and score on the validation part (never the test part)."""
     if task.name == "forecasting":
@@ -237,7 +222,7 @@ def tune(
         raise ConfigError(expected("trials", "an integer >= 1", n_trials))
     probe = cls(base)
     fit_data, _test = probe.split(probe.read_data())
-    metric, higher = _direction(probe)
+    metric, higher = probe.objective()  # fixed when the study is created
     for p in params:  # every key must exist: a typo fails before the first trial
         first = p.choices[0] if p.choices is not None else p.low
         base.with_overrides(sample([Param(p.key, choices=(first,))],

@@ -89,6 +89,8 @@ class SequenceClassifier(Task):
     """
 
     name: ClassVar[str] = "classification"
+    primary_metric: ClassVar[str] = "accuracy"
+    higher_is_better: ClassVar[bool] = True
     config_class: ClassVar[type[TaskConfig]] = ClassifierConfig
     legacy_names: ClassVar[tuple[str, ...]] = ("sequence_classification",)
     config: ClassifierConfig
@@ -389,8 +391,9 @@ class SequenceClassifier(Task):
                 m = baseline.evaluate(_as_text(X), labels)
             baselines[name] = _scalars(m)
         details = {k: model_m[k] for k in _DETAILS}
-        return Report(self.name, _scalars(model_m), baselines=baselines, primary="accuracy",
-                      higher_is_better=True, details=details)
+        return Report(self.name, _scalars(model_m), baselines=baselines,
+                      primary=self.primary_metric, higher_is_better=self.higher_is_better,
+                      details=details)
 
     # -- the bundle -------------------------------------------------------------------
     def _preprocessing(self) -> dict[str, Any]:

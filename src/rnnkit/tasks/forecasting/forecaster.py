@@ -105,6 +105,8 @@ class Forecaster(Task):
     """
 
     name = TASK
+    primary_metric = "rmse"
+    higher_is_better = False
     config_class = ForecastConfig
     config: ForecastConfig
 
@@ -387,7 +389,8 @@ class Forecaster(Task):
                    "seasonal_period": prep.seasonal_period, "skipped": skipped,
                    "per_step": scores["per_step"], "gap_windows_dropped": dropped[part]}
         return ForecastReport(self.name, scores["model"], baselines=scores["baselines"],
-                              primary="rmse", higher_is_better=False, details=details)
+                              primary=self.primary_metric,
+                              higher_is_better=self.higher_is_better, details=details)
 
     def backtest(self, data: SeriesLike, folds: int | None = None, *,
                  test_size: int | None = None) -> dict[str, Any]:

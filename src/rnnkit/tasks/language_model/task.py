@@ -41,6 +41,8 @@ class LanguageModel(Task):
     """
 
     name = "language_model"
+    primary_metric = "perplexity"
+    higher_is_better = False
     config_class = LanguageModelConfig
     config: LanguageModelConfig
 
@@ -190,8 +192,8 @@ class LanguageModel(Task):
                 nll = -sum(float(lm.log_probs(ys[r], context=int(xs[r, 0])).sum())
                            for r in range(len(ys)))
                 baselines[name] = self._metrics(nll / n)
-        return Report(self.name, model, baselines=baselines, primary="perplexity",
-                      higher_is_better=False,
+        return Report(self.name, model, baselines=baselines, primary=self.primary_metric,
+                      higher_is_better=self.higher_is_better,
                       details={"loss": model["cross_entropy"], "tokens": n})
 
     def _metrics(self, ce: float) -> dict[str, float]:

@@ -113,6 +113,8 @@ class Seq2Seq(Task):
     """
 
     name: ClassVar[str] = "seq2seq"
+    primary_metric: ClassVar[str] = "bleu"  # the default; objective() reads the config
+    higher_is_better: ClassVar[bool] = True
     config_class: ClassVar[type[Seq2SeqConfig]] = Seq2SeqConfig
     config: Seq2SeqConfig
 
@@ -384,10 +386,15 @@ class Seq2Seq(Task):
                 fitted["identity"] = CopySource()
             for name, baseline in fitted.items():
                 scored[name] = scores(tgt, baseline.predict(src))
-        primary = self.config.primary
+        primary, higher = self.objective()
         return Report(self.name, model, baselines=scored, primary=primary,
-                      higher_is_better=primary in ("bleu", "exact_match"),
-                      details={"n": len(tgt), "beam_width": k})
+                      higher_is_better=higher, details={"n": len(tgt), "beam_width": k})
+
+    def objective(self) -> tuple[str, bool]:
+        """``evaluation.primary`` (``auto``: BLEU for words and sub-words, the token error
+        rate for characters) and whether higher is better."""
+        primary = self.config.primary
+        return primary, primary in ("bleu", "exact_match")
 
     @torch.no_grad()
     def log_likelihood(self, source: Tokens, target: Tokens) -> float:

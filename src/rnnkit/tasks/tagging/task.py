@@ -60,6 +60,8 @@ class SequenceTagger(Task):
     """
 
     name: ClassVar[str] = "tagging"
+    primary_metric: ClassVar[str] = "token_accuracy"
+    higher_is_better: ClassVar[bool] = True
     config_class: ClassVar[type[TaskConfig]] = TaggerConfig
     legacy_names: ClassVar[tuple[str, ...]] = ("sequence_tagging",)
     config: TaggerConfig
@@ -287,7 +289,8 @@ class SequenceTagger(Task):
                      for name, b in self.baselines_.items()}
         details = {k: model_m[k] for k in _DETAILS if k in model_m}
         return Report(self.name, _scalars(model_m), baselines=baselines,
-                      primary="token_accuracy", higher_is_better=True, details=details)
+                      primary=self.primary_metric,
+                      higher_is_better=self.higher_is_better, details=details)
 
     # -- the bundle -------------------------------------------------------------------
     def _preprocessing(self) -> dict[str, Any]:
