@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from rnnkit._validation import Described, expected
 from rnnkit.errors import ConfigError
 
-__all__ = ["ConfigFile", "Section", "merge_dicts", "one_line_error", "toml_value"]
+__all__ = ["ConfigFile", "Section", "merge_dicts", "non_defaults", "one_line_error", "toml_value"]
 
 
 class Section(BaseModel):

@@ -12,12 +12,12 @@ from rnnkit.errors import ConfigError
 from rnnkit.nn import GRU, LSTMCell, SimpleRNNCell
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.encoder import (
+    ENCODER_TRAINING,
     DataFiles,
     EncoderSection,
     cell_from_name,
-    default_training,
+    cross_entropy,
     legacy_config,
-    merge_training,
     resolve_data_paths,
 )
 from rnnkit.training import TrainerConfig
@@ -57,15 +57,19 @@ def test_a_cell_class_builds_and_round_trips_by_its_import_name():
 
 
 def test_a_training_table_overrides_the_task_defaults_key_by_key():
-    merged = merge_training({"epochs": 3, "lr": 0.1}, default_training())
+    from rnnkit.tasks.classification import ClassifierConfig
+
+    merged = ClassifierConfig.from_dict({"training": {"epochs": 3, "lr": 0.1}}).training
     assert (merged.epochs, merged.lr, merged.clipnorm, merged.batch_size) == (3, 0.1, 5.0, 32)
     assert merged.loss == "cross_entropy"
+    assert ClassifierConfig().training == TrainerConfig(**ENCODER_TRAINING)
     given = TrainerConfig(epochs=2)  # kept as given, the loss recorded as cross-entropy
-    assert merge_training(given, default_training()) == given.replace(loss="cross_entropy")
+    assert ClassifierConfig(training=given).training == given.replace(loss="cross_entropy")
+    assert cross_entropy(given) == given.replace(loss="cross_entropy")
     with pytest.raises(ValueError, match=r"training\.bach_size: .* did you mean 'batch_size'"):
-        merge_training({"bach_size": 3}, default_training())
+        ClassifierConfig.from_dict({"training": {"bach_size": 3}})
     with pytest.raises(ValueError, match=r"training\.epochs: expected"):
-        merge_training({"epochs": 0}, default_training())
+        ClassifierConfig.from_dict({"training": {"epochs": 0}})
 
 
 def test_data_paths_resolve_against_the_config_folder(tmp_path):

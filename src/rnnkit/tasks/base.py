@@ -34,14 +34,15 @@ from typing import Any, ClassVar, NamedTuple, Self
 
 import numpy as np
 import torch
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from torch import nn
 
 from rnnkit._validation import Described, expected
 from rnnkit.bundle import Bundle, BundleError, load_bundle, save_bundle
-from rnnkit.config import ConfigFile, Section
+from rnnkit.config import ConfigFile, Section, non_defaults
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.training.callbacks import EarlyStopping
+from rnnkit.training.config import TrainerConfig
 from rnnkit.training.history import History
 
 __all__ = ["EarlyStoppingSection", "Examples", "Report", "Task", "TaskConfig", "split_examples"]
@@ -113,12 +114,48 @@ class TaskConfig(ConfigFile):
     """The root of a task's configuration file.
 
     Every task config has ``task`` (its name, so one TOML file says which task it trains),
-    an optional run ``name``, and task-specific sections (``data``, ``model``, ``training``...).
+    an optional run ``name``, ``training`` (a :class:`~rnnkit.training.TrainerConfig`),
+    ``early_stopping``, and task-specific sections (``data``, ``model``...).
+
+    A task sets :attr:`section_defaults` where its sections differ from their classes'
+    defaults (more epochs for forecasting, truncated BPTT for a language model, a longer
+    patience...): a ``[training]`` table then changes only the keys it names, and the task's
+    defaults stay for the others.
     """
 
     task: str
     name: str | None = None
+    training: TrainerConfig = Field(default_factory=TrainerConfig)
     early_stopping: EarlyStoppingSection = Field(default_factory=EarlyStoppingSection)
+
+    #: the task's own defaults of shared sections: ``{"training": {"epochs": 50}, ...}``
+    section_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sections_over_task_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        out = dict(data)
+        for name, defaults in cls.section_defaults.items():
+            value = out.get(name)
+            if value is None:
+                out[name] = dict(defaults)
+            elif isinstance(value, Mapping):
+                out[name] = {**defaults, **value}
+        return out
+
+    @classmethod
+    def default_training(cls) -> TrainerConfig:
+        """The TrainerConfig this task trains with when ``[training]`` is left out."""
+        return TrainerConfig(**cls.section_defaults.get("training", {}))
+
+    def __repr__(self) -> str:
+        try:
+            base: TaskConfig | None = type(self)()
+        except ConfigError:  # a config with required sections has no all-defaults instance
+            base = None
+        return f"{type(self).__name__}({non_defaults(self, base=base)})"
 
 
 class Report(Mapping[str, Any]):

@@ -8,8 +8,8 @@ training defaults and the callback that writes their validation metrics.
 * :class:`DataFiles`: ``[data]``: the user's file (``path``), the test part (a separate
   ``test_path``, else a seeded ``test`` fraction) and the validation fraction ``fit`` holds out.
 * :class:`EvaluationSection`: ``[evaluation]``, whether the baselines are fitted and reported.
-* :func:`default_training`: the ``[training]`` defaults of both tasks; :func:`merge_training`
-  lets a ``[training]`` table override them key by key.
+* :data:`ENCODER_TRAINING`: the ``[training]`` defaults of both tasks (a ``[training]`` table
+  overrides them key by key, see :class:`~rnnkit.tasks.base.TaskConfig`); :func:`cross_entropy`.
 * :class:`HistoryMetrics`: writes ``val_<name>`` metrics the trainer's loss alone cannot give
   (accuracy, macro F1, Viterbi-decoded token accuracy) into the History.
 
@@ -42,15 +42,15 @@ from rnnkit.nn.spec import CELLS, RecurrentSpec
 from rnnkit.training import Callback, Trainer, TrainerConfig
 
 __all__ = [
+    "ENCODER_TRAINING",
     "DataFiles",
     "EncoderSection",
     "EvaluationSection",
     "HistoryMetrics",
     "cell_from_name",
     "check_pretrained_source",
-    "default_training",
+    "cross_entropy",
     "legacy_config",
-    "merge_training",
     "resolve_data_paths",
 ]
 
@@ -211,40 +211,17 @@ def resolve_data_paths(data: DataFiles, folder: Path) -> dict[str, str]:
     return changed
 
 
-def default_training(**changes: Any) -> TrainerConfig:
-    """The TrainerConfig of the encoder tasks: 10 epochs of Adam (lr 2e-3), batches of 32,
-    gradient norm clipped at 5, seed 0, cross-entropy (recorded: both tasks train with their
-    own cross-entropy loss)."""
-    base = {"epochs": 10, "batch_size": 32, "lr": 2e-3, "clipnorm": 5.0, "seed": 0,
-            "loss": "cross_entropy"}
-    return TrainerConfig(**{**base, **changes})
+#: The ``[training]`` defaults of both encoder tasks: 10 epochs of Adam (lr 2e-3), batches of
+#: 32, gradient norm clipped at 5, seed 0, cross-entropy.
+ENCODER_TRAINING: dict[str, Any] = {"epochs": 10, "batch_size": 32, "lr": 2e-3,
+                                    "clipnorm": 5.0, "seed": 0, "loss": "cross_entropy"}
 
 
-def _fields_of(config: Any) -> dict[str, Any]:
-    if dataclasses.is_dataclass(config):
-        return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
-    return {name: getattr(config, name) for name in type(config).model_fields}
-
-
-def merge_training(value: Any, defaults: TrainerConfig) -> Any:
-    """A ``[training]`` table laid over the task's ``defaults`` key by key (an unknown key is
-    refused with a suggestion); a TrainerConfig is kept as given. The loss is always recorded
-    as ``"cross_entropy"``: the encoder tasks train with their own."""
-    if isinstance(value, Mapping):
-        known = _fields_of(defaults)
-        for key in value:
-            if key not in known:
-                close = difflib.get_close_matches(str(key), list(known), n=1)
-                raise ValueError(expected(f"training.{key}", f"one of the keys {sorted(known)}",
-                                          Described("an unknown key"),
-                                          f"did you mean {close[0]!r}?" if close else None))
-        try:
-            value = type(defaults)(**{**known, **value})
-        except ConfigError as exc:
-            raise ValueError(f"training.{exc}") from None
-    if isinstance(value, TrainerConfig) and value.loss != "cross_entropy":
-        value = value.replace(loss="cross_entropy")
-    return value
+def cross_entropy(training: TrainerConfig) -> TrainerConfig:
+    """``training`` with its loss recorded as ``"cross_entropy"``: the encoder tasks train
+    with their own cross-entropy (a CRF's likelihood for the tagger), whatever a
+    TrainerConfig passed in Python says."""
+    return training if training.loss == "cross_entropy" else training.replace(loss="cross_entropy")
 
 
 def legacy_config(saved: Mapping[str, Any]) -> dict[str, Any]:

@@ -28,19 +28,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from rnnkit.config import Section
-from rnnkit.tasks.base import EarlyStoppingSection, TaskConfig
+from rnnkit.tasks.base import TaskConfig
 from rnnkit.tasks.encoder import (
+    ENCODER_TRAINING,
     DataFiles,
     EncoderSection,
     EvaluationSection,
     check_pretrained_source,
-    default_training,
-    merge_training,
+    cross_entropy,
     resolve_data_paths,
 )
 from rnnkit.training import TrainerConfig
@@ -138,16 +138,14 @@ class ClassifierConfig(TaskConfig):
     task: Literal["classification"] = "classification"
     data: ClassifierData = Field(default_factory=ClassifierData)
     model: ClassifierModel = Field(default_factory=ClassifierModel)
-    training: TrainerConfig = Field(default_factory=default_training)
-    early_stopping: EarlyStoppingSection = Field(default_factory=EarlyStoppingSection)
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
 
-    @model_validator(mode="before")
+    section_defaults: ClassVar[dict[str, dict[str, Any]]] = {"training": ENCODER_TRAINING}
+
+    @field_validator("training", mode="after")
     @classmethod
-    def _training_defaults(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and "training" in data:
-            data = {**data, "training": merge_training(data["training"], default_training())}
-        return data
+    def _cross_entropy(cls, value: TrainerConfig) -> TrainerConfig:
+        return cross_entropy(value)
 
     def resolve_paths(self, folder: Path) -> ClassifierConfig:
         """Relative ``data.path`` / ``data.test_path`` are resolved against ``folder``."""

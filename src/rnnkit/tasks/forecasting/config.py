@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 import pandas as pd
 from pydantic import Field, field_serializer, field_validator, model_validator
@@ -46,9 +46,8 @@ from rnnkit.datasets.registry import list_datasets
 from rnnkit.errors import DataError
 from rnnkit.nn.cell import RecurrentCell
 from rnnkit.nn.spec import CELLS, RecurrentSpec
-from rnnkit.tasks.base import EarlyStoppingSection, TaskConfig
+from rnnkit.tasks.base import TaskConfig
 from rnnkit.tasks.encoder import EncoderSection, cell_from_name
-from rnnkit.training import TrainerConfig
 
 __all__ = [
     "EARLY_STOPPING_DEFAULTS",
@@ -303,17 +302,16 @@ class ForecastConfig(TaskConfig):
     data: DataSection | None = None
     forecast: ForecastSection = Field(default_factory=ForecastSection)
     model: ModelSection = Field(default_factory=ModelSection)
-    training: TrainerConfig = Field(default_factory=lambda: TrainerConfig(**TRAINING_DEFAULTS))
-    early_stopping: EarlyStoppingSection = Field(
-        default_factory=lambda: EarlyStoppingSection(**EARLY_STOPPING_DEFAULTS))
+    section_defaults: ClassVar[dict[str, dict[str, Any]]] = {
+        "training": TRAINING_DEFAULTS, "early_stopping": EARLY_STOPPING_DEFAULTS}
     split: SplitSection = Field(default_factory=SplitSection)
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
 
     @field_validator("training", mode="before")
     @classmethod
     def _training_defaults(cls, value: Any) -> Any:
-        """A ``[training]`` table over the forecasting defaults; keys that moved to
-        ``[early_stopping]`` are refused, naming the right place."""
+        """Keys that moved from ``[training]`` to ``[early_stopping]`` are refused, naming the
+        right place."""
         if not isinstance(value, Mapping):
             return value
         for key in value:
@@ -324,13 +322,6 @@ class ForecastConfig(TaskConfig):
                     f"write [early_stopping] {_MOVED[key]} = ..."
                     + (" (patience = 0 turns it off; leave it out for the default 10)"
                        if key == "early_stopping" else "")))
-        return {**TRAINING_DEFAULTS, **value}
-
-    @field_validator("early_stopping", mode="before")
-    @classmethod
-    def _early_stopping_defaults(cls, value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {**EARLY_STOPPING_DEFAULTS, **value}
         return value
 
     @property

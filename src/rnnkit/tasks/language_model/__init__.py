@@ -73,19 +73,20 @@ Example:
 
 from rnnkit.tasks.language_model.config import (
     LEVELS,
+    LM_TRAINING,
     DataSection,
     EncoderSection,
     EvaluationSection,
     GenerationSection,
     LanguageModelConfig,
     ModelSection,
-    default_training,
 )
 from rnnkit.tasks.language_model.network import LMNet, sample_logits
 from rnnkit.tasks.language_model.task import LanguageModel
 
 __all__ = [
     "LEVELS",
+    "LM_TRAINING",
     "DataSection",
     "EncoderSection",
     "EvaluationSection",
@@ -94,6 +95,5 @@ __all__ = [
     "LanguageModel",
     "LanguageModelConfig",
     "ModelSection",
-    "default_training",
     "sample_logits",
 ]

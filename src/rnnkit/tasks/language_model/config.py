@@ -14,32 +14,30 @@ Example::
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import Field, field_serializer, field_validator, model_validator
+from pydantic import Field, field_serializer, model_validator
 
 from rnnkit._validation import Described, expected
 from rnnkit.config import Section
 from rnnkit.nn import Recurrent, RecurrentCell
 from rnnkit.nn.spec import RecurrentSpec
 from rnnkit.tasks.base import TaskConfig
-from rnnkit.training import TrainerConfig
 
 __all__ = [
     "LEVELS",
     "LM_CELLS",
+    "LM_TRAINING",
     "DataSection",
     "EncoderSection",
     "EvaluationSection",
     "GenerationSection",
     "LanguageModelConfig",
     "ModelSection",
-    "default_training",
     "legacy_config",
 ]
 
@@ -202,46 +200,27 @@ class EvaluationSection(Section):
     k: float = Field(1.0, gt=0.0)
 
 
-def default_training() -> TrainerConfig:
-    """The language model's ``[training]`` defaults: TBPTT over 100-token segments of 32
-    streams, Adam at 2e-3 with a cosine decay to 1e-4, gradient norm clipped at 1, seed 0."""
-    return TrainerConfig(epochs=1, batch_size=32, shuffle=False, lr=2e-3, clipnorm=1.0,
-                         schedule="cosine", min_lr=1e-4, loss="cross_entropy",
-                         tbptt_steps=100, seed=0)
-
-
-def _training_keys() -> list[str]:
-    fields = getattr(TrainerConfig, "model_fields", None) or TrainerConfig.__dataclass_fields__
-    return sorted(fields)
+#: The language model's ``[training]`` defaults: TBPTT over 100-token segments of 32 streams,
+#: Adam at 2e-3 with a cosine decay to 1e-4, gradient norm clipped at 1, seed 0.
+LM_TRAINING: dict[str, Any] = {"epochs": 1, "batch_size": 32, "shuffle": False, "lr": 2e-3,
+                               "clipnorm": 1.0, "schedule": "cosine", "min_lr": 1e-4,
+                               "loss": "cross_entropy", "tbptt_steps": 100, "seed": 0}
 
 
 class LanguageModelConfig(TaskConfig):
     """A language model's configuration (the sections are documented in the module doc).
 
-    A ``[training]`` table is laid over :func:`default_training`, key by key: the keys it
-    leaves out keep the language model's defaults (not TrainerConfig's).
+    A ``[training]`` table is laid over :data:`LM_TRAINING`, key by key: the keys it leaves
+    out keep the language model's defaults (not TrainerConfig's).
     """
 
     task: Literal["language_model"] = "language_model"
     data: DataSection = Field(default_factory=DataSection)
     model: ModelSection = Field(default_factory=ModelSection)
-    training: TrainerConfig = Field(default_factory=default_training)
     generation: GenerationSection = Field(default_factory=GenerationSection)
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
 
-    @field_validator("training", mode="before")
-    @classmethod
-    def _over_lm_defaults(cls, value: Any) -> Any:
-        if not isinstance(value, Mapping):
-            return value
-        known = _training_keys()
-        for key in value:
-            if key not in known:
-                close = difflib.get_close_matches(str(key), known, n=1)
-                raise ValueError(expected(str(key), f"one of the keys {known}",
-                                          Described("an unknown key"),
-                                          f"did you mean {close[0]!r}?" if close else None))
-        return default_training().replace(**dict(value))
+    section_defaults: ClassVar[dict[str, dict[str, Any]]] = {"training": LM_TRAINING}
 
     @model_validator(mode="after")
     def _trainable(self) -> Self:

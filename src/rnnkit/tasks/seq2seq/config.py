@@ -35,17 +35,16 @@ import importlib
 import inspect
 import typing
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import Field, create_model, field_serializer, field_validator, model_validator
+from pydantic import Field, create_model, field_serializer, model_validator
 
 from rnnkit._validation import Described, expected
-from rnnkit.config import Section, merge_dicts
+from rnnkit.config import Section
 from rnnkit.nn.cell import RecurrentCell
 from rnnkit.nn.recurrent import Recurrent
 from rnnkit.nn.spec import CELLS, RecurrentSpec
 from rnnkit.tasks.base import TaskConfig
-from rnnkit.training import TrainerConfig
 
 __all__ = [
     "UNITS",
@@ -309,14 +308,10 @@ class EvaluationSection(Section):
     baselines: bool = True
 
 
-def _default_training() -> TrainerConfig:
-    return TrainerConfig(epochs=10, batch_size=64, lr=2e-3, clipnorm=1.0, seed=0)
-
-
-def _as_dict(obj: Any) -> dict[str, Any]:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return dataclasses.asdict(obj)
-    return dict(obj.model_dump())
+#: The seq2seq ``[training]`` defaults: 10 epochs of Adam at 2e-3, batches of 64, gradient norm
+#: clipped at 1, seed 0.
+SEQ2SEQ_TRAINING: dict[str, Any] = {"epochs": 10, "batch_size": 64, "lr": 2e-3,
+                                    "clipnorm": 1.0, "seed": 0}
 
 
 # -----------------------------------------------------------------------------------------
@@ -330,16 +325,8 @@ class Seq2SeqConfig(TaskConfig):
     model: ModelSection = Field(default_factory=ModelSection)
     decoding: DecodingSection = Field(default_factory=DecodingSection)
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
-    training: TrainerConfig = Field(default_factory=_default_training)
 
-    @field_validator("training", mode="before")
-    @classmethod
-    def _training_over_defaults(cls, value: Any) -> Any:
-        """A ``[training]`` table changes only the keys it names (the task's defaults
-        stay)."""
-        if isinstance(value, dict):
-            return merge_dicts(_as_dict(_default_training()), value)
-        return value
+    section_defaults: ClassVar[dict[str, dict[str, Any]]] = {"training": SEQ2SEQ_TRAINING}
 
     @property
     def primary(self) -> str:

@@ -23,19 +23,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from rnnkit.config import Section
-from rnnkit.tasks.base import EarlyStoppingSection, TaskConfig
+from rnnkit.tasks.base import TaskConfig
 from rnnkit.tasks.encoder import (
+    ENCODER_TRAINING,
     DataFiles,
     EncoderSection,
     EvaluationSection,
     check_pretrained_source,
-    default_training,
-    merge_training,
+    cross_entropy,
     resolve_data_paths,
 )
 from rnnkit.training import TrainerConfig
@@ -112,21 +112,15 @@ class TaggerConfig(TaskConfig):
     task: Literal["tagging"] = "tagging"
     data: TaggerData = Field(default_factory=TaggerData)
     model: TaggerModel = Field(default_factory=TaggerModel)
-    training: TrainerConfig = Field(default_factory=default_training)
-    early_stopping: EarlyStoppingSection = Field(
-        default_factory=lambda: EarlyStoppingSection(patience=3))
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
 
-    @model_validator(mode="before")
+    section_defaults: ClassVar[dict[str, dict[str, Any]]] = {
+        "training": ENCODER_TRAINING, "early_stopping": {"patience": 3}}
+
+    @field_validator("training", mode="after")
     @classmethod
-    def _training_defaults(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            data = dict(data)
-            if "training" in data:
-                data["training"] = merge_training(data["training"], default_training())
-            if isinstance(data.get("early_stopping"), Mapping):  # patience 3 unless given
-                data["early_stopping"] = {"patience": 3, **data["early_stopping"]}
-        return data
+    def _cross_entropy(cls, value: TrainerConfig) -> TrainerConfig:
+        return cross_entropy(value)
 
     def resolve_paths(self, folder: Path) -> TaggerConfig:
         """Relative ``data.path`` / ``data.test_path`` are resolved against ``folder``."""
