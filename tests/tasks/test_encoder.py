@@ -15,11 +15,11 @@ from rnnkit.tasks.encoder import (
     ENCODER_TRAINING,
     DataFiles,
     EncoderSection,
-    cell_from_name,
     cross_entropy,
     legacy_config,
     resolve_data_paths,
 )
+from rnnkit.tasks.recurrent_section import cell_from_name
 from rnnkit.training import TrainerConfig
 
 

@@ -21,24 +21,16 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
-import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field, field_serializer, model_validator
+from pydantic import Field
 
-from rnnkit._validation import Described, expected
+from rnnkit._validation import expected
 from rnnkit.config import Section
 from rnnkit.errors import ConfigError
-from rnnkit.nn.cell import RecurrentCell
-from rnnkit.nn.gru import GRUCell
-from rnnkit.nn.lstm import LSTMCell
-from rnnkit.nn.recurrent import Recurrent
-from rnnkit.nn.simple_rnn import SimpleRNNCell
-from rnnkit.nn.spec import CELLS, RecurrentSpec
+from rnnkit.tasks.recurrent_section import RecurrentSection
 from rnnkit.training import Callback, Trainer, TrainerConfig
 
 __all__ = [
@@ -47,124 +39,19 @@ __all__ = [
     "EncoderSection",
     "EvaluationSection",
     "HistoryMetrics",
-    "cell_from_name",
     "check_pretrained_source",
     "cross_entropy",
     "legacy_config",
     "resolve_data_paths",
 ]
 
-# cell-specific keyword of the built-in cells (and of their subclasses)
-_CELL_OPTION: tuple[tuple[type[RecurrentCell], str], ...] = (
-    (LSTMCell, "unit_forget_bias"), (GRUCell, "reset_after"), (SimpleRNNCell, "activation"))
+class EncoderSection(RecurrentSection):
+    """The recurrent encoder of the classifier and the tagger
+    (:class:`~rnnkit.tasks.recurrent_section.RecurrentSection`): a bidirectional LSTM, 64 units
+    each way, by default."""
 
-
-def cell_from_name(name: str) -> str | type[RecurrentCell]:
-    """A cell name as the config holds it: a built-in name, or a ``"module:QualName"`` of a
-    :class:`RecurrentCell` subclass (imported)."""
-    if name in CELLS:
-        return name
-    if ":" not in name:
-        close = difflib.get_close_matches(name, list(CELLS), n=1)
-        raise ValueError(expected("cell", f"one of {list(CELLS)}, a RecurrentCell subclass or "
-                                  "'module:ClassName'", name,
-                                  f"did you mean {close[0]!r}?" if close else None))
-    module, _, qualname = name.partition(":")
-    try:
-        obj: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(expected("cell", "an importable 'module:ClassName'", name,
-                                  f"({type(exc).__name__}: {exc})")) from None
-    if not (isinstance(obj, type) and issubclass(obj, RecurrentCell)):
-        raise ValueError(expected("cell", "a RecurrentCell subclass", Described(repr(obj))))
-    return obj
-
-
-class EncoderSection(Section):
-    """The recurrent encoder: a cell and the layer arguments of
-    :class:`~rnnkit.nn.recurrent.Recurrent` (the fields of
-    :class:`~rnnkit.nn.spec.RecurrentSpec`). Defaults: a bidirectional LSTM, 64 units each way.
-
-    Attributes:
-        cell: ``"lstm"``, ``"gru"``, ``"rnn"``, or a :class:`~rnnkit.nn.RecurrentCell` subclass
-            (in TOML: ``"package.module:MyCell"``). A subclass of a built-in cell gets that
-            cell's own option (``unit_forget_bias``, ``reset_after``, ``activation``).
-        hidden_size, num_layers, dropout, bidirectional, merge_mode: the layer's arguments.
-        recurrent_dropout, weight_drop, zoneout, layer_norm, recurrent_init: every cell's.
-        activation, unit_forget_bias, reset_after: the SimpleRNN's, LSTM's and GRU's own.
-        backend: ``"auto"``, ``"fused"`` or ``"loop"``.
-    """
-
-    cell: str | type[RecurrentCell] = "lstm"
     hidden_size: int = Field(64, ge=1)
-    num_layers: int = Field(1, ge=1)
-    dropout: float = Field(0.0, ge=0.0, lt=1.0)
     bidirectional: bool = True
-    merge_mode: Literal["concat", "sum", "mean", "mul"] = "concat"
-    recurrent_dropout: float = Field(0.0, ge=0.0, lt=1.0)
-    weight_drop: float = Field(0.0, ge=0.0, lt=1.0)
-    zoneout: float = Field(0.0, ge=0.0, lt=1.0)
-    layer_norm: bool = False
-    activation: str = "tanh"
-    recurrent_init: str = "orthogonal"
-    unit_forget_bias: bool = True
-    reset_after: bool = True
-    backend: Literal["auto", "fused", "loop"] = "auto"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_cell(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping) or "cell" not in data:
-            return data
-        value = data["cell"]
-        if isinstance(value, str):
-            return {**data, "cell": cell_from_name(value)}
-        if isinstance(value, type) and issubclass(value, RecurrentCell):
-            return data
-        raise ValueError(expected("cell", f"one of {list(CELLS)} or a RecurrentCell subclass",
-                                  Described(repr(value))))
-
-    @field_serializer("cell")
-    def _cell_name(self, value: str | type[RecurrentCell]) -> str:
-        return value if isinstance(value, str) else f"{value.__module__}:{value.__qualname__}"
-
-    @classmethod
-    def from_spec(cls, spec: RecurrentSpec) -> EncoderSection:
-        """The section of a :class:`RecurrentSpec` (an older config's ``encoder``)."""
-        return cls(**dataclasses.asdict(spec))
-
-    def build(self, input_size: int, **overrides: Any) -> Recurrent:
-        """The encoder layer for ``input_size`` features (``overrides``: e.g.
-        ``return_sequences=False``)."""
-        if isinstance(self.cell, str):
-            names = {f.name for f in dataclasses.fields(RecurrentSpec)}
-            spec = RecurrentSpec(**{k: getattr(self, k) for k in names})
-            return spec.build(input_size, **overrides)
-        kwargs: dict[str, Any] = {
-            "dropout": self.dropout, "bidirectional": self.bidirectional,
-            "merge_mode": self.merge_mode, "backend": self.backend,
-            "recurrent_dropout": self.recurrent_dropout, "weight_drop": self.weight_drop,
-            "zoneout": self.zoneout, "layer_norm": self.layer_norm,
-            "recurrent_init": self.recurrent_init,
-        }
-        for base, option in _CELL_OPTION:
-            if issubclass(self.cell, base):
-                kwargs[option] = getattr(self, option)
-        kwargs.update(overrides)
-        return Recurrent(self.cell, input_size, self.hidden_size, self.num_layers, **kwargs)
-
-    @property
-    def output_size(self) -> int:
-        """Features of the built layer's output (D·H for ``merge_mode="concat"``)."""
-        both = self.bidirectional and self.merge_mode == "concat"
-        return self.hidden_size * (2 if both else 1)
-
-    @property
-    def cell_name(self) -> str:
-        """``"LSTM"``, ``"GRU"``, ``"RNN"`` or the class name of a cell of your own."""
-        return self.cell.upper() if isinstance(self.cell, str) else self.cell.__name__
 
 
 def check_pretrained_source(value: Any, name: str = "pretrained_embeddings") -> Any:

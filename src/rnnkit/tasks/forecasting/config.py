@@ -31,23 +31,20 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
 import pandas as pd
-from pydantic import Field, field_serializer, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from rnnkit._validation import Described, expected
 from rnnkit.config import Section
 from rnnkit.data.splitting import ChronoSplit, split_by_date, split_by_fraction
 from rnnkit.datasets.registry import list_datasets
 from rnnkit.errors import DataError
-from rnnkit.nn.cell import RecurrentCell
-from rnnkit.nn.spec import CELLS, RecurrentSpec
 from rnnkit.tasks.base import TaskConfig
-from rnnkit.tasks.encoder import EncoderSection, cell_from_name
+from rnnkit.tasks.recurrent_section import RecurrentSection
 
 __all__ = [
     "EARLY_STOPPING_DEFAULTS",
@@ -169,9 +166,9 @@ class ForecastSection(Section):
     teacher_forcing: float = Field(0.5, ge=0.0, le=1.0)
 
 
-class ModelSection(Section):
-    """The recurrent encoder: the fields of :class:`~rnnkit.nn.spec.RecurrentSpec` (defaults:
-    the tutorial's two LSTM layers of 50 units with dropout 0.2 between them) and
+class ModelSection(RecurrentSection):
+    """The recurrent encoder (:class:`~rnnkit.tasks.recurrent_section.RecurrentSection`;
+    defaults: the tutorial's two LSTM layers of 50 units with dropout 0.2 between them) and
     ``head_dropout``, dropout before the linear output head (the tutorial's second Dropout).
 
     ``cell`` is ``"lstm"``, ``"gru"``, ``"rnn"`` or, in Python, a
@@ -179,49 +176,16 @@ class ModelSection(Section):
     ``"module:QualName"`` and read back from that form).
     """
 
-    cell: str | type[RecurrentCell] = "lstm"
     hidden_size: int = Field(50, ge=1)
     num_layers: int = Field(2, ge=1)
     dropout: float = Field(0.2, ge=0.0, lt=1.0)
-    bidirectional: bool = False
-    merge_mode: Literal["concat", "sum", "mean", "mul"] = "concat"
-    recurrent_dropout: float = Field(0.0, ge=0.0, lt=1.0)
-    weight_drop: float = Field(0.0, ge=0.0, lt=1.0)
-    zoneout: float = Field(0.0, ge=0.0, lt=1.0)
-    layer_norm: bool = False
-    activation: str = "tanh"
-    recurrent_init: str = "orthogonal"
-    unit_forget_bias: bool = True
-    reset_after: bool = True
-    backend: Literal["auto", "fused", "loop"] = "auto"
     head_dropout: float = Field(0.2, ge=0.0, lt=1.0)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _known_cell(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping) or "cell" not in data:
-            return data
-        value = data["cell"]
-        if isinstance(value, str):
-            return {**data, "cell": cell_from_name(value)}
-        if isinstance(value, type) and issubclass(value, RecurrentCell):
-            return data
-        raise ValueError(expected("cell", f"one of {sorted(CELLS)} or a RecurrentCell "
-                                  "subclass", Described(repr(value))))
-
-    @field_serializer("cell")
-    def _cell_name(self, value: str | type[RecurrentCell]) -> str:
-        return value if isinstance(value, str) else f"{value.__module__}:{value.__qualname__}"
-
-    def spec(self) -> RecurrentSpec | EncoderSection:
-        """The encoder's description: a :class:`RecurrentSpec` for a built-in cell, an
-        :class:`~rnnkit.tasks.encoder.EncoderSection` for a cell class of your own (both
-        ``build`` the layer and know its ``output_size``)."""
-        names = [f.name for f in dataclasses.fields(RecurrentSpec)]
-        fields = {k: getattr(self, k) for k in names}
-        if isinstance(self.cell, str):
-            return RecurrentSpec(**fields)
-        return EncoderSection(**fields)
+    def encoder(self) -> RecurrentSection:
+        """The encoder alone (without ``head_dropout``): it ``build``s the layer and knows its
+        ``output_size``."""
+        fields = {k: getattr(self, k) for k in RecurrentSection.model_fields}
+        return RecurrentSection(**fields)
 
 
 class SplitSection(Section):

@@ -255,7 +255,7 @@ class Forecaster(Task):
     def _build(self) -> nn.Module:
         prep = self._prep()
         cfg = self.config
-        spec = cfg.model.spec()
+        spec = cfg.model.encoder()
         normalizer = (WindowNormalizer(cfg.forecast.window_mode)
                       if cfg.forecast.scaling == "window" else None)
         F, K = len(prep.columns), len(prep.targets)

@@ -49,18 +49,18 @@ from rnnkit.data.scalers import WindowNormalizer, WindowStats
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.nn.heads import OutputHead
 from rnnkit.nn.spec import RecurrentSpec
-from rnnkit.tasks.encoder import EncoderSection
+from rnnkit.tasks.recurrent_section import RecurrentSection
 
 __all__ = ["EncoderSpec", "Seq2SeqForecaster", "WindowForecaster", "rollout", "with_teacher"]
 
-#: What describes the encoder: a RecurrentSpec (built-in cells by name) or an EncoderSection
+#: What describes the encoder: a RecurrentSpec (built-in cells by name) or a RecurrentSection
 #: (also a RecurrentCell subclass of your own); both ``build`` the layer.
-EncoderSpec = RecurrentSpec | EncoderSection
+EncoderSpec = RecurrentSpec | RecurrentSection
 
 
 def _one_direction(spec: EncoderSpec) -> EncoderSpec:
     """The same encoder description, unidirectional (the seq2seq decoder)."""
-    if isinstance(spec, EncoderSection):
+    if isinstance(spec, RecurrentSection):
         return spec.replace(bidirectional=False)
     return dataclasses.replace(spec, bidirectional=False)
 

@@ -14,19 +14,18 @@ Example::
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import Field, field_serializer, model_validator
+from pydantic import Field, model_validator
 
-from rnnkit._validation import Described, expected
+from rnnkit._validation import expected
 from rnnkit.config import Section
-from rnnkit.nn import Recurrent, RecurrentCell
-from rnnkit.nn.spec import RecurrentSpec
+from rnnkit.nn import Recurrent
 from rnnkit.tasks.base import TaskConfig
+from rnnkit.tasks.recurrent_section import RecurrentSection
 
 __all__ = [
     "LEVELS",
@@ -71,89 +70,29 @@ class DataSection(Section):
     val_tokens: int | None = Field(50_000, ge=2)
 
 
-class EncoderSection(Section):
-    """The recurrent stack: the fields of :class:`~rnnkit.nn.spec.RecurrentSpec` that a
-    left-to-right model uses.
-
-    ``cell`` is ``"lstm"`` or ``"gru"``, or in Python a :class:`~rnnkit.nn.RecurrentCell`
-    subclass (written to files as ``"module:QualifiedName"``, imported again when read; the
-    class must live in an importable module). ``bidirectional`` must stay False: a next-token
-    model may not read the future.
+class EncoderSection(RecurrentSection):
+    """The recurrent stack (:class:`~rnnkit.tasks.recurrent_section.RecurrentSection`, 256
+    units by default). ``cell`` is ``"lstm"`` or ``"gru"`` (:data:`LM_CELLS`), or in Python a
+    :class:`~rnnkit.nn.RecurrentCell` subclass. ``bidirectional`` must stay False: a
+    next-token model may not read the future.
     """
 
-    cell: str | type[RecurrentCell] = "lstm"
     hidden_size: int = Field(256, ge=1)
-    num_layers: int = Field(1, ge=1)
-    dropout: float = Field(0.0, ge=0.0, lt=1.0)
-    bidirectional: bool = False
-    recurrent_dropout: float = Field(0.0, ge=0.0, lt=1.0)
-    weight_drop: float = Field(0.0, ge=0.0, lt=1.0)
-    zoneout: float = Field(0.0, ge=0.0, lt=1.0)
-    layer_norm: bool = False
-    recurrent_init: str = "orthogonal"
-    unit_forget_bias: bool = True
-    reset_after: bool = True
-    backend: Literal["auto", "fused", "loop"] = "auto"
-
-    # model validators (not field validators), so that messages name the key once
-    @model_validator(mode="before")
-    @classmethod
-    def _cell_class(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping) or "cell" not in data:
-            return data
-        value = data["cell"]
-        if isinstance(value, type):
-            if not issubclass(value, RecurrentCell):
-                raise ValueError(expected("cell", "'lstm', 'gru' or a RecurrentCell subclass",
-                                          Described(value.__name__)))
-        elif isinstance(value, str) and ":" in value:
-            return {**data, "cell": _import_cell(value)}
-        elif value not in LM_CELLS:
-            raise ValueError(expected("cell", f"one of {list(LM_CELLS)} or a RecurrentCell "
-                                      "subclass", value))
-        return data
 
     @model_validator(mode="after")
     def _left_to_right(self) -> Self:
+        if isinstance(self.cell, str) and self.cell not in LM_CELLS:
+            raise ValueError(expected("cell", f"one of {list(LM_CELLS)} or a RecurrentCell "
+                                      "subclass", self.cell))
         if self.bidirectional:
             raise ValueError(expected("bidirectional", "False for a language model", True,
                                       "a next-token model may not read the future"))
         return self
 
-    @field_serializer("cell")
-    def _cell_name(self, cell: str | type[RecurrentCell]) -> str:
-        return cell if isinstance(cell, str) else f"{cell.__module__}:{cell.__qualname__}"
-
-    def build(self, input_size: int) -> Recurrent:
+    def build(self, input_size: int, **overrides: Any) -> Recurrent:
         """The stack for ``input_size`` features per step (no finiteness check: the inputs are
         embeddings)."""
-        if isinstance(self.cell, str):
-            names = set(RecurrentSpec.__dataclass_fields__)
-            spec = RecurrentSpec(**{k: v for k, v in self.model_dump().items() if k in names})
-            return spec.build(input_size, check_finite=False)
-        kwargs: dict[str, Any] = {}
-        for name in ("recurrent_dropout", "weight_drop", "zoneout", "layer_norm",
-                     "recurrent_init"):  # the RecurrentCell arguments, only when changed
-            if getattr(self, name) != type(self).model_fields[name].default:
-                kwargs[name] = getattr(self, name)
-        return Recurrent(self.cell, input_size, self.hidden_size, self.num_layers,
-                         dropout=self.dropout, backend=self.backend, check_finite=False,
-                         **kwargs)
-
-
-def _import_cell(path: str) -> type[RecurrentCell]:
-    """``"module:QualifiedName"`` -> the RecurrentCell subclass it names."""
-    module_name, _, qualname = path.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError):
-        raise ValueError(expected("cell", "an importable 'module:Class' RecurrentCell", path,
-                                  "import the module that defines the cell first")) from None
-    if not (isinstance(obj, type) and issubclass(obj, RecurrentCell)):
-        raise ValueError(expected("cell", "a RecurrentCell subclass", path))
-    return obj
+        return super().build(input_size, **{"check_finite": False, **overrides})
 
 
 class ModelSection(Section):

@@ -30,21 +30,15 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
-import inspect
-import typing
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import Field, create_model, field_serializer, model_validator
+from pydantic import Field, model_validator
 
 from rnnkit._validation import Described, expected
 from rnnkit.config import Section
-from rnnkit.nn.cell import RecurrentCell
-from rnnkit.nn.recurrent import Recurrent
-from rnnkit.nn.spec import CELLS, RecurrentSpec
 from rnnkit.tasks.base import TaskConfig
+from rnnkit.tasks.recurrent_section import RecurrentSection
 
 __all__ = [
     "UNITS",
@@ -65,109 +59,21 @@ METRICS = ("bleu", "token_error_rate", "character_error_rate", "exact_match")
 
 
 # -----------------------------------------------------------------------------------------
-# the recurrent stacks: RecurrentSpec's fields, cell by name or class
+# the recurrent stacks (RecurrentSection: cell by name or class)
 # -----------------------------------------------------------------------------------------
-def _cell_name(cell: type[RecurrentCell]) -> str:
-    return f"{cell.__module__}:{cell.__qualname__}"
+class EncoderSection(RecurrentSection):
+    """The encoder stack (:class:`~rnnkit.tasks.recurrent_section.RecurrentSection`; default a
+    bidirectional LSTM of 128 units per direction)."""
+
+    hidden_size: int = Field(128, ge=1)
+    bidirectional: bool = True
 
 
-def _import_cell(text: str) -> type[RecurrentCell]:
-    module, _, qualname = text.partition(":")
-    try:
-        obj: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError):
-        raise ValueError(expected("cell", f"one of {sorted(CELLS)} or an importable "
-                                  "'module:Class' RecurrentCell subclass", text)) from None
-    if not (isinstance(obj, type) and issubclass(obj, RecurrentCell)):
-        raise ValueError(expected("cell", "a RecurrentCell subclass", text))
-    return obj
+class DecoderSection(RecurrentSection):
+    """The decoder stack (:class:`~rnnkit.tasks.recurrent_section.RecurrentSection`; default
+    an LSTM of 256 units; never bidirectional)."""
 
-
-class _RecurrentStack(Section):
-    """Shared behaviour of :class:`EncoderSection` and :class:`DecoderSection`: ``cell`` and
-    the fields of :class:`~rnnkit.nn.spec.RecurrentSpec`."""
-
-    cell: str | type[RecurrentCell] = "lstm"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_cell(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or "cell" not in data:
-            return data
-        value = data["cell"]
-        if isinstance(value, type):
-            if not issubclass(value, RecurrentCell):
-                raise ValueError(expected("cell", "a RecurrentCell subclass",
-                                          Described(value.__name__)))
-            return data
-        if isinstance(value, str) and ":" in value:
-            return {**data, "cell": _import_cell(value)}
-        if value not in CELLS:
-            raise ValueError(expected("cell", f"one of {sorted(CELLS)} or a RecurrentCell "
-                                      "subclass", value))
-        return data
-
-    @field_serializer("cell")
-    def _cell_text(self, cell: str | type[RecurrentCell]) -> str:
-        return cell if isinstance(cell, str) else _cell_name(cell)
-
-    def spec(self) -> RecurrentSpec:
-        """The :class:`RecurrentSpec` of a stack of a named cell."""
-        if not isinstance(self.cell, str):
-            raise ValueError(expected("cell", "a cell name for a RecurrentSpec",
-                                      Described(self.cell.__name__)))
-        return RecurrentSpec(**self._fields_dict())
-
-    @property
-    def num_states(self) -> int:
-        """State tensors per layer: 2 for an LSTM-like cell, else 1."""
-        if isinstance(self.cell, type):
-            return int(self.cell.num_states)
-        return 2 if self.cell == "lstm" else 1
-
-    @property
-    def output_size(self) -> int:
-        """Features of the stack's output."""
-        both = self.bidirectional and self.merge_mode == "concat"  # type: ignore[attr-defined]
-        return self.hidden_size * (2 if both else 1)  # type: ignore[attr-defined]
-
-    def build(self, input_size: int, **overrides: Any) -> Recurrent:
-        """The recurrent stack reading ``input_size`` features per step."""
-        if isinstance(self.cell, str):
-            return self.spec().build(input_size, **overrides)
-        f = self._fields_dict()
-        accepted = inspect.signature(self.cell.__init__).parameters
-        cell_kwargs = {k: f[k] for k in ("recurrent_dropout", "weight_drop", "zoneout",
-                                         "layer_norm", "recurrent_init", "activation",
-                                         "unit_forget_bias", "reset_after")
-                       if k in accepted}
-        return Recurrent(self.cell, input_size, f["hidden_size"], f["num_layers"],
-                         dropout=f["dropout"], bidirectional=f["bidirectional"],
-                         merge_mode=f["merge_mode"], backend=f["backend"],
-                         **{**cell_kwargs, **overrides})
-
-
-def _stack_section(name: str, doc: str, **defaults: Any) -> type[_RecurrentStack]:
-    """A section with every field of RecurrentSpec but ``cell`` (their types and defaults
-    read from it, so the two never drift), with some defaults changed."""
-    hints = typing.get_type_hints(RecurrentSpec)
-    fields: dict[str, Any] = {}
-    for f in dataclasses.fields(RecurrentSpec):
-        if f.name != "cell":
-            fields[f.name] = (hints[f.name], defaults.get(f.name, f.default))
-    section = create_model(name, __base__=_RecurrentStack, __doc__=doc,  # type: ignore[call-overload]
-                           __module__=__name__, **fields)
-    return section
-
-
-EncoderSection = _stack_section(
-    "EncoderSection", "The encoder stack (RecurrentSpec's fields; default a bidirectional "
-    "LSTM of 128 units per direction).", hidden_size=128, bidirectional=True)
-DecoderSection = _stack_section(
-    "DecoderSection", "The decoder stack (RecurrentSpec's fields; default an LSTM of 256 "
-    "units; never bidirectional).", hidden_size=256)
+    hidden_size: int = Field(256, ge=1)
 
 
 # -----------------------------------------------------------------------------------------
