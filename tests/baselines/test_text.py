@@ -1,6 +1,10 @@
-"""rnnkit.baselines.text: exact behaviour on tiny hand-made data."""
+"""rnnkit.baselines.text: exact behaviour on tiny hand-made data; the JSON round trip on the
+shipped sample files."""
 
 from __future__ import annotations
+
+import csv
+import json
 
 import numpy as np
 import pytest
@@ -13,6 +17,8 @@ from rnnkit.baselines.text import (
     summary_features,
 )
 from rnnkit.errors import ConfigError, DataError, ShapeError
+from rnnkit.examples import FOLDER
+from rnnkit.tasks.tagging.files import parse_conll
 
 TEXTS = ["a good film", "a bad film", "good acting", "bad acting", "really good", "really bad"]
 LABELS = ["pos", "neg", "pos", "neg", "pos", "neg"]
@@ -106,3 +112,110 @@ def test_errors_name_the_argument():
         MostFrequentTagTagger().fit(["a b"], [["X", "Y"]])
     with pytest.raises(ShapeError, match=r"X\[1\]: expected a non-empty \(timesteps, features\) array"):
         summary_features([np.ones((2, 2)), np.ones((0, 2))])
+
+
+# -- the JSON round trip ----------------------------------------------------------------------
+def _through_json(baseline):
+    """``from_dict`` of ``to_dict`` written to JSON text and read back, as a bundle does."""
+    return type(baseline).from_dict(json.loads(json.dumps(baseline.to_dict())))
+
+
+def _vader():
+    with open(FOLDER / "data" / "vader_sample.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [r["text"] for r in rows], [r["label"] for r in rows]
+
+
+@pytest.mark.parametrize("labels", ["str", "int"])
+@pytest.mark.parametrize("tokenized", [False, True])
+def test_bag_of_words_round_trip_predicts_the_same(labels, tokenized):
+    texts, y = _vader()
+    if labels == "int":
+        y = [int(v == "positive") for v in y]
+    X = [t.split() for t in texts] if tokenized else texts
+    fit, test = (X[:90], y[:90]), X[90:]
+    clf = BagOfWordsClassifier().fit(*fit)
+    back = _through_json(clf)
+    assert back.classes_ == clf.classes_ and type(back.classes_[0]) is type(y[0])
+    assert back.predict(test).tolist() == clf.predict(test).tolist()
+    assert back.predict(test).dtype == clf.predict(test).dtype
+    np.testing.assert_allclose(back.predict_proba(test), clf.predict_proba(test), rtol=0, atol=1e-12)
+    assert back.evaluate(X, y) == clf.evaluate(X, y)
+    assert repr(back) == repr(clf)
+    state = clf.to_dict()
+    assert json.loads(json.dumps(state)) == state  # plain JSON values only
+    assert len(state["vectorizer"]["terms"]) == len(state["vectorizer"]["idf"])
+
+
+def _three_trends(n: int, seed: int = 0):
+    """Two-feature series of 3..9 steps whose class (0, 1, 2) sets the trend of feature 0."""
+    rng = np.random.default_rng(seed)
+    X, y = [], []
+    for i in range(n):
+        T = int(rng.integers(3, 10))
+        trend = (i % 3 - 1) * np.arange(T)
+        X.append(np.stack([trend + rng.normal(0, 0.5, T), rng.normal(0, 1, T)], axis=1))
+        y.append(i % 3)
+    return X, y
+
+
+@pytest.mark.parametrize("labels", ["int", "str", "bool"])
+def test_bag_of_features_round_trip_predicts_the_same(labels):
+    X, y = _three_trends(45)
+    if labels == "str":
+        y = [["down", "flat", "up"][c] for c in y]
+    elif labels == "bool":
+        y = [c == 2 for c in y]
+    clf = BagOfFeaturesClassifier().fit(X[:30], y[:30])
+    back = _through_json(clf)
+    assert back.classes_ == clf.classes_ and type(back.classes_[0]) is type(y[0])
+    assert back.predict(X[30:]).tolist() == clf.predict(X[30:]).tolist()
+    np.testing.assert_allclose(back.predict_proba(X[30:]), clf.predict_proba(X[30:]),
+                               rtol=0, atol=1e-12)
+    padded = np.zeros((3, 9, 2))
+    for i, s in enumerate(X[:3]):
+        padded[i, : len(s)] = s
+    lengths = [len(s) for s in X[:3]]
+    assert back.predict(padded, lengths=lengths).tolist() == clf.predict(X[:3]).tolist()
+
+
+def test_most_frequent_tag_round_trip_predicts_the_same():
+    corpus = parse_conll((FOLDER / "data" / "brown_sample.conll").read_text(encoding="utf-8"))
+    sents, tags = corpus.inputs, corpus.targets
+    half = len(sents) // 2
+    tagger = MostFrequentTagTagger().fit(sents[:half], tags[:half])
+    back = _through_json(tagger)
+    probe = [*sents[half:], ["THE", "Zyzzyva", "Guests"]]  # unseen words, case fallback
+    assert back.predict(probe) == tagger.predict(probe)
+    assert back.is_known(probe) == tagger.is_known(probe)
+    assert back.evaluate(sents, tags) == tagger.evaluate(sents, tags)
+    assert (back.unknown_tag_, back.tags_) == (tagger.unknown_tag_, tagger.tags_)
+    strict = MostFrequentTagTagger(lowercase_fallback=False).fit(sents, tags)
+    assert repr(_through_json(strict)) == "MostFrequentTagTagger(lowercase_fallback=False)"
+    assert _through_json(strict).predict(probe) == strict.predict(probe)
+
+
+def test_from_dict_of_a_malformed_dict_names_the_key():
+    clf = BagOfWordsClassifier().fit(TEXTS, LABELS)
+    state = clf.to_dict()
+    with pytest.raises(DataError, match=r"data: expected a dict written by to_dict\(\) with the key 'logistic'"):
+        BagOfWordsClassifier.from_dict({k: v for k, v in state.items() if k != "logistic"})
+    with pytest.raises(DataError, match=r"data\['vectorizer'\]: expected .* with the key 'idf'"):
+        BagOfWordsClassifier.from_dict({**state, "vectorizer": {
+            k: v for k, v in state["vectorizer"].items() if k != "idf"}})
+    with pytest.raises(DataError, match=r"data\['type'\]: expected 'bag_of_features', got 'bag_of_words'"):
+        BagOfFeaturesClassifier.from_dict(state)
+    with pytest.raises(DataError, match=r"data\['logistic'\]: expected coef of shape \(1, \d+\)"):
+        BagOfWordsClassifier.from_dict({**state, "logistic": {**state["logistic"], "coef": [[0.0]]}})
+    with pytest.raises(DataError, match=r"data: expected a dict written by to_dict\(\), got 'list'"):
+        BagOfFeaturesClassifier.from_dict([])
+    tagger = MostFrequentTagTagger().fit([["a", "b"]], [["X", "Y"]])
+    with pytest.raises(DataError, match=r"data\['lexicon'\]\['a'\]: expected one of the tags \['X', 'Y'\], got 'Z'"):
+        MostFrequentTagTagger.from_dict({**tagger.to_dict(), "lexicon": {"a": "Z"}})
+    with pytest.raises(DataError, match=r"data: expected .* with the key 'unknown_tag'"):
+        MostFrequentTagTagger.from_dict({k: v for k, v in tagger.to_dict().items()
+                                         if k != "unknown_tag"})
+    with pytest.raises(ConfigError, match=r"BagOfWordsClassifier: expected a fitted baseline"):
+        BagOfWordsClassifier().to_dict()
+    with pytest.raises(ConfigError, match=r"MostFrequentTagTagger: expected a fitted tagger"):
+        MostFrequentTagTagger().to_dict()

@@ -19,7 +19,10 @@ MostFrequentTagTagger          each word gets the tag it had most often in train
 All share the task API: ``fit`` -> self, ``predict``, ``evaluate`` (the same metric
 dictionaries as :class:`~rnnkit.tasks.classification.SequenceClassifier` and
 :class:`~rnnkit.tasks.tagging.SequenceTagger`), and ``predict_proba`` for the classifiers.
-They are small, deterministic references and are not saved as bundles.
+They are small, deterministic references. ``to_dict()`` writes a fitted one as plain JSON
+values (the fitted scikit-learn attributes as lists of floats; never a pickle) and
+``from_dict(data)`` rebuilds it predicting exactly what it did: the classification and
+tagging tasks keep their baselines in the bundle that way.
 
 Example:
     >>> clf = BagOfWordsClassifier().fit(["good", "bad", "very good", "very bad"], [1, 0, 1, 0])
@@ -30,7 +33,7 @@ Example:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 import numpy as np
@@ -61,6 +64,77 @@ def _labels(y: Any, n: int) -> list[Any]:
     if len(set(labels)) < 2:
         raise DataError(expected("y", "at least two classes", sorted(set(map(str, labels)))))
     return labels
+
+
+def _field(data: Any, key: str, name: str = "data") -> Any:
+    """``data[key]`` of a dict written by a ``to_dict()``; a DataError names a missing key."""
+    if not isinstance(data, Mapping):
+        raise DataError(expected(name, "a dict written by to_dict()", type(data).__name__))
+    if key not in data:
+        raise DataError(expected(name, f"a dict written by to_dict() with the key {key!r}",
+                                 Described(f"the keys {sorted(map(str, data))}")))
+    return data[key]
+
+
+def _check_type(data: Any, kind: str) -> None:
+    if _field(data, "type") != kind:
+        raise DataError(expected("data['type']", repr(kind), data["type"],
+                                 "pass the dict that this class's to_dict() wrote"))
+
+
+def _floats(data: Any, key: str, name: str, ndim: int) -> np.ndarray:
+    """``data[key]`` as a float64 array of ``ndim`` dimensions."""
+    value = _field(data, key, name)
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(expected(f"{name}[{key!r}]", "numbers", Described("other values"))) from exc
+    if arr.ndim != ndim:
+        raise DataError(expected(f"{name}[{key!r}]", f"a {ndim}-d list of numbers",
+                                 Described(f"{arr.ndim} dimensions")))
+    return arr
+
+
+def _pair(data: Any, key: str, name: str) -> tuple[int, int]:
+    """``data[key]`` as the (min_n, max_n) pair that JSON stores as a list of two integers."""
+    value = _field(data, key, name)
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise DataError(expected(f"{name}[{key!r}]", "a list [min_n, max_n]", value))
+    return value[0], value[1]
+
+
+def _logistic_to_dict(lr: Any) -> dict[str, Any]:
+    """The fitted attributes of a LogisticRegression that predict and predict_proba read."""
+    return {"classes": lr.classes_.tolist(), "coef": lr.coef_.tolist(),
+            "intercept": lr.intercept_.tolist(), "n_iter": lr.n_iter_.tolist(),
+            "fit_intercept": bool(lr.fit_intercept)}
+
+
+def _logistic_from_dict(data: Any, n_features: int, C: float, max_iter: int) -> Any:
+    """A LogisticRegression set to the attributes of :func:`_logistic_to_dict` (no fit)."""
+    from sklearn.linear_model import LogisticRegression
+
+    name = "data['logistic']"
+    classes = _field(data, "classes", name)
+    if not isinstance(classes, list):
+        raise DataError(expected(f"{name}['classes']", "a list of class labels",
+                                 type(classes).__name__))
+    classes = [json_label(c) for c in classes]
+    coef = _floats(data, "coef", name, 2)
+    intercept = _floats(data, "intercept", name, 1)
+    n_rows = 1 if len(classes) == 2 else len(classes)
+    if len(classes) < 2 or coef.shape != (n_rows, n_features) or intercept.shape != (n_rows,):
+        raise DataError(expected(name, f"coef of shape {(n_rows, n_features)} and intercept "
+                                 f"of shape {(n_rows,)} for {len(classes)} classes (at least 2)",
+                                 Described(f"coef {coef.shape}, intercept {intercept.shape}")))
+    lr = LogisticRegression(C=C, max_iter=max_iter,
+                            fit_intercept=bool(_field(data, "fit_intercept", name)))
+    lr.classes_ = np.asarray(classes)  # str, int, float or bool: the dtype fit gave them
+    lr.coef_ = coef
+    lr.intercept_ = intercept
+    lr.n_iter_ = np.asarray(_field(data, "n_iter", name), dtype=np.int32)
+    lr.n_features_in_ = n_features
+    return lr
 
 
 class _LogisticBaseline:
@@ -157,6 +231,61 @@ class BagOfWordsClassifier(_LogisticBaseline):
         self.pipeline_.fit(docs, np.asarray(labels))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted baseline as plain JSON values: the settings, the TF-IDF vectorizer's
+        settings, terms (in column order) and idf weights, the logistic regression's
+        coefficients and classes."""
+        pipe = self._require_fitted()
+        vec, lr = pipe[0], pipe[-1]
+        terms = [""] * len(vec.vocabulary_)
+        for term, column in vec.vocabulary_.items():
+            terms[column] = term
+        settings = {k: vec.get_params()[k] for k in _TFIDF_SETTINGS}
+        settings["ngram_range"] = list(settings["ngram_range"])
+        return {"type": "bag_of_words",
+                "params": {"ngram_range": list(self.ngram_range), "min_df": self.min_df,
+                           "C": self.C, "lowercase": self.lowercase, "max_iter": self.max_iter},
+                "vectorizer": {**settings, "tokenized": vec.tokenizer is _split_unit,
+                               "terms": terms, "idf": vec.idf_.tolist()},
+                "logistic": _logistic_to_dict(lr)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BagOfWordsClassifier:
+        """Rebuild a fitted baseline from :meth:`to_dict` (no fitting, no pickle)."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import make_pipeline
+
+        _check_type(data, "bag_of_words")
+        params = _field(data, "params")
+        out = cls(ngram_range=_pair(params, "ngram_range", "data['params']"),
+                  **{k: _field(params, k, "data['params']")
+                     for k in ("min_df", "C", "lowercase", "max_iter")})
+        v = _field(data, "vectorizer")
+        settings = {k: _field(v, k, "data['vectorizer']") for k in _TFIDF_SETTINGS}
+        settings["ngram_range"] = _pair(v, "ngram_range", "data['vectorizer']")
+        tokenized = bool(_field(v, "tokenized", "data['vectorizer']"))
+        terms = _field(v, "terms", "data['vectorizer']")
+        idf = _floats(v, "idf", "data['vectorizer']", 1)
+        if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+            raise DataError(expected("data['vectorizer']['terms']", "a list of str terms",
+                                     Described(type(terms).__name__)))
+        if not terms or len(set(terms)) != len(terms) or len(idf) != len(terms):
+            raise DataError(expected("data['vectorizer']", "distinct terms, one idf weight each",
+                                     Described(f"{len(set(terms))} distinct of {len(terms)} "
+                                               f"terms, {len(idf)} weights")))
+        vec = TfidfVectorizer(**settings, **({"tokenizer": _split_unit} if tokenized else {}))
+        vec.vocabulary_ = {t: i for i, t in enumerate(terms)}
+        vec.fixed_vocabulary_ = False
+        vec.idf_ = idf
+        lr = _logistic_from_dict(_field(data, "logistic"), len(terms), out.C, out.max_iter)
+        out.pipeline_ = make_pipeline(vec, lr)
+        return out
+
+
+#: The TfidfVectorizer settings that shape its features (``to_dict`` stores them).
+_TFIDF_SETTINGS = ("analyzer", "binary", "lowercase", "ngram_range", "norm", "smooth_idf",
+                   "strip_accents", "sublinear_tf", "token_pattern", "use_idf")
+
 
 def _split_unit(doc: str) -> list[str]:
     return doc.split("\x1f") if doc else []
@@ -216,6 +345,44 @@ class BagOfFeaturesClassifier(_LogisticBaseline):
         self.pipeline_.fit(feats, np.asarray(labels))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted baseline as plain JSON values: the settings, the scaler's statistics,
+        the logistic regression's coefficients and classes."""
+        pipe = self._require_fitted()
+        scaler, lr = pipe[0], pipe[-1]
+        return {"type": "bag_of_features", "params": {"C": self.C, "max_iter": self.max_iter},
+                "scaler": {"with_mean": bool(scaler.with_mean), "with_std": bool(scaler.with_std),
+                           "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
+                           "var": scaler.var_.tolist(),
+                           "n_samples_seen": np.asarray(scaler.n_samples_seen_).tolist()},
+                "logistic": _logistic_to_dict(lr)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BagOfFeaturesClassifier:
+        """Rebuild a fitted baseline from :meth:`to_dict` (no fitting, no pickle)."""
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        _check_type(data, "bag_of_features")
+        params = _field(data, "params")
+        out = cls(C=_field(params, "C", "data['params']"),
+                  max_iter=_field(params, "max_iter", "data['params']"))
+        s = _field(data, "scaler")
+        name = "data['scaler']"
+        stats = {k: _floats(s, k, name, 1) for k in ("mean", "scale", "var")}
+        n_features = len(stats["mean"])
+        if any(len(v) != n_features for v in stats.values()) or n_features == 0:
+            raise DataError(expected(name, "mean, scale and var of one length > 0",
+                                     Described(str({k: len(v) for k, v in stats.items()}))))
+        scaler = StandardScaler(with_mean=bool(_field(s, "with_mean", name)),
+                                with_std=bool(_field(s, "with_std", name)))
+        scaler.mean_, scaler.scale_, scaler.var_ = stats["mean"], stats["scale"], stats["var"]
+        scaler.n_samples_seen_ = np.asarray(_field(s, "n_samples_seen", name))[()]
+        scaler.n_features_in_ = n_features
+        lr = _logistic_from_dict(_field(data, "logistic"), n_features, out.C, out.max_iter)
+        out.pipeline_ = make_pipeline(scaler, lr)
+        return out
+
 
 class MostFrequentTagTagger:
     """Tag each word with its most frequent training tag (see the module table).
@@ -266,6 +433,42 @@ class MostFrequentTagTagger:
         self.unknown_tag_ = self._argmax(hapax or overall, order)
         self.tags_ = sorted(order)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted tagger as plain JSON values (its lexicons and tags)."""
+        self._require_fitted()
+        return {"type": "most_frequent_tag", "lowercase_fallback": self.lowercase_fallback,
+                "lexicon": dict(self.lexicon_),  # type: ignore[arg-type]
+                "lower_lexicon": dict(self.lower_lexicon_), "unknown_tag": self.unknown_tag_,
+                "tags": list(self.tags_)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MostFrequentTagTagger:
+        """Rebuild a fitted tagger from :meth:`to_dict`."""
+        _check_type(data, "most_frequent_tag")
+        out = cls(lowercase_fallback=bool(_field(data, "lowercase_fallback")))
+        tags = _field(data, "tags")
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise DataError(expected("data['tags']", "a list of tag names", tags))
+        known = set(tags)
+        lexicons = []
+        for key in ("lexicon", "lower_lexicon"):
+            lex = _field(data, key)
+            if not isinstance(lex, Mapping):
+                raise DataError(expected(f"data[{key!r}]", "a dict word -> tag",
+                                         type(lex).__name__))
+            bad = next(((w, t) for w, t in lex.items() if not isinstance(w, str) or t not in known),
+                       None)
+            if bad is not None:
+                raise DataError(expected(f"data[{key!r}][{bad[0]!r}]", f"one of the tags {tags}",
+                                         bad[1]))
+            lexicons.append(dict(lex))
+        unknown_tag = _field(data, "unknown_tag")
+        if unknown_tag not in known:
+            raise DataError(expected("data['unknown_tag']", f"one of {tags}", unknown_tag))
+        out.lexicon_, out.lower_lexicon_ = lexicons
+        out.unknown_tag_, out.tags_ = unknown_tag, list(tags)
+        return out
 
     def _tag(self, word: str) -> str:
         lex = self.lexicon_

@@ -88,6 +88,27 @@ def test_save_then_load_predicts_the_same(tmp_path, kind):
     assert loaded.predict(X).tolist() == clf.predict(X).tolist()
     for a, b in zip(loaded.attention(X[:5]), clf.attention(X[:5])):
         assert np.array_equal(a, b)
+    # the baselines are in the bundle: evaluate after load reports them with the same numbers
+    baseline = "bag_of_features" if kind == "numeric" else "bag_of_words"
+    assert pre["baselines"][baseline]["type"] == baseline
+    before, after = clf.evaluate(X, y), loaded.evaluate(X, y)
+    assert list(after.baselines) == ["most_frequent", baseline]
+    # the same numbers, exactly (JSON text, so that a NaN metric compares equal too)
+    assert json.dumps([after.model, after.baselines]) == json.dumps([before.model, before.baselines])
+
+
+def test_a_bundle_without_baselines_loads_and_reports_the_most_frequent_class(tmp_path):
+    X, y = _texts(40)
+    clf = _clf(_small(), _training(epochs=2)).fit(X, y)
+    older = {k: v for k, v in clf._preprocessing().items() if k != "baselines"}
+    save_bundle(tmp_path / "old", task="classification", model=clf.model_,
+                config={"config": clf.config.to_dict()}, preprocessing=older,
+                metrics={"epochs": 2})
+    back = SequenceClassifier.load(tmp_path / "old")
+    assert back.baselines_ == {}
+    report = back.evaluate(X, y)
+    assert list(report.baselines) == ["most_frequent"]
+    assert report.baselines["most_frequent"] == clf.evaluate(X, y).baselines["most_frequent"]
 
 
 def test_attention_weights_cover_the_real_steps():
@@ -233,6 +254,7 @@ def test_a_bundle_written_before_the_task_interface_still_loads(tmp_path):
         assert back.config.early_stopping.monitor == "val_accuracy"
         assert back.config.model == clf.config.model
         np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+        assert back.evaluate(X, y).baselines == {}  # neither class counts nor baselines saved
 
 
 # -- pretrained word vectors ------------------------------------------------------------------

@@ -66,6 +66,12 @@ def test_same_seed_same_predictions_and_save_load(tmp_path):
     assert loaded.config == a.config and loaded.tags_ == a.tags_
     assert torch.equal(loaded.model_(x, lengths), em_a)
     assert loaded.predict(probe) == a.predict(probe)
+    # the baseline is in the bundle: evaluate after load reports it with the same numbers
+    assert pre["baselines"]["most_frequent_tag"]["type"] == "most_frequent_tag"
+    before, after = a.evaluate(sents, tags), loaded.evaluate(sents, tags)
+    assert list(after.baselines) == ["most_frequent_tag"]
+    # the same numbers, exactly (JSON text, so that a NaN metric compares equal too)
+    assert json.dumps([after.model, after.baselines]) == json.dumps([before.model, before.baselines])
 
 
 def test_the_constructor_takes_one_config_and_refuses_unknown_keys():
@@ -110,14 +116,19 @@ def test_a_bundle_written_before_the_task_interface_still_loads(tmp_path):
     tagger = _tagger(_small(), _training(epochs=2)).fit(sents, tags)
     old_model = {**tagger.config.model.model_dump(mode="json"), "patience": 4,
                  "monitor": "val_token_accuracy"}
+    older = {k: v for k, v in tagger._preprocessing().items() if k != "baselines"}
     save_bundle(tmp_path / "old", task="sequence_tagging", model=tagger.model_,
                 config={"model": old_model,
                         "training": tagger.config.training.model_dump(mode="json")},
-                preprocessing=tagger._preprocessing(), metrics={"epochs": 2})
+                preprocessing=older, metrics={"epochs": 2})
     for back in (SequenceTagger.load(tmp_path / "old"), load(tmp_path / "old")):
         assert back.config.early_stopping.patience == 4
         assert back.config.model == tagger.config.model
         assert back.predict(sents) == tagger.predict(sents)
+        # written before the baseline was saved: the model alone is reported
+        report = back.evaluate(sents, tags)
+        assert report.baselines == {}
+        assert json.dumps(report.model) == json.dumps(tagger.evaluate(sents, tags).model)
 
 
 def test_errors_name_the_argument():

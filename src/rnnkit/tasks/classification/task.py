@@ -14,7 +14,8 @@ import torch
 from torch.nn import functional as F
 
 from rnnkit._validation import Described, expected
-from rnnkit.bundle import Bundle
+from rnnkit.baselines.text import BagOfFeaturesClassifier, BagOfWordsClassifier
+from rnnkit.bundle import Bundle, BundleError
 from rnnkit.data.examples import as_series_list, json_label
 from rnnkit.errors import ConfigError, DataError, ShapeError
 from rnnkit.metrics.classification import accuracy, classification_metrics, f1
@@ -83,7 +84,8 @@ class SequenceClassifier(Task):
         inputs_: the fitted :class:`SequenceInputs`.
         history_: the training :class:`~rnnkit.training.History`.
         fit_seconds_: wall time of the last ``fit``.
-        baselines_: the baselines fitted beside the model (not saved).
+        baselines_: the baselines fitted beside the model, by name (saved in the bundle;
+            a bundle written before they were has none).
         embedding_coverage_: the fraction of vocabulary words that pretrained vectors
             initialized in the last ``fit`` (None without ``pretrained_embeddings``).
     """
@@ -278,8 +280,6 @@ class SequenceClassifier(Task):
         the same training data (``evaluation.baselines``)."""
         if not self.config.evaluation.baselines:
             return {}
-        from rnnkit.baselines.text import BagOfFeaturesClassifier, BagOfWordsClassifier
-
         if self.inputs_.kind == "numeric":  # type: ignore[union-attr]
             return {"bag_of_features": BagOfFeaturesClassifier().fit(X, labels, lengths=lengths)}
         return {"bag_of_words": BagOfWordsClassifier().fit(_as_text(X), labels)}
@@ -399,13 +399,22 @@ class SequenceClassifier(Task):
     def _preprocessing(self) -> dict[str, Any]:
         _, inputs = self._fitted()
         return {"inputs": inputs.to_dict(), "classes": self.classes_,
-                "class_counts": self.class_counts_}
+                "class_counts": self.class_counts_,
+                "baselines": {name: b.to_dict() for name, b in self.baselines_.items()}}
 
     def _restore(self, preprocessing: dict[str, Any]) -> None:
         self.classes_ = list(preprocessing["classes"])
         counts = preprocessing.get("class_counts")
         self.class_counts_ = None if counts is None else [int(c) for c in counts]
         self.inputs_ = SequenceInputs.from_dict(preprocessing["inputs"], self.config.model)
+        # bundles written before the baselines were saved have none: evaluate reports the
+        # most frequent class only
+        self.baselines_ = {}
+        for name, data in (preprocessing.get("baselines") or {}).items():
+            if name not in _BASELINES:
+                raise BundleError(expected("preprocessing['baselines']",
+                                           f"baselines among {sorted(_BASELINES)}", name))
+            self.baselines_[name] = _BASELINES[name].from_dict(data)
 
     @classmethod
     def _config_from_bundle(cls, bundle: Bundle) -> ClassifierConfig:
@@ -415,6 +424,10 @@ class SequenceClassifier(Task):
             return ClassifierConfig.from_dict(bundle.config["config"])
         return ClassifierConfig.from_dict(legacy_config(bundle.config))
 
+
+#: The baselines a bundle may hold, by the name ``_fit_baselines`` gives them.
+_BASELINES: dict[str, type[BagOfWordsClassifier] | type[BagOfFeaturesClassifier]] = {
+    "bag_of_words": BagOfWordsClassifier, "bag_of_features": BagOfFeaturesClassifier}
 
 #: The model's scalar metrics in a Report; the rest of :func:`classification_metrics` goes to
 #: its details.

@@ -12,7 +12,8 @@ from typing import Any, ClassVar, Self
 import torch
 
 from rnnkit._validation import Described, expected
-from rnnkit.bundle import Bundle
+from rnnkit.baselines.text import MostFrequentTagTagger
+from rnnkit.bundle import Bundle, BundleError
 from rnnkit.data.examples import check_sentences, check_tag_lists
 from rnnkit.data.padding import pad_sequences
 from rnnkit.errors import ConfigError, DataError
@@ -54,7 +55,8 @@ class SequenceTagger(Task):
     Attributes (after ``fit`` or ``load``):
         tags_: the sorted tag names (emission column k is ``tags_[k]``).
         model_, features_, history_, fit_seconds_.
-        baselines_: the most-frequent-tag baseline fitted beside the model (not saved).
+        baselines_: the most-frequent-tag baseline fitted beside the model, by name (saved
+            in the bundle; a bundle written before it was has none).
         embedding_coverage_: the fraction of vocabulary words that pretrained vectors
             initialized in the last ``fit`` (None without ``pretrained_embeddings``).
     """
@@ -202,8 +204,6 @@ class SequenceTagger(Task):
         self.model_.eval()
         self.baselines_ = {}
         if self.config.evaluation.baselines:
-            from rnnkit.baselines.text import MostFrequentTagTagger
-
             self.baselines_["most_frequent_tag"] = MostFrequentTagTagger().fit(sents, tag_lists)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
@@ -295,11 +295,20 @@ class SequenceTagger(Task):
     # -- the bundle -------------------------------------------------------------------
     def _preprocessing(self) -> dict[str, Any]:
         _, feats = self._fitted()
-        return {"features": feats.to_dict(), "tags": self.tags_}
+        return {"features": feats.to_dict(), "tags": self.tags_,
+                "baselines": {name: b.to_dict() for name, b in self.baselines_.items()}}
 
     def _restore(self, preprocessing: dict[str, Any]) -> None:
         self.tags_ = [str(t) for t in preprocessing["tags"]]
         self.features_ = TokenFeatures.from_dict(preprocessing["features"], self.config.model)
+        # bundles written before the baseline was saved have none: evaluate reports the
+        # model alone
+        self.baselines_ = {}
+        for name, data in (preprocessing.get("baselines") or {}).items():
+            if name != "most_frequent_tag":
+                raise BundleError(expected("preprocessing['baselines']",
+                                           "the baseline 'most_frequent_tag'", name))
+            self.baselines_[name] = MostFrequentTagTagger.from_dict(data)
 
     @classmethod
     def _config_from_bundle(cls, bundle: Bundle) -> TaggerConfig:
