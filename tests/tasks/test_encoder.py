@@ -17,7 +17,6 @@ from rnnkit.tasks.encoder import (
     EncoderSection,
     cross_entropy,
     legacy_config,
-    resolve_data_paths,
 )
 from rnnkit.tasks.recurrent_section import cell_from_name
 from rnnkit.training import TrainerConfig
@@ -73,9 +72,14 @@ def test_a_training_table_overrides_the_task_defaults_key_by_key():
 
 
 def test_data_paths_resolve_against_the_config_folder(tmp_path):
-    data = DataFiles(path="a.csv", test_path=str(tmp_path / "b.csv"))
-    assert resolve_data_paths(data, tmp_path) == {"path": str(tmp_path / "a.csv")}
-    assert resolve_data_paths(DataFiles(), Path(".")) == {}
+    from rnnkit.tasks.classification import ClassifierConfig
+
+    cfg = ClassifierConfig.from_dict({"data": {"path": "a.csv",
+                                               "test_path": str(tmp_path / "b.csv")}})
+    resolved = cfg.resolve_paths(tmp_path)
+    assert resolved.data.path == str(tmp_path / "a.csv")
+    assert resolved.data.test_path == str(tmp_path / "b.csv")
+    assert ClassifierConfig().resolve_paths(Path(".")) == ClassifierConfig()
     with pytest.raises(ConfigError, match=r"validation: expected a number > 0"):
         DataFiles(validation=0.0)
 

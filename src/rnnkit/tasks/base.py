@@ -150,6 +150,20 @@ class TaskConfig(ConfigFile):
         """The TrainerConfig this task trains with when ``[training]`` is left out."""
         return TrainerConfig(**cls.section_defaults.get("training", {}))
 
+    #: the ``[data]`` keys that name files (resolved against a TOML file's folder)
+    path_keys: ClassVar[tuple[str, ...]] = ("path", "test_path")
+
+    def resolve_paths(self, folder: Path) -> Self:
+        """Relative file paths of the ``[data]`` section (:attr:`path_keys`) made absolute
+        against ``folder``, the TOML file's, so a config runs from any working directory."""
+        data = getattr(self, "data", None)
+        changed = {}
+        for key in self.path_keys:
+            value = getattr(data, key, None)
+            if isinstance(value, str) and not Path(value).is_absolute():
+                changed[key] = str((folder / value).resolve())
+        return self.with_overrides({"data": changed}) if changed else self
+
     def __repr__(self) -> str:
         try:
             base: TaskConfig | None = type(self)()

@@ -22,7 +22,6 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from pydantic import Field
@@ -42,7 +41,6 @@ __all__ = [
     "check_pretrained_source",
     "cross_entropy",
     "legacy_config",
-    "resolve_data_paths",
 ]
 
 class EncoderSection(RecurrentSection):
@@ -86,16 +84,6 @@ class EvaluationSection(Section):
     is not saved: a task loaded from a bundle reports the baselines its bundle can rebuild."""
 
     baselines: bool = True
-
-
-def resolve_data_paths(data: DataFiles, folder: Path) -> dict[str, str]:
-    """The relative file paths of ``data`` made absolute against ``folder`` (changed keys only)."""
-    changed = {}
-    for key in ("path", "test_path"):
-        value = getattr(data, key)
-        if value is not None and not Path(value).is_absolute():
-            changed[key] = str((folder / value).resolve())
-    return changed
 
 
 #: The ``[training]`` defaults of both encoder tasks: 10 epochs of Adam (lr 2e-3), batches of

@@ -27,7 +27,6 @@ A TOML file::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -41,7 +40,6 @@ from rnnkit.tasks.encoder import (
     EvaluationSection,
     check_pretrained_source,
     cross_entropy,
-    resolve_data_paths,
 )
 from rnnkit.training import TrainerConfig
 
@@ -147,7 +145,3 @@ class ClassifierConfig(TaskConfig):
     def _cross_entropy(cls, value: TrainerConfig) -> TrainerConfig:
         return cross_entropy(value)
 
-    def resolve_paths(self, folder: Path) -> ClassifierConfig:
-        """Relative ``data.path`` / ``data.test_path`` are resolved against ``folder``."""
-        changed = resolve_data_paths(self.data, folder)
-        return self.with_overrides({"data": changed}) if changed else self

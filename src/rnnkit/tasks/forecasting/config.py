@@ -32,7 +32,6 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
 import pandas as pd
@@ -292,15 +291,6 @@ class ForecastConfig(TaskConfig):
     def data_or_default(self) -> DataSection:
         """The ``[data]`` section, or the defaults when the config has none."""
         return self.data if self.data is not None else DataSection()
-
-    def resolve_paths(self, folder: Path) -> ForecastConfig:
-        """A relative ``data.path`` is resolved against ``folder`` (the config file's)."""
-        data = self.data
-        if data is not None and data.path is not None and not Path(data.path).is_absolute():
-            resolved = str((folder / data.path).resolve())
-            return self.with_overrides({"data": {"path": resolved}})
-        return self
-
 
 def legacy_config(data: Mapping[str, Any]) -> dict[str, Any]:
     """A config dict written before the forecaster was a Task (bundles' ``forecast_config``)

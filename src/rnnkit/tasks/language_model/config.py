@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
@@ -171,14 +170,6 @@ class LanguageModelConfig(TaskConfig):
             raise ValueError(expected("training.tbptt_steps", "the segment length (an integer "
                                       ">= 1) for a language model", None))
         return self
-
-    def resolve_paths(self, folder: Path) -> Self:
-        """A relative ``data.path`` is resolved against ``folder`` (the config file's)."""
-        if self.data.path is not None and not Path(self.data.path).is_absolute():
-            return self.with_overrides({"data": {"path": str((folder / self.data.path).resolve())}})
-        return self
-
-
 
 def legacy_config(old: Mapping[str, Any]) -> dict[str, Any]:
     """The sections of a config saved before the Task API (one flat dict, ``rnn`` a

@@ -30,7 +30,6 @@ Example::
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
@@ -241,9 +240,3 @@ class Seq2SeqConfig(TaskConfig):
             return self.evaluation.primary
         return "bleu" if self.data.units in ("word", "bpe") else "token_error_rate"
 
-    def resolve_paths(self, folder: Path) -> Self:
-        """A relative ``data.path`` is resolved against ``folder`` (the config file's)."""
-        if self.data.path is not None and not Path(self.data.path).is_absolute():
-            return self.with_overrides({"data": {"path": str((folder / self.data.path)
-                                                              .resolve())}})
-        return self
