@@ -28,6 +28,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from rnnkit._files import replace_directory
 from rnnkit._validation import Described, expected
 from rnnkit.errors import RnnkitError
 
@@ -123,15 +124,7 @@ def save_bundle(
             "files": {name: _sha256(tmp / name) for name in files},
         }
         _write_json(tmp / "manifest.json", manifest)  # written last: marks completeness
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(dest, old)
-            os.replace(tmp, dest)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, dest)
+        replace_directory(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rnnkit._files import replace_directory
 from rnnkit._validation import Described, expected
 from rnnkit.errors import ConfigError
 
@@ -63,13 +64,7 @@ def run_directory(out: Path, *, overwrite: bool = False, task: str = "") -> Iter
         yield work
         write_json(work / MARKER, {"task": task,
                                    "created": datetime.now(UTC).isoformat(timespec="seconds")})
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(work, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(work, out)
+        replace_directory(work, out)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

@@ -80,8 +80,8 @@ class DataFiles(Section):
 
 class EvaluationSection(Section):
     """``[evaluation]``: ``baselines``: ``fit`` also fits the task's baselines on the same
-    training data, and ``evaluate`` scores them beside the model. They are fitted state that
-    is not saved: a task loaded from a bundle reports the baselines its bundle can rebuild."""
+    training data, and ``evaluate`` scores them beside the model. They are saved in the
+    bundle; one written before they were reports the baselines it can rebuild."""
 
     baselines: bool = True
 

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from rnnkit._files import replace_directory
 from rnnkit._validation import Described, expected
 from rnnkit.data.splitting import ChronoSplit
 from rnnkit.data.timeseries import TimeSeries
@@ -275,11 +276,5 @@ def _work_dir(final: Path, resume: bool | str | os.PathLike[str]) -> tuple[Path,
 
 def _commit(work: Path, final: Path) -> None:
     """Move the finished ``work`` directory to ``final`` (replacing an old run only now)."""
-    if final.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
-        os.replace(final, old / final.name)
-        os.replace(work, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(work, final)
+    replace_directory(work, final)
 

@@ -1,0 +1,36 @@
+"""Writing directories whole: the one place where rnnkit moves a finished directory into place.
+
+Bundles, run directories and lab outputs are built under a temporary sibling name and moved to
+their final path only when complete (:func:`replace_directory`), so a reader never sees a
+half-written one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+__all__ = ["replace_directory"]
+
+
+def replace_directory(work: Path, final: Path) -> None:
+    """Move the finished directory ``work`` to ``final``, replacing what is there.
+
+    An existing ``final`` is first moved aside into a hidden sibling, then ``work`` takes its
+    place, then the old one is deleted; if the second move fails, the old one is put back.
+    ``work`` and ``final`` must be on the same file system (siblings are).
+    """
+    if not final.exists():
+        os.replace(work, final)
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+    os.replace(final, aside / final.name)
+    try:
+        os.replace(work, final)
+    except BaseException:
+        os.replace(aside / final.name, final)  # put the previous one back
+        shutil.rmtree(aside, ignore_errors=True)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
