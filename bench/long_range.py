@@ -19,7 +19,7 @@ from datetime import date
 import torch
 
 from rnnkit.labs import adding
-from rnnkit.labs.long_range import LongRangeConfig, compare_cells
+from rnnkit.labs._long_range import LongRangeConfig, compare_cells
 
 from _common import machine, write_result  # bench/_common.py: this folder is on sys.path
 

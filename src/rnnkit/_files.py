@@ -7,12 +7,29 @@ half-written one.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["replace_directory"]
+__all__ = ["MARKER", "is_run", "replace_directory", "write_marker"]
+
+#: The file that marks a directory as a run rnnkit wrote: rnnkit replaces only such a one.
+MARKER = "rnnkit-run.json"
+
+
+def is_run(path: Path) -> bool:
+    """Whether ``path`` is a run directory rnnkit wrote (it has the marker file)."""
+    return path.is_dir() and (path / MARKER).is_file()
+
+
+def write_marker(folder: Path, task: str) -> None:
+    """Mark ``folder`` as a run of ``task`` written by rnnkit."""
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    (folder / MARKER).write_text(json.dumps({"task": task, "created": stamp}) + "\n",
+                                 encoding="utf-8")
 
 
 def replace_directory(work: Path, final: Path) -> None:

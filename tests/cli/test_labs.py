@@ -15,7 +15,7 @@ def test_lab_reads_a_toml_config_and_set_wins(tmp_path, cli, monkeypatch):
 
     seen = {}
 
-    def fake_run(config=None, *, out_dir=None, quick=False, seed=None):
+    def fake_run(config=None, *, out_dir=None, quick=False, seed=None, overwrite=False):
         seen.update(config=config, quick=quick, seed=seed)
 
     monkeypatch.setattr(vowels, "run", fake_run)

@@ -65,7 +65,8 @@ def _fake_brown(tagset="universal"):
 
 def _check_run_dir(run_dir, task_cls, plots=("confusion.png",)):
     names = sorted(p.name for p in run_dir.iterdir())
-    assert names == sorted(["config.json", "history.json", "metrics.json", "model", *plots])
+    assert names == sorted(["config.json", "history.json", "metrics.json", "model",
+                            "rnnkit-run.json", *plots])  # the marker: an rnnkit run
     metrics = json.loads((run_dir / "metrics.json").read_text())
     config = json.loads((run_dir / "config.json").read_text())
     history = json.loads((run_dir / "history.json").read_text())

@@ -8,7 +8,7 @@ import torch
 
 from rnnkit.datasets.long_range import adding_problem, copy_task
 from rnnkit.errors import ConfigError
-from rnnkit.labs.long_range import LongRangeConfig, cell_spec, compare_cells
+from rnnkit.labs._long_range import LongRangeConfig, cell_spec, compare_cells
 
 
 def test_cell_specs():

@@ -33,14 +33,15 @@ def lab(
     seed: Annotated[int, typer.Option(help="Data and training seed")] = 0,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override: section.key=value")] = None,
     config: Annotated[Path | None, typer.Option(
-        help="TOML file of overrides by table (e.g. examples/basicmotions.toml); --set wins")] = None,
+        help="TOML file of overrides by table (rnnkit examples lists some); --set wins")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an earlier run at --out")] = False,
 ) -> None:
     """Run a lab end to end on its built-in data and print the model against its baselines."""
     labs = _labs()
     if name not in labs:
         raise ConfigError(expected("lab", f"one of {labs}", name))
     module = importlib.import_module(f"rnnkit.labs.{name}")
-    kwargs = {"out_dir": out, "quick": quick}
+    kwargs = {"out_dir": out, "quick": quick, "overwrite": overwrite}
     if "seed" in module.run.__code__.co_varnames:
         kwargs["seed"] = seed
     overrides = parse_sets(set_, read_toml(config) if config is not None else None)

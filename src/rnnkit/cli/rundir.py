@@ -14,24 +14,14 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rnnkit._files import replace_directory
+from rnnkit._files import MARKER, is_run, replace_directory, write_marker
 from rnnkit._validation import Described, expected
 from rnnkit.errors import ConfigError
 
 __all__ = ["MARKER", "is_run", "run_directory", "write_json"]
-
-#: The file that marks a directory as an rnnkit run.
-MARKER = "rnnkit-run.json"
-
-
-def is_run(path: Path) -> bool:
-    """Whether ``path`` is a run directory rnnkit wrote (it has the marker file)."""
-    return path.is_dir() and (path / MARKER).is_file()
-
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON through a temporary file, so a reader never sees half of it."""
@@ -62,8 +52,7 @@ def run_directory(out: Path, *, overwrite: bool = False, task: str = "") -> Iter
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
         yield work
-        write_json(work / MARKER, {"task": task,
-                                   "created": datetime.now(UTC).isoformat(timespec="seconds")})
+        write_marker(work, task)
         replace_directory(work, out)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

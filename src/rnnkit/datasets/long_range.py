@@ -37,7 +37,7 @@ __all__ = [
     "copy_task",
 ]
 
-#: The problems, by the name :class:`~rnnkit.labs.long_range.LongRangeConfig` takes.
+#: The problems, by the name :class:`~rnnkit.labs._long_range.LongRangeConfig` takes.
 TASKS = ("adding", "copy")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnkit._validation import expected
+from rnnkit._files import MARKER, is_run, write_marker
+from rnnkit._validation import Described, expected
 from rnnkit.errors import ConfigError
 from rnnkit.training import TrainerConfig
 
@@ -48,10 +50,23 @@ def default_run_path(name: str) -> Path:
     return Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
-def run_directory(out_dir: str | Path | None, name: str) -> Path:
-    """``out_dir``, or :func:`default_run_path` of ``name`` (created)."""
+def run_directory(out_dir: str | Path | None, name: str, *, overwrite: bool = False) -> Path:
+    """``out_dir``, or :func:`default_run_path` of ``name``: created and marked as the run of
+    lab ``name``. An existing non-empty directory is refused unless ``overwrite``, and then
+    replaced only if it is a run rnnkit wrote (it has the marker file), never a user's own."""
     path = Path(out_dir) if out_dir is not None else default_run_path(name)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        if not overwrite:
+            raise ConfigError(expected("--out", "a new or empty directory", str(path),
+                                       "choose another, or pass --overwrite (overwrite=True "
+                                       "in Python) to replace an earlier run"))
+        if not is_run(path):
+            raise ConfigError(expected("--out", "an rnnkit run directory to overwrite",
+                                       Described(f"{str(path)!r}, which rnnkit did not write"),
+                                       f"it has no {MARKER}; choose another path"))
+        shutil.rmtree(path)
     path.mkdir(parents=True, exist_ok=True)
+    write_marker(path, f"lab {name}")
     return path
 
 
@@ -62,7 +77,8 @@ def write_json(path: Path, data: Any) -> None:
 
 def setup_run(defaults: dict[str, Any], quick_changes: dict[str, Any],
               config: dict[str, Any] | None, *, quick: bool, seed: int | None, name: str,
-              out_dir: str | Path | None) -> tuple[dict[str, Any], Path]:
+              out_dir: str | Path | None, overwrite: bool = False
+              ) -> tuple[dict[str, Any], Path]:
     """A lab's start: its configuration (``defaults``, then ``quick_changes`` if ``quick``,
     then the user's ``config``; ``seed`` replaces ``training.seed``), torch's intra-op thread
     count set from ``training.num_threads`` when given, and its new run directory."""
@@ -71,7 +87,7 @@ def setup_run(defaults: dict[str, Any], quick_changes: dict[str, Any],
         cfg["training"]["seed"] = seed
     if cfg["training"].get("num_threads"):
         torch.set_num_threads(int(cfg["training"]["num_threads"]))
-    return cfg, run_directory(out_dir, name)
+    return cfg, run_directory(out_dir, name, overwrite=overwrite)
 
 
 def training_config(section: dict[str, Any]) -> TrainerConfig:

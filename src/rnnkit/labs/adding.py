@@ -4,7 +4,7 @@ Data: :func:`rnnkit.datasets.long_range.adding_problem` (10,000 training, 1,000 
 2,000 test sequences of 200 steps, seeded). The trivial baseline predicts 1 (MSE ≈ 0.167).
 
 Models: one recurrent layer of 64 units and a linear head on the last step, for each cell of
-:func:`rnnkit.labs.long_range.cell_spec`; Adam (lr 3e-3; 1e-4 for the IRNN, whose relu
+:func:`rnnkit.labs._long_range.cell_spec`; Adam (lr 3e-3; 1e-4 for the IRNN, whose relu
 recurrence overflows at 3e-3), gradient norm clipped at 1, at most ``training.time_budget_s``
 seconds per cell, stopping early once the validation MSE is under ``training.stop_below``
 (or when it diverges).
@@ -23,7 +23,7 @@ from typing import Any
 
 from rnnkit.bundle import save_bundle
 from rnnkit.labs._common import setup_run, verdict, write_json
-from rnnkit.labs.long_range import LongRangeConfig, cell_spec, compare_cells
+from rnnkit.labs._long_range import LongRangeConfig, cell_spec, compare_cells
 
 __all__ = ["DEFAULTS", "QUICK", "run"]
 
@@ -45,7 +45,8 @@ _NAMES = {"rnn": "tanh RNN", "irnn": "IRNN (relu, identity)", "lstm": "LSTM", "g
 
 
 def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
-        quick: bool = False, seed: int | None = None) -> dict[str, Any]:
+        quick: bool = False, seed: int | None = None,
+        overwrite: bool = False) -> dict[str, Any]:
     """Train every cell on the adding problem, compare, write the run directory.
 
     Returns the metrics (also in ``metrics.json``): ``baseline_mse`` and per cell
@@ -56,7 +57,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     from rich.table import Table
 
     cfg, run_dir = setup_run(DEFAULTS, QUICK, config, quick=quick, seed=seed, name="adding",
-                             out_dir=out_dir)
+                             out_dir=out_dir, overwrite=overwrite)
     data, model, training = cfg["data"], cfg["model"], cfg["training"]
     console = Console()
     lr_config = LongRangeConfig(

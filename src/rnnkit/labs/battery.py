@@ -77,7 +77,8 @@ def config(overrides: dict[str, Any] | None = None, *, quick: bool = False,
 
 
 def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
-        quick: bool = False, seed: int = 0, verbose: bool = True) -> dict[str, Any]:
+        quick: bool = False, seed: int = 0, verbose: bool = True,
+        overwrite: bool = False) -> dict[str, Any]:
     """Train the tutorial's LSTM on the battery data, compare it with every baseline and the
     noiseless floor, print the table and write the run directory.
 
@@ -96,7 +97,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     """
     cfg = _config(config, quick=quick, seed=seed)
     run_dir = Path(out_dir) if out_dir is not None else default_run_path("battery")
-    result = run_experiment(cfg, run_dir)
+    result = run_experiment(cfg, run_dir, overwrite=overwrite)
     metrics = result.metrics
     test = metrics["evaluation"]
     floor = metrics["references"].get("noiseless curve (floor)", {})

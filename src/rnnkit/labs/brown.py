@@ -85,7 +85,8 @@ def _pairs(examples: Any) -> list[tuple[list[str], list[str]]]:
 
 
 def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
-        quick: bool = False, seed: int | None = None) -> dict[str, Any]:
+        quick: bool = False, seed: int | None = None,
+        overwrite: bool = False) -> dict[str, Any]:
     """Train the tagger and the most-frequent-tag baseline, print the table, write the run
     directory.
 
@@ -112,7 +113,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                              "evaluation": {"baselines": False}})  # the lab fits its own
     model_cfg = tagger.config.model
     console = Console()
-    run_dir = run_directory(out_dir, "brown")
+    run_dir = run_directory(out_dir, "brown", overwrite=overwrite)
 
     if data["path"] is None:
         corpus = load_brown_pos(data["tagset"])

@@ -123,7 +123,8 @@ def task_config(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
-        quick: bool = False, seed: int | None = None) -> dict[str, Any]:
+        quick: bool = False, seed: int | None = None,
+        overwrite: bool = False) -> dict[str, Any]:
     """Train the g2p model, compare with the letter baseline, write the run directory.
 
     Returns the metrics (also in ``metrics.json``): ``phoneme_error_rate`` and
@@ -135,7 +136,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     from rich.table import Table
 
     cfg, run_dir = setup_run(DEFAULTS, QUICK, config, quick=quick, seed=seed, name="g2p",
-                             out_dir=out_dir)
+                             out_dir=out_dir, overwrite=overwrite)
     data, model, training, decoding = (cfg["data"], cfg["model"], cfg["training"],
                                        cfg["decoding"])
     console = Console()

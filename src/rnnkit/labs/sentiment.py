@@ -142,7 +142,8 @@ def load_data(data: dict[str, Any]) -> tuple[list[str], list[Any]]:
 
 
 def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
-        quick: bool = False, seed: int | None = None) -> dict[str, Any]:
+        quick: bool = False, seed: int | None = None,
+        overwrite: bool = False) -> dict[str, Any]:
     """Train the BiLSTM and the bag-of-words baseline, print the table, write the run directory.
 
     Args:
@@ -168,7 +169,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         cfg["model"]["pretrained_embeddings"] = None  # TOML has no null
     model_cfg = _task(cfg, training).config.model  # validated before the run directory
     console = Console()
-    run_dir = run_directory(out_dir, "sentiment")
+    run_dir = run_directory(out_dir, "sentiment", overwrite=overwrite)
 
     texts, labels = load_data(data)
     rest, test = split_validation(len(texts), float(data["test_fraction"]), data["split_seed"],

@@ -128,7 +128,8 @@ def task_config(cfg: dict[str, Any]) -> LanguageModelConfig:
 
 
 def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
-        quick: bool = False, seed: int | None = None) -> dict[str, Any]:
+        quick: bool = False, seed: int | None = None,
+        overwrite: bool = False) -> dict[str, Any]:
     """Train the character LM, compare with the baselines, write the run directory.
 
     Args:
@@ -146,7 +147,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     from rich.table import Table
 
     cfg, run_dir = setup_run(DEFAULTS, QUICK, config, quick=quick, seed=seed, name="shakespeare",
-                             out_dir=out_dir)
+                             out_dir=out_dir, overwrite=overwrite)
     data, model, gen = cfg["data"], cfg["model"], cfg["generation"]
     word = model["level"] == "word"
     smoothing = cfg["baseline"]["smoothing"]

@@ -135,7 +135,8 @@ def task_config(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
-        quick: bool = False, seed: int | None = None) -> dict[str, Any]:
+        quick: bool = False, seed: int | None = None,
+        overwrite: bool = False) -> dict[str, Any]:
     """Train the translation model, compare it with the translation memory, write the run
     directory.
 
@@ -147,7 +148,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     from rich.table import Table
 
     cfg, run_dir = setup_run(DEFAULTS, QUICK, config, quick=quick, seed=seed, name="translate",
-                             out_dir=out_dir)
+                             out_dir=out_dir, overwrite=overwrite)
     data, model, training, decoding = (cfg["data"], cfg["model"], cfg["training"],
                                        cfg["decoding"])
     console = Console()

@@ -138,7 +138,8 @@ def _subset(X: list[np.ndarray], y: list[str], n: int | None, seed: int
 
 
 def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
-        quick: bool = False, seed: int | None = None) -> dict[str, Any]:
+        quick: bool = False, seed: int | None = None,
+        overwrite: bool = False) -> dict[str, Any]:
     """Train the BiLSTM and the bag-of-features baseline on the official split of
     ``data.dataset`` (JapaneseVowels unless set), print the table, write the run directory.
 
@@ -172,7 +173,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     clf = _task(cfg, training)  # validates the tables before the run directory is made
     model_cfg = clf.config.model
     console = Console()
-    run_dir = run_directory(out_dir, "vowels")
+    run_dir = run_directory(out_dir, "vowels", overwrite=overwrite)
 
     if data["path"] is None:
         train, test = Examples(*_load(dataset, "train")), Examples(*_load(dataset, "test"))

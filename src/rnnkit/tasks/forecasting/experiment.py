@@ -166,15 +166,17 @@ def run_experiment(
     final = Path(out_dir)
     if final.exists() and not overwrite:
         raise ConfigError(expected("out_dir", "a path that does not exist yet", str(final),
-                                   "choose another run directory or pass overwrite=True (--overwrite on the command line)"))
+                                   "choose another run directory, or replace it: --overwrite on the command line "
+                                   "(rnnkit train, rnnkit lab), overwrite=True in Python"))
     data = LoadedData(series) if series is not None else load_data(config)
     work, checkpoint = _work_dir(final, resume)
     try:
         metrics, forecaster, report = _run(config, data, work, checkpoint, callbacks, plots)
         _commit(work, final)
     except BaseException:
-        logger.warning("the run did not complete; its partial directory %s is kept (resume "
-                       "with resume=True)", work)
+        logger.warning("the run did not complete; its partial directory %s is kept (continue "
+                       "it with rnnkit train CONFIG --out RUN --resume, or resume=True in "
+                       "Python)", work)
         raise
     for stale in _partials(final):  # older interrupted attempts of this run
         shutil.rmtree(stale, ignore_errors=True)
