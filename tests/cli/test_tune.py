@@ -35,3 +35,21 @@ def test_tune_takes_set_and_a_space_file(config, tmp_path, cli):
     space.write_text('[space]\n"model.hiden_size" = [4, 6]\n')
     code, _, err = cli(["tune", config, "--trials", 1, "--out", tmp_path, "--space", space])
     assert code == 2 and "did you mean 'hidden_size'" in err
+
+
+def test_tune_a_sequence_task_on_its_example(tmp_path, cli):
+    """Trials of a text classifier: trained on the fit part, scored by accuracy on a validation
+    part cut from it (the study maximizes), the best config a valid classification config."""
+    from rnnkit.tasks.classification import ClassifierConfig
+
+    code, _, err = cli(["examples", "classification", "--to", tmp_path / "ex"])
+    assert code == 0, err
+    code, stdout, err = cli(["tune", tmp_path / "ex" / "classification.toml", "--trials", 2,
+                             "--out", tmp_path, "--study", "c", "--set", "training.epochs=1"])
+    assert code == 0, err
+    assert "accuracy" in stdout
+    study = optuna.load_study(study_name="c", storage=f"sqlite:///{tmp_path / 'tune.db'}")
+    assert study.direction == optuna.study.StudyDirection.MAXIMIZE and len(study.trials) == 2
+    best = ClassifierConfig.from_toml(tmp_path / "c-best.toml")
+    assert best.model.pooling == study.best_params["model.pooling"]
+    assert best.training.epochs == 1 and 0.0 <= study.best_value <= 1.0
