@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from rnnkit.errors import ConfigError, RnnkitError, ShapeError, StateError
+from rnnkit.errors import ConfigError, ShapeError, StateError
 from rnnkit.nn import GRU, LSTM, LSTMCell, SimpleRNN
 
 
@@ -77,7 +77,3 @@ def test_bad_hyperparameters():
 def test_fused_backend_refuses_a_configuration_it_cannot_serve():
     with pytest.raises(ConfigError, match=r"backend: expected 'auto' or 'loop'.*activation='sin'"):
         SimpleRNN(2, 3, activation=torch.sin, backend="fused")
-
-
-def test_errors_are_value_errors_too():
-    assert issubclass(ShapeError, ValueError) and issubclass(ShapeError, RnnkitError)
