@@ -5,6 +5,7 @@ them on the same data, scored by the same metrics.
 :mod:`.forecasting`             persistence, seasonal naive, moving average, linear AR, MLP
 :mod:`.text`                    bag of words / of features, most frequent tag per word
 :mod:`.language_model`          unigram and bigram models, add-k or Witten-Bell smoothed
+:mod:`.seq2seq`                 translation memory (nearest TF-IDF source), copying the source
 ==============================  ====================================================
 
 Names are imported lazily (the text baselines use the classification and tagging tasks'
@@ -22,16 +23,19 @@ __all__ = [
     "BagOfWordsClassifier",
     "Baseline",
     "BigramLM",
+    "CopySource",
     "LinearAR",
     "MLPBaseline",
     "MostFrequentTagTagger",
     "MovingAverage",
     "Persistence",
     "SeasonalNaive",
+    "TranslationMemory",
     "UnigramLM",
     "all_baselines",
     "evaluate_baselines",
     "evaluate_lm_baselines",
+    "shared_vocabulary",
     "summary_features",
 ]
 
@@ -52,6 +56,9 @@ _WHERE = {
     "BigramLM": "rnnkit.baselines.language_model",
     "UnigramLM": "rnnkit.baselines.language_model",
     "evaluate_lm_baselines": "rnnkit.baselines.language_model",
+    "CopySource": "rnnkit.baselines.seq2seq",
+    "TranslationMemory": "rnnkit.baselines.seq2seq",
+    "shared_vocabulary": "rnnkit.baselines.seq2seq",
 }
 
 

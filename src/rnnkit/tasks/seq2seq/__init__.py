@@ -10,7 +10,7 @@
 ==============================  =========================================================
 """
 
-from rnnkit.tasks.seq2seq.baselines import CopySource, TranslationMemory
+from rnnkit.baselines.seq2seq import CopySource, TranslationMemory
 from rnnkit.tasks.seq2seq.config import Seq2SeqConfig
 from rnnkit.tasks.seq2seq.decoding import Decoded, beam_search, greedy_decode
 from rnnkit.tasks.seq2seq.network import Seq2SeqNet, masked_cross_entropy

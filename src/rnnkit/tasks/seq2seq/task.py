@@ -37,6 +37,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from rnnkit._validation import Described, check_positive_int, expected
+from rnnkit.baselines.seq2seq import CopySource, TranslationMemory, shared_vocabulary
 from rnnkit.bundle import Bundle
 from rnnkit.data.padding import pad_sequences
 from rnnkit.data.text import BPETokenizer, CharTokenizer, WordTokenizer
@@ -45,7 +46,6 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import character_error_rate, corpus_bleu, exact_match, token_error_rate
 from rnnkit.tasks._batching import make_loader
 from rnnkit.tasks.base import Examples, Report, Task, split_examples
-from rnnkit.tasks.seq2seq.baselines import CopySource, TranslationMemory, shared_vocabulary
 from rnnkit.tasks.seq2seq.config import Seq2SeqConfig
 from rnnkit.tasks.seq2seq.data import read_pairs, tokenizer
 from rnnkit.tasks.seq2seq.decoding import Decoded, beam_search, greedy_decode
