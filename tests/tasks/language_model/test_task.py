@@ -1,96 +1,24 @@
-"""LanguageModel: sampling support, stateful generation, evaluation, save/load, errors, the
-Task interface (config sections, Report, files end to end)."""
+"""rnnkit.tasks.language_model.task: LanguageModel: stateful generation, evaluation,
+save/load, errors, the Task interface (Report, files end to end)."""
 
 import math
 
 import pandas as pd
 import pytest
 import torch
+from lm_builders import TEXT, TINY, tiny
 
-from rnnkit.config import merge_dicts
 from rnnkit.data.vocabulary import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.examples import example_path
 from rnnkit.nn import LSTMCell
 from rnnkit.tasks.base import Report, Task
-from rnnkit.tasks.language_model import LanguageModel, LanguageModelConfig, sample_logits
-
-TEXT = "the cat sat on the mat. the dog sat on the log. " * 30
-
-#: a tiny model: 2 Trainer epochs per pass over the text (the old "rounds")
-TINY = {"model": {"embedding_dim": 8, "encoder": {"cell": "lstm", "hidden_size": 16}},
-        "data": {"epochs_per_pass": 2, "val_tokens": 200},
-        "training": {"tbptt_steps": 10, "batch_size": 4, "epochs": 2, "lr": 1e-2,
-                     "device": "cpu", "seed": 0, "progress": "off", "num_threads": 1}}
-
-
-def tiny(**sections) -> LanguageModelConfig:
-    return LanguageModelConfig.from_dict(merge_dicts(TINY, sections))
+from rnnkit.tasks.language_model import LanguageModel, LanguageModelConfig
 
 
 @pytest.fixture(scope="module")
 def lm():
     return LanguageModel(tiny(training={"epochs": 4})).fit(TEXT, validation=TEXT[:300])
-
-
-# ------------------------------------------------------------------------------ sampling
-def test_greedy_is_argmax():
-    logits = torch.randn(5, 11)
-    assert torch.equal(sample_logits(logits, greedy=True), logits.argmax(-1))
-
-
-def test_top_k_samples_only_the_k_most_likely():
-    torch.manual_seed(0)
-    logits = torch.randn(3, 20)
-    allowed = logits.topk(4, dim=-1).indices
-    gen = torch.Generator().manual_seed(1)
-    seen = torch.stack([sample_logits(logits, top_k=4, generator=gen) for _ in range(400)], 1)
-    for b in range(3):
-        assert set(seen[b].tolist()) == set(allowed[b].tolist())  # all of them, nothing else
-
-
-def test_top_p_support_is_the_smallest_set_reaching_p():
-    probs = torch.tensor([[0.5, 0.3, 0.15, 0.05]])
-    logits = probs.log()
-    gen = torch.Generator().manual_seed(0)
-
-    def support(p):
-        return set(torch.cat([sample_logits(logits, top_p=p, generator=gen)
-                              for _ in range(600)]).tolist())
-
-    assert support(0.5) == {0}  # 0.5 alone reaches 0.5
-    assert support(0.7) == {0, 1}  # 0.5 < 0.7 <= 0.8
-    assert support(0.9) == {0, 1, 2}  # 0.8 < 0.9 <= 0.95
-    assert support(1.0) == {0, 1, 2, 3}
-    assert support(0.01) == {0}  # the most likely token is always kept
-
-
-def test_top_k_and_top_p_compose_and_temperature_sharpens():
-    logits = torch.tensor([[3.0, 2.9, 2.8, -5.0, -5.0]])
-    gen = torch.Generator().manual_seed(0)
-    draws = torch.cat([sample_logits(logits, top_k=2, top_p=0.99, generator=gen)
-                       for _ in range(200)])
-    assert set(draws.tolist()) == {0, 1}
-    cold = torch.cat([sample_logits(logits, temperature=0.01, generator=gen) for _ in range(50)])
-    assert set(cold.tolist()) == {0}
-
-
-def test_sampling_is_reproducible_with_a_seed():
-    logits = torch.randn(4, 30)
-    a = sample_logits(logits, generator=torch.Generator().manual_seed(3))
-    b = sample_logits(logits, generator=torch.Generator().manual_seed(3))
-    assert torch.equal(a, b)
-
-
-def test_sampling_errors():
-    with pytest.raises(ConfigError, match="temperature: expected a number > 0"):
-        sample_logits(torch.randn(1, 4), temperature=0)
-    with pytest.raises(ConfigError, match=r"top_p: expected a probability in \(0, 1\]"):
-        sample_logits(torch.randn(1, 4), top_p=1.5)
-    with pytest.raises(ConfigError, match="top_k: expected an integer >= 1"):
-        sample_logits(torch.randn(1, 4), top_k=0)
-    with pytest.raises(DataError, match=r"logits: expected shape \(batch, vocab\)"):
-        sample_logits(torch.randn(4))
 
 
 # --------------------------------------------------------------------------- the model
@@ -186,23 +114,6 @@ def test_time_budget_stops_after_a_round():
     assert lm.history_[-1]["stop_reason"] == "max_time"
 
 
-def test_config_round_trip_and_errors():
-    cfg = tiny()
-    assert LanguageModelConfig.from_dict(cfg.to_dict()) == cfg
-    with pytest.raises(ConfigError, match="level: expected one of"):
-        tiny(model={"level": "byte"})
-    with pytest.raises(ConfigError, match="model.encoder.bidirectional: expected False"):
-        tiny(model={"encoder": {"bidirectional": True}})
-    with pytest.raises(ConfigError, match="model.encoder.cell: expected one of"):
-        tiny(model={"encoder": {"cell": "rnn"}})
-    with pytest.raises(ConfigError, match="model.encoder.hiden_size: expected one of the keys"):
-        LanguageModelConfig.from_dict({"model": {"encoder": {"hiden_size": 3}}})
-    with pytest.raises(ConfigError, match="LanguageModel: expected a fitted"):
-        LanguageModel(tiny()).generate("the", 5)
-    with pytest.raises(DataError, match=r"text: expected at least 20 tokens \(2 \* tbptt_steps\)"):
-        LanguageModel(tiny()).fit("short")
-
-
 def test_generate_errors(lm):
     with pytest.raises(DataError, match="prompt: expected at least one token"):
         lm.generate("", 5)
@@ -228,27 +139,6 @@ def test_one_constructor_shape():
         LanguageModel(42)
     with pytest.raises(TypeError):
         LanguageModel(tiny(), tiny())  # one argument: the whole config
-
-
-def test_training_table_keeps_the_language_model_defaults():
-    cfg = LanguageModelConfig.from_dict({"training": {"lr": 1e-3}})
-    assert cfg.training.lr == 1e-3
-    assert (cfg.training.tbptt_steps, cfg.training.loss, cfg.training.shuffle) == (
-        100, "cross_entropy", False)
-    with pytest.raises(ConfigError, match=r"training.epoks: .*did you mean 'epochs'\?"):
-        LanguageModelConfig.from_dict({"training": {"epoks": 3}})
-    with pytest.raises(ConfigError, match=r"generation.temprature: .*did you mean 'temperature'"):
-        LanguageModelConfig.from_dict({"generation": {"temprature": 0.5}})
-    with pytest.raises(ConfigError, match="training.loss: expected 'cross_entropy'"):
-        LanguageModelConfig.from_dict({"training": {"loss": "mse"}})
-
-
-def test_toml_round_trip():
-    cfg = tiny(data={"validation": 0.1}, generation={"top_p": 0.9, "temperature": 0.8},
-               training={"max_time": 30.0})
-    assert LanguageModelConfig.from_toml_string(cfg.to_toml()) == cfg
-    assert LanguageModelConfig.from_toml_string(LanguageModelConfig().to_toml()) == \
-        LanguageModelConfig()
 
 
 def test_fit_returns_self_and_fills_the_history(lm):
