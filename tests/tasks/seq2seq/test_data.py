@@ -1,4 +1,4 @@
-"""The TSV format, the baselines and the CLI contract end to end on a tiny file."""
+"""rnnkit.tasks.seq2seq.data: the TSV format and the CLI contract end to end on a tiny file."""
 
 import pytest
 
@@ -6,7 +6,7 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.examples import example_path
 from rnnkit.tasks.base import Examples, Report
 from rnnkit.tasks.registry import load, task_from_toml
-from rnnkit.tasks.seq2seq import CopySource, Seq2Seq, TranslationMemory
+from rnnkit.tasks.seq2seq import Seq2Seq
 from rnnkit.tasks.seq2seq.data import read_pairs
 
 WORDS = {"cat": "K AE T", "act": "AE K T", "tac": "T AE K", "at": "AE T", "ta": "T AA",
@@ -43,14 +43,6 @@ def test_read_data_tokenizes_by_units(tmp_path):
         Seq2Seq().read_data()
     with pytest.raises(ConfigError, match="source_column/target_column: expected both"):
         Seq2Seq({"data": {"source_column": "word"}})
-
-
-def test_baselines():
-    memory = TranslationMemory().fit([["and", "god", "said"], ["the", "earth"]],
-                                     [["y", "dijo", "dios"], ["la", "tierra"]])
-    assert memory.predict([["god", "said"], ["earth"]]) == [["y", "dijo", "dios"],
-                                                            ["la", "tierra"]]
-    assert CopySource().fit().predict(["ab", ["c"]]) == [["a", "b"], ["c"]]
 
 
 def test_the_cli_contract_end_to_end(tmp_path):

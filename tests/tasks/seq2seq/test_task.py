@@ -34,29 +34,6 @@ def test_the_constructor_takes_one_config():
     assert repr(task).endswith("unfitted)")
 
 
-def test_unknown_keys_get_a_suggestion():
-    with pytest.raises(ConfigError, match=r"decoding.beam_widht: expected one of the keys "
-                                          r".*did you mean 'beam_width'\?"):
-        Seq2Seq({"decoding": {"beam_widht": 3}})
-    with pytest.raises(ConfigError, match=r"model.encoder.hiden_size: .*did you mean "
-                                          r"'hidden_size'\?"):
-        Seq2SeqConfig.from_dict({"model": {"encoder": {"hiden_size": 3}}})
-
-
-def test_training_table_keeps_the_task_defaults():
-    cfg = Seq2SeqConfig.from_dict({"training": {"epochs": 3}})
-    assert (cfg.training.epochs, cfg.training.lr, cfg.training.batch_size,
-            cfg.training.clipnorm, cfg.training.seed) == (3, 2e-3, 64, 1.0, 0)
-
-
-def test_toml_round_trip(tiny_config):
-    cfg = tiny_config("general+feeding", teacher_forcing_final=0.5, max_tgt_vocab=50,
-                      decoding={"beam_width": 4, "length_penalty": 1.0},
-                      data={"units": "word", "lower": True, "validation": 0.1})
-    assert Seq2SeqConfig.from_toml_string(cfg.to_toml()) == cfg
-    assert Seq2SeqConfig.from_dict(cfg.to_dict()) == cfg
-
-
 # ------------------------------------------------------------------------------ training
 def test_fit_returns_self_and_fills_the_history(tiny_config, reverse_pairs):
     model = Seq2Seq(tiny_config("general+feeding", epochs=3))
@@ -65,12 +42,6 @@ def test_fit_returns_self_and_fills_the_history(tiny_config, reverse_pairs):
     assert len(history) == 3 and model.fit_seconds_ > 0 and model.is_fitted
     assert history["val_loss"][-1] < history["val_loss"][0]
     assert model.model_.decoder.cells[0].input_size == 8 + 16  # embedding + o_{t-1}
-
-
-def test_input_feeding_needs_luong_attention(tiny_config):
-    with pytest.raises(ConfigError, match="input_feeding: expected False with "
-                                          "attention='bahdanau', got True"):
-        tiny_config("bahdanau", input_feeding=True)
 
 
 def test_training_learns_and_schedules_teacher_forcing(tiny_config, reverse_pairs):
