@@ -1,5 +1,10 @@
 """A validated time series: one time index, target columns and optional covariates.
 
+Covariates are of two kinds. ``covariates`` are *past-only*: observed up to the last row and
+unknown after it. ``future_covariates`` are *known in advance* (calendar features, holidays, a
+planned price): a forecaster reads their values over the forecast steps too, which a series
+carries after its last row in :attr:`TimeSeries.future`.
+
 :func:`load_series` is the boundary where a CSV file, a Parquet file or a pandas DataFrame
 becomes a :class:`TimeSeries`. Everything a forecasting pipeline silently gets wrong is checked
 there once, with a one-line :class:`~rnnkit.errors.DataError` that names the problem:
@@ -13,8 +18,9 @@ there once, with a one-line :class:`~rnnkit.errors.DataError` that names the pro
 Symbols used in the shapes below:
 
 * ``T``: number of time steps (rows);
-* ``F``: number of features, targets first then covariates;
-* ``n_targets``: number of target columns.
+* ``F``: number of features: targets, then covariates, then future covariates;
+* ``n_targets``: number of target columns;
+* ``T_future``: rows of known future values after the series (:attr:`TimeSeries.future`).
 
 Example::
 
@@ -67,14 +73,17 @@ class TimeSeries:
     Invariants:
 
     * ``frame.index`` is a ``DatetimeIndex`` or an integer index, unique and strictly increasing;
-    * ``frame.columns`` is exactly ``targets + covariates`` (targets first), all ``float64``;
-    * there are no missing values.
+    * ``frame.columns`` is exactly ``targets + covariates + future_covariates`` (targets
+      first), all ``float64``;
+    * there are no missing values;
+    * ``future`` (if any) holds the ``future_covariates`` columns, ``float64`` without
+      missing values, at strictly increasing time stamps after the last row.
 
     Args:
-        frame: the data, shape ``(T, F)`` with ``F = len(targets) + len(covariates)``.
-            Treat it as read-only; the series keeps its own copy.
+        frame: the data, shape ``(T, F)`` with ``F = len(targets) + len(covariates) +
+            len(future_covariates)``. Treat it as read-only; the series keeps its own copy.
         targets: names of the columns to forecast (at least one).
-        covariates: names of extra input columns (known or observed features).
+        covariates: names of extra input columns observed up to the last row (past-only).
         freq: the spacing of the index: a pandas offset alias (``"MS"``, ``"D"``) for a
             ``DatetimeIndex``, the constant integer step for an integer index, ``None`` when
             irregular (the ``"delta"`` policy) or unknown (fewer than three rows).
@@ -82,6 +91,12 @@ class TimeSeries:
         gap_mask: shape ``(T,)``, bool: rows that were filled in (interpolated or resampled)
             inside a gap longer than ``load_series(max_gap=...)``; a forecaster drops the
             windows that reach them. ``None``: no such rows.
+        future_covariates: names of input columns whose future values are known in advance
+            (calendar features, holidays, planned values).
+        future: shape ``(T_future, len(future_covariates))``: the future covariates' values
+            at the time stamps after the last row (what a forecast from the end of the series
+            reads), or ``None``. :func:`load_series` takes them from trailing rows whose
+            targets are empty.
     """
 
     frame: pd.DataFrame
@@ -90,6 +105,8 @@ class TimeSeries:
     freq: str | int | None = None
     name: str | None = None
     gap_mask: np.ndarray | None = None
+    future_covariates: tuple[str, ...] = ()
+    future: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.frame, pd.DataFrame):
@@ -97,12 +114,14 @@ class TimeSeries:
                                        Described(type(self.frame).__name__)))
         targets = tuple(self.targets)
         covariates = tuple(self.covariates)
+        future_covariates = tuple(self.future_covariates)
         if not targets:
             raise ConfigError(expected("targets", "at least one target column", targets))
-        columns = targets + covariates
+        columns = targets + covariates + future_covariates
         if tuple(self.frame.columns) != columns:
+            what = "targets + covariates" + (" + future_covariates" if future_covariates else "")
             raise DataError(
-                expected("frame.columns", f"exactly targets + covariates {list(columns)}",
+                expected("frame.columns", f"exactly {what} {list(columns)}",
                          list(self.frame.columns), "build the series with load_series()")
             )
         _check_time_index(self.frame.index, label="frame.index")
@@ -121,15 +140,26 @@ class TimeSeries:
                 raise ShapeError(expected("gap_mask", f"shape ({len(self.frame)},)",
                                           Described(str(mask.shape))))
             object.__setattr__(self, "gap_mask", mask if mask.any() else None)
+        if self.future is not None:
+            object.__setattr__(self, "future", _checked_future(self.future, future_covariates,
+                                                               self.frame.index))
         object.__setattr__(self, "frame", self.frame.copy())
         object.__setattr__(self, "targets", targets)
         object.__setattr__(self, "covariates", covariates)
+        object.__setattr__(self, "future_covariates", future_covariates)
 
     # -- shape and names ---------------------------------------------------------------------
     @property
     def columns(self) -> tuple[str, ...]:
-        """All feature names, targets first: ``targets + covariates`` (length ``F``)."""
-        return self.targets + self.covariates
+        """All feature names, targets first: ``targets + covariates + future_covariates``
+        (length ``F``)."""
+        return self.targets + self.covariates + self.future_covariates
+
+    @property
+    def future_idx(self) -> tuple[int, ...]:
+        """Positions of the future covariates in :attr:`values`' last axis (the last ones)."""
+        first = len(self.targets) + len(self.covariates)
+        return tuple(range(first, first + len(self.future_covariates)))
 
     @property
     def target_idx(self) -> tuple[int, ...]:
@@ -143,7 +173,7 @@ class TimeSeries:
 
     @property
     def n_features(self) -> int:
-        """``F``, the number of targets plus covariates."""
+        """``F``, the number of targets plus covariates (past-only and future)."""
         return self.frame.shape[1]
 
     @property
@@ -186,25 +216,113 @@ class TimeSeries:
             isinstance(other, TimeSeries)
             and self.targets == other.targets
             and self.covariates == other.covariates
+            and self.future_covariates == other.future_covariates
             and self.freq == other.freq
             and self.frame.equals(other.frame)
             and self.frame.index.equals(other.frame.index)
+            and _same_future(self.future, other.future)
         )
+
+    def with_future_columns(self, columns: pd.DataFrame, future: pd.DataFrame | None = None
+                            ) -> TimeSeries:
+        """A copy with more future covariates: ``columns`` (``T`` rows on this series' index)
+        appended to :attr:`frame`, and ``future`` (their values at the :attr:`future` time
+        stamps; needed when this series has a :attr:`future`) appended to it."""
+        clash = sorted(set(columns.columns) & set(self.columns))
+        if clash:
+            raise DataError(expected("future covariates", "new column names",
+                                     Described(f"{clash}, already columns of the series")))
+        if not columns.index.equals(self.frame.index):
+            raise DataError(expected("columns", "the series' time index", Described(
+                f"{len(columns)} rows on another index")))
+        frame = pd.concat([self.frame, columns.astype(np.float64)], axis=1)
+        extended = None
+        if self.future is not None:
+            if future is None or not future.index.equals(self.future.index):
+                raise DataError(expected("future", f"values at the {len(self.future)} future "
+                                         "time stamps of the series", Described(
+                                             "none" if future is None else "other rows")))
+            extended = pd.concat([self.future, future.astype(np.float64)], axis=1)
+        return TimeSeries(frame, self.targets, self.covariates, self.freq, self.name,
+                          self.gap_mask, self.future_covariates + tuple(columns.columns),
+                          extended)
 
     def __repr__(self) -> str:
         index = self.frame.index
         parts = [f"n_steps={self.n_steps}", f"targets={list(self.targets)}"]
         if self.covariates:
             parts.append(f"covariates={list(self.covariates)}")
+        if self.future_covariates:
+            parts.append(f"future_covariates={list(self.future_covariates)}")
         if len(index):
             parts.append(f"time={_fmt_time(index[0])}..{_fmt_time(index[-1])}")
         if self.freq is not None:
             parts.append(f"freq={self.freq!r}")
         if self.n_gap_rows:
             parts.append(f"gap_rows={self.n_gap_rows}")
+        if self.future is not None:
+            parts.append(f"future_rows={len(self.future)}")
         if self.name:
             parts.insert(0, f"name={self.name!r}")
         return f"TimeSeries({', '.join(parts)})"
+
+
+def _same_future(a: pd.DataFrame | None, b: pd.DataFrame | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return a.equals(b) and a.index.equals(b.index)
+
+
+def _checked_future(future: pd.DataFrame, columns: tuple[str, ...], index: pd.Index
+                    ) -> pd.DataFrame:
+    """``future`` as a float64 copy, after checking its columns, values and time stamps."""
+    if not isinstance(future, pd.DataFrame):
+        raise ConfigError(expected("future", "a pandas DataFrame", Described(
+            type(future).__name__)))
+    if tuple(future.columns) != columns:
+        raise DataError(expected("future.columns", f"exactly future_covariates {list(columns)}",
+                                 list(future.columns)))
+    out = future.astype(np.float64)
+    report = find_missing(out)
+    if report.count:
+        raise DataError(expected("future", "no missing values", Described(str(report))))
+    stamps = out.index
+    if len(stamps) and len(index):
+        if isinstance(index, pd.DatetimeIndex) != isinstance(stamps, pd.DatetimeIndex):
+            raise DataError(expected("future.index", f"the kind of the series' index "
+                                     f"({type(index).__name__})", Described(
+                                         type(stamps).__name__)))
+        if not stamps.is_monotonic_increasing or not stamps.is_unique or stamps[0] <= index[-1]:
+            raise DataError(expected("future.index", f"strictly increasing time stamps after "
+                                     f"the last row {_fmt_time(index[-1])}", Described(
+                                         f"{_fmt_time(stamps[0])}..{_fmt_time(stamps[-1])}")))
+    return out.copy()
+
+
+def _split_future_rows(frame: pd.DataFrame, targets: list[str], future_covariates: list[str]
+                       ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Split off the trailing rows whose targets are all missing: ``(history, future)``.
+
+    They hold the known-future values of ``future_covariates`` (which must all be present)
+    for a forecast from the end of the history; None when there are no such rows.
+    """
+    empty = frame[targets].isna().all(axis=1).to_numpy()  # (T,)
+    n_future = int(np.argmin(empty[::-1])) if not empty.all() else len(empty)
+    if n_future == 0:
+        return frame, None
+    if n_future == len(frame):
+        raise DataError(expected("targets", "observed values before the future rows",
+                                 Described("every row's targets empty")))
+    future = frame.iloc[-n_future:][future_covariates]
+    holes = future.isna().to_numpy()
+    if holes.any():
+        row, col = map(int, np.argwhere(holes)[0])
+        raise DataError(expected(
+            "future rows", f"a value of every future covariate {future_covariates} in the "
+            f"{n_future} trailing rows whose targets are empty", Described(
+                f"{int(holes.sum())} missing, the first {future_covariates[col]!r} at "
+                f"{_fmt_time(future.index[row])}"), "fill them, or drop the rows"))
+    return frame.iloc[:-n_future], future
 
 
 def load_series(
@@ -219,6 +337,7 @@ def load_series(
     name: str | None = None,
     date_format: str | None = None,
     max_gap: int | str | None = None,
+    future_covariates: str | Sequence[str] = (),
 ) -> TimeSeries:
     """Load a CSV file, a Parquet file or a DataFrame into a validated :class:`TimeSeries`.
 
@@ -229,7 +348,7 @@ def load_series(
             ``None``: use the DataFrame's index (a file gets steps ``0 .. T-1``).
         targets: the column(s) to forecast. ``None``: every column that is not ``time_col``
             or a covariate.
-        covariates: extra input columns.
+        covariates: extra input columns observed up to the last row (past-only).
         missing: what to do with missing values. ``"error"`` (default) raises a DataError that
             counts them and shows where the first ones are; ``"interpolate"`` interpolates
             linearly along the time axis (edges take the nearest observed value);
@@ -253,9 +372,15 @@ def load_series(
             of the median spacing) or a pandas offset such as ``"3D"`` (datetimes only). Rows
             filled inside a longer gap are marked in :attr:`TimeSeries.gap_mask` (and
             logged); forecasters drop the windows that reach them. ``None``: no limit.
+        future_covariates: input columns whose future values are known in advance (calendar
+            features, holidays, a price schedule). With them, the trailing rows whose targets
+            are all empty are not part of the series: they are its :attr:`TimeSeries.future`
+            (their future covariates must be filled; other columns are ignored), so one file
+            can hold the history and the known future of a forecast.
 
     Returns:
-        A :class:`TimeSeries` whose frame has shape ``(T, F)``: float64 columns, targets first.
+        A :class:`TimeSeries` whose frame has shape ``(T, F)``: float64 columns, targets
+        first, then covariates, then future covariates.
 
     Raises:
         DataError: unreadable file, missing column, non-numeric value, unparseable, duplicate
@@ -292,25 +417,33 @@ def load_series(
     _check_time_index(index, f"time_col {time_col!r}" if time_col else "index")
 
     cov_names = _as_names("covariates", covariates) or []
+    future_names = _as_names("future_covariates", future_covariates) or []
     target_names = _as_names("targets", targets)
     if target_names is None:
-        target_names = [str(c) for c in raw.columns if c not in cov_names]
+        target_names = [str(c) for c in raw.columns if c not in cov_names + future_names]
     for col in target_names:
         require("targets", col)
     for col in cov_names:
         require("covariates", col)
+    for col in future_names:
+        require("future_covariates", col)
     if not target_names:
         raise ConfigError(expected("targets", "at least one target column", target_names))
-    columns = target_names + cov_names
+    columns = target_names + cov_names + future_names
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
-        raise ConfigError(expected("targets/covariates", "each column listed once",
-                                   Described(f"repeated {repeated}")))
+        raise ConfigError(expected("targets/covariates/future_covariates",
+                                   "each column listed once", Described(f"repeated {repeated}")))
     frame = pd.DataFrame({col: _numeric(raw, col) for col in columns}, index=index)
+    future = None
+    if future_names:
+        frame, future = _split_future_rows(frame, target_names, future_names)
     observed = frame.index[frame.notna().all(axis=1).to_numpy()]
     frame = _handle_missing(frame, missing)
     frame, spacing = _handle_irregular(frame, irregular, freq)
     gaps = None if max_gap is None else _long_gaps(observed, frame.index, max_gap, spacing)
     if irregular == "delta":
         cov_names = [*cov_names, DELTA_COLUMN]
-    return TimeSeries(frame, tuple(target_names), tuple(cov_names), spacing, name, gaps)
+        frame = frame[target_names + cov_names + future_names]  # delta_t before the future
+    return TimeSeries(frame, tuple(target_names), tuple(cov_names), spacing, name, gaps,
+                      tuple(future_names), future)

@@ -5,13 +5,19 @@ predicts the ``horizon`` rows from it::
 
     inputs   X[i] = data[t - look_back : t, input_idx]        shape (look_back, F_in)
     targets  y[i] = data[t : t + horizon, target_idx]         shape (horizon, n_targets)
+    future   U[i] = data[t : t + horizon, future_idx]         shape (horizon, F_future)
+
+``U`` is cut only when ``future_idx`` is given: the values of *known-future* covariates
+(calendar features, a price schedule) over the forecast steps, which a forecaster may read
+because they are known when it forecasts. Their past values are in ``X`` like any input.
 
 Symbols:
 
 * ``T``: rows (time steps) of the data; ``F``: its features;
 * ``N``: samples (windows); ``L``: ``look_back``; ``H``: ``horizon``;
 * ``F_in``: features fed to the model (``len(input_idx)``, default ``F``);
-* ``n_targets``: target features (``len(target_idx)``, default ``F``).
+* ``n_targets``: target features (``len(target_idx)``, default ``F``);
+* ``F_future``: known-future features (``len(future_idx)``, default none).
 
 The windows are views made by :func:`numpy.lib.stride_tricks.sliding_window_view` and then
 gathered once, so building them costs one copy of ``N * (L + H)`` rows and no Python loop.
@@ -24,6 +30,10 @@ Example::
     [[0.0, 1.0, 2.0], [2.0, 3.0, 4.0], [4.0, 5.0, 6.0]]
     >>> w.y[:, :, 0].tolist(), w.target_start.tolist()
     ([[3.0, 4.0], [5.0, 6.0], [7.0, 8.0]], [3, 5, 7])
+    >>> data = np.stack([np.arange(6.0), 10 + np.arange(6.0)], axis=1)  # (T=6, F=2)
+    >>> w = make_windows(data, look_back=2, horizon=2, target_idx=[0], future_idx=[1])
+    >>> w.future[:, :, 0].tolist()  # window i: rows look_back + i .. look_back + i + H - 1
+    [[12.0, 13.0], [13.0, 14.0], [14.0, 15.0]]
 """
 
 from __future__ import annotations
@@ -52,12 +62,16 @@ class Windows:
             its targets are rows ``target_start[i] .. target_start[i] + H - 1``.
         target_time: shape ``(N,)``: the time stamp of each sample's first target step, or
             ``None`` when the windows were built from a bare array.
+        future: shape ``(N, H, F_future)``: the known-future covariates at each sample's
+            target steps (rows ``target_start[i] .. target_start[i] + H - 1``), or ``None``
+            when the series has none.
     """
 
     x: np.ndarray
     y: np.ndarray
     target_start: np.ndarray
     target_time: pd.Index | None = None
+    future: np.ndarray | None = None
 
     @classmethod
     def empty(cls, look_back: int, horizon: int, n_inputs: int, n_targets: int,
@@ -102,11 +116,34 @@ class Windows:
 
     def with_time(self, time_index: pd.Index) -> Windows:
         """The same windows with :attr:`target_time` filled from ``time_index`` (length ``T``)."""
-        return Windows(self.x, self.y, self.target_start, time_index[self.target_start])
+        return Windows(self.x, self.y, self.target_start, time_index[self.target_start],
+                       self.future)
+
+    def with_future(self, data: np.ndarray, future_idx: Sequence[int]) -> Windows:
+        """The same windows with :attr:`future` cut from ``data`` (``(T, F)``, the rows the
+        windows were cut from, in the units wanted): ``data[target_rows()][..., future_idx]``,
+        shape ``(N, H, F_future)``, in the dtype of :attr:`x`."""
+        arr = as_2d(data)
+        idx = _indices("future_idx", future_idx, arr.shape[1])
+        need = int(self.target_start[-1]) + self.horizon if self.n_samples else 0
+        if need > arr.shape[0]:
+            raise ShapeError(expected("data", f"at least {need} rows (the windows' last target "
+                                      "row + 1)", Described(f"{arr.shape[0]} rows")))
+        future = arr[self.target_rows()][:, :, idx].astype(self.x.dtype, copy=False)
+        return Windows(self.x, self.y, self.target_start, self.target_time, future)
+
+    def take(self, keep: np.ndarray) -> Windows:
+        """The samples selected by ``keep`` (a boolean mask or positions, shape ``(N,)`` or
+        fewer), every array alike."""
+        return Windows(self.x[keep], self.y[keep], self.target_start[keep],
+                       None if self.target_time is None else self.target_time[keep],
+                       None if self.future is None else self.future[keep])
 
     def __repr__(self) -> str:
         parts = [f"n_samples={self.n_samples}", f"x={tuple(self.x.shape)}",
                  f"y={tuple(self.y.shape)}"]
+        if self.future is not None:
+            parts.append(f"future={tuple(self.future.shape)}")
         if self.n_samples:
             parts.append(f"target_start={int(self.target_start[0])}..{int(self.target_start[-1])}")
         return f"Windows({', '.join(parts)})"
@@ -157,6 +194,7 @@ def make_windows(
     input_idx: Sequence[int] | None = None,
     target_range: tuple[int, int] | None = None,
     time_index: pd.Index | None = None,
+    future_idx: Sequence[int] | None = None,
 ) -> Windows:
     """Cut ``data`` into forecasting samples.
 
@@ -171,10 +209,13 @@ def make_windows(
             ``[start, stop)`` are made. Inputs may still read rows before ``start`` (they are
             the past). Default ``(0, T)``. This is how split parts avoid leaking targets.
         time_index: length ``T``; when given, :attr:`Windows.target_time` is filled.
+        future_idx: known-future features whose values at the target steps fill
+            :attr:`Windows.future` (default: none, ``future`` is None).
 
     Returns:
         :class:`Windows` with ``x`` ``(N, L, F_in)``, ``y`` ``(N, H, n_targets)``,
-        ``target_start`` ``(N,)``. The first sample's target starts at
+        ``target_start`` ``(N,)`` and, with ``future_idx``, ``future`` ``(N, H, F_future)``.
+        The first sample's target starts at
         ``max(start, look_back)``, the next ones every ``stride`` rows.
 
     Raises:
@@ -189,6 +230,7 @@ def make_windows(
     check_positive_int("stride", stride)
     targets = _indices("target_idx", target_idx, n_features)
     inputs = _indices("input_idx", input_idx, n_features)
+    futures = None if future_idx is None else _indices("future_idx", future_idx, n_features)
     if time_index is not None and len(time_index) != n_steps:
         raise ShapeError(expected("time_index", f"length {n_steps} (rows of data)",
                                   len(time_index)))
@@ -218,5 +260,6 @@ def make_windows(
     chosen = view[first - look_back : last - look_back + 1 : stride]  # (N, F, W), a view
     x = _take(chosen, inputs, slice(0, look_back))  # (N, L, F_in)
     y = _take(chosen, targets, slice(look_back, width))  # (N, H, n_targets)
+    future = None if futures is None else _take(chosen, futures, slice(look_back, width))
     target_time = None if time_index is None else time_index[target_start]
-    return Windows(x, y, target_start, target_time)
+    return Windows(x, y, target_start, target_time, future)  # future: (N, H, F_future)

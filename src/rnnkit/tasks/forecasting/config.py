@@ -41,8 +41,9 @@ from rnnkit._validation import Described, expected
 from rnnkit.config import Section
 from rnnkit.data.splitting import ChronoSplit, split_by_date, split_by_fraction
 from rnnkit.datasets.registry import list_datasets
-from rnnkit.errors import DataError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.base import TaskConfig
+from rnnkit.tasks.forecasting.calendar import calendar_columns
 from rnnkit.tasks.recurrent_section import RecurrentSection
 
 __all__ = [
@@ -91,7 +92,17 @@ class DataSection(Section):
         date_format: a ``strftime`` format for the time stamps (e.g. ``"%d/%m/%Y"``), when
             pandas would guess the format wrong.
         targets: the columns to forecast (None: every column that is not a covariate).
-        covariates: extra input columns.
+        covariates: extra input columns, past-only: observed up to the forecast origin and
+            unknown after it (the model reads them over the look-back window).
+        future_covariates: input columns whose future values are known when forecasting
+            (holidays, a planned price): the model also reads their values at the forecast
+            steps. ``predict`` takes those values from ``future=`` or from the trailing rows
+            of the input whose targets are empty (see :meth:`Forecaster.predict`).
+        calendar: calendar features added as future covariates from the time stamps
+            (:mod:`.calendar`: ``"month"``, ``"day_of_week"``, ``"day_of_month"``,
+            ``"day_of_year"``, ``"hour"``, ``"minute"``; each a ``<name>_sin`` /
+            ``<name>_cos`` pair); known for any time stamp, so ``predict`` needs no input for
+            them. Needs a datetime index; allowed with a packaged dataset.
         missing, irregular, freq: see :func:`rnnkit.data.load_series` (``irregular =
             "delta"`` adds the covariate ``delta_t``; ``"resample"`` needs ``freq``).
         max_gap: the longest stretch between two observations that may be filled in
@@ -107,6 +118,8 @@ class DataSection(Section):
     date_format: str | None = None
     targets: tuple[str, ...] | None = None
     covariates: tuple[str, ...] = ()
+    future_covariates: tuple[str, ...] = ()
+    calendar: tuple[str, ...] = ()
     missing: Literal["error", "interpolate", "ffill"] = "error"
     irregular: Literal["error", "delta", "resample"] = "error"
     freq: str | int | None = None
@@ -127,14 +140,35 @@ class DataSection(Section):
                 raise ValueError(expected("dataset", f"one of {known}", self.dataset))
             file_keys = [k for k in ("time_col", "date_format", "targets", "freq", "max_gap")
                          if getattr(self, k) is not None]
-            if file_keys or self.covariates:
+            file_keys += [k for k in ("covariates", "future_covariates") if getattr(self, k)]
+            if file_keys:
                 raise ValueError(expected(
-                    (file_keys or ["covariates"])[0], "unset with a packaged dataset",
-                    getattr(self, (file_keys or ["covariates"])[0]),
+                    file_keys[0], "unset with a packaged dataset", getattr(self, file_keys[0]),
                     "these keys describe a file given by 'path'"))
         elif self.dataset_args:
             raise ValueError(expected("dataset_args", "unset without 'dataset'",
                                       self.dataset_args))
+        return self
+
+    @model_validator(mode="after")
+    def _distinct_columns(self) -> Self:
+        """Targets, covariates, future covariates and calendar columns never overlap."""
+        try:
+            calendar = calendar_columns(self.calendar)
+        except ConfigError as err:
+            raise ValueError(str(err)) from err
+        roles = {"targets": tuple(self.targets or ()), "covariates": self.covariates,
+                 "future_covariates": self.future_covariates, "calendar": calendar}
+        seen: dict[str, str] = {}
+        for role, names in roles.items():
+            for name in names:
+                if name in seen:
+                    raise ValueError(expected(
+                        role, f"columns that are not also {seen[name]}", list(names),
+                        f"{name!r} is in both; a column has one role"
+                        + (" (the calendar adds <name>_sin/_cos columns)"
+                           if role == "calendar" else "")))
+                seen[name] = role
         return self
 
 

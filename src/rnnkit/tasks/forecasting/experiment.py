@@ -208,7 +208,8 @@ def _run(config: ForecastConfig, data: LoadedData, work: Path, checkpoint: Path 
     metrics: dict[str, Any] = {
         "name": config.name,
         "series": {"name": series.name, "n_steps": series.n_steps,
-                   "targets": list(series.targets), "covariates": list(series.covariates)},
+                   "targets": list(series.targets), "covariates": list(series.covariates),
+                   "future_covariates": list(forecaster.future_covariates)},
         "split": {"val_start": split.val_start, "test_start": split.test_start,
                   "stop": split.stop},
         "fit_seconds": forecaster.fit_seconds_,

@@ -12,8 +12,17 @@ column per variable: every column is a target unless ``data.targets`` / ``data.c
 say otherwise); a DataFrame goes through :func:`rnnkit.data.load_series` with the ``[data]``
 settings, the same code that reads the config's file.
 
-Symbols: T rows, L ``look_back``, H ``horizon``, F features (targets first), K targets,
-N windows.
+**Known-future covariates.** ``data.future_covariates`` (columns whose future values are
+known: holidays, a price schedule) and ``data.calendar`` (calendar features computed from the
+time stamps, :mod:`.calendar`) are inputs the model also reads at the forecast steps
+(:mod:`.model` says how each strategy does). Fitting and scoring take their values from the
+series itself: a window's future covariates are the rows of its targets. A forecast from the
+end of a series needs them for the steps after it: ``predict(data, future=frame)``, or the
+rows after the history in the same input, their targets empty (what ``rnnkit predict RUN
+--input FILE`` reads from one CSV); the calendar's are computed.
+
+Symbols: T rows, L ``look_back``, H ``horizon``, F features (targets, past-only covariates,
+future covariates), K targets, N windows, F_u future covariates.
 
 Example::
 
@@ -29,6 +38,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -48,6 +58,7 @@ from rnnkit.data.splitting import PARTS, ChronoSplit, SplitWindows, split_window
 from rnnkit.data.timeseries import TimeSeries
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.base import Report, Task, TaskConfig
+from rnnkit.tasks.forecasting.calendar import add_calendar, calendar_features
 from rnnkit.tasks.forecasting.config import ForecastConfig, legacy_config
 from rnnkit.tasks.forecasting.evaluation import (
     backtest_splits,
@@ -58,12 +69,18 @@ from rnnkit.tasks.forecasting.evaluation import (
     results_table,
     seasonal_period,
 )
-from rnnkit.tasks.forecasting.model import Seq2SeqForecaster, WindowForecaster, with_teacher
+from rnnkit.tasks.forecasting.model import (
+    Seq2SeqForecaster,
+    WindowForecaster,
+    with_future,
+    with_teacher,
+)
 from rnnkit.tasks.forecasting.preprocessing import Preprocessing
-from rnnkit.tasks.forecasting.reading import check_series, read_series
+from rnnkit.tasks.forecasting.reading import check_series, read_future, read_series
 from rnnkit.tasks.forecasting.windows import (
     forecast_windows,
     future_index,
+    future_steps,
     window_frame,
     without_gaps,
 )
@@ -122,8 +139,14 @@ class Forecaster(Task):
 
     @property
     def covariates(self) -> tuple[str, ...]:
-        """Names of the covariate columns the model reads (after fit or load)."""
+        """Names of the past-only covariate columns the model reads (after fit or load)."""
         return self._prep().covariates
+
+    @property
+    def future_covariates(self) -> tuple[str, ...]:
+        """Names of the known-future covariate columns, calendar columns included (after
+        fit or load)."""
+        return self._prep().future_covariates
 
     @property
     def time_column(self) -> str | None:
@@ -139,7 +162,10 @@ class Forecaster(Task):
         A fitted forecaster reads its own columns (targets, covariates, time column) and
         applies the fitted preprocessing (freq, irregular and missing policies, max_gap), so
         a prediction input is read exactly like the training data. ``labelled`` makes no
-        difference: a forecast's history is its input.
+        difference: a forecast's history is its input. With future covariates, the trailing
+        rows whose targets are empty are the known future of the forecast
+        (:attr:`~rnnkit.data.TimeSeries.future`, which :meth:`predict` reads); calendar
+        columns are added.
         """
         del labelled  # the history is the input and the label alike
         return self._as_series(path, fitted=self.preprocessing_ is not None, source_is_path=True)
@@ -153,6 +179,12 @@ class Forecaster(Task):
 
     def _as_series(self, data: Any, *, fitted: bool, source_is_path: bool = False
                    ) -> TimeSeries:
+        """The series of ``data``, with the calendar columns (fitted: the fitted ones)."""
+        series = self._read(data, fitted=fitted, source_is_path=source_is_path)
+        calendar = self._prep().calendar if fitted else self.config.data_or_default.calendar
+        return add_calendar(series, calendar)
+
+    def _read(self, data: Any, *, fitted: bool, source_is_path: bool) -> TimeSeries:
         if isinstance(data, TimeSeries):
             return data
         readable = (pd.DataFrame, pd.Series, str, os.PathLike) if source_is_path else (
@@ -165,7 +197,9 @@ class Forecaster(Task):
         if fitted:
             prep = self._prep()
             return read_series(data, section, targets=prep.targets,
-                               covariates=prep.covariates, time_name=prep.time_name)
+                               covariates=prep.covariates,
+                               future_covariates=prep.supplied_future,
+                               time_name=prep.time_name)
         return read_series(data, section)
 
     # ------------------------------------------------------------------------ fitting
@@ -175,8 +209,9 @@ class Forecaster(Task):
         """Train on the training part of ``data``, early-stopping on its validation part.
 
         Args:
-            data: a TimeSeries (targets first, then covariates) or a DataFrame (read with
-                the ``[data]`` settings: every column a target unless they say otherwise).
+            data: a TimeSeries (targets first, then covariates, then future covariates) or a
+                DataFrame (read with the ``[data]`` settings: every column a target unless
+                they say otherwise). Trailing known-future rows are ignored.
             callbacks: extra trainer callbacks.
             run_dir: when given, resumable checkpoints go to ``run_dir/checkpoints``
                 (``last.pt`` every epoch, ``best.pt`` when the validation loss improves; each
@@ -211,6 +246,11 @@ class Forecaster(Task):
         scaling = cfg.forecast.scaling
         windows = split_windows(series, L, train_h, split=split,
                                 scaler="standard" if scaling == "window" else scaling)
+        if series.future_covariates:  # a window's future covariates: its target rows, scaled
+            scaled = cast(Scaler, windows.scaler).transform(series.values[: split.stop])
+            windows = dataclasses.replace(windows, **{
+                part: windows.part(part).with_future(scaled, series.future_idx)
+                for part in PARTS})
         windows, dropped = without_gaps(windows, series.gap_mask, L)
         if sum(dropped.values()):
             logger.warning("data.max_gap: dropped %s windows that reach a longer gap",
@@ -223,7 +263,8 @@ class Forecaster(Task):
             series.columns, series.targets, series.covariates, scaler, L, H, train_h,
             series.freq, "datetime" if series.is_datetime else "integer",
             None if series.time_index.name is None else str(series.time_index.name),
-            seasonal_period(cfg, series))
+            seasonal_period(cfg, series), series.future_covariates,
+            tuple(cfg.data_or_default.calendar))
         self.split_ = split
 
         # the initial weights depend on the seed only
@@ -244,9 +285,17 @@ class Forecaster(Task):
         calls += list(callbacks)
         trainer = Trainer(model, cfg.training, callbacks=calls)
         x, y = torch.from_numpy(windows.train.x), torch.from_numpy(windows.train.y)
-        if strategy == "seq2seq":
-            x = with_teacher(x, y, self.preprocessing_.target_idx)  # (N, L + H, F)
-        val = (windows.val.x, windows.val.y) if has_val else None
+        prep = self.preprocessing_
+        if strategy == "seq2seq":  # (N, L + H, F): teacher values and future covariates
+            x = with_teacher(x, y, prep.target_idx, future=_tensor(windows.train.future),
+                             future_idx=prep.future_idx)
+        elif prep.future_idx:
+            x = with_future(x, _tensor(windows.train.future), prep.future_idx)  # (N, L + H, F)
+        val = None
+        if has_val:
+            val = (windows.val.x if not prep.future_idx else with_future(
+                torch.from_numpy(windows.val.x), _tensor(windows.val.future), prep.future_idx),
+                windows.val.y)
         start = time.perf_counter()
         self.history_ = trainer.fit((x, y), val_data=val, resume_from=resume_from)
         self.fit_seconds_ = time.perf_counter() - start
@@ -261,19 +310,31 @@ class Forecaster(Task):
         F, K = len(prep.columns), len(prep.targets)
         if cfg.forecast.strategy == "seq2seq":
             return Seq2SeqForecaster(spec, F, prep.look_back, prep.horizon, K,
-                                     target_idx=prep.target_idx, normalizer=normalizer,
+                                     target_idx=prep.target_idx, future_idx=prep.future_idx,
+                                     normalizer=normalizer,
                                      head_dropout=cfg.model.head_dropout,
                                      teacher_forcing=cfg.forecast.teacher_forcing)
         return WindowForecaster(spec, F, prep.train_horizon, K, target_idx=prep.target_idx,
-                                normalizer=normalizer, head_dropout=cfg.model.head_dropout)
+                                future_idx=prep.future_idx, normalizer=normalizer,
+                                head_dropout=cfg.model.head_dropout)
 
     # --------------------------------------------------------------------- forecasting
-    def predict(self, data: SeriesLike, *, horizon: int | None = None) -> pd.DataFrame:
+    def predict(self, data: SeriesLike, *, horizon: int | None = None,
+                future: pd.DataFrame | None = None) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after the end of ``data`` (default: the configured
         horizon) from its last ``look_back`` rows.
 
         Beyond the trained horizon (and always for the recursive strategy) forecasts are fed
-        back as inputs, which needs a series without covariates.
+        back as inputs, which needs a series without past-only covariates.
+
+        A model with known-future covariates reads their values at ``max(horizon, H)`` steps
+        after the end of ``data`` (H: the trained horizon): from ``future``, a DataFrame
+        indexed by those time stamps (or with the time column) holding the
+        :attr:`future_covariates` (calendar columns are computed, not needed), looked up by
+        time stamp; else from the rows after the history in ``data`` itself, whose targets are
+        empty (a file or DataFrame read by :meth:`read_data`: the one-CSV story of
+        ``rnnkit predict RUN --input FILE``). A missing row, column or value is a DataError
+        naming the time stamps and columns needed.
 
         Returns:
             a DataFrame of shape (horizon, K) in original units, indexed by the forecast time
@@ -292,18 +353,43 @@ class Forecaster(Task):
             logger.warning("the last look_back = %d rows reach a gap longer than "
                            "data.max_gap: the forecast reads filled-in values", prep.look_back)
         window = series.values[-prep.look_back:][None]  # (1, L, F)
-        forecast = self._forecast(window, steps)[0]  # (steps, K)
+        known = self._known_future(series, future, future_steps(prep, steps))
+        forecast = self._forecast(window, steps, known)[0]  # (steps, K)
         index = future_index(series, steps, prep.freq)
         return pd.DataFrame(forecast, index=index, columns=list(prep.targets))
 
+    def _known_future(self, series: TimeSeries, future: pd.DataFrame | None, need: int
+                      ) -> np.ndarray | None:
+        """The future covariates (1, need, F_u) of the ``need`` steps after ``series``, in
+        original units: the supplied ones from ``future`` (else ``series.future``), the
+        calendar's computed."""
+        prep = self._prep()
+        if not need:
+            if future is not None:
+                raise ConfigError(expected("future", "None for a model without future "
+                                           "covariates", Described("a DataFrame")))
+            return None
+        stamps = future_index(series, need, prep.freq)
+        parts = []
+        if prep.supplied_future:
+            source = future if future is not None else series.future
+            parts.append(read_future(source, stamps, prep.supplied_future, prep.time_name))
+        if prep.calendar:
+            parts.append(calendar_features(stamps, prep.calendar))
+        frame = pd.concat(parts, axis=1)[list(prep.future_covariates)]
+        return frame.to_numpy(dtype=np.float64)[None]  # (1, need, F_u)
+
     def predict_frame(self, data: SeriesLike) -> pd.DataFrame:
-        """The forecast rows of :meth:`predict` (what ``rnnkit predict --output`` writes)."""
+        """The forecast rows of :meth:`predict` (what ``rnnkit predict --output`` writes);
+        known-future covariates come from the rows after the history in ``data``."""
         return self.predict(data)
 
-    def _forecast(self, x_raw: np.ndarray, steps: int) -> np.ndarray:
-        """Forecasts (N, steps, K) in original units for raw windows ``x_raw`` (N, L, F)."""
+    def _forecast(self, x_raw: np.ndarray, steps: int, future_raw: np.ndarray | None = None
+                  ) -> np.ndarray:
+        """Forecasts (N, steps, K) in original units for raw windows ``x_raw`` (N, L, F) and
+        their known-future covariates ``future_raw`` (N, S, F_u)."""
         prep = self._prep()
-        return forecast_windows(self._require_fitted(), prep, x_raw, steps)
+        return forecast_windows(self._require_fitted(), prep, x_raw, steps, future_raw)
 
     def _raw_windows(self, series: TimeSeries, split: ChronoSplit
                      ) -> tuple[SplitWindows, dict[str, int]]:
@@ -312,6 +398,10 @@ class Forecaster(Task):
         prep = self._prep()
         raw = split_windows(series, prep.look_back, prep.horizon, split=split, scaler=None,
                             dtype=np.float64)
+        if prep.future_idx:  # the true future covariates: they are known
+            values = series.values[: split.stop]
+            raw = dataclasses.replace(raw, **{
+                part: raw.part(part).with_future(values, prep.future_idx) for part in PARTS})
         return without_gaps(raw, series.gap_mask, prep.look_back)
 
     def predict_windows(self, data: SeriesLike, part: Part = "test") -> pd.DataFrame:
@@ -337,7 +427,7 @@ class Forecaster(Task):
             w = raw.part(name)  # type: ignore[arg-type]
             if w.n_samples == 0:
                 continue
-            pred = self._forecast(w.x, prep.horizon)  # (N, H, K)
+            pred = self._forecast(w.x, prep.horizon, w.future)  # (N, H, K)
             frames.append(window_frame(series, w, pred, prep, name))
         if not frames:
             raise DataError(expected("part", "a part with windows", part))
@@ -372,7 +462,7 @@ class Forecaster(Task):
         windows = raw.part(part)  # type: ignore[arg-type]
         if windows.n_samples == 0:
             raise DataError(expected("part", "a part with at least one window", part))
-        pred = self._forecast(windows.x, prep.horizon)
+        pred = self._forecast(windows.x, prep.horizon, windows.future)
         ev = self.config.evaluation
         baselines, skipped = (make_baselines(
             prep.seasonal_period, prep.look_back, len(prep.targets),
@@ -461,3 +551,7 @@ class Forecaster(Task):
 
     def _check_series(self, series: TimeSeries, *, fitted: bool) -> None:
         check_series(series, self.config, self._prep() if fitted else None)
+
+
+def _tensor(values: np.ndarray | None) -> torch.Tensor | None:
+    return None if values is None else torch.from_numpy(values)

@@ -2,7 +2,7 @@
 the windows that reach a long gap, dating the forecasts, laying them out as rows.
 
 Symbols: T rows, L ``look_back``, H ``horizon``, F features (targets first), K targets,
-N windows.
+N windows, S forecast steps, F_u known-future covariates.
 """
 
 from __future__ import annotations
@@ -19,31 +19,60 @@ from rnnkit.data.splitting import PARTS, SplitWindows
 from rnnkit.data.timeseries import TimeSeries
 from rnnkit.data.windowing import Windows
 from rnnkit.errors import DataError
-from rnnkit.tasks.forecasting.model import rollout
+from rnnkit.tasks.forecasting.model import rollout, with_future
 from rnnkit.tasks.forecasting.preprocessing import Preprocessing
 
-__all__ = ["forecast_windows", "future_index", "window_frame", "without_gaps"]
+__all__ = ["forecast_windows", "future_index", "future_steps", "scale_future", "window_frame",
+           "without_gaps"]
 
 _PREDICT_BATCH = 4096
 
 
+def future_steps(prep: Preprocessing, steps: int) -> int:
+    """How many rows of known-future covariates a forecast of ``steps`` reads: none without
+    them, else ``max(steps, H)`` (the model reads its trained H steps at once)."""
+    return max(steps, prep.train_horizon) if prep.future_covariates else 0
+
+
+def scale_future(prep: Preprocessing, future_raw: np.ndarray) -> np.ndarray:
+    """Known-future covariates (N, S, F_u) in original units -> in the scaler's units (each
+    column scaled as that column of the series)."""
+    N, S, _ = future_raw.shape
+    full = np.zeros((N, S, len(prep.columns)))  # (N, S, F): the scaler transforms all columns
+    full[..., prep.future_idx] = future_raw
+    return prep.scaler.transform(full)[..., prep.future_idx]  # (N, S, F_u)
+
+
 def forecast_windows(model: nn.Module, prep: Preprocessing, x_raw: np.ndarray,
-                     steps: int) -> np.ndarray:
+                     steps: int, future_raw: np.ndarray | None = None) -> np.ndarray:
     """Forecasts (N, steps, K) in original units for raw windows ``x_raw`` (N, L, F):
     scaled with ``prep.scaler``, run through ``model`` in batches, rolled out beyond the
-    trained horizon, scaled back."""
+    trained horizon, scaled back. A model with known-future covariates also reads
+    ``future_raw`` (N, :func:`future_steps`, F_u), their values at the forecast steps."""
     device = next(model.parameters()).device
     dtype = next(model.parameters()).dtype
+    need = future_steps(prep, steps)
+    if need and (future_raw is None or future_raw.shape[:2] != (x_raw.shape[0], need)):
+        raise DataError(expected("future", f"known-future covariates of shape "
+                                 f"({x_raw.shape[0]}, {need}, {len(prep.future_covariates)})",
+                                 None if future_raw is None else future_raw.shape))
     outputs = []
     model.eval()
     with torch.no_grad():
         for start in range(0, x_raw.shape[0], _PREDICT_BATCH):
             chunk = prep.scaler.transform(x_raw[start:start + _PREDICT_BATCH])
             x = torch.as_tensor(chunk, dtype=dtype, device=device)  # (B, L, F)
+            future = None
+            if need:
+                scaled = scale_future(prep, future_raw[start:start + _PREDICT_BATCH])
+                future = torch.as_tensor(scaled, dtype=dtype, device=device)  # (B, S, F_u)
             if steps <= prep.train_horizon:
+                if future is not None:
+                    x = with_future(x, future[:, :prep.train_horizon], prep.future_idx)
                 y = model(x)[:, :steps]  # (B, steps, K)
             else:
-                y = rollout(model, x, steps, prep.target_idx)
+                y = rollout(model, x, steps, prep.target_idx, future=future,
+                            future_idx=prep.future_idx)
             outputs.append(y.double().cpu().numpy())
     scaled = np.concatenate(outputs, axis=0)
     return prep.scaler.inverse_transform_targets(scaled, prep.target_idx)
@@ -64,9 +93,7 @@ def without_gaps(windows: SplitWindows, gap_mask: np.ndarray | None, look_back: 
         first, stop = w.target_start - look_back, w.target_start + H  # rows [first, stop)
         keep = in_gap[stop] - in_gap[first] == 0  # (N,)
         dropped[part] = int((~keep).sum())
-        kept[part] = w if keep.all() else Windows(
-            w.x[keep], w.y[keep], w.target_start[keep],
-            None if w.target_time is None else w.target_time[keep])
+        kept[part] = w if keep.all() else w.take(keep)
     return dataclasses.replace(windows, **kept), dropped
 
 
