@@ -1,58 +1,16 @@
-"""rnnkit.tasks.encoder: the encoder section (a cell by name or class), the training defaults
-laid under a [training] table, the data-file section and older bundles' configs."""
+"""rnnkit.tasks.encoder: the training defaults laid under a [training] table, the data-file
+section and older bundles' configs. (The encoder section's cell by name or class is tested
+with RecurrentSection, in test_recurrent_section.py.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-import torch
 
 from rnnkit.errors import ConfigError
-from rnnkit.nn import GRU, LSTMCell, SimpleRNNCell
-from rnnkit.nn.spec import RecurrentSpec
-from rnnkit.tasks.encoder import (
-    ENCODER_TRAINING,
-    DataFiles,
-    EncoderSection,
-    cross_entropy,
-    legacy_config,
-)
-from rnnkit.tasks.recurrent_section import cell_from_name
+from rnnkit.tasks.encoder import ENCODER_TRAINING, DataFiles, cross_entropy, legacy_config
 from rnnkit.training import TrainerConfig
-
-
-class TanhFreeRNNCell(SimpleRNNCell):
-    """A cell of one's own, here a SimpleRNN cell subclass."""
-
-
-def test_a_cell_by_name_builds_what_recurrent_spec_builds():
-    section = EncoderSection(cell="gru", hidden_size=5, num_layers=2, bidirectional=False)
-    torch.manual_seed(0)
-    a = section.build(3)
-    torch.manual_seed(0)
-    b = RecurrentSpec(cell="gru", hidden_size=5, num_layers=2).build(3)
-    assert isinstance(a, GRU) and section.output_size == 5
-    x = torch.randn(2, 4, 3)
-    torch.testing.assert_close(a(x)[0], b(x)[0])
-    assert EncoderSection().output_size == 128 and EncoderSection().cell_name == "LSTM"
-
-
-def test_a_cell_class_builds_and_round_trips_by_its_import_name():
-    section = EncoderSection(cell=TanhFreeRNNCell, hidden_size=4, activation="relu")
-    layer = section.build(3, return_sequences=False)
-    assert all(type(c) is TanhFreeRNNCell for c in layer.cells) and len(layer.cells) == 2
-    assert layer(torch.randn(2, 5, 3))[0].shape == (2, 8)  # (B, D·H), last step
-    name = section.model_dump(mode="json")["cell"]
-    assert name == f"{__name__}:TanhFreeRNNCell"
-    assert EncoderSection(**section.model_dump(mode="json")) == section
-    assert cell_from_name("rnnkit.nn:LSTMCell") is LSTMCell and section.cell_name == "TanhFreeRNNCell"
-    with pytest.raises(ConfigError, match=r"cell: expected an importable 'module:ClassName'"):
-        EncoderSection(cell="no_such_module:Cell")
-    with pytest.raises(ConfigError, match=r"cell: expected a RecurrentCell subclass"):
-        EncoderSection(cell="rnnkit.nn:GRU")  # a layer, not a cell
-    with pytest.raises(ConfigError, match=r"cell: .* got 'lsmt'\. did you mean 'lstm'\?"):
-        EncoderSection(cell="lsmt")
 
 
 def test_a_training_table_overrides_the_task_defaults_key_by_key():
