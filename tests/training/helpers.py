@@ -1,5 +1,5 @@
-"""Test helpers shared by the training tests: a tiny LSTM regressor, its data and a short
-TrainerConfig. Imported by bare name (tests/conftest.py puts this folder on sys.path)."""
+"""Test helpers shared by the training tests: a tiny LSTM regressor, its data, a short
+TrainerConfig and a trainer of a linear model with callbacks. Imported by bare name (tests/conftest.py puts this folder on sys.path)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from rnnkit.training import TrainerConfig
+from rnnkit.training import Callback, Trainer, TrainerConfig
 
 
 class TinyLSTM(nn.Module):
@@ -36,3 +36,10 @@ def cfg(**kw: Any) -> TrainerConfig:
     base: dict[str, Any] = {"epochs": 3, "batch_size": 16, "lr": 1e-2, "seed": 0, "device": "cpu"}
     base.update(kw)
     return TrainerConfig(**base)
+
+
+def trainer(epochs: int, callbacks: list[Callback], **kw: Any) -> Trainer:
+    torch.manual_seed(0)
+    config = TrainerConfig(epochs=epochs, batch_size=8, lr=0.01, seed=0, device="cpu", **kw)
+    return Trainer(nn.Linear(3, 1), config, callbacks=callbacks)
+

@@ -28,21 +28,16 @@ from rnnkit.training import (
     TensorBoard,
     TimeBudget,
     Trainer,
-    TrainerConfig,
     load_checkpoint,
 )
+
+from helpers import trainer
 
 
 def data(n: int = 24) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(0)
     x = torch.randn(n, 3, generator=g)
     return x, x.sum(1, keepdim=True)
-
-
-def trainer(epochs: int, callbacks: list[Callback], **kw: Any) -> Trainer:
-    torch.manual_seed(0)
-    config = TrainerConfig(epochs=epochs, batch_size=8, lr=0.01, seed=0, device="cpu", **kw)
-    return Trainer(nn.Linear(3, 1), config, callbacks=callbacks)
 
 
 class Script(Callback):
@@ -268,12 +263,3 @@ def test_tensorboard_logs_scalars(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     tags = {tag for tag, _, step in written if step == 2}
     assert {"loss", "val_loss", "lr", "clipped_steps", "epoch_time"} <= tags
     assert written[-1][0] == "closed"
-
-
-def test_base_callback_is_all_no_ops() -> None:
-    cb = Callback()
-    t = trainer(1, [cb])
-    for hook in ("on_fit_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_fit_end"):
-        assert getattr(cb, hook)(t, anything=1) is None
-    assert cb.state_dict() == {}
-    assert t._batch_hooks == []  # a callback without on_batch_end costs nothing per batch

@@ -20,10 +20,7 @@ from rnnkit.training import (
     ModelCheckpoint,
     Trainer,
     TrainerConfig,
-    seed_everything,
-    select_device,
 )
-from rnnkit.training.seeding import capture_rng_state, restore_rng_state
 
 
 class DropoutLSTM(nn.Module):
@@ -164,34 +161,3 @@ def test_same_seed_same_history_and_predictions() -> None:
     assert torch.equal(p1, p2)
     h3, _ = fit_and_predict(6)
     assert h3 != h1
-
-
-def test_seed_everything_seeds_all_generators() -> None:
-    seed_everything(42)
-    first = (random.random(), float(np.random.rand()), torch.rand(1).item())
-    seed_everything(42)
-    assert (random.random(), float(np.random.rand()), torch.rand(1).item()) == first
-    with pytest.raises(ConfigError, match=r"seed: expected an integer in \[0, 2\*\*32\), got 'a'"):
-        seed_everything("a")  # type: ignore[arg-type]
-
-
-def test_rng_state_capture_and_restore_round_trip(tmp_path: Path) -> None:
-    seed_everything(1)
-    state = capture_rng_state()
-    torch.save(state, tmp_path / "rng.pt")
-    expected = (random.random(), float(np.random.randn()), torch.randn(2).tolist())
-    seed_everything(999)
-    restore_rng_state(torch.load(tmp_path / "rng.pt", weights_only=True))
-    assert (random.random(), float(np.random.randn()), torch.randn(2).tolist()) == expected
-
-
-def test_select_device() -> None:
-    assert select_device("cpu") == torch.device("cpu")
-    assert select_device(torch.device("cpu")) == torch.device("cpu")
-    expected = "cuda" if torch.cuda.is_available() else select_device("auto").type
-    assert select_device("auto").type == expected
-    with pytest.raises(ConfigError, match=r"device: expected one of \['auto', 'cpu', 'cuda', 'mps'\]"):
-        select_device("tpu")
-    if not torch.cuda.is_available():
-        with pytest.raises(ConfigError, match="no CUDA GPU is visible to torch"):
-            select_device("cuda")
