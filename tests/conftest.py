@@ -1,8 +1,10 @@
 """Shared test setup.
 
-Test helper modules import by bare name: ``textbook`` (tests/nn/textbook.py), ``helpers``
-(tests/training/helpers.py) and ``sword_builders`` (tests/datasets/sword_builders.py). The
-whole suite runs with one torch intra-op thread.
+Test helper modules import by bare name: ``textbook`` and ``cell_builders`` (tests/nn/),
+``helpers`` (tests/training/helpers.py) and ``sword_builders``
+(tests/datasets/sword_builders.py); the conftest.py of a test folder puts its own builders on
+the path (classifier_builders, tagger_builders, lm_builders, lab_builders). The whole suite
+runs with one torch intra-op thread.
 """
 
 import sys
