@@ -105,3 +105,66 @@ def test_timeseries_constructor_checks_invariants() -> None:
     frame.loc[1, "a"] = np.nan
     with pytest.raises(DataError, match=r"1 missing values \('a': 1\)"):
         TimeSeries(frame, targets=("a",), covariates=("b",))
+
+
+# -- known-future covariates ------------------------------------------------------------------
+
+
+def _with_future_rows() -> pd.DataFrame:
+    frame = _daily(6)
+    frame["price"] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    frame.loc[4:, "load"] = np.nan  # the last two rows: the known future
+    frame.loc[4:, "temp"] = np.nan  # past-only: unknown there, ignored
+    return frame
+
+
+def test_future_covariates_come_last_and_trailing_empty_targets_are_the_future() -> None:
+    series = load_series(_with_future_rows(), time_col="date", targets=["load"],
+                         covariates=["temp"], future_covariates=["price"])
+    assert series.columns == ("load", "temp", "price") and series.future_idx == (2,)
+    assert series.covariates == ("temp",) and series.future_covariates == ("price",)
+    assert series.n_steps == 4 and series.time_index[-1] == pd.Timestamp("2024-01-04")
+    assert series.future is not None and series.future["price"].tolist() == [5.0, 6.0]
+    assert list(series.future.index) == list(pd.date_range("2024-01-05", periods=2))
+    assert "future_covariates=['price']" in repr(series) and "future_rows=2" in repr(series)
+    again = load_series(_with_future_rows(), time_col="date", targets=["load"],
+                        covariates=["temp"], future_covariates=["price"])
+    assert series.equals(again)
+    no_future = load_series(_daily(), time_col="date", future_covariates=["temp"])
+    assert no_future.future is None and no_future.targets == ("load",)
+
+
+def test_future_rows_need_every_future_covariate() -> None:
+    frame = _with_future_rows()
+    frame.loc[5, "price"] = np.nan
+    with pytest.raises(DataError, match=r"future rows: expected a value of every future "
+                                        r"covariate \['price'\].*'price' at 2024-01-06"):
+        load_series(frame, time_col="date", targets=["load"], future_covariates=["price"])
+    with pytest.raises(DataError, match="future_covariates: column 'rain' not found"):
+        load_series(frame, time_col="date", targets=["load"], future_covariates=["rain"])
+    with pytest.raises(ConfigError, match="targets/covariates/future_covariates: expected each "
+                                          "column listed once"):
+        load_series(frame, time_col="date", targets=["load"], covariates=["price"],
+                    future_covariates=["price"])
+
+
+def test_series_checks_its_future_and_adds_future_columns() -> None:
+    series = load_series(_daily(4), time_col="date", targets=["load"], covariates=["temp"])
+    frame = series.frame.assign(promo=[0.0, 1.0, 0.0, 1.0])
+    stamps = pd.date_range("2024-01-05", periods=2, name="date")
+    ok = TimeSeries(frame, ("load",), ("temp",), "D", future_covariates=("promo",),
+                    future=pd.DataFrame({"promo": [1, 0]}, index=stamps))
+    assert ok.future["promo"].dtype == np.float64
+    with pytest.raises(DataError, match="future.index: expected strictly increasing time "
+                                        "stamps after the last row 2024-01-04"):
+        TimeSeries(frame, ("load",), ("temp",), "D", future_covariates=("promo",),
+                   future=pd.DataFrame({"promo": [1.0]}, index=stamps[:1] - pd.Timedelta("2D")))
+    with pytest.raises(DataError, match=r"future.columns: expected exactly future_covariates"):
+        TimeSeries(frame, ("load",), ("temp",), "D", future_covariates=("promo",),
+                   future=pd.DataFrame({"other": [1.0]}, index=stamps[:1]))
+    extended = ok.with_future_columns(pd.DataFrame({"hol": [0.0] * 4}, index=ok.time_index),
+                                      pd.DataFrame({"hol": [1.0, 1.0]}, index=stamps))
+    assert extended.future_covariates == ("promo", "hol")
+    assert extended.future.columns.tolist() == ["promo", "hol"]
+    with pytest.raises(DataError, match="future covariates: expected new column names"):
+        ok.with_future_columns(frame[["temp"]])

@@ -121,3 +121,39 @@ def test_long_series_keeps_dtype_and_alignment() -> None:
     assert w.x.dtype == np.float32
     np.testing.assert_array_equal(w.x[-1], data[-60:-12])
     np.testing.assert_array_equal(w.y[-1, :, 0], data[-12:, 0])
+
+
+# -- known-future covariates ------------------------------------------------------------------
+
+
+def test_future_values_are_the_target_rows_of_the_future_columns() -> None:
+    """Window i reads rows i .. i+L-1 and its future covariates are rows L+i .. L+i+H-1."""
+    T, L, H = 7, 3, 2
+    data = np.stack([np.arange(T) * 1.0, 100 + np.arange(T) * 1.0, 200 + np.arange(T) * 1.0],
+                    axis=1)  # (T, 3): target, past covariate, future covariate
+    w = make_windows(data, L, H, target_idx=[0], future_idx=[2])
+    assert w.x.shape == (3, L, 3) and w.y.shape == (3, H, 1) and w.future.shape == (3, H, 1)
+    assert w.future[:, :, 0].tolist() == [[203.0, 204.0], [204.0, 205.0], [205.0, 206.0]]
+    for i in range(3):
+        np.testing.assert_array_equal(w.future[i, :, 0], data[L + i:L + i + H, 2])
+        np.testing.assert_array_equal(w.x[i, :, 2], data[i:i + L, 2])  # their past: inputs
+    assert make_windows(data, L, H).future is None
+    assert "future=(3, 2, 1)" in repr(w)
+
+
+def test_with_future_and_take_agree_with_make_windows() -> None:
+    data = np.arange(40.0).reshape(20, 2)
+    w = make_windows(data, 4, 3, target_idx=[0], future_idx=[1], stride=2,
+                     time_index=pd.RangeIndex(20))
+    plain = make_windows(data, 4, 3, target_idx=[0], stride=2, time_index=pd.RangeIndex(20))
+    np.testing.assert_array_equal(plain.with_future(data, [1]).future, w.future)
+    keep = np.array([True, False] * (w.n_samples // 2) + [True] * (w.n_samples % 2))
+    sub = w.take(keep)
+    np.testing.assert_array_equal(sub.future, w.future[keep])
+    np.testing.assert_array_equal(sub.target_start, w.target_start[keep])
+    assert list(sub.target_time) == list(w.target_time[keep])
+    np.testing.assert_array_equal(w.with_time(pd.RangeIndex(20)).future, w.future)
+    with pytest.raises(ShapeError, match="data: expected at least 19 rows"):
+        plain.with_future(data[:10], [1])
+    with pytest.raises(ConfigError, match=r"future_idx: expected positions in \[0, 2\)"):
+        make_windows(data, 4, 3, future_idx=[5])

@@ -124,6 +124,9 @@ def test_relative_data_path_resolves_against_the_toml_folder(tmp_path) -> None:
     ({"task": "classification"}, r"^task: expected one of \['forecasting'\]"),
     ({"data": {"max_gap": 0}}, r"^data\.max_gap: expected a number of steps >= 1"),
     ({"data": {"time_col": "t"}}, r"^data\.time_col: expected unset with a packaged dataset"),
+    ({"data": {"future_covariates": ["p"]}},
+     r"^data\.future_covariates: expected unset with a packaged dataset"),
+    ({"data": {"calendar": ["moon"]}}, r"^data\.calendar: expected names from \['month', "),
 ])
 def test_bad_values_name_key_allowed_and_received(overrides, pattern) -> None:
     with pytest.raises(ConfigError, match=pattern) as info:
@@ -174,3 +177,24 @@ def test_with_overrides_merges_sections() -> None:
     assert cfg.training.epochs == 3 and cfg.training.batch_size == 32
     assert cfg.data.dataset == "battery"
     assert np.isclose(cfg.split.test, 0.2)
+
+
+def test_future_covariates_round_trip_and_never_overlap() -> None:
+    cfg = ForecastConfig.from_dict({"data": {
+        "path": "sales.csv", "time_col": "day", "targets": ["sales"], "covariates": ["visits"],
+        "future_covariates": ["price", "holiday"], "calendar": ["day_of_week", "month"]}})
+    again = ForecastConfig.from_toml_string(cfg.to_toml())
+    assert again == cfg and again.data.future_covariates == ("price", "holiday")
+    assert again.data.calendar == ("day_of_week", "month")
+    assert 'future_covariates = ["price", "holiday"]' in cfg.to_toml()
+    assert ForecastConfig.from_dict({"data": {"dataset": "co2", "calendar": ["month"]}})
+    for data, pattern in [
+        ({"targets": ["y"], "future_covariates": ["y"]},
+         r"^data\.future_covariates: expected columns that are not also targets"),
+        ({"covariates": ["p"], "future_covariates": ["p"]},
+         r"^data\.future_covariates: expected columns that are not also covariates"),
+        ({"future_covariates": ["month_sin"], "calendar": ["month"]},
+         r"^data\.calendar: expected columns that are not also future_covariates.*_sin/_cos"),
+    ]:
+        with pytest.raises(ConfigError, match=pattern):
+            ForecastConfig.from_dict({"data": {"path": "x.csv", **data}})

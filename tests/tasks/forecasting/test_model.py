@@ -8,7 +8,13 @@ import torch
 from rnnkit.data import WindowNormalizer
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.nn.spec import RecurrentSpec
-from rnnkit.tasks.forecasting import Seq2SeqForecaster, WindowForecaster, rollout, with_teacher
+from rnnkit.tasks.forecasting import (
+    Seq2SeqForecaster,
+    WindowForecaster,
+    rollout,
+    with_future,
+    with_teacher,
+)
 
 SPEC = RecurrentSpec(hidden_size=6, num_layers=2)
 
@@ -125,3 +131,76 @@ def test_seq2seq_shapes_bidirectional_and_normalized() -> None:
     assert net(torch.randn(7, 5, 3)).shape == (7, 2, 2)
     with pytest.raises(ShapeError, match=r"\(batch, 5 or 7, 3\)"):
         net(torch.randn(7, 6, 3))
+
+
+# -- known-future covariates ------------------------------------------------------------------
+
+
+def test_direct_head_reads_every_future_step() -> None:
+    """The future steps' covariates reach the head: a change at step h moves the forecasts,
+    a change of the ignored future target values does not."""
+    torch.manual_seed(0)
+    net = WindowForecaster(SPEC, n_features=3, horizon=4, n_targets=1, future_idx=[2]).eval()
+    assert net.head.in_features == SPEC.output_size + 4 * 1
+    x = torch.randn(5, 10 + 4, 3)  # (B, L + H, F): the last H steps carry the future
+    y = net(x)
+    assert y.shape == (5, 4, 1)
+    moved = x.clone()
+    moved[:, -1, 2] += 1.0  # the covariate of the last forecast step
+    assert not torch.allclose(net(moved), y)
+    ignored = x.clone()
+    ignored[:, -4:, :2] = 7.0  # target and past-only covariate at the future steps
+    assert torch.equal(net(ignored), y)
+    with pytest.raises(ShapeError, match=r"x: expected \(batch, look_back \+ 4, 3\)"):
+        net(torch.randn(5, 4, 3))
+    with pytest.raises(ConfigError, match="future_idx: expected distinct positions"):
+        WindowForecaster(SPEC, n_features=3, future_idx=[0])
+
+
+def test_with_future_builds_the_extended_window() -> None:
+    x = torch.randn(2, 5, 3)
+    future = torch.arange(8.0).view(2, 4, 1)
+    out = with_future(x, future, [2])
+    assert out.shape == (2, 9, 3) and torch.equal(out[:, :5], x)
+    assert torch.equal(out[:, 5:, 2:], future) and not out[:, 5:, :2].any()
+    teach = with_teacher(x, torch.ones(2, 4, 1), [0], future=future, future_idx=[2])
+    assert torch.equal(teach[:, 5:, 0], torch.ones(2, 4)) and torch.equal(teach[:, 5:, 2:], future)
+    with pytest.raises(ShapeError, match="future/teacher: expected"):
+        with_future(x, torch.randn(2, 4, 2), [2])
+
+
+def test_rollout_with_future_covariates_equals_feeding_back_by_hand() -> None:
+    """H = 3, 7 steps: calls at steps 0 and 3, then one moved back to end at step 7 (it
+    starts at 4), each reading the covariates of the steps it forecasts."""
+    torch.manual_seed(0)
+    net = WindowForecaster(SPEC, n_features=2, horizon=3, future_idx=[1]).eval()
+    x, future = torch.randn(2, 6, 2), torch.randn(2, 7, 1)  # (B, L, F), (B, steps, F_u)
+    got = rollout(net, x, 7, future=future)
+    with torch.no_grad():
+        seq = x
+        a = net(with_future(seq[:, 0:6], future[:, 0:3], [1]))  # steps 0..2
+        seq = torch.cat([seq, torch.cat([a, future[:, 0:3]], -1)], 1)
+        b = net(with_future(seq[:, 3:9], future[:, 3:6], [1]))  # steps 3..5
+        seq = torch.cat([seq, torch.cat([b, future[:, 3:6]], -1)], 1)
+        c = net(with_future(seq[:, 4:10], future[:, 4:7], [1]))  # steps 4..6, keep 6
+    torch.testing.assert_close(got, torch.cat([a, b, c[:, 2:]], 1))
+    with pytest.raises(ShapeError, match=r"future: expected \(B=2, at least 7 steps, 1\)"):
+        rollout(net, x, 7, future=future[:, :5])
+    with pytest.raises(ConfigError, match="inputs: expected the targets only"):
+        rollout(WindowForecaster(SPEC, n_features=3, horizon=3, future_idx=[2]),
+                torch.randn(2, 6, 3), 7, future=future)
+
+
+def test_seq2seq_decoder_reads_each_steps_future_covariates() -> None:
+    """Causal: the covariate of step h moves forecasts h.., never the earlier ones."""
+    torch.manual_seed(0)
+    net = Seq2SeqForecaster(SPEC, 2, look_back=6, horizon=4, future_idx=[1],
+                            normalizer=WindowNormalizer("standard")).eval()
+    x = torch.randn(3, 10, 2)  # (B, L + H, F)
+    y = net(x)
+    moved = x.clone()
+    moved[:, 6 + 2, 1] += 1.0  # step h = 2
+    y2 = net(moved)
+    assert torch.equal(y2[:, :2], y[:, :2]) and not torch.allclose(y2[:, 2:], y[:, 2:])
+    with pytest.raises(ShapeError, match=r"x: expected \(batch, 10, 2\)"):
+        net(torch.randn(3, 6, 2))

@@ -8,6 +8,8 @@
 * The networks (:mod:`.model`): :class:`WindowForecaster` (direct and recursive strategies)
   and :class:`Seq2SeqForecaster`, with optional per-window normalization.
 * Scoring against baselines on the same windows (:mod:`.evaluation`).
+* Known-future covariates: ``data.future_covariates`` and calendar features
+  (:mod:`.calendar`: :func:`calendar_features`, :func:`add_calendar`), read by every strategy.
 * The forecaster's pieces: its fitted :class:`~.preprocessing.Preprocessing`, reading
   and checking a series (:mod:`.reading`), windows and forecasts (:mod:`.windows`).
 * :func:`run_experiment` (:mod:`.experiment`): a config in, a complete run directory out.
@@ -25,6 +27,12 @@ Example::
 
 from __future__ import annotations
 
+from rnnkit.tasks.forecasting.calendar import (
+    CALENDAR_FEATURES,
+    add_calendar,
+    calendar_columns,
+    calendar_features,
+)
 from rnnkit.tasks.forecasting.config import (
     STRATEGIES,
     DataSection,
@@ -41,10 +49,12 @@ from rnnkit.tasks.forecasting.model import (
     Seq2SeqForecaster,
     WindowForecaster,
     rollout,
+    with_future,
     with_teacher,
 )
 
 __all__ = [
+    "CALENDAR_FEATURES",
     "STRATEGIES",
     "TASK",
     "DataSection",
@@ -58,10 +68,14 @@ __all__ = [
     "Seq2SeqForecaster",
     "SplitSection",
     "WindowForecaster",
+    "add_calendar",
     "backtest",
+    "calendar_columns",
+    "calendar_features",
     "load_data",
     "results_table",
     "rollout",
     "run_experiment",
+    "with_future",
     "with_teacher",
 ]

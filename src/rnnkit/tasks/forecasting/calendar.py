@@ -52,13 +52,13 @@ def _phase_of_day_of_month(index: pd.DatetimeIndex) -> np.ndarray:
 
 def _phase_of_day_of_year(index: pd.DatetimeIndex) -> np.ndarray:
     days = np.where(index.is_leap_year, 366, 365)
-    return (index.dayofyear.to_numpy() - 1) / days
+    return (index.day_of_year.to_numpy() - 1) / days
 
 
 #: Each calendar feature's phase in [0, 1) as a function of a DatetimeIndex.
 _PHASES: dict[str, Callable[[pd.DatetimeIndex], np.ndarray]] = {
     "month": lambda index: (index.month.to_numpy() - 1) / 12,
-    "day_of_week": lambda index: index.dayofweek.to_numpy() / 7,
+    "day_of_week": lambda index: index.day_of_week.to_numpy() / 7,
     "day_of_month": _phase_of_day_of_month,
     "day_of_year": _phase_of_day_of_year,
     "hour": lambda index: index.hour.to_numpy() / 24,
