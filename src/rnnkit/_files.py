@@ -14,7 +14,10 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["MARKER", "is_run", "replace_directory", "write_marker"]
+from rnnkit._validation import Described, expected
+from rnnkit.errors import ConfigError
+
+__all__ = ["MARKER", "check_replaceable", "is_run", "replace_directory", "write_marker"]
 
 #: The file that marks a directory as a run rnnkit wrote: rnnkit replaces only such a one.
 MARKER = "rnnkit-run.json"
@@ -23,6 +26,22 @@ MARKER = "rnnkit-run.json"
 def is_run(path: Path) -> bool:
     """Whether ``path`` is a run directory rnnkit wrote (it has the marker file)."""
     return path.is_dir() and (path / MARKER).is_file()
+
+
+def check_replaceable(path: Path, *, overwrite: bool, expected_what: str,
+                      option: str = "--out") -> None:
+    """Refuse a run's output ``path`` that is taken: without ``overwrite`` always, and with it
+    unless it is a run rnnkit wrote (it has :data:`MARKER`), so a user's own file or folder is
+    never replaced. ``expected_what`` says what a free ``path`` is ("a path that does not
+    exist yet")."""
+    if not overwrite:
+        raise ConfigError(expected(option, expected_what, str(path),
+                                   "choose another, or pass --overwrite (overwrite=True in "
+                                   "Python) to replace an earlier run"))
+    if not is_run(path):
+        raise ConfigError(expected(option, "an rnnkit run directory to overwrite",
+                                   Described(f"{str(path)!r}, which rnnkit did not write"),
+                                   f"it has no {MARKER}; choose another path"))
 
 
 def write_marker(folder: Path, task: str) -> None:

@@ -89,3 +89,14 @@ def _module_files(name: str, verses: dict[str, str], conf_extra: str = "") -> di
     return {f"usr/share/sword/mods.d/{name.lower()}.conf": conf.encode("utf-8"),
             f"{folder}/nt.bzs": bzs, f"{folder}/nt.bzv": bzv, f"{folder}/nt.bzz": bzz,
             f"usr/share/doc/{name.lower()}/copyright": b"public domain\n"}
+
+
+def targz(files: dict[str, bytes]) -> bytes:
+    """A .tar.gz archive of ``{name: content}``, as a package registry serves one."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()

@@ -8,11 +8,9 @@ local HTTP server plays the Debian mirror.
 from __future__ import annotations
 
 import http.server
-import io
 import logging
 import socket
 import subprocess
-import tarfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -35,17 +33,11 @@ from rnnkit.datasets.corpora import (
 )
 from rnnkit.errors import ConfigError, RnnkitError
 
+from sword_builders import targz as _targz
+
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _targz(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 def _archive_for(payload: bytes, registry: str = "npm", name: str = "tiny-corpus") -> Archive:

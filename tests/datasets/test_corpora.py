@@ -7,9 +7,7 @@ saying why, when an archive is not cached and its registry cannot be reached.
 
 from __future__ import annotations
 
-import io
 import shutil
-import tarfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -43,17 +41,11 @@ from rnnkit.datasets.corpora import (
 )
 from rnnkit.errors import ConfigError, DataError
 
+from sword_builders import targz as _targz
+
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _targz(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 

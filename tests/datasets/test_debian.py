@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sword_builders import _ar, _deb, _tar
 
 from rnnkit.datasets.debian import read_ar, read_deb
 from rnnkit.errors import DataError
+
+from sword_builders import _ar, _deb, _tar
 
 # -- ar and .deb --------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sword_builders import _deb, _module_files
 
 from rnnkit.datasets import cache as cache_mod
 from rnnkit.datasets import sword
@@ -28,6 +27,8 @@ from rnnkit.datasets.sword import (
     load_verses,
 )
 from rnnkit.errors import ConfigError, DataError
+
+from sword_builders import _deb, _module_files
 
 
 def test_misaligned_ranges_are_valid():

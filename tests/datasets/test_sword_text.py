@@ -9,10 +9,11 @@ import struct
 from typing import Any
 
 import pytest
-from sword_builders import _module_files, _ztext
 
 from rnnkit.datasets.sword_text import parse_conf, read_module, read_ztext, strip_markup
 from rnnkit.errors import ConfigError, DataError
+
+from sword_builders import _module_files, _ztext
 
 # -- conf ---------------------------------------------------------------------------------
 

@@ -5,11 +5,12 @@ lab's bar (slow)."""
 from __future__ import annotations
 
 import pytest
-from lab_builders import _check_run_dir, _fake_brown, _needs
 
 from rnnkit.datasets.corpora import BROWN
 from rnnkit.labs import brown
 from rnnkit.tasks.tagging import SequenceTagger
+
+from lab_builders import _check_run_dir, _fake_brown, _needs
 
 
 def test_brown_lab_offline(tmp_path, monkeypatch, capsys):

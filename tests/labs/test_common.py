@@ -5,12 +5,13 @@ example TOML files that state each lab's defaults, and reading the user's own fi
 import tomllib
 
 import pytest
-from lab_builders import _fake_brown, _fake_vader, _fake_vowels
 
 from rnnkit.errors import ConfigError
 from rnnkit.examples import example_path
 from rnnkit.labs import adding, brown, g2p, sentiment, shakespeare, translate, vowels
 from rnnkit.labs._common import merge_config, verdict
+
+from lab_builders import _fake_brown, _fake_vader, _fake_vowels
 
 
 def test_a_quick_run_is_a_smoke_test_not_a_failed_bar():

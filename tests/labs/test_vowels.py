@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from lab_builders import _check_run_dir, _fake_vowels, _needs
 
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.labs import vowels
 from rnnkit.tasks.classification import SequenceClassifier
+
+from lab_builders import _check_run_dir, _fake_vowels, _needs
 
 
 def test_vowels_lab_offline(tmp_path, monkeypatch, capsys):

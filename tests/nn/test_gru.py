@@ -4,9 +4,10 @@ reset gate applied after and before the recurrent product (reset_after True and 
 import pytest
 import textbook as ref
 import torch
-from cell_builders import H, I, _randomize, _seq
 
 from rnnkit.nn import GRU
+
+from cell_builders import H, I, _randomize, _seq
 
 
 @pytest.mark.parametrize("reset_after", [True, False])

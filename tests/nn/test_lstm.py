@@ -4,9 +4,10 @@ and without layer norm."""
 import pytest
 import textbook as ref
 import torch
-from cell_builders import H, I, _randomize, _seq
 
 from rnnkit.nn import LSTM
+
+from cell_builders import H, I, _randomize, _seq
 
 
 @pytest.mark.parametrize("layer_norm", [False, True])

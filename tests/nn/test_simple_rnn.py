@@ -4,10 +4,11 @@ step), with each activation, layer norm and a callable activation."""
 import pytest
 import textbook as ref
 import torch
-from cell_builders import H, I, _randomize, _seq
 from torch.nn import functional as F
 
 from rnnkit.nn import SimpleRNN
+
+from cell_builders import H, I, _randomize, _seq
 
 
 @pytest.mark.parametrize("activation,f", [("tanh", torch.tanh), ("relu", torch.relu),

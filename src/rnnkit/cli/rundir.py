@@ -17,9 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from rnnkit._files import MARKER, is_run, replace_directory, write_marker
-from rnnkit._validation import Described, expected
-from rnnkit.errors import ConfigError
+from rnnkit._files import MARKER, check_replaceable, is_run, replace_directory, write_marker
 
 __all__ = ["MARKER", "is_run", "run_directory", "write_json"]
 
@@ -40,14 +38,7 @@ def run_directory(out: Path, *, overwrite: bool = False, task: str = "") -> Iter
     """
     out = Path(out)
     if out.exists() or out.is_symlink():
-        if not overwrite:
-            raise ConfigError(expected("--out", "a path that does not exist yet", str(out),
-                                       "choose another run directory, or pass --overwrite "
-                                       "to replace an earlier run"))
-        if not is_run(out):
-            raise ConfigError(expected("--out", "an rnnkit run directory to overwrite",
-                                       Described(f"{str(out)!r}, which rnnkit did not write"),
-                                       f"it has no {MARKER}; choose another path"))
+        check_replaceable(out, overwrite=overwrite, expected_what="a path that does not exist yet")
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnkit._files import MARKER, is_run, write_marker
-from rnnkit._validation import Described, expected
+from rnnkit._files import check_replaceable, write_marker
+from rnnkit._validation import expected
 from rnnkit.errors import ConfigError
 from rnnkit.training import TrainerConfig
 
@@ -56,14 +56,7 @@ def run_directory(out_dir: str | Path | None, name: str, *, overwrite: bool = Fa
     replaced only if it is a run rnnkit wrote (it has the marker file), never a user's own."""
     path = Path(out_dir) if out_dir is not None else default_run_path(name)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        if not overwrite:
-            raise ConfigError(expected("--out", "a new or empty directory", str(path),
-                                       "choose another, or pass --overwrite (overwrite=True "
-                                       "in Python) to replace an earlier run"))
-        if not is_run(path):
-            raise ConfigError(expected("--out", "an rnnkit run directory to overwrite",
-                                       Described(f"{str(path)!r}, which rnnkit did not write"),
-                                       f"it has no {MARKER}; choose another path"))
+        check_replaceable(path, overwrite=overwrite, expected_what="a new or empty directory")
         shutil.rmtree(path)
     path.mkdir(parents=True, exist_ok=True)
     write_marker(path, f"lab {name}")

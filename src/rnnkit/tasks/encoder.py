@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from rnnkit._validation import expected
 from rnnkit.config import Section
@@ -38,6 +38,7 @@ __all__ = [
     "EncoderSection",
     "EvaluationSection",
     "HistoryMetrics",
+    "PretrainedEmbeddings",
     "check_pretrained_source",
     "cross_entropy",
     "legacy_config",
@@ -57,6 +58,22 @@ def check_pretrained_source(value: Any, name: str = "pretrained_embeddings") -> 
     if value is not None and (not isinstance(value, str) or not value):
         raise ConfigError(expected(name, "a vector-set name or a file path", value))
     return value
+
+
+class PretrainedEmbeddings(Section):
+    """The token embedding's start, shared by the classifier's and the tagger's ``[model]``:
+    ``pretrained_embeddings`` (a vector-set name or a word-vector file; None: random) and
+    ``freeze_embeddings`` (keep them fixed while training)."""
+
+    pretrained_embeddings: str | None = None
+    freeze_embeddings: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_vectors(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            check_pretrained_source(data.get("pretrained_embeddings"))
+        return data
 
 
 class DataFiles(Section):

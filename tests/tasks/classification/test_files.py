@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from classifier_builders import _series, _small, _texts, _training
 
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.classification import SequenceClassifier
 from rnnkit.tasks.registry import load, task_from_toml
+
+from classifier_builders import _series, _small, _texts, _training
 
 
 def _write_texts(path, n, seed=0, labelled=True):

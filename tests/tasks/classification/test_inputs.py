@@ -4,6 +4,7 @@ sequences."""
 from __future__ import annotations
 
 import numpy as np
+
 from classifier_builders import _clf, _series, _small, _training
 
 

@@ -8,7 +8,6 @@ import json
 
 import numpy as np
 import pytest
-from classifier_builders import FILLER, NEG, POS, _clf, _series, _small, _texts, _training
 
 from rnnkit.bundle import save_bundle
 from rnnkit.errors import ConfigError, DataError, ShapeError
@@ -23,6 +22,8 @@ from rnnkit.tasks.classification import (
 from rnnkit.tasks.encoder import EncoderSection
 from rnnkit.tasks.registry import load
 from rnnkit.training import Callback, TrainerConfig
+
+from classifier_builders import FILLER, NEG, POS, _clf, _series, _small, _texts, _training
 
 
 def test_text_classifier_learns_the_keyword_rule():

@@ -3,11 +3,12 @@ model's training defaults, the errors, and the reading of configs saved before t
 API."""
 
 import pytest
-from lm_builders import TINY, tiny
 
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.language_model import LanguageModel, LanguageModelConfig
 from rnnkit.tasks.language_model.config import LM_TRAINING, legacy_config
+
+from lm_builders import TINY, tiny
 
 
 def test_config_round_trip_and_errors():

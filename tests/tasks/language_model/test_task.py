@@ -6,7 +6,6 @@ import math
 import pandas as pd
 import pytest
 import torch
-from lm_builders import TEXT, TINY, tiny
 
 from rnnkit.data.vocabulary import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from rnnkit.errors import ConfigError, DataError
@@ -14,6 +13,8 @@ from rnnkit.examples import example_path
 from rnnkit.nn import LSTMCell
 from rnnkit.tasks.base import Report, Task
 from rnnkit.tasks.language_model import LanguageModel, LanguageModelConfig
+
+from lm_builders import TEXT, TINY, tiny
 
 
 @pytest.fixture(scope="module")

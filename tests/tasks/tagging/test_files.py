@@ -4,11 +4,12 @@ line runs it."""
 from __future__ import annotations
 
 import pytest
-from tagger_builders import _corpus
 
 from rnnkit.errors import DataError
 from rnnkit.tasks.registry import load, task_from_toml
 from rnnkit.tasks.tagging import SequenceTagger, parse_conll
+
+from tagger_builders import _corpus
 
 CONLL = """-DOCSTART- -X- O O
 

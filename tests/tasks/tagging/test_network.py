@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from tagger_builders import _small
 
 from rnnkit.tasks.tagging import TaggerNet
+
+from tagger_builders import _small
 
 
 @pytest.mark.parametrize("crf", [False, True])

@@ -9,7 +9,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from tagger_builders import _corpus, _small, _tagger, _training
 
 from rnnkit.bundle import save_bundle
 from rnnkit.errors import ConfigError, DataError, ShapeError
@@ -18,6 +17,8 @@ from rnnkit.tasks.base import Examples, Report
 from rnnkit.tasks.encoder import EncoderSection
 from rnnkit.tasks.registry import load
 from rnnkit.tasks.tagging import SequenceTagger, TaggerConfig, TaggerModel
+
+from tagger_builders import _corpus, _small, _tagger, _training
 
 
 @pytest.mark.parametrize("crf", [False, True])

@@ -26,19 +26,17 @@ A TOML file::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
-from rnnkit.config import Section
 from rnnkit.tasks.base import TaskConfig
 from rnnkit.tasks.encoder import (
     ENCODER_TRAINING,
     DataFiles,
     EncoderSection,
     EvaluationSection,
-    check_pretrained_source,
+    PretrainedEmbeddings,
     cross_entropy,
 )
 from rnnkit.training import TrainerConfig
@@ -68,7 +66,7 @@ class ClassifierData(DataFiles):
     feature_columns: tuple[str, ...] | None = None
 
 
-class ClassifierModel(Section):
+class ClassifierModel(PretrainedEmbeddings):
     """``[model]``: what a :class:`SequenceClassifier` builds and how it preprocesses.
 
     Attributes:
@@ -108,15 +106,6 @@ class ClassifierModel(Section):
     max_length: int | None = Field(None, ge=1)
     scaler: Literal["standard", "minmax", "robust", "none"] = "standard"
     bucket: bool = True
-    pretrained_embeddings: str | None = None
-    freeze_embeddings: bool = False
-
-    @model_validator(mode="before")
-    @classmethod
-    def _check_vectors(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            check_pretrained_source(data.get("pretrained_embeddings"))
-        return data
 
 
 class ClassifierConfig(TaskConfig):

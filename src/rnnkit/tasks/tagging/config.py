@@ -21,19 +21,17 @@ A TOML file::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
-from rnnkit.config import Section
 from rnnkit.tasks.base import TaskConfig
 from rnnkit.tasks.encoder import (
     ENCODER_TRAINING,
     DataFiles,
     EncoderSection,
     EvaluationSection,
-    check_pretrained_source,
+    PretrainedEmbeddings,
     cross_entropy,
 )
 from rnnkit.training import TrainerConfig
@@ -47,7 +45,7 @@ class TaggerData(DataFiles):
     (:class:`~rnnkit.tasks.encoder.DataFiles`)."""
 
 
-class TaggerModel(Section):
+class TaggerModel(PretrainedEmbeddings):
     """``[model]``: what a :class:`SequenceTagger` builds and how it reads tokens.
 
     Attributes:
@@ -83,15 +81,6 @@ class TaggerModel(Section):
     crf: bool = True
     dropout: float = Field(0.25, ge=0.0, lt=1.0)
     bucket: bool = True
-    pretrained_embeddings: str | None = None
-    freeze_embeddings: bool = False
-
-    @model_validator(mode="before")
-    @classmethod
-    def _check_vectors(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            check_pretrained_source(data.get("pretrained_embeddings"))
-        return data
 
 
 class TaggerConfig(TaskConfig):
