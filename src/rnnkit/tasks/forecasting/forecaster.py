@@ -58,7 +58,7 @@ from rnnkit.data.splitting import PARTS, ChronoSplit, SplitWindows, split_window
 from rnnkit.data.timeseries import TimeSeries
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.base import Report, Task, TaskConfig
-from rnnkit.tasks.forecasting.calendar import add_calendar, calendar_features
+from rnnkit.tasks.forecasting.calendar import add_calendar
 from rnnkit.tasks.forecasting.config import ForecastConfig, legacy_config
 from rnnkit.tasks.forecasting.evaluation import (
     backtest_splits,
@@ -76,7 +76,7 @@ from rnnkit.tasks.forecasting.model import (
     with_teacher,
 )
 from rnnkit.tasks.forecasting.preprocessing import Preprocessing
-from rnnkit.tasks.forecasting.reading import check_series, read_future, read_series
+from rnnkit.tasks.forecasting.reading import check_series, known_future, read_series
 from rnnkit.tasks.forecasting.windows import (
     forecast_windows,
     future_index,
@@ -353,31 +353,10 @@ class Forecaster(Task):
             logger.warning("the last look_back = %d rows reach a gap longer than "
                            "data.max_gap: the forecast reads filled-in values", prep.look_back)
         window = series.values[-prep.look_back:][None]  # (1, L, F)
-        known = self._known_future(series, future, future_steps(prep, steps))
+        known = known_future(prep, series, future, future_steps(prep, steps))
         forecast = self._forecast(window, steps, known)[0]  # (steps, K)
         index = future_index(series, steps, prep.freq)
         return pd.DataFrame(forecast, index=index, columns=list(prep.targets))
-
-    def _known_future(self, series: TimeSeries, future: pd.DataFrame | None, need: int
-                      ) -> np.ndarray | None:
-        """The future covariates (1, need, F_u) of the ``need`` steps after ``series``, in
-        original units: the supplied ones from ``future`` (else ``series.future``), the
-        calendar's computed."""
-        prep = self._prep()
-        if not need:
-            if future is not None:
-                raise ConfigError(expected("future", "None for a model without future "
-                                           "covariates", Described("a DataFrame")))
-            return None
-        stamps = future_index(series, need, prep.freq)
-        parts = []
-        if prep.supplied_future:
-            source = future if future is not None else series.future
-            parts.append(read_future(source, stamps, prep.supplied_future, prep.time_name))
-        if prep.calendar:
-            parts.append(calendar_features(stamps, prep.calendar))
-        frame = pd.concat(parts, axis=1)[list(prep.future_covariates)]
-        return frame.to_numpy(dtype=np.float64)[None]  # (1, need, F_u)
 
     def predict_frame(self, data: SeriesLike) -> pd.DataFrame:
         """The forecast rows of :meth:`predict` (what ``rnnkit predict --output`` writes);

@@ -25,9 +25,10 @@ from rnnkit.data.timeseries import TimeSeries, load_series
 from rnnkit.data.timestamps import _fmt_time
 from rnnkit.datasets.registry import load_dataset
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.forecasting.calendar import calendar_columns
+from rnnkit.tasks.forecasting.calendar import calendar_columns, calendar_features
 from rnnkit.tasks.forecasting.config import DataSection, ForecastConfig
 from rnnkit.tasks.forecasting.preprocessing import Preprocessing
+from rnnkit.tasks.forecasting.windows import future_index
 
 __all__ = ["check_series", "read_future", "read_series"]
 
@@ -182,3 +183,24 @@ def read_future(source: pd.DataFrame | None, stamps: pd.Index, columns: Sequence
                                            f"{_fmt_time(stamps[r])}")))
     values.index = stamps
     return values
+
+
+def known_future(prep: Preprocessing, series: TimeSeries, future: pd.DataFrame | None,
+                 need: int) -> np.ndarray | None:
+    """The future covariates (1, need, F_u) of the ``need`` steps after ``series``, in
+    original units: the supplied ones from ``future`` (else ``series.future``), the calendar's
+    computed; None for a model without future covariates."""
+    if not need:
+        if future is not None:
+            raise ConfigError(expected("future", "None for a model without future covariates",
+                                       Described("a DataFrame")))
+        return None
+    stamps = future_index(series, need, prep.freq)
+    parts = []
+    if prep.supplied_future:
+        source = future if future is not None else series.future
+        parts.append(read_future(source, stamps, prep.supplied_future, prep.time_name))
+    if prep.calendar:
+        parts.append(calendar_features(stamps, prep.calendar))
+    frame = pd.concat(parts, axis=1)[list(prep.future_covariates)]
+    return frame.to_numpy(dtype=np.float64)[None]  # (1, need, F_u)
