@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rnnkit._files import MARKER, is_run
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.examples import FOLDER
 from rnnkit.tasks.forecasting import ForecastConfig, Forecaster, load_data, run_experiment
@@ -70,6 +71,7 @@ def test_run_directory_is_complete(tmp_path) -> None:
                                   result.forecaster.predict_windows(result.series),
                                   check_exact=True)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
+    assert is_run(run) and json.loads((run / MARKER).read_text())["task"] == "forecasting"
 
 
 def test_crash_leaves_no_complete_looking_run_and_resume_finishes_it(tmp_path) -> None:
@@ -97,6 +99,7 @@ def test_ctrl_c_leaves_no_run_directory(tmp_path) -> None:
 def test_existing_run_directory_needs_overwrite(tmp_path) -> None:
     out = tmp_path / "run"
     out.mkdir()
+    (out / MARKER).write_text("{}")  # an earlier rnnkit run
     (out / "old.txt").write_text("old")
     with pytest.raises(ConfigError, match="out_dir: expected a path that does not exist yet"):
         run_experiment(tiny(), out)
@@ -104,6 +107,32 @@ def test_existing_run_directory_needs_overwrite(tmp_path) -> None:
     assert not (out / "old.txt").exists() and (out / "metrics.json").is_file()
     with pytest.raises(ConfigError, match="resume: expected an interrupted run"):
         run_experiment(tiny(), tmp_path / "other", resume=True)
+
+
+def test_overwrite_never_replaces_a_users_folder_or_file(tmp_path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("years of work")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep")
+    for path in (mine, notes):
+        with pytest.raises(ConfigError) as info:
+            run_experiment(tiny(training={"epochs": 1}), path, overwrite=True, plots=False)
+        assert str(info.value) == (
+            f"out_dir: expected an rnnkit run directory to overwrite, got {str(path)!r}, which "
+            f"rnnkit did not write. it has no {MARKER}; choose another path")
+    assert (mine / "thesis.tex").read_text() == "years of work"
+    assert notes.read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "notes.txt"]
+
+
+def test_overwrite_replaces_a_run_written_before_markers(tmp_path) -> None:
+    old = tmp_path / "run"
+    (old / "model").mkdir(parents=True)
+    for name in ("config.toml", "metrics.json", "model/manifest.json"):
+        (old / name).write_text("old")
+    run_experiment(tiny(training={"epochs": 1}), old, overwrite=True, plots=False)
+    assert is_run(old) and (old / "metrics.json").read_text() != "old"
 
 
 @pytest.mark.parametrize("name", ["battery", "airline", "co2", "sunspots", "nile", "macrodata"])

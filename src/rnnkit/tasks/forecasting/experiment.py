@@ -11,6 +11,7 @@ known noiseless curve when the dataset has one), optionally backtests, and write
       plots/               loss.png, forecast.png, residuals.png
       checkpoints/         last.pt and best.pt (resumable training checkpoints)
       model/               the bundle (Forecaster.load(RUN_DIR / "model"))
+      rnnkit-run.json      the marker that makes RUN_DIR rnnkit's own (rnnkit._files.MARKER)
 
 ``metrics.json``'s ``evaluation`` is the test report's layout (:func:`.evaluation.
 results_dict`: ``part``, ``n_windows``, ``per_step``... beside ``model`` and ``baselines``).
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from rnnkit._files import replace_directory
+from rnnkit._files import check_replaceable, is_run, replace_directory, write_marker
 from rnnkit._validation import Described, expected
 from rnnkit.data.splitting import ChronoSplit
 from rnnkit.data.timeseries import TimeSeries
@@ -152,6 +153,10 @@ def run_experiment(
         out_dir: the run directory to create.
         series: use this series instead of loading ``config.data``.
         overwrite: replace an existing run directory (only once the new one is complete).
+            Only a run rnnkit wrote is replaced: a directory with the marker file
+            (``rnnkit-run.json``), or, for runs written before markers existed, one that has
+            ``config.toml``, ``metrics.json`` and ``model/manifest.json``. A user's own folder
+            or file at ``out_dir`` is never replaced (ConfigError), whatever ``overwrite`` says.
         resume: ``True`` continues the newest interrupted run of ``out_dir`` from its last
             checkpoint (``.NAME.partial-*/checkpoints/last.pt``); a path names a checkpoint.
         callbacks: extra trainer callbacks (e.g. a progress bar).
@@ -164,15 +169,13 @@ def run_experiment(
         config = ForecastConfig.from_toml(config)
     config = ForecastConfig.from_dict(config)
     final = Path(out_dir)
-    if final.exists() and not overwrite:
-        raise ConfigError(expected("out_dir", "a path that does not exist yet", str(final),
-                                   "choose another run directory, or replace it: --overwrite on the command line "
-                                   "(rnnkit train, rnnkit lab), overwrite=True in Python"))
+    _check_free(final, overwrite)
     data = LoadedData(series) if series is not None else load_data(config)
     work, checkpoint = _work_dir(final, resume)
     try:
         metrics, forecaster, report = _run(config, data, work, checkpoint, callbacks, plots)
-        _commit(work, final)
+        write_marker(work, "forecasting")
+        _commit(work, final, overwrite)
     except BaseException:
         logger.warning("the run did not complete; its partial directory %s is kept (continue "
                        "it with rnnkit train CONFIG --out RUN --resume, or resume=True in "
@@ -277,7 +280,33 @@ def _work_dir(final: Path, resume: bool | str | os.PathLike[str]) -> tuple[Path,
     return work, checkpoint
 
 
-def _commit(work: Path, final: Path) -> None:
-    """Move the finished ``work`` directory to ``final`` (replacing an old run only now)."""
+def _is_own_run(path: Path) -> bool:
+    """Whether ``path`` is a forecasting run rnnkit wrote: it has the marker, or (a run from
+    before markers existed) ``config.toml``, ``metrics.json`` and ``model/manifest.json``."""
+    if is_run(path):
+        return True
+    return path.is_dir() and not path.is_symlink() and all(
+        (path / name).is_file() for name in ("config.toml", "metrics.json", "model/manifest.json"))
+
+
+def _check_free(final: Path, overwrite: bool) -> None:
+    """Refuse a taken ``final``: always without ``overwrite``, and with it unless it is a run
+    rnnkit wrote (a user's own folder or file is never replaced)."""
+    if not (final.exists() or final.is_symlink()):
+        return
+    if not overwrite:
+        raise ConfigError(expected("out_dir", "a path that does not exist yet", str(final),
+                                   "choose another run directory, or replace it: --overwrite "
+                                   "on the command line (rnnkit train, rnnkit lab), "
+                                   "overwrite=True in Python"))
+    if not _is_own_run(final):
+        check_replaceable(final, overwrite=True, option="out_dir",
+                          expected_what="a path that does not exist yet")
+
+
+def _commit(work: Path, final: Path, overwrite: bool) -> None:
+    """Move the finished ``work`` directory to ``final`` (replacing an old run only now, and
+    checking again that what is there now may be replaced)."""
+    _check_free(final, overwrite)
     replace_directory(work, final)
 
