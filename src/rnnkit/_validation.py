@@ -3,18 +3,21 @@ what was expected and what was received."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import torch
 
-from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.errors import ConfigError, RnnkitError, ShapeError
 
 __all__ = [
     "Described",
+    "check_bool",
     "check_choice",
     "check_finite",
+    "check_keywords",
     "check_positive_int",
     "check_probability",
     "expected",
@@ -59,11 +62,40 @@ def check_probability(name: str, value: Any, *, allow_one: bool = False) -> floa
     return float(value)
 
 
-def check_finite(name: str, tensor: torch.Tensor) -> None:
-    """Raise if ``tensor`` holds NaN or inf (one reduction; cheap next to a recurrent pass)."""
+def check_bool(name: str, value: Any) -> bool:
+    """A real boolean (``True``/``False``, or a NumPy bool): a string such as ``"no"`` or an
+    integer is refused rather than read by its truthiness."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise ConfigError(expected(name, "True or False", value))
+
+
+def check_keywords(
+    owner: str, given: Iterable[str], accepted: Iterable[str], hints: Mapping[str, str] | None = None
+) -> None:
+    """Refuse keyword arguments ``owner`` does not take, naming the accepted ones and the
+    nearest match (or the hint in ``hints`` for a known foreign name such as ``batch_first``)."""
+    accepted = sorted(set(accepted))
+    unknown = [k for k in given if k not in accepted]
+    if not unknown:
+        return
+    name = unknown[0]
+    if hints and name in hints:
+        fix = hints[name]
+    else:
+        close = difflib.get_close_matches(name, accepted, n=1)
+        fix = f"did you mean {close[0]!r}?" if close else None
+    raise ConfigError(expected(owner, f"keyword arguments among {accepted}",
+                               Described(f"unknown {name!r}"), fix))
+
+
+def check_finite(name: str, tensor: torch.Tensor, error: type[RnnkitError] = ShapeError,
+                 fix: str = "clean or impute the data before the model (rnnkit.data has policies)",
+                 ) -> None:
+    """Raise ``error`` if ``tensor`` holds NaN or inf (one reduction; cheap next to a recurrent
+    pass)."""
     if tensor.is_floating_point() and not bool(tensor.isfinite().all()):
         n_bad = int((~tensor.isfinite()).sum())
-        raise ShapeError(
-            expected(name, "finite values", Described(f"{n_bad} NaN/inf entries"),
-                     "clean or impute the data before the model (rnnkit.data has policies)")
+        raise error(
+            expected(name, "finite values", Described(f"{n_bad} NaN/inf entries"), fix)
         )

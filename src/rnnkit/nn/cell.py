@@ -20,22 +20,92 @@ Regularizers shared by all cells (all off in eval mode, except zoneout's expecta
 * ``zoneout`` p: each state unit keeps its previous value with probability p at each step
   (Krueger et al. 2016); in eval the state is p * old + (1 - p) * new.
 * ``layer_norm``: layer normalization of the pre-activations (Ba et al. 2016), see each cell.
+
+Inputs at the public entry (:meth:`RecurrentCell.forward`, and every layer through
+:mod:`rnnkit.nn.recurrent`) follow one policy: tensors only (a NumPy array or a list is
+refused with the ``torch.as_tensor`` call that converts it), floating-point of the parameters'
+dtype and on their device (no silent cast: the message names ``x.float()`` or
+``layer.double()``), finite (NaN/inf raise :class:`~rnnkit.errors.DataError`). Sizes are
+checked before allocation: a cell or layer estimated above :data:`MAX_PARAMETERS` parameters
+(or above the machine's memory) is refused with the estimate.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+import os
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from rnnkit._validation import check_positive_int, check_probability, expected
-from rnnkit.errors import ShapeError, StateError
+from rnnkit._validation import (
+    Described,
+    check_bool,
+    check_finite,
+    check_positive_int,
+    check_probability,
+    expected,
+)
+from rnnkit.errors import ConfigError, DataError, RnnkitError, ShapeError, StateError
 from rnnkit.nn.initializers import Initializer, init_blocks, resolve_initializer
 
-__all__ = ["RecurrentCell", "State"]
+__all__ = ["MAX_PARAMETERS", "STATE_FIX", "RecurrentCell", "State", "check_input_tensor",
+           "check_parameter_budget"]
 
 State = tuple[torch.Tensor, ...]
+
+# The most parameters a cell or layer may hold (8 GiB in float32); the machine's memory may
+# lower it (see check_parameter_budget).
+MAX_PARAMETERS = 2**31
+STATE_FIX = "pass a finite state (a layer's reset_state() forgets a diverged carried one)"
+_DTYPE_METHOD = {torch.float32: "float", torch.float64: "double", torch.float16: "half",
+                 torch.bfloat16: "bfloat16"}
+
+
+def _as(dtype: torch.dtype) -> str:
+    """The method converting to ``dtype``: ``float()`` for float32, else ``to(dtype)``."""
+    method = _DTYPE_METHOD.get(dtype)
+    return f"{method}()" if method else f"to({dtype})"
+
+
+def check_parameter_budget(what: str, estimate: int, sizes: str) -> None:
+    """Refuse, before allocating, a module estimated at more than :data:`MAX_PARAMETERS`
+    parameters or more float32 bytes than the machine's physical memory."""
+    limit = MAX_PARAMETERS
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        limit = min(limit, memory // 4)
+    except (AttributeError, OSError, ValueError):  # not a POSIX system: the fixed bound only
+        pass
+    if estimate > limit:
+        raise ConfigError(expected(
+            what, f"at most {limit:,} parameters (what fits in memory)",
+            Described(f"an estimated {estimate:,} parameters ({sizes})"),
+            "reduce hidden_size, input_size or num_layers"))
+
+
+def check_input_tensor(name: str, value: Any, like: torch.Tensor, *,
+                       error: type[RnnkitError] = ShapeError, layer_fix: bool = True,
+                       finite: bool = True) -> torch.Tensor:
+    """``value`` as a floating tensor of ``like``'s dtype and device, finite; else an ``error``
+    (DataError for NaN/inf) naming ``name`` and the conversion that fixes it."""
+    want = like.dtype
+    if not isinstance(value, torch.Tensor):
+        raise error(expected(name, "a torch.Tensor", Described(type(value).__name__),
+                             f"convert it with torch.as_tensor({name}, dtype={want})"))
+    if value.dtype != want:
+        what = (f"dtype {want} (the layer's parameters)" if value.is_floating_point()
+                else f"a floating-point tensor of dtype {want}")
+        fix = f"convert it with {name}.{_as(want)}"
+        if layer_fix and value.is_floating_point():
+            fix += f" or the layer with layer.{_as(value.dtype)}"
+        raise error(expected(name, what, value.dtype, fix))
+    if value.device != like.device:
+        raise error(expected(name, f"a tensor on {like.device} (the layer's device)",
+                             Described(str(value.device)), f"move it with {name}.to({str(like.device)!r})"))
+    if finite:
+        check_finite(name, value, DataError)
+    return value
 
 
 class RecurrentCell(nn.Module):
@@ -68,7 +138,9 @@ class RecurrentCell(nn.Module):
         self.recurrent_dropout = check_probability("recurrent_dropout", recurrent_dropout)
         self.weight_drop = check_probability("weight_drop", weight_drop)
         self.zoneout = check_probability("zoneout", zoneout)
-        self.layer_norm = bool(layer_norm)
+        self.layer_norm = check_bool("layer_norm", layer_norm)
+        check_parameter_budget(type(self).__name__, self.estimate_parameters(input_size, hidden_size),
+                               f"input_size={input_size}, hidden_size={hidden_size}")
         self._kernel_init = resolve_initializer(kernel_init, "kernel_init")
         self._recurrent_init = resolve_initializer(recurrent_init, "recurrent_init")
         self._bias_init = resolve_initializer(bias_init, "bias_init")
@@ -78,6 +150,11 @@ class RecurrentCell(nn.Module):
         self.weight_ih = nn.Parameter(torch.empty(gh, input_size))  # W_x: (G*H, I)
         self.weight_hh = nn.Parameter(torch.empty(gh, hidden_size))  # W_h: (G*H, H)
         self.bias = nn.Parameter(torch.empty(gh))  # b: (G*H,)
+
+    @classmethod
+    def estimate_parameters(cls, input_size: int, hidden_size: int) -> int:
+        """G*H*(I + H + 1): the weights and biases (normalization gains come on top)."""
+        return cls.num_gates * hidden_size * (input_size + hidden_size + 1)
 
     # ----------------------------------------------------------------------------- init
     def reset_parameters(self) -> None:
@@ -160,19 +237,29 @@ class RecurrentCell(nn.Module):
         one-state cells, a tuple (h, c) for the LSTM). Recurrent dropout and DropConnect masks
         are drawn afresh on each call: use a layer for per-sequence (variational) masks.
         """
+        x = check_input_tensor("x", x, self.weight_ih, finite=False)
         unbatched = x.dim() == 1
         if unbatched:
             x = x.unsqueeze(0)
         if x.dim() != 2 or x.shape[-1] != self.input_size:
             raise ShapeError(expected("x", f"shape (batch, {self.input_size})", tuple(x.shape)))
+        check_finite("x", x, DataError)
         batch = x.shape[0]
         if state is None:
             st = self.zero_state(batch, device=x.device, dtype=x.dtype)
         else:
-            st = (state,) if isinstance(state, torch.Tensor) else tuple(state)
+            st = (state,) if isinstance(state, torch.Tensor) else state
+            if not (isinstance(st, (tuple, list)) and all(isinstance(s, torch.Tensor) for s in st)):
+                what = "a tuple (h, c) of tensors" if self.num_states == 2 else "a torch.Tensor"
+                raise StateError(expected("state", what, Described(type(state).__name__),
+                                          f"convert it with torch.as_tensor(state, dtype={x.dtype})"))
+            st = tuple(check_input_tensor("state", s, self.weight_hh, error=StateError,
+                                          layer_fix=False, finite=False) for s in st)
             if unbatched:
                 st = tuple(s.unsqueeze(0) for s in st)
             self._check_state(st, batch)
+            for s in st:
+                check_finite("state", s, DataError, STATE_FIX)
         xp = self.project_input(x.unsqueeze(1)).squeeze(1)
         new = self.step(xp, st, self.recurrent_weight(), self.recurrent_dropout_mask(batch))
         keep = self.zoneout_masks(1, batch)

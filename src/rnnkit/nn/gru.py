@@ -8,6 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from rnnkit._validation import check_bool
 from rnnkit.nn.bptt import GRU_KERNEL as RNNKIT_KERNEL
 from rnnkit.nn.cell import RecurrentCell, State
 from rnnkit.nn.fused import GRU_KERNEL as TORCH_KERNEL
@@ -54,7 +55,7 @@ class GRUCell(RecurrentCell):
     def __init__(self, input_size: int, hidden_size: int, *, reset_after: bool = True,
                  **kwargs: Any) -> None:
         super().__init__(input_size, hidden_size, **kwargs)
-        self.reset_after = bool(reset_after)
+        self.reset_after = check_bool("reset_after", reset_after)
         if self.reset_after:
             self.recurrent_bias = nn.Parameter(torch.zeros(hidden_size))  # b_hn (H,)
         if self.layer_norm:

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from rnnkit._validation import check_bool
 from rnnkit.nn.bptt import LSTM_KERNEL as RNNKIT_KERNEL
 from rnnkit.nn.cell import RecurrentCell, State
 from rnnkit.nn.fused import LSTM_KERNEL as TORCH_KERNEL
@@ -56,7 +57,7 @@ class LSTMCell(RecurrentCell):
     def __init__(self, input_size: int, hidden_size: int, *, unit_forget_bias: bool = True,
                  **kwargs: Any) -> None:
         super().__init__(input_size, hidden_size, **kwargs)
-        self.unit_forget_bias = bool(unit_forget_bias)
+        self.unit_forget_bias = check_bool("unit_forget_bias", unit_forget_bias)
         if self.layer_norm:
             gh = 4 * hidden_size
             self.ln_ih_weight = nn.Parameter(torch.ones(gh))  # gamma_x (4H,)

@@ -29,10 +29,31 @@ cells, and on the CPU also for GRU, SimpleRNN and padded batches from 128 units 
 they measured faster than PyTorch's; ``"loop"`` is the readable per-step reference (:func:`rnnkit.nn.loop.run_loop`);
 ``"auto"`` takes the fastest that serves the configuration and logs once, naming the option,
 when it has to fall back to the loop. ``layer.last_backend`` tells what ran.
+
+What the boundary accepts (everything else raises an rnnkit error naming the argument, the
+expected and the received value, and the fix; nothing is converted silently, so the engine's
+numbers for valid input are the ones the equations define):
+
+* ``x``: a floating ``torch.Tensor`` of the parameters' dtype and device. A NumPy array or a
+  list is refused (ShapeError: ``torch.as_tensor(x, dtype=torch.float32)``); float64 into a
+  float32 layer is refused (ShapeError: ``x.float()`` or ``layer.double()``); integer, bool
+  and complex tensors are refused; NaN/inf raise ShapeError when ``check_finite`` is on.
+* ``state``: tensors (a tuple of them for the LSTM) of the parameters' dtype and device,
+  never cast (StateError); NaN/inf raise DataError when ``check_finite`` is on.
+* ``lengths``: an integer tensor, or a list/tuple of Python ints; ``mask``: a bool tensor
+  (``mask.bool()`` converts a 0/1 one). Unsorted lengths are fine; a batch of zero sequences
+  returns empty outputs.
+* constructor: booleans must be ``True``/``False`` (a string such as ``"no"`` is a
+  ConfigError), sizes integers (not bools), probabilities in [0, 1); ``num_layers`` at most
+  :data:`MAX_LAYERS`; a stack estimated above :data:`rnnkit.nn.cell.MAX_PARAMETERS`
+  parameters (or the machine's memory) is refused before allocating, with the estimate; an
+  unknown keyword (``batch_first=True``) is a ConfigError listing the accepted ones with a
+  did-you-mean.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any
 
@@ -42,20 +63,28 @@ from torch.nn import functional as F
 
 from rnnkit._validation import (
     Described,
+    check_bool,
     check_choice,
     check_finite,
+    check_keywords,
     check_positive_int,
     check_probability,
 )
 from rnnkit._validation import expected as _expected
-from rnnkit.errors import ConfigError, ShapeError, StateError
+from rnnkit.errors import ConfigError, DataError, ShapeError, StateError
 from rnnkit.nn.bptt import run_bptt, unsupported_reason
-from rnnkit.nn.cell import RecurrentCell, State
+from rnnkit.nn.cell import (
+    STATE_FIX,
+    RecurrentCell,
+    State,
+    check_input_tensor,
+    check_parameter_budget,
+)
 from rnnkit.nn.fused import run_fused, unfusable_reason
 from rnnkit.nn.kernels import kernels_for
 from rnnkit.nn.loop import run_loop
 
-__all__ = ["BACKENDS", "MERGE_MODES", "Recurrent"]
+__all__ = ["BACKENDS", "MAX_LAYERS", "MERGE_MODES", "Recurrent"]
 
 logger = logging.getLogger("rnnkit.nn")
 
@@ -65,6 +94,17 @@ _LOGGED: set[str] = set()
 # Hidden size from which rnnkit's own kernel is preferred to PyTorch's on the CPU where it
 # measured faster (see Recurrent._prefers_rnnkit_kernel).
 _RNNKIT_MIN_HIDDEN = 128
+# The deepest stack a layer builds (one module per layer and direction; deeper stacks do not
+# train, and building 10**9 modules would hang rather than fail).
+MAX_LAYERS = 1024
+# Answers to keywords users bring from torch.nn.LSTM/GRU/RNN.
+_FOREIGN_KEYWORDS = {
+    "batch_first": "rnnkit layers are batch-first everywhere (x (B, T, I), states (B, L*D, H)): "
+                   "drop batch_first",
+    "nonlinearity": "did you mean 'activation'? (SimpleRNN's name for torch's nonlinearity)",
+}
+_LAYER_KEYWORDS = ("dropout", "bidirectional", "merge_mode", "return_sequences", "stateful",
+                   "backend", "check_finite")
 
 
 def _log_once(message: str) -> None:
@@ -73,6 +113,22 @@ def _log_once(message: str) -> None:
         logger.warning(message)
 
 
+def cell_keywords(cell: type[RecurrentCell]) -> dict[str, Any]:
+    """The keyword arguments ``cell`` accepts and their defaults: its ``__init__``'s, and its
+    bases' as long as each ``__init__`` forwards ``**kwargs`` to the next."""
+    found: dict[str, Any] = {}
+    for klass in cell.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or not issubclass(klass, RecurrentCell):
+            continue
+        params = list(inspect.signature(init).parameters.values())[1:]  # without self
+        for p in params:
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in (
+                    "input_size", "hidden_size"):
+                found.setdefault(p.name, p.default)
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            break
+    return found
 
 
 class Recurrent(nn.Module):
@@ -115,17 +171,30 @@ class Recurrent(nn.Module):
         super().__init__()
         if not (isinstance(cell, type) and issubclass(cell, RecurrentCell)):
             raise ConfigError(_expected("cell", "a RecurrentCell subclass", cell))
+        self._cell_defaults = cell_keywords(cell)
+        check_keywords(type(self).__name__, cell_kwargs,
+                       [*_LAYER_KEYWORDS, "num_layers", *self._cell_defaults], _FOREIGN_KEYWORDS)
         self.input_size = check_positive_int("input_size", input_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
         self.num_layers = check_positive_int("num_layers", num_layers)
+        if self.num_layers > MAX_LAYERS:
+            raise ConfigError(_expected("num_layers", f"an integer in [1, {MAX_LAYERS}]",
+                                        num_layers))
         self.dropout = check_probability("dropout", dropout)
-        self.bidirectional = bool(bidirectional)
+        self.bidirectional = check_bool("bidirectional", bidirectional)
         self.merge_mode = check_choice("merge_mode", merge_mode, MERGE_MODES)
-        self.return_sequences = bool(return_sequences)
-        self.stateful = bool(stateful)
+        self.return_sequences = check_bool("return_sequences", return_sequences)
+        self.stateful = check_bool("stateful", stateful)
         self.backend = check_choice("backend", backend, BACKENDS)
-        self.check_finite = bool(check_finite)
+        self.check_finite = check_bool("check_finite", check_finite)
         self.num_directions = 2 if self.bidirectional else 1
+        D, H = self.num_directions, hidden_size
+        estimate = D * cell.estimate_parameters(input_size, H) + (num_layers - 1) * D * (
+            cell.estimate_parameters(D * H, H))
+        check_parameter_budget(
+            type(self).__name__, estimate,
+            f"input_size={input_size}, hidden_size={H}, num_layers={num_layers}, "
+            f"directions={D}")
         self.cells = nn.ModuleList()
         for layer in range(self.num_layers):
             in_size = input_size if layer == 0 else hidden_size * self.num_directions
@@ -163,6 +232,7 @@ class Recurrent(nn.Module):
         mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | State]:
         """Run the stack over ``x``; returns ``(output, final_state)`` (shapes in module doc)."""
+        x = check_input_tensor("x", x, self.cells[0].weight_ih, finite=False)
         unbatched = x.dim() == 2
         if unbatched:
             x = x.unsqueeze(0)
@@ -199,8 +269,6 @@ class Recurrent(nn.Module):
 
     # ---------------------------------------------------------------------------- checks
     def _check_input(self, x: torch.Tensor) -> None:
-        if not isinstance(x, torch.Tensor):
-            raise ShapeError(_expected("x", "a torch.Tensor", type(x).__name__))
         if x.dim() != 3:
             raise ShapeError(_expected(
                 "x", "a 3D tensor (batch, timesteps, features) or 2D (timesteps, features)",
@@ -211,8 +279,6 @@ class Recurrent(nn.Module):
                 Described(f"{x.shape[-1]} (shape {tuple(x.shape)})")))
         if x.shape[1] == 0:
             raise ShapeError(_expected("x", "at least one timestep", tuple(x.shape)))
-        if not x.is_floating_point():
-            raise ShapeError(_expected("x", "a floating-point tensor", x.dtype))
         if self.check_finite:
             check_finite("x", x)
 
@@ -224,12 +290,15 @@ class Recurrent(nn.Module):
             return None, None, "full"
         steps = torch.arange(T, device=device)
         if lengths is not None:
-            lens = torch.as_tensor(lengths, device=device)
+            lens = self._lengths_tensor(lengths, device)
             if lens.dim() != 1 or lens.shape[0] != B:
                 raise ShapeError(_expected("lengths", f"a 1D tensor of {B} lengths (one per sequence)",
                                            Described(f"shape {tuple(lens.shape)}")))
-            if lens.is_floating_point() or lens.dtype == torch.bool:
-                raise ShapeError(_expected("lengths", "integers", lens.dtype))
+            if lens.is_floating_point() or lens.is_complex() or lens.dtype == torch.bool:
+                raise ShapeError(_expected("lengths", "integers", lens.dtype,
+                                           "convert them with lengths.long()"))
+            if B == 0:
+                return None, None, "full"
             lo, hi = int(lens.min()), int(lens.max())
             if lo < 1 or hi > T:
                 raise ShapeError(_expected("lengths", f"values in [1, {T}] (timesteps)",
@@ -237,14 +306,18 @@ class Recurrent(nn.Module):
             if lo == T:
                 return None, None, "full"
             return steps < lens[:, None], lens, "post"
-        m = torch.as_tensor(mask, device=device)
+        if not isinstance(mask, torch.Tensor):
+            raise ShapeError(_expected("mask", "a bool torch.Tensor", Described(type(mask).__name__),
+                                       "convert it with torch.as_tensor(mask, dtype=torch.bool)"))
+        m = mask.to(device)
         if tuple(m.shape) != (B, T):
             raise ShapeError(_expected("mask", f"shape ({B}, {T}) (batch, timesteps)",
                                        tuple(m.shape)))
         if m.dtype != torch.bool:
-            if not bool(((m == 0) | (m == 1)).all()):
-                raise ShapeError(_expected("mask", "a boolean (or 0/1) tensor", m.dtype))
-            m = m.bool()
+            raise ShapeError(_expected("mask", "a bool tensor (True on real steps)", m.dtype,
+                                       "convert it with mask.bool()"))
+        if B == 0:
+            return None, None, "full"
         lens = m.sum(1)
         if int(lens.min()) < 1:
             raise ShapeError(_expected("mask", "at least one real step per sequence",
@@ -257,26 +330,48 @@ class Recurrent(nn.Module):
             return m, lens, "pre"
         return m, lens, "ragged"
 
+    @staticmethod
+    def _lengths_tensor(lengths: Any, device) -> torch.Tensor:
+        """``lengths`` (a tensor, or a list/tuple of Python ints) as a tensor on ``device``."""
+        if isinstance(lengths, torch.Tensor):
+            return lengths.to(device)
+        if isinstance(lengths, (list, tuple)):
+            bad = [v for v in lengths if isinstance(v, bool) or not isinstance(v, int)]
+            if bad:
+                raise ShapeError(_expected("lengths", "integers", Described(
+                    f"{type(bad[0]).__name__} {bad[0]!r} among them")))
+            return torch.tensor(lengths, dtype=torch.long, device=device)
+        raise ShapeError(_expected("lengths", "a 1D integer torch.Tensor or a list of ints",
+                                   Described(type(lengths).__name__),
+                                   "convert it with torch.as_tensor(lengths, dtype=torch.long)"))
+
     def _unpack_state(self, state, B: int, x: torch.Tensor, unbatched: bool) -> State:
         """User state -> tuple of S tensors (B, L*D, H)."""
         n_rows = self.num_layers * self.num_directions
         if state is None:
             z = x.new_zeros(B, n_rows, self.hidden_size)
             return tuple(z for _ in range(self.num_states))
-        parts = (state,) if isinstance(state, torch.Tensor) else tuple(state)
+        parts = (state,) if isinstance(state, torch.Tensor) else state
+        if not (isinstance(parts, (tuple, list)) and all(isinstance(s, torch.Tensor) for s in parts)):
+            what = "a tuple (h, c) of tensors" if self.num_states == 2 else "a torch.Tensor"
+            raise StateError(_expected("state", what, Described(type(state).__name__),
+                                       f"convert it with torch.as_tensor(state, dtype={x.dtype})"))
         if len(parts) != self.num_states:
             what = "a tuple (h, c)" if self.num_states == 2 else "one tensor"
             raise StateError(_expected("state", what, Described(f"{len(parts)} tensor(s)")))
         want = (B, n_rows, self.hidden_size)
         out = []
         for s in parts:
+            check_input_tensor("state", s, x, error=StateError, layer_fix=False, finite=False)
             if unbatched:
                 s = s.unsqueeze(0)
             if tuple(s.shape) != want:
                 raise StateError(_expected(
                     "state", f"shape {want} (batch, num_layers*num_directions, hidden_size)",
                     tuple(s.shape[1:] if unbatched else s.shape)))
-            out.append(s.to(dtype=x.dtype))
+            if self.check_finite:
+                check_finite("state", s, DataError, STATE_FIX)
+            out.append(s)
         return tuple(out)
 
     def _pack_state(self, final: State) -> torch.Tensor | State:
@@ -388,5 +483,6 @@ class Recurrent(nn.Module):
             value = getattr(self, name)
             if value != default:
                 parts.append(f"{name}={value!r}")
-        parts += [f"{k}={v!r}" for k, v in self._cell_kwargs.items()]
+        parts += [f"{k}={v!r}" for k, v in self._cell_kwargs.items()
+                  if k not in self._cell_defaults or self._cell_defaults[k] != v]
         return ", ".join(parts)
