@@ -17,7 +17,8 @@ from pathlib import Path
 from rnnkit._validation import Described, expected
 from rnnkit.errors import ConfigError
 
-__all__ = ["MARKER", "check_replaceable", "is_run", "replace_directory", "write_marker"]
+__all__ = ["MARKER", "check_name", "check_replaceable", "check_run_path", "is_run",
+           "replace_directory", "write_marker"]
 
 #: The file that marks a directory as a run rnnkit wrote: rnnkit replaces only such a one.
 MARKER = "rnnkit-run.json"
@@ -26,6 +27,29 @@ MARKER = "rnnkit-run.json"
 def is_run(path: Path) -> bool:
     """Whether ``path`` is a run directory rnnkit wrote (it has the marker file)."""
     return path.is_dir() and (path / MARKER).is_file()
+
+
+def check_name(name: object, option: str, fix: str | None = None) -> str:
+    """``name`` if it can name one directory entry: a non-empty string without path separators
+    or ``..`` (so ``runs/NAME-TIME`` stays inside ``runs/``); else a ConfigError naming
+    ``option``."""
+    seps = {"/", "\\", os.sep, os.altsep or "/"}
+    if (not isinstance(name, str) or not name.strip() or name == "." or ".." in name
+            or "\0" in name or any(sep in name for sep in seps)):
+        raise ConfigError(expected(option, "a name without path separators or '..' (not empty)",
+                                   name, fix))
+    return name
+
+
+def check_run_path(path: Path, option: str) -> Path:
+    """``path`` if its last part can name a run directory (:func:`check_name`): not ``.``,
+    ``..``, a root or a name with ``..``; else a ConfigError naming ``option``."""
+    path = Path(path)
+    name = path.name
+    if not name or name == "." or ".." in name or "\0" in name:
+        raise ConfigError(expected(option, "a directory path ending in a name without '..'",
+                                   str(path), "name the run directory itself, e.g. runs/NAME"))
+    return path
 
 
 def check_replaceable(path: Path, *, overwrite: bool, expected_what: str,

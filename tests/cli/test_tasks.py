@@ -40,6 +40,17 @@ def test_errors_are_one_line_without_traceback(config, tmp_path, cli):
     assert code == 2 and "out_dir: expected a path that does not exist yet" in err
 
 
+@pytest.mark.parametrize("name", ["../escape", "a/b", "..", "x..y"])
+def test_a_config_name_that_is_not_one_directory_name_is_refused(config, tmp_path, cli,
+                                                                 monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(["train", config, "--set", f"name={name!r}".replace("'", '"')])
+    assert code == 2 and "Traceback" not in err
+    assert f"name: expected a name without path separators or '..' (not empty), got {name!r}" \
+        in " ".join(err.split())
+    assert not (tmp_path / "runs").exists() and not (tmp_path.parent / "escape").exists()
+
+
 def _tokens_only(conll, dest):
     """A CoNLL file without its tag column: what a user predicts on."""
     lines = [line.split()[0] if line.strip() else "" for line in conll.read_text().splitlines()]

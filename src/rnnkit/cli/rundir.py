@@ -17,7 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from rnnkit._files import MARKER, check_replaceable, is_run, replace_directory, write_marker
+from rnnkit._files import (
+    MARKER,
+    check_replaceable,
+    check_run_path,
+    is_run,
+    replace_directory,
+    write_marker,
+)
 
 __all__ = ["MARKER", "is_run", "run_directory", "write_json"]
 
@@ -34,9 +41,10 @@ def run_directory(out: Path, *, overwrite: bool = False, task: str = "") -> Iter
 
     Raises:
         ConfigError: ``out`` exists and ``overwrite`` is False, or ``out`` exists and is not
-            an rnnkit run (a user's file or folder is never replaced).
+            an rnnkit run (a user's file or folder is never replaced), or its name is not one
+            (empty, ``.`` or with ``..``).
     """
-    out = Path(out)
+    out = check_run_path(Path(out), "--out")
     if out.exists() or out.is_symlink():
         check_replaceable(out, overwrite=overwrite, expected_what="a path that does not exist yet")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from rnnkit._files import check_name
 from rnnkit._validation import expected
 from rnnkit.cli.app import app, console, parse_sets
 from rnnkit.cli.rundir import run_directory, write_json
@@ -74,7 +75,10 @@ def train(
         if resume:
             raise ConfigError(expected("--out", "the run directory to resume", None,
                                        "pass --out RUN naming the interrupted run"))
-        out = Path("runs") / f"{task.config.name or config.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+        name = task.config.name or config.stem
+        check_name(name, "name", "rename the run in the config (name = \"...\" or --set "
+                   "name=...), or pass --out RUN")
+        out = Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     if task.name == "forecasting":
         from rnnkit.tasks.forecasting.experiment import run_experiment
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnkit._files import check_replaceable, write_marker
+from rnnkit._files import check_name, check_replaceable, write_marker
 from rnnkit._validation import expected
 from rnnkit.errors import ConfigError
 from rnnkit.training import TrainerConfig
@@ -46,7 +46,9 @@ def merge_config(defaults: dict[str, Any], overrides: dict[str, Any] | None,
 
 
 def default_run_path(name: str) -> Path:
-    """``runs/NAME-YYYYmmdd-HHMMSS`` in the working directory (not created)."""
+    """``runs/NAME-YYYYmmdd-HHMMSS`` in the working directory (not created); ``name`` must be
+    one directory name (no separators, no ``..``)."""
+    check_name(name, "name")
     return Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 

@@ -135,6 +135,29 @@ def test_overwrite_replaces_a_run_written_before_markers(tmp_path) -> None:
     assert is_run(old) and (old / "metrics.json").read_text() != "old"
 
 
+def test_wildcards_in_a_run_name_touch_no_other_runs_partial(tmp_path) -> None:
+    """Partial directories are listed and compared, never globbed: completing (or resuming)
+    run ``a*`` or ``r[x]`` leaves the interrupted runs ``ab`` and ``rx`` resumable."""
+    for other in ("ab", "rx"):
+        with pytest.raises(RuntimeError, match="simulated crash"):
+            run_experiment(tiny(), tmp_path / other, callbacks=[Crash(2)], plots=False)
+    partials = sorted(p.name[:9] for p in tmp_path.iterdir())
+    assert partials == [".ab.parti", ".rx.parti"]
+    for name in ("a*", "r[x]"):
+        with pytest.raises(ConfigError, match="resume: expected an interrupted run"):
+            run_experiment(tiny(), tmp_path / name, resume=True)
+        run_experiment(tiny(training={"epochs": 1}), tmp_path / name, plots=False)
+    for other in ("ab", "rx"):
+        [partial] = [p for p in tmp_path.iterdir() if p.name.startswith(f".{other}.partial-")]
+        assert (partial / "checkpoints" / "last.pt").is_file()
+    assert run_experiment(tiny(), tmp_path / "ab", resume=True, plots=False).run_dir.is_dir()
+
+
+def test_a_run_path_must_end_in_a_name(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="out_dir: expected a directory path ending in a name"):
+        run_experiment(tiny(), tmp_path / "runs" / "..")
+
+
 @pytest.mark.parametrize("name", ["battery", "airline", "co2", "sunspots", "nile", "macrodata"])
 def test_example_configs_are_valid(name) -> None:
     cfg = ForecastConfig.from_toml(EXAMPLES / f"{name}.toml")

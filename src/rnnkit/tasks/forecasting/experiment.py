@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from rnnkit._files import check_replaceable, is_run, replace_directory, write_marker
+from rnnkit._files import check_replaceable, check_run_path, is_run, replace_directory, write_marker
 from rnnkit._validation import Described, expected
 from rnnkit.data.splitting import ChronoSplit
 from rnnkit.data.timeseries import TimeSeries
@@ -57,6 +58,9 @@ __all__ = ["LoadedData", "RunResult", "load_data", "run_experiment"]
 logger = logging.getLogger(__name__)
 
 _PARTIAL = ".partial-"
+#: What ``tempfile.mkdtemp`` puts after the prefix (8 characters of ``[a-z0-9_]``): a partial
+#: directory of run ``a`` is ``.a.partial-`` and exactly that, never one of run ``a.partial-b``.
+_RANDOM = re.compile(r"[a-z0-9_]{8}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -168,7 +172,7 @@ def run_experiment(
     if isinstance(config, (str, os.PathLike)):
         config = ForecastConfig.from_toml(config)
     config = ForecastConfig.from_dict(config)
-    final = Path(out_dir)
+    final = check_run_path(Path(out_dir), "out_dir")
     _check_free(final, overwrite)
     data = LoadedData(series) if series is not None else load_data(config)
     work, checkpoint = _work_dir(final, resume)
@@ -254,7 +258,11 @@ def _partials(final: Path) -> list[Path]:
     """Interrupted attempts at ``final``, newest first."""
     if not final.parent.is_dir():
         return []
-    found = [p for p in final.parent.glob(f".{final.name}{_PARTIAL}*") if p.is_dir()]
+    # listed and compared, never globbed: a run named "a*" or "[ab]" must not match others
+    prefix = f".{final.name}{_PARTIAL}"
+    found = [p for p in final.parent.iterdir()
+             if p.name.startswith(prefix) and _RANDOM.fullmatch(p.name[len(prefix):])
+             and p.is_dir() and not p.is_symlink()]
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
