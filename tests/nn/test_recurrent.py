@@ -184,3 +184,62 @@ def test_auto_routes_to_the_faster_kernel_on_cpu():
     ref = LSTM(3, 128, backend="loop")
     ref.load_state_dict(lstm.state_dict())
     torch.testing.assert_close(lstm(x, lengths=lengths)[0], ref(x, lengths=lengths)[0])
+
+
+# ------------------------------------------------- valid edge inputs equal the reference (issue 9)
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+@pytest.mark.parametrize("backend", ["auto", "loop"])
+def test_non_contiguous_and_requires_grad_inputs_equal_the_contiguous_ones(cls, backend):
+    torch.manual_seed(0)
+    layer = cls(3, 4, num_layers=2, bidirectional=True, backend=backend).eval()
+    x_bit = torch.randn(2, 3, 6).transpose(1, 2)  # (B, T, I), not contiguous
+    assert not x_bit.is_contiguous()
+    ref, ref_state = layer(x_bit.contiguous())
+    out, state = layer(x_bit)
+    torch.testing.assert_close(out, ref, rtol=0, atol=0)
+    x_grad = x_bit.clone().requires_grad_(True)
+    out_g, _ = layer(x_grad)
+    torch.testing.assert_close(out_g, ref, rtol=0, atol=0)
+    out_g.sum().backward()
+    assert x_grad.grad is not None and x_grad.grad.shape == (2, 6, 3)
+
+
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+def test_unsorted_lengths_equal_each_sequence_run_alone(cls):
+    torch.manual_seed(0)
+    layer = cls(3, 4, bidirectional=True).eval()
+    x = torch.randn(3, 7, 3)
+    lengths = torch.tensor([2, 7, 4])  # not sorted
+    out, state = layer(x, lengths=lengths)
+    final = state if isinstance(state, torch.Tensor) else state[0]
+    for b, n in enumerate(lengths.tolist()):
+        alone, alone_state = layer(x[b : b + 1, :n])
+        alone_h = alone_state if isinstance(alone_state, torch.Tensor) else alone_state[0]
+        torch.testing.assert_close(out[b, :n], alone[0])
+        assert not out[b, n:].any()
+        torch.testing.assert_close(final[b], alone_h[0])
+
+
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+def test_a_batch_of_zero_sequences_returns_empty_outputs(cls):
+    layer = cls(3, 4, num_layers=2)
+    out, state = layer(torch.zeros(0, 5, 3))
+    assert out.shape == (0, 5, 4)
+    h = state if isinstance(state, torch.Tensor) else state[0]
+    assert h.shape == (0, 2, 4)
+    assert layer(torch.zeros(0, 5, 3), lengths=torch.zeros(0, dtype=torch.long))[0].shape == (0, 5, 4)
+    assert layer(torch.zeros(0, 5, 3), lengths=[])[0].shape == (0, 5, 4)
+    assert layer(torch.zeros(0, 5, 3), mask=torch.zeros(0, 5, dtype=torch.bool))[0].shape == (0, 5, 4)
+
+
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+def test_a_float64_layer_takes_float64_input_and_state(cls):
+    torch.manual_seed(0)
+    layer = cls(3, 4).eval()
+    x = torch.randn(2, 5, 3)
+    ref, _ = layer(x)
+    layer64 = layer.double()
+    h = torch.zeros(2, 1, 4, dtype=torch.float64)
+    out, _ = layer64(x.double(), (h, h) if cls is LSTM else h)
+    assert out.dtype == torch.float64
+    torch.testing.assert_close(out.float(), ref, rtol=1e-5, atol=1e-6)
