@@ -5,17 +5,23 @@ A bundle is a directory::
     model.safetensors    the weights (safetensors: no pickled code is ever executed on load)
     config.json          task name, model and task configuration
     preprocessing.json   fitted preprocessing: scalers, look_back, horizon, features, vocab...
-    metrics.json         training and evaluation metrics (optional)
-    manifest.json        format version, rnnkit version, creation time, sha256 of every file
+    metrics.json         training and evaluation metrics
+    manifest.json        format version, rnnkit version, creation time, sha256 of every file,
+                         and a signature when ``RNNKIT_BUNDLE_KEY`` is set (:mod:`.signing`)
 
 It is written into a temporary sibling directory and moved into place only when complete, so
 an interrupted save never leaves a half-written bundle, and an existing bundle at the same
-path is replaced only by a complete one. ``load_bundle`` verifies the checksums.
+path is replaced only by a complete one. ``save_bundle`` replaces only a bundle (or an empty
+directory): a file or a non-empty directory of the user's at the path is refused.
+
+``load_bundle`` validates the whole bundle before it reads a weight (:mod:`.schema`: the
+manifest's schema, no file outside the bundle or unlisted, the checksums, the JSON files, the
+safetensors header), and :func:`load_weights` puts the weights into a model, naming the tensor
+and both shapes when they do not fit.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -30,16 +36,23 @@ from safetensors.torch import load_file, save_file
 
 from rnnkit._files import replace_directory
 from rnnkit._validation import Described, expected
-from rnnkit.errors import RnnkitError
+from rnnkit.bundle.schema import (
+    BUNDLE_FORMAT,
+    MANIFEST,
+    WEIGHTS,
+    BundleError,
+    check_config,
+    check_files,
+    check_manifest,
+    check_safetensors,
+    check_tensor_dtype,
+    is_bundle,
+    read_json,
+    sha256,
+)
+from rnnkit.bundle.signing import bundle_key, sign_manifest, verify_manifest
 
-__all__ = ["BUNDLE_FORMAT", "Bundle", "BundleError", "load_bundle", "save_bundle"]
-
-BUNDLE_FORMAT = 1
-_JSON_FILES = ("config", "preprocessing", "metrics")
-
-
-class BundleError(RnnkitError):
-    """A bundle is missing, incomplete, corrupted or of an unknown format."""
+__all__ = ["BUNDLE_FORMAT", "Bundle", "BundleError", "load_bundle", "load_weights", "save_bundle"]
 
 
 @dataclass
@@ -52,14 +65,6 @@ class Bundle:
     state_dict: dict[str, torch.Tensor]
     metrics: dict[str, Any] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -92,6 +97,20 @@ def _untied(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
+def _check_replaceable(dest: Path) -> None:
+    """Refuse to replace anything at ``dest`` but a bundle or an empty directory."""
+    if not dest.exists() and not dest.is_symlink():
+        return
+    if is_bundle(dest) or (dest.is_dir() and not dest.is_symlink() and not any(dest.iterdir())):
+        return
+    kind = ("a symbolic link" if dest.is_symlink() else
+            "a directory that is not an rnnkit bundle" if dest.is_dir() else "a file")
+    raise BundleError(expected("path", "a new path or an rnnkit bundle to replace",
+                               Described(f"{str(dest)!r}, {kind}"),
+                               f"choose another path; rnnkit replaces only a directory with its "
+                               f"{MANIFEST}"))
+
+
 def save_bundle(
     path: str | os.PathLike[str],
     *,
@@ -101,16 +120,29 @@ def save_bundle(
     preprocessing: dict[str, Any],
     metrics: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a complete bundle at ``path`` atomically and return its path."""
+    """Write a complete bundle at ``path`` atomically and return its path.
+
+    An earlier bundle (or an empty directory) at ``path`` is replaced; anything else there, a
+    user's file or folder, is refused with a :class:`BundleError` and left as it was."""
     from rnnkit import __version__
 
+    if not isinstance(task, str) or not task:
+        raise BundleError(expected("task", "a task name", task))
     dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    _check_replaceable(dest)
+    key = bundle_key()
     state = model.state_dict() if isinstance(model, torch.nn.Module) else dict(model)
+    for name, t in state.items():
+        check_tensor_dtype(name, t)
     tensors = _untied({k: v.detach().cpu().contiguous() for k, v in state.items()})
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise BundleError(expected("path", "a path whose parent is a directory", str(dest),
+                                   "a file stands where a parent folder should be")) from None
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     try:
-        save_file(tensors, str(tmp / "model.safetensors"))
+        save_file(tensors, str(tmp / WEIGHTS))
         _write_json(tmp / "config.json", {"task": task, **config})
         _write_json(tmp / "preprocessing.json", preprocessing)
         _write_json(tmp / "metrics.json", metrics or {})
@@ -121,9 +153,12 @@ def save_bundle(
             "torch_version": torch.__version__,
             "task": task,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "files": {name: _sha256(tmp / name) for name in files},
+            "files": {name: sha256(tmp / name) for name in files},
         }
-        _write_json(tmp / "manifest.json", manifest)  # written last: marks completeness
+        if key is not None:
+            manifest = sign_manifest(manifest, key)
+        _write_json(tmp / MANIFEST, manifest)  # written last: marks completeness
+        _check_replaceable(dest)  # again: something may have appeared there meanwhile
         replace_directory(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -132,29 +167,67 @@ def save_bundle(
 
 
 def load_bundle(path: str | os.PathLike[str], *, task: str | None = None) -> Bundle:
-    """Read and verify a bundle; ``task`` (optional) must match the saved task name."""
+    """Read a bundle, validating all of it first; ``task`` (optional) must match the saved
+    task name. With ``RNNKIT_BUNDLE_KEY`` set, only a bundle signed with it loads."""
     root = Path(path)
-    manifest_path = root / "manifest.json"
-    if not manifest_path.is_file():
-        raise BundleError(expected("path", "an rnnkit bundle directory with manifest.json",
+    if not root.is_dir() or not (root / MANIFEST).is_file():
+        raise BundleError(expected("path", f"an rnnkit bundle directory with {MANIFEST}",
                                    str(root), "save one with a task's .save(path)"))
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    if manifest.get("format") != BUNDLE_FORMAT:
-        raise BundleError(expected("bundle format", BUNDLE_FORMAT, manifest.get("format")))
-    for name, digest in manifest["files"].items():
-        f = root / name
-        if not f.is_file() or _sha256(f) != digest:
-            raise BundleError(expected(f"bundle file {name}", "a file matching its sha256",
-                                       Described("a missing or modified file")))
-    config = json.loads((root / "config.json").read_text(encoding="utf-8"))
-    saved_task = config.pop("task")
+    manifest = read_json(root / MANIFEST)
+    key = bundle_key()
+    if key is not None:
+        verify_manifest(manifest, key)
+    files = check_manifest(manifest)
+    check_files(root, files)
+    config = read_json(root / "config.json")
+    saved_task = check_config(config, manifest)
+    preprocessing = read_json(root / "preprocessing.json")
+    metrics = read_json(root / "metrics.json")
+    check_safetensors(root / WEIGHTS)
     if task is not None and saved_task != task:
         raise BundleError(expected("task", f"a bundle of task {task!r}", saved_task))
-    return Bundle(
-        task=saved_task,
-        config=config,
-        preprocessing=json.loads((root / "preprocessing.json").read_text(encoding="utf-8")),
-        state_dict=load_file(str(root / "model.safetensors")),
-        metrics=json.loads((root / "metrics.json").read_text(encoding="utf-8")),
-        manifest=manifest,
-    )
+    try:
+        state_dict = load_file(str(root / WEIGHTS))
+    except Exception as err:  # safetensors' own error, on what the header check let through
+        raise BundleError(expected(f"bundle file {WEIGHTS}", "a readable safetensors file",
+                                   Described(f"one safetensors refuses ({err})"))) from None
+    for name, t in state_dict.items():
+        check_tensor_dtype(name, t)
+    config.pop("task")
+    return Bundle(task=saved_task, config=config, preprocessing=preprocessing,
+                  state_dict=state_dict, metrics=metrics, manifest=manifest)
+
+
+def load_weights(model: torch.nn.Module, state_dict: dict[str, torch.Tensor]) -> torch.nn.Module:
+    """Load a bundle's ``state_dict`` into ``model`` (built from the bundle's config), strictly:
+    a missing, extra or differently shaped tensor is a :class:`BundleError` that names it."""
+    own = model.state_dict()
+    where = f"{WEIGHTS} tensor"
+    missing = [name for name in own if name not in state_dict]
+    if missing:
+        raise BundleError(expected(f"{where} {missing[0]!r}", "present, as the model built from "
+                                   "config.json has it", Described(
+                                       f"no such tensor ({len(missing)} missing)"),
+                                   "the weights do not belong to this config"))
+    extra = [name for name in state_dict if name not in own]
+    if extra:
+        raise BundleError(expected(f"{where} {extra[0]!r}", "a tensor of the model built from "
+                                   "config.json", Described(
+                                       f"one the model does not have ({len(extra)} such)"),
+                                   "the weights do not belong to this config"))
+    for name, want in own.items():  # in the model's order: its first misfit is named
+        tensor = state_dict[name]
+        if tuple(tensor.shape) != tuple(want.shape):
+            raise BundleError(expected(f"{where} {name!r}", f"shape {tuple(want.shape)}, as the "
+                                       "model built from config.json has it",
+                                       Described(f"shape {tuple(tensor.shape)}"),
+                                       "the weights do not belong to this config"))
+        if tensor.is_floating_point() != want.is_floating_point():
+            raise BundleError(expected(f"{where} {name!r}", f"dtype like {want.dtype}",
+                                       Described(f"dtype {tensor.dtype}")))
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as err:
+        raise BundleError(expected(f"bundle file {WEIGHTS}", "weights that fit the model",
+                                   Described(str(err)))) from None
+    return model
