@@ -1,11 +1,13 @@
 """Directories moved into place whole, the previous one replaced only by a complete one."""
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from rnnkit._files import check_name, check_run_path, replace_directory
+from rnnkit._files import check_name, check_run_path, lock_path, replace_directory, write_lock
 from rnnkit.errors import ConfigError
 
 
@@ -70,3 +72,58 @@ def test_a_run_path_must_end_in_a_name(path):
     assert str(info.value) == (f"--out: expected a directory path ending in a name without "
                                f"'..', got {str(Path(path))!r}. name the run directory "
                                f"itself, e.g. runs/NAME")
+
+
+def dead_pid():
+    """The pid of a process that has exited."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def held_message(final, pid, option="--out"):
+    lock = lock_path(final)
+    return (f"{option}: expected an output no other rnnkit process is writing, got "
+            f"{str(final)!r}, locked by process {pid} ({lock}). wait for it to finish or "
+            f"choose another path; if no such process is running, delete {lock}")
+
+
+def test_the_lock_holds_the_pid_and_goes_away_with_the_block(tmp_path):
+    final = tmp_path / "runs" / "a"
+    with write_lock(final) as lock:
+        assert lock == tmp_path / "runs" / ".a.lock"
+        assert lock.read_text() == f"{os.getpid()}\n"
+        with pytest.raises(ConfigError) as info, write_lock(final):  # a second writer
+            pass
+        assert str(info.value) == held_message(final, os.getpid())
+        assert lock.is_file()
+    assert list(final.parent.iterdir()) == []
+    with pytest.raises(RuntimeError), write_lock(final):
+        raise RuntimeError("killed")
+    assert list(final.parent.iterdir()) == []
+
+
+def test_a_lock_held_by_a_live_process_refuses_and_is_left_alone(tmp_path):
+    final = tmp_path / "a"
+    lock = lock_path(final)
+    lock.write_text(f"{os.getppid()}\n")
+    with pytest.raises(ConfigError) as info, write_lock(final, "out_dir"):
+        pass
+    assert str(info.value) == held_message(final, os.getppid(), "out_dir")
+    assert lock.read_text() == f"{os.getppid()}\n"
+
+
+def test_a_lock_being_written_counts_as_held(tmp_path):
+    final = tmp_path / "a"
+    lock_path(final).write_text("")
+    with pytest.raises(ConfigError, match="locked by another process"), write_lock(final):
+        pass
+
+
+def test_a_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
+    final = tmp_path / "a"
+    lock = lock_path(final)
+    lock.write_text(f"{dead_pid()}\n")
+    with write_lock(final):
+        assert lock.read_text() == f"{os.getpid()}\n"
+    assert list(tmp_path.iterdir()) == []

@@ -2,15 +2,18 @@
 
 Bundles, run directories and lab outputs are built under a temporary sibling name and moved to
 their final path only when complete (:func:`replace_directory`), so a reader never sees a
-half-written one.
+half-written one. One process writes an output path at a time (:func:`write_lock`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +21,9 @@ from rnnkit._validation import Described, expected
 from rnnkit.errors import ConfigError
 
 __all__ = ["MARKER", "check_name", "check_replaceable", "check_run_path", "is_run",
-           "replace_directory", "write_marker"]
+           "lock_path", "replace_directory", "write_lock", "write_marker"]
+
+logger = logging.getLogger(__name__)
 
 #: The file that marks a directory as a run rnnkit wrote: rnnkit replaces only such a one.
 MARKER = "rnnkit-run.json"
@@ -94,3 +99,99 @@ def replace_directory(work: Path, final: Path) -> None:
         shutil.rmtree(aside, ignore_errors=True)
         raise
     shutil.rmtree(aside, ignore_errors=True)
+
+
+def lock_path(final: Path) -> Path:
+    """The lock file of output ``final``: ``.NAME.lock`` beside it."""
+    return final.parent / f".{final.name}.lock"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _read_pid(lock: Path) -> int | None:
+    """The pid a lock file holds; None when it is empty or not a pid (being written)."""
+    try:
+        text = lock.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+@contextmanager
+def write_lock(final: Path, option: str = "--out") -> Iterator[Path]:
+    """Hold the lock file of ``final`` (:func:`lock_path`) for the block: one writer per output.
+
+    The lock is created with ``O_CREAT | O_EXCL`` and holds this process's pid; it is removed
+    when the block ends, however it ends. A lock whose pid is no longer alive (its writer was
+    killed) is taken over.
+
+    Raises:
+        ConfigError: another live process (or this one, in another block) holds the lock; the
+            message names the lock file and that process's pid.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    lock = lock_path(final)
+    mine = str(os.getpid())
+    for _ in range(100):  # a few rounds at most: each one ends, or removes a stale lock
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:
+            try:
+                pid = _read_pid(lock)
+            except FileNotFoundError:
+                continue  # its writer just finished: try again
+            if pid is None or _pid_alive(pid):
+                holder = f"process {pid}" if pid is not None else "another process"
+                raise ConfigError(expected(
+                    option, "an output no other rnnkit process is writing",
+                    Described(f"{str(final)!r}, locked by {holder} ({lock})"),
+                    "wait for it to finish or choose another path; if no such process is "
+                    f"running, delete {lock}")) from None
+            _take_over(lock, pid)
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(mine + "\n")
+        break
+    else:  # pragma: no cover - only a storm of writers starting and dying gets here
+        raise ConfigError(expected(option, "an output whose lock can be taken", str(lock)))
+    try:
+        yield lock
+    finally:
+        try:
+            if _read_pid(lock) == int(mine):
+                lock.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _take_over(lock: Path, dead: int) -> None:
+    """Remove the stale ``lock`` of the dead process ``dead``, unless another process took it
+    over meanwhile (the lock is renamed aside first, so only one remover wins)."""
+    aside = lock.with_name(f"{lock.name}.stale-{os.getpid()}")
+    try:
+        os.replace(lock, aside)
+    except FileNotFoundError:
+        return
+    try:
+        if _read_pid(aside) != dead:  # another writer's fresh lock: put it back
+            with suppress(FileExistsError):
+                os.link(aside, lock)
+            aside.unlink(missing_ok=True)
+            return
+    except FileNotFoundError:
+        return
+    aside.unlink(missing_ok=True)
+    logger.info("took over the stale lock %s of process %d, which is not running", lock, dead)

@@ -1,7 +1,12 @@
 """Run directories: written whole or not at all, and only rnnkit's own are ever replaced."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
+from rnnkit._files import lock_path
 from rnnkit.cli.rundir import MARKER, is_run, run_directory
 from rnnkit.errors import ConfigError
 
@@ -45,3 +50,27 @@ def test_existing_paths_are_refused_and_a_users_folder_is_never_replaced(tmp_pat
     with pytest.raises(ConfigError), run_directory(afile, overwrite=True):
         pass
     assert afile.read_text() == "keep"
+
+
+def test_one_writer_per_run_directory(tmp_path):
+    out = tmp_path / "a"
+    with run_directory(out) as work:
+        (work / "v1").write_text("1")
+        with pytest.raises(ConfigError) as info, run_directory(out, overwrite=True):
+            pass
+        assert f"locked by process {os.getpid()} ({tmp_path / '.a.lock'})" in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        lock_path(out).write_text(f"{sleeper.pid}\n")  # another live process writes "a"
+        with pytest.raises(ConfigError, match=f"--out: .*locked by process {sleeper.pid}"), \
+                run_directory(out, overwrite=True):
+            pass
+        assert (out / "v1").read_text() == "1" and lock_path(out).is_file()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    with run_directory(out, overwrite=True) as work:  # its writer died: the lock is stale
+        (work / "v2").write_text("2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "v2"]

@@ -1,7 +1,8 @@
 """Run directories written whole or not at all.
 
 A run is built in a hidden temporary sibling (``.NAME.partial-XXXX``) and renamed into place
-only when complete, so an interrupted ``rnnkit train`` never leaves a half-written run. Every
+only when complete, so an interrupted ``rnnkit train`` never leaves a half-written run. One
+process writes a run at a time: the lock file ``.NAME.lock`` beside it is held meanwhile. Every
 run directory carries a marker file (:data:`MARKER`): rnnkit replaces (``--overwrite``) only a
 directory that has it, never a user's own folder or file.
 """
@@ -23,6 +24,7 @@ from rnnkit._files import (
     check_run_path,
     is_run,
     replace_directory,
+    write_lock,
     write_marker,
 )
 
@@ -42,17 +44,19 @@ def run_directory(out: Path, *, overwrite: bool = False, task: str = "") -> Iter
     Raises:
         ConfigError: ``out`` exists and ``overwrite`` is False, or ``out`` exists and is not
             an rnnkit run (a user's file or folder is never replaced), or its name is not one
-            (empty, ``.`` or with ``..``).
+            (empty, ``.`` or with ``..``), or another process is writing ``out`` (its lock
+            file ``.NAME.lock`` names it).
     """
     out = check_run_path(Path(out), "--out")
-    if out.exists() or out.is_symlink():
-        check_replaceable(out, overwrite=overwrite, expected_what="a path that does not exist yet")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        yield work
-        write_marker(work, task)
-        replace_directory(work, out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+    with write_lock(out, "--out"):
+        if out.exists() or out.is_symlink():
+            check_replaceable(out, overwrite=overwrite,
+                              expected_what="a path that does not exist yet")
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+        try:
+            yield work
+            write_marker(work, task)
+            replace_directory(work, out)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise

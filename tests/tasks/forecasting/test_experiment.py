@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +154,30 @@ def test_wildcards_in_a_run_name_touch_no_other_runs_partial(tmp_path) -> None:
         [partial] = [p for p in tmp_path.iterdir() if p.name.startswith(f".{other}.partial-")]
         assert (partial / "checkpoints" / "last.pt").is_file()
     assert run_experiment(tiny(), tmp_path / "ab", resume=True, plots=False).run_dir.is_dir()
+
+
+def test_a_second_writer_to_the_same_run_is_refused(tmp_path) -> None:
+    """A lock held by a live process (here the test's parent) refuses a new run and a resume,
+    touching neither the lock nor the interrupted run's partial; a dead one is taken over."""
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_experiment(tiny(), out, callbacks=[Crash(2)], plots=False)
+    [partial] = [p for p in tmp_path.iterdir() if p.name.startswith(".run.partial-")]
+    lock = tmp_path / ".run.lock"
+    lock.write_text(f"{os.getppid()}\n")
+    for resume in (False, True):
+        with pytest.raises(ConfigError) as info:
+            run_experiment(tiny(), out, resume=resume, plots=False)
+        assert str(info.value).startswith(
+            f"out_dir: expected an output no other rnnkit process is writing, got "
+            f"{str(out)!r}, locked by process {os.getppid()} ({lock})")
+    assert lock.read_text() == f"{os.getppid()}\n"
+    assert (partial / "checkpoints" / "last.pt").is_file() and not out.exists()
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    lock.write_text(f"{child.pid}\n")  # its writer is gone: taken over
+    run_experiment(tiny(), out, resume=True, plots=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
 def test_a_run_path_must_end_in_a_name(tmp_path) -> None:

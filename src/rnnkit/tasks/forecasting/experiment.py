@@ -19,7 +19,9 @@ results_dict`: ``part``, ``n_windows``, ``per_step``... beside ``model`` and ``b
 Everything is written into a hidden sibling ``.NAME.partial-XXXX`` and renamed to ``RUN_DIR``
 only when complete, so a crash or Ctrl-C never leaves a directory that looks like a finished
 run. The partial directory is kept (its checkpoints make ``resume=True`` possible) and removed
-once a run completes.
+once a run completes. While a run (or its resume) writes, it holds the lock file
+``.NAME.lock`` beside ``RUN_DIR`` (:func:`rnnkit._files.write_lock`): a second writer to the
+same path is refused with a ConfigError naming the lock and the other process.
 """
 
 from __future__ import annotations
@@ -37,7 +39,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from rnnkit._files import check_replaceable, check_run_path, is_run, replace_directory, write_marker
+from rnnkit._files import (
+    check_replaceable,
+    check_run_path,
+    is_run,
+    replace_directory,
+    write_lock,
+    write_marker,
+)
 from rnnkit._validation import Described, expected
 from rnnkit.data.splitting import ChronoSplit
 from rnnkit.data.timeseries import TimeSeries
@@ -173,20 +182,21 @@ def run_experiment(
         config = ForecastConfig.from_toml(config)
     config = ForecastConfig.from_dict(config)
     final = check_run_path(Path(out_dir), "out_dir")
-    _check_free(final, overwrite)
-    data = LoadedData(series) if series is not None else load_data(config)
-    work, checkpoint = _work_dir(final, resume)
-    try:
-        metrics, forecaster, report = _run(config, data, work, checkpoint, callbacks, plots)
-        write_marker(work, "forecasting")
-        _commit(work, final, overwrite)
-    except BaseException:
-        logger.warning("the run did not complete; its partial directory %s is kept (continue "
-                       "it with rnnkit train CONFIG --out RUN --resume, or resume=True in "
-                       "Python)", work)
-        raise
-    for stale in _partials(final):  # older interrupted attempts of this run
-        shutil.rmtree(stale, ignore_errors=True)
+    with write_lock(final, "out_dir"):  # one writer per run: its partials are its own
+        _check_free(final, overwrite)
+        data = LoadedData(series) if series is not None else load_data(config)
+        work, checkpoint = _work_dir(final, resume)
+        try:
+            metrics, forecaster, report = _run(config, data, work, checkpoint, callbacks, plots)
+            write_marker(work, "forecasting")
+            _commit(work, final, overwrite)
+        except BaseException:
+            logger.warning("the run did not complete; its partial directory %s is kept "
+                           "(continue it with rnnkit train CONFIG --out RUN --resume, or "
+                           "resume=True in Python)", work)
+            raise
+        for stale in _partials(final):  # older interrupted attempts of this run
+            shutil.rmtree(stale, ignore_errors=True)
     return RunResult(final, metrics, forecaster.history_, forecaster, data.series, report)
 
 
