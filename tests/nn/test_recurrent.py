@@ -5,7 +5,7 @@ import logging
 import pytest
 import torch
 
-from rnnkit.nn import GRU, LSTM, Recurrent, SimpleRNN, SimpleRNNCell
+from rnnkit.nn import GRU, LSTM, GRUCell, LSTMCell, Recurrent, SimpleRNN, SimpleRNNCell
 from rnnkit.nn import recurrent as recurrent_module
 
 VARIANTS = [
@@ -243,3 +243,18 @@ def test_a_float64_layer_takes_float64_input_and_state(cls):
     out, _ = layer64(x.double(), (h, h) if cls is LSTM else h)
     assert out.dtype == torch.float64
     torch.testing.assert_close(out.float(), ref, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+def test_the_layers_spell_out_every_option_with_the_cells_defaults(cls):
+    import inspect
+
+    layer_params = inspect.signature(cls).parameters
+    cell = {SimpleRNN: SimpleRNNCell, LSTM: LSTMCell, GRU: GRUCell}[cls]
+    cell_defaults = recurrent_module.cell_keywords(cell)
+    runner = inspect.signature(Recurrent).parameters
+    for name in [*cell_defaults, *recurrent_module._LAYER_KEYWORDS]:
+        assert name in layer_params, name
+        want = cell_defaults[name] if name in cell_defaults else runner[name].default
+        assert layer_params[name].default == want, name
+    assert layer_params["num_layers"].default == 1

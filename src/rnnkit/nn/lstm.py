@@ -12,6 +12,7 @@ from rnnkit._validation import check_bool
 from rnnkit.nn.bptt import LSTM_KERNEL as RNNKIT_KERNEL
 from rnnkit.nn.cell import RecurrentCell, State
 from rnnkit.nn.fused import LSTM_KERNEL as TORCH_KERNEL
+from rnnkit.nn.initializers import Initializer
 from rnnkit.nn.kernels import register_kernels
 from rnnkit.nn.recurrent import Recurrent
 
@@ -106,7 +107,42 @@ register_kernels(LSTMCell, torch=TORCH_KERNEL, rnnkit=RNNKIT_KERNEL)
 class LSTM(Recurrent):
     r"""LSTM layer over (B, T, I) inputs; see :class:`LSTMCell` for the equations and
     :class:`rnnkit.nn.recurrent.Recurrent` for stacking, direction, masking and state.
-    The state is a tuple ``(h, c)``, each (B, num_layers * num_directions, H).
+
+    Args:
+        input_size: I, features per step.
+        hidden_size: H, units per layer and direction.
+        num_layers: L, stacked layers (1 to 1024).
+        dropout: dropout on the outputs of every layer but the last (training only), in [0, 1).
+        bidirectional: add a backward direction to every layer.
+        merge_mode: how the last layer's two directions merge: ``"concat"`` (default),
+            ``"sum"``, ``"mean"`` or ``"mul"``.
+        return_sequences: every step's output (default) or only the last real step's.
+        stateful: carry the final state (detached) into the next call when none is given.
+        backend: ``"auto"`` (default), ``"fused"`` or ``"loop"``.
+        check_finite: raise on NaN/inf in ``x`` and the initial state (one reduction each).
+        recurrent_dropout: variational dropout on h_{t-1} in the recurrent product, in [0, 1).
+        weight_drop: DropConnect on W_hh, one mask per call, in [0, 1).
+        zoneout: probability that a state unit keeps its previous value, in [0, 1).
+        layer_norm: layer-normalize the gate pre-activations and the cell output.
+        unit_forget_bias: start the forget-gate bias at 1.0 (default True).
+        kernel_init, recurrent_init, bias_init: initializer names (see
+            :data:`rnnkit.nn.initializers.INITIALIZERS`) or callables.
+
+    An unknown keyword (``batch_first=True``, a typo) is a :class:`~rnnkit.errors.ConfigError`
+    naming the accepted ones and the nearest.
+
+    Inputs: ``x, state=None, *, lengths=None, mask=None``
+        * **x**: (B, T, I), or (T, I) unbatched; float, the parameters' dtype and device.
+        * **state**: a tuple ``(h_0, c_0)``, each (B, L*D, H); zeros when None.
+        * **lengths**: (B,) integers in [1, T] (post-padding), or **mask**: (B, T) bool.
+
+    Outputs: ``output, (h_n, c_n)``
+        * **output**: (B, T, D*H) (``merge_mode="concat"``) or (B, T, H); with
+          ``return_sequences=False``, (B, D*H) or (B, H).
+        * **h_n, c_n**: (B, L*D, H) each, the state after each sequence's last real step.
+
+    Symbols: B batch, T timesteps, I ``input_size``, H ``hidden_size``, L ``num_layers``,
+    D = 2 if ``bidirectional`` else 1.
 
     Example (the tutorial's battery model: two LSTM layers of 50 units, dropout 0.2):
         >>> lstm = LSTM(1, 50, num_layers=2, dropout=0.2, return_sequences=False)
@@ -115,5 +151,34 @@ class LSTM(Recurrent):
         (torch.Size([32, 50]), torch.Size([32, 2, 50]))
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, **kwargs: Any):
-        super().__init__(LSTMCell, input_size, hidden_size, num_layers, **kwargs)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        *,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        merge_mode: str = "concat",
+        return_sequences: bool = True,
+        stateful: bool = False,
+        backend: str = "auto",
+        check_finite: bool = True,
+        recurrent_dropout: float = 0.0,
+        weight_drop: float = 0.0,
+        zoneout: float = 0.0,
+        layer_norm: bool = False,
+        unit_forget_bias: bool = True,
+        kernel_init: str | Initializer = "glorot_uniform",
+        recurrent_init: str | Initializer = "orthogonal",
+        bias_init: str | Initializer = "zeros",
+        **unknown: Any,  # refused with a suggestion (see Recurrent)
+    ) -> None:
+        super().__init__(
+            LSTMCell, input_size, hidden_size, num_layers, dropout=dropout,
+            bidirectional=bidirectional, merge_mode=merge_mode,
+            return_sequences=return_sequences, stateful=stateful, backend=backend,
+            check_finite=check_finite, recurrent_dropout=recurrent_dropout,
+            weight_drop=weight_drop, zoneout=zoneout, layer_norm=layer_norm,
+            unit_forget_bias=unit_forget_bias, kernel_init=kernel_init,
+            recurrent_init=recurrent_init, bias_init=bias_init, **unknown)

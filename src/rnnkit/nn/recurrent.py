@@ -147,9 +147,26 @@ class Recurrent(nn.Module):
         stateful: carry the final state (detached, for truncated BPTT) into the next call
             when no state is given; :meth:`reset_state` forgets it.
         backend: ``"auto"`` (default), ``"fused"`` or ``"loop"`` (see the module doc).
-        check_finite: raise on NaN/inf inputs (one reduction per call).
+        check_finite: raise on NaN/inf in ``x`` and the initial state (one reduction each).
         **cell_kwargs: passed to every cell (activation, recurrent_dropout, weight_drop,
-            zoneout, layer_norm, initializers, unit_forget_bias, reset_after, ...).
+            zoneout, layer_norm, initializers, unit_forget_bias, reset_after, ...); a name
+            the cell does not take (its ``__init__``'s, and its bases' while each forwards
+            ``**kwargs``) is a ConfigError listing the accepted ones and the nearest.
+
+    Inputs: ``x, state=None, *, lengths=None, mask=None``
+        * **x**: (B, T, I), or (T, I) unbatched; float, the parameters' dtype and device.
+        * **state**: (B, L*D, H), or a tuple of S such tensors (``(h, c)`` for the LSTM);
+          zeros when None (or the carried state of a stateful layer).
+        * **lengths**: (B,) integers in [1, T] (post-padding), or **mask**: (B, T) bool,
+          True on real steps (any padding).
+
+    Outputs: ``output, state``
+        * **output**: (B, T, D*H) (``merge_mode="concat"``) or (B, T, H); with
+          ``return_sequences=False``, (B, D*H) or (B, H).
+        * **state**: like the input state, after each sequence's last real step.
+
+    Symbols: B batch, T timesteps, I ``input_size``, H ``hidden_size``, L ``num_layers``,
+    D = 2 if ``bidirectional`` else 1, S the cell's ``num_states``.
     """
 
     def __init__(
