@@ -5,7 +5,8 @@ import re
 import pytest
 import torch
 
-from rnnkit.bundle import BundleError, load_bundle, load_weights, save_bundle
+from rnnkit.bundle import BundleError, load_bundle, load_weights, reading, save_bundle
+from rnnkit.errors import ConfigError
 from rnnkit.nn import LSTM
 
 
@@ -167,3 +168,36 @@ def test_a_bundle_with_weights_of_another_config_is_refused_on_load_weights(tmp_
     with pytest.raises(BundleError, match=re.escape(
             "model.safetensors tensor 'weight': expected shape (2, 3)")):
         load_weights(torch.nn.Linear(3, 2), load_bundle(path).state_dict)
+
+
+def _missing_key():
+    return {"horizon": 1}["look_back"]
+
+
+def _config_error():
+    raise ConfigError("model: expected a dict, got 'x'")
+
+
+def _bundle_error():
+    raise BundleError("manifest.json task: as it was")
+
+
+@pytest.mark.parametrize(("file", "fail", "message"), [
+    ("preprocessing.json", _missing_key,
+     "bundle file preprocessing.json: expected the content its task wrote, got no key "
+     "'look_back'. the bundle was edited or written by another rnnkit version: save it again"),
+    ("metrics.json", lambda: float("x"),
+     "bundle file metrics.json: expected the content its task wrote, got a value its task "
+     "cannot read (ValueError: could not convert string to float: 'x'). the bundle was"),
+    ("config.json", _config_error, "bundle file config.json: model: expected a dict, got 'x'"),
+    ("config.json", _bundle_error, "manifest.json task: as it was"),
+])
+def test_reading_names_the_file_a_task_could_not_read(file, fail, message):
+    with pytest.raises(BundleError, match="^" + re.escape(message)), reading(file):
+        fail()
+
+
+def test_reading_changes_nothing_when_all_goes_well():
+    with reading("config.json"):
+        value = 1
+    assert value == 1

@@ -6,7 +6,9 @@ from rnnkit.bundle.bundle import (
     BundleError,
     load_bundle,
     load_weights,
+    reading,
     save_bundle,
 )
 
-__all__ = ["BUNDLE_FORMAT", "Bundle", "BundleError", "load_bundle", "load_weights", "save_bundle"]
+__all__ = ["BUNDLE_FORMAT", "Bundle", "BundleError", "load_bundle", "load_weights", "reading",
+           "save_bundle"]

@@ -26,6 +26,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,8 +53,10 @@ from rnnkit.bundle.schema import (
     sha256,
 )
 from rnnkit.bundle.signing import bundle_key, sign_manifest, verify_manifest
+from rnnkit.errors import RnnkitError
 
-__all__ = ["BUNDLE_FORMAT", "Bundle", "BundleError", "load_bundle", "load_weights", "save_bundle"]
+__all__ = ["BUNDLE_FORMAT", "Bundle", "BundleError", "load_bundle", "load_weights", "reading",
+           "save_bundle"]
 
 
 @dataclass
@@ -231,3 +235,32 @@ def load_weights(model: torch.nn.Module, state_dict: dict[str, torch.Tensor]) ->
         raise BundleError(expected(f"bundle file {WEIGHTS}", "weights that fit the model",
                                    Described(str(err)))) from None
     return model
+
+
+@contextmanager
+def reading(file: str) -> Iterator[None]:
+    """Report what goes wrong while a task reads ``file`` of a loaded bundle (a key missing from
+    preprocessing.json, a value of the wrong type) as a :class:`BundleError` naming the file::
+
+        with reading("preprocessing.json"):
+            task._restore(bundle.preprocessing)
+
+    A BundleError passes unchanged; another rnnkit error keeps its message after the file's
+    name; a raw KeyError, TypeError, ValueError, IndexError or AttributeError is described."""
+    try:
+        yield
+    except BundleError:
+        raise
+    except RnnkitError as err:
+        raise BundleError(f"bundle file {file}: {err}") from None
+    except KeyError as err:
+        raise BundleError(expected(f"bundle file {file}", "the content its task wrote",
+                                   Described(f"no key {err.args[0]!r}" if err.args else "a "
+                                             "missing key"), _RESAVE)) from None
+    except (TypeError, ValueError, IndexError, AttributeError) as err:
+        raise BundleError(expected(f"bundle file {file}", "the content its task wrote",
+                                   Described(f"a value its task cannot read "
+                                             f"({type(err).__name__}: {err})"), _RESAVE)) from None
+
+
+_RESAVE = "the bundle was edited or written by another rnnkit version: save it again"
