@@ -180,6 +180,36 @@ def test_a_second_writer_to_the_same_run_is_refused(tmp_path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
+def test_resume_refuses_a_config_the_checkpoint_cannot_honour(tmp_path) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_experiment(tiny(), out, callbacks=[Crash(2)], plots=False)
+    [partial] = [p for p in tmp_path.iterdir() if p.name.startswith(".run.partial-")]
+    lr = tiny().training.lr
+    for changes, listed in (
+            ({"model": {"hidden_size": 8}}, "model.hidden_size: 4 -> 8"),
+            ({"training": {"lr": 0.5}}, f"training.lr: {lr!r} -> 0.5"),
+            ({"model": {"hidden_size": 8}, "training": {"lr": 0.5, "epochs": 2}},
+             f"model.hidden_size: 4 -> 8, training.epochs: 3 -> 2, training.lr: {lr!r} -> 0.5")):
+        with pytest.raises(ConfigError) as info:
+            run_experiment(tiny(**changes), out, resume=True, plots=False)
+        assert str(info.value) == (
+            "resume: expected the config the interrupted run was started with (only "
+            "training.progress, training.num_threads and training.max_time may change, and "
+            f"training.epochs grow), got changed {listed}. restore these keys, or start a new "
+            "run without resume")
+        checkpoint = partial / "checkpoints" / "last.pt"
+        with pytest.raises(ConfigError, match=f"got changed {listed}"):
+            run_experiment(tiny(**changes), out, resume=checkpoint, plots=False)
+    assert (partial / "checkpoints" / "last.pt").is_file() and not out.exists()
+    assert ForecastConfig.from_toml(partial / "config.toml") == tiny()
+    # what cannot change the result may differ, and epochs may grow
+    free = tiny(training={"epochs": 4, "max_time": 600.0})
+    result = run_experiment(free, out, resume=True, plots=False)
+    assert result.metrics["epochs_run"] == 4
+    assert ForecastConfig.from_toml(result.config_path) == free
+
+
 def test_a_run_path_must_end_in_a_name(tmp_path) -> None:
     with pytest.raises(ConfigError, match="out_dir: expected a directory path ending in a name"):
         run_experiment(tiny(), tmp_path / "runs" / "..")

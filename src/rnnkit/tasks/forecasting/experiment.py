@@ -172,6 +172,10 @@ def run_experiment(
             or file at ``out_dir`` is never replaced (ConfigError), whatever ``overwrite`` says.
         resume: ``True`` continues the newest interrupted run of ``out_dir`` from its last
             checkpoint (``.NAME.partial-*/checkpoints/last.pt``); a path names a checkpoint.
+            The run's ``config.toml`` must match ``config``: only ``training.progress``,
+            ``training.num_threads`` and ``training.max_time`` may differ, and
+            ``training.epochs`` may grow; any other change is refused (ConfigError listing
+            the keys, old -> new), since the checkpoint could not honour it.
         callbacks: extra trainer callbacks (e.g. a progress bar).
         plots: draw ``plots/*.png`` (about a second; off for sweeps).
 
@@ -185,7 +189,7 @@ def run_experiment(
     with write_lock(final, "out_dir"):  # one writer per run: its partials are its own
         _check_free(final, overwrite)
         data = LoadedData(series) if series is not None else load_data(config)
-        work, checkpoint = _work_dir(final, resume)
+        work, checkpoint = _work_dir(final, resume, config)
         try:
             metrics, forecaster, report = _run(config, data, work, checkpoint, callbacks, plots)
             write_marker(work, "forecasting")
@@ -276,12 +280,62 @@ def _partials(final: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
-def _work_dir(final: Path, resume: bool | str | os.PathLike[str]) -> tuple[Path, Path | None]:
+#: Keys that may differ between a checkpoint's run and its resume: they cannot change the
+#: result (``training.epochs`` may grow, see :func:`_check_resumable`).
+_FREE_ON_RESUME = frozenset({"training.progress", "training.num_threads", "training.max_time"})
+
+
+def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"model": {"hidden_size": 4}}`` as ``{"model.hidden_size": 4}``."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _check_resumable(config: ForecastConfig, run_config: Path) -> None:
+    """Refuse to resume the run whose config is ``run_config`` with an incompatible
+    ``config``: the message lists every key that differs, old -> new."""
+    if not run_config.is_file():
+        logger.warning("resume: no config.toml beside the checkpoint (%s); the new config "
+                       "cannot be checked against it", run_config)
+        return
+    try:
+        old = ForecastConfig.from_toml_string(run_config.read_text(encoding="utf-8"),
+                                              source=str(run_config))
+    except (ConfigError, OSError, UnicodeDecodeError) as err:
+        raise ConfigError(expected("resume", "an interrupted run whose config.toml reads",
+                                   Described(f"{run_config}: {err}"),
+                                   "start a new run without resume")) from None
+    before, after = _flat(old.to_dict()), _flat(config.to_dict())
+    changed = []
+    for key in sorted(before.keys() | after.keys()):
+        was, now = before.get(key, "<unset>"), after.get(key, "<unset>")
+        if was == now or key in _FREE_ON_RESUME:
+            continue
+        if key == "training.epochs" and isinstance(was, int) and isinstance(now, int) \
+                and now >= was:
+            continue
+        changed.append(f"{key}: {was!r} -> {now!r}")
+    if changed:
+        raise ConfigError(expected(
+            "resume", "the config the interrupted run was started with (only "
+            "training.progress, training.num_threads and training.max_time may change, and "
+            "training.epochs grow)", Described("changed " + ", ".join(changed)),
+            "restore these keys, or start a new run without resume"))
+
+
+def _work_dir(final: Path, resume: bool | str | os.PathLike[str], config: ForecastConfig
+              ) -> tuple[Path, Path | None]:
     """The partial directory to write into and the checkpoint to resume from (if any)."""
     if resume is True:
         for candidate in _partials(final):
             last = candidate / "checkpoints" / "last.pt"
             if last.is_file():
+                _check_resumable(config, candidate / "config.toml")
                 logger.info("resuming %s from %s", final, last)
                 return candidate, last
         raise ConfigError(expected("resume", f"an interrupted run of {str(final)!r} with a "
@@ -293,6 +347,7 @@ def _work_dir(final: Path, resume: bool | str | os.PathLike[str]) -> tuple[Path,
         if not checkpoint.is_file():
             raise ConfigError(expected("resume", "True or an existing checkpoint file",
                                        str(checkpoint)))
+        _check_resumable(config, checkpoint.parent.parent / "config.toml")
     final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{final.name}{_PARTIAL}", dir=final.parent))
     return work, checkpoint
