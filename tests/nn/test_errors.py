@@ -260,7 +260,7 @@ def test_unknown_keywords_name_the_accepted_ones_and_a_suggestion(cls):
     name = cls.__name__
     with pytest.raises(ConfigError, match=re.escape(f"{name}: expected keyword arguments among [")
                        + r".*'bidirectional'.*'zoneout'\], got unknown 'batch_first'\. "
-                       r"rnnkit layers are batch-first everywhere"):
+                       r"rnnkit is batch-first everywhere .*drop batch_first"):
         cls(3, 4, batch_first=True)
     with pytest.raises(ConfigError, match=re.escape(
             "got unknown 'recurent_dropout'. did you mean 'recurrent_dropout'?")):
@@ -273,8 +273,40 @@ def test_cell_specific_keywords_belong_to_their_layer():
     with pytest.raises(ConfigError, match=r"GRU: expected keyword arguments among \[.*'reset_after'.*"
                        r"got unknown 'unit_forget_bias'"):
         GRU(3, 4, unit_forget_bias=False)
-    with pytest.raises(ConfigError, match=r"did you mean 'activation'\? \(SimpleRNN's name for torch's"):
+    with pytest.raises(ConfigError, match=r"got unknown 'nonlinearity'\. did you mean 'activation'\? "
+                       r"\(torch's nonlinearity\)"):
         SimpleRNN(3, 4, nonlinearity="relu")
+    with pytest.raises(ConfigError, match=r"LSTM: .*got unknown 'nonlinearity'$"):  # no activation
+        LSTM(3, 4, nonlinearity="relu")
     with pytest.raises(ConfigError, match=r"Recurrent: expected keyword arguments among .*"
                        r"got unknown 'batch_first'"):
         Recurrent(LSTMCell, 3, 4, batch_first=True)
+
+
+@pytest.mark.parametrize("cls", CELLS)
+def test_cells_answer_unknown_keywords_too(cls):
+    with pytest.raises(ConfigError, match=re.escape(f"{cls.__name__}: expected keyword arguments among [")
+                       + r".*'zoneout'\], got unknown 'batch_first'\. rnnkit is batch-first"):
+        cls(3, 4, batch_first=True)
+    with pytest.raises(ConfigError, match=r"got unknown 'zonout'\. did you mean 'zoneout'\?"):
+        cls(3, 4, zonout=0.1)
+
+
+def test_a_custom_cell_forwarding_kwargs_accepts_its_bases_keywords():
+    class MyCell(SimpleRNNCell):
+        def __init__(self, input_size, hidden_size, *, scale: float = 1.0, **kwargs):
+            super().__init__(input_size, hidden_size, **kwargs)
+            self.scale = scale
+
+    layer = Recurrent(MyCell, 3, 4, scale=2.0, zoneout=0.1, activation="relu")
+    assert layer.cells[0].scale == 2.0 and layer.cells[0].zoneout == 0.1
+    with pytest.raises(ConfigError, match=r"Recurrent: expected keyword arguments among \[.*'scale'.*"
+                       r"got unknown 'scal'\. did you mean 'scale'\?"):
+        Recurrent(MyCell, 3, 4, scal=2.0)
+
+    class Closed(SimpleRNNCell):  # takes no **kwargs: its bases' keywords are not accepted
+        def __init__(self, input_size, hidden_size):
+            super().__init__(input_size, hidden_size)
+
+    with pytest.raises(ConfigError, match=r"Recurrent: expected keyword arguments among .*got unknown 'zoneout'"):
+        Recurrent(Closed, 3, 4, zoneout=0.1)

@@ -32,6 +32,7 @@ checked before allocation: a cell or layer estimated above :data:`MAX_PARAMETERS
 
 from __future__ import annotations
 
+import inspect
 import os
 from typing import Any, ClassVar
 
@@ -42,6 +43,7 @@ from rnnkit._validation import (
     Described,
     check_bool,
     check_finite,
+    check_keywords,
     check_positive_int,
     check_probability,
     expected,
@@ -49,8 +51,8 @@ from rnnkit._validation import (
 from rnnkit.errors import ConfigError, DataError, RnnkitError, ShapeError, StateError
 from rnnkit.nn.initializers import Initializer, init_blocks, resolve_initializer
 
-__all__ = ["MAX_PARAMETERS", "STATE_FIX", "RecurrentCell", "State", "check_input_tensor",
-           "check_parameter_budget"]
+__all__ = ["FOREIGN_KEYWORDS", "MAX_PARAMETERS", "STATE_FIX", "RecurrentCell", "State",
+           "cell_keywords", "check_cell_keywords", "check_input_tensor", "check_parameter_budget"]
 
 State = tuple[torch.Tensor, ...]
 
@@ -66,6 +68,41 @@ def _as(dtype: torch.dtype) -> str:
     """The method converting to ``dtype``: ``float()`` for float32, else ``to(dtype)``."""
     method = _DTYPE_METHOD.get(dtype)
     return f"{method}()" if method else f"to({dtype})"
+
+
+# Answers to keywords users bring from torch.nn.LSTM/GRU/RNN: name -> (the rnnkit keyword the
+# hint needs, or None; the hint).
+FOREIGN_KEYWORDS = {
+    "batch_first": (None, "rnnkit is batch-first everywhere (x (B, T, I), states batch-first "
+                          "too): drop batch_first"),
+    "nonlinearity": ("activation", "did you mean 'activation'? (torch's nonlinearity)"),
+}
+
+
+def check_cell_keywords(owner: str, given: Any, accepted: Any) -> None:
+    """Refuse keywords ``owner`` does not take, with FOREIGN_KEYWORDS' hints where they apply."""
+    accepted = set(accepted)
+    hints = {k: hint for k, (needs, hint) in FOREIGN_KEYWORDS.items()
+             if needs is None or needs in accepted}
+    check_keywords(owner, given, accepted, hints)
+
+
+def cell_keywords(cell: type[RecurrentCell]) -> dict[str, Any]:
+    """The keyword arguments ``cell`` accepts and their defaults: its ``__init__``'s, and its
+    bases' as long as each ``__init__`` forwards ``**kwargs`` to the next."""
+    found: dict[str, Any] = {}
+    for klass in cell.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or not issubclass(klass, RecurrentCell):
+            continue
+        params = list(inspect.signature(init).parameters.values())[1:]  # without self
+        for p in params:
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in (
+                    "input_size", "hidden_size"):
+                found.setdefault(p.name, p.default)
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            break
+    return found
 
 
 def check_parameter_budget(what: str, estimate: int, sizes: str) -> None:
@@ -131,8 +168,10 @@ class RecurrentCell(nn.Module):
         kernel_init: str | Initializer = "glorot_uniform",
         recurrent_init: str | Initializer = "orthogonal",
         bias_init: str | Initializer = "zeros",
+        **unknown: Any,
     ) -> None:
         super().__init__()
+        check_cell_keywords(type(self).__name__, unknown, cell_keywords(type(self)))
         self.input_size = check_positive_int("input_size", input_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
         self.recurrent_dropout = check_probability("recurrent_dropout", recurrent_dropout)

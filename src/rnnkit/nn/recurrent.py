@@ -53,7 +53,6 @@ numbers for valid input are the ones the equations define):
 
 from __future__ import annotations
 
-import inspect
 import logging
 from typing import Any
 
@@ -66,7 +65,6 @@ from rnnkit._validation import (
     check_bool,
     check_choice,
     check_finite,
-    check_keywords,
     check_positive_int,
     check_probability,
 )
@@ -77,6 +75,8 @@ from rnnkit.nn.cell import (
     STATE_FIX,
     RecurrentCell,
     State,
+    cell_keywords,
+    check_cell_keywords,
     check_input_tensor,
     check_parameter_budget,
 )
@@ -84,7 +84,7 @@ from rnnkit.nn.fused import run_fused, unfusable_reason
 from rnnkit.nn.kernels import kernels_for
 from rnnkit.nn.loop import run_loop
 
-__all__ = ["BACKENDS", "MAX_LAYERS", "MERGE_MODES", "Recurrent"]
+__all__ = ["BACKENDS", "MAX_LAYERS", "MERGE_MODES", "Recurrent", "cell_keywords"]
 
 logger = logging.getLogger("rnnkit.nn")
 
@@ -97,12 +97,6 @@ _RNNKIT_MIN_HIDDEN = 128
 # The deepest stack a layer builds (one module per layer and direction; deeper stacks do not
 # train, and building 10**9 modules would hang rather than fail).
 MAX_LAYERS = 1024
-# Answers to keywords users bring from torch.nn.LSTM/GRU/RNN.
-_FOREIGN_KEYWORDS = {
-    "batch_first": "rnnkit layers are batch-first everywhere (x (B, T, I), states (B, L*D, H)): "
-                   "drop batch_first",
-    "nonlinearity": "did you mean 'activation'? (SimpleRNN's name for torch's nonlinearity)",
-}
 _LAYER_KEYWORDS = ("dropout", "bidirectional", "merge_mode", "return_sequences", "stateful",
                    "backend", "check_finite")
 
@@ -111,24 +105,6 @@ def _log_once(message: str) -> None:
     if message not in _LOGGED:
         _LOGGED.add(message)
         logger.warning(message)
-
-
-def cell_keywords(cell: type[RecurrentCell]) -> dict[str, Any]:
-    """The keyword arguments ``cell`` accepts and their defaults: its ``__init__``'s, and its
-    bases' as long as each ``__init__`` forwards ``**kwargs`` to the next."""
-    found: dict[str, Any] = {}
-    for klass in cell.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None or not issubclass(klass, RecurrentCell):
-            continue
-        params = list(inspect.signature(init).parameters.values())[1:]  # without self
-        for p in params:
-            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in (
-                    "input_size", "hidden_size"):
-                found.setdefault(p.name, p.default)
-        if not any(p.kind is p.VAR_KEYWORD for p in params):
-            break
-    return found
 
 
 class Recurrent(nn.Module):
@@ -189,8 +165,8 @@ class Recurrent(nn.Module):
         if not (isinstance(cell, type) and issubclass(cell, RecurrentCell)):
             raise ConfigError(_expected("cell", "a RecurrentCell subclass", cell))
         self._cell_defaults = cell_keywords(cell)
-        check_keywords(type(self).__name__, cell_kwargs,
-                       [*_LAYER_KEYWORDS, "num_layers", *self._cell_defaults], _FOREIGN_KEYWORDS)
+        check_cell_keywords(type(self).__name__, cell_kwargs,
+                            [*_LAYER_KEYWORDS, "num_layers", *self._cell_defaults])
         self.input_size = check_positive_int("input_size", input_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
         self.num_layers = check_positive_int("num_layers", num_layers)
