@@ -1,13 +1,22 @@
 """Directories moved into place whole, the previous one replaced only by a complete one."""
 
 import os
+import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from rnnkit._files import check_name, check_run_path, lock_path, replace_directory, write_lock
+from rnnkit._files import (
+    check_name,
+    check_run_path,
+    follow_umask,
+    lock_path,
+    replace_directory,
+    write_lock,
+)
 from rnnkit.errors import ConfigError
 
 
@@ -127,3 +136,41 @@ def test_a_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
     with write_lock(final):
         assert lock.read_text() == f"{os.getpid()}\n"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def umask():
+    """Set the umask for a test; the previous one is restored."""
+    previous = os.umask(0o022)
+    yield os.umask
+    os.umask(previous)
+
+
+def modes(tree):
+    return {str(p.relative_to(tree)): stat.S_IMODE(p.stat().st_mode)
+            for p in [tree, *sorted(tree.rglob("*"))]}
+
+
+@pytest.mark.parametrize(("mask", "dirs", "files"), [(0o022, 0o755, 0o644),
+                                                     (0o027, 0o750, 0o640)])
+def test_a_directory_moved_into_place_follows_the_umask(tmp_path, umask, mask, dirs, files):
+    umask(mask)
+    work = Path(tempfile.mkdtemp(dir=tmp_path))  # 0700, as tempfile makes it
+    sub = Path(tempfile.mkdtemp(dir=work))
+    fd, name = tempfile.mkstemp(dir=sub)  # 0600
+    os.close(fd)
+    (work / "plain.txt").write_text("x")
+    replace_directory(work, tmp_path / "final")
+    final = tmp_path / "final"
+    assert modes(final) == {".": dirs, sub.name: dirs, f"{sub.name}/{Path(name).name}": files,
+                            "plain.txt": files}
+
+
+def test_follow_umask_leaves_links_alone(tmp_path, umask):
+    target = tmp_path / "target.txt"
+    target.write_text("x")
+    target.chmod(0o600)
+    tree = _dir(tmp_path / "tree")
+    (tree / "link").symlink_to(target)
+    follow_umask(tree)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600

@@ -20,8 +20,8 @@ from pathlib import Path
 from rnnkit._validation import Described, expected
 from rnnkit.errors import ConfigError
 
-__all__ = ["MARKER", "check_name", "check_replaceable", "check_run_path", "is_run",
-           "lock_path", "replace_directory", "write_lock", "write_marker"]
+__all__ = ["MARKER", "check_name", "check_replaceable", "check_run_path",
+           "follow_umask", "is_run", "lock_path", "replace_directory", "write_lock", "write_marker"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,13 +80,46 @@ def write_marker(folder: Path, task: str) -> None:
                                  encoding="utf-8")
 
 
+def _umask() -> int:
+    """This process's umask (read from /proc where it can be, without changing it)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def follow_umask(tree: Path) -> None:
+    """Give ``tree`` and everything in it the modes a plain ``mkdir`` and ``open`` would:
+    ``0o777 & ~umask`` for directories and ``0o666 & ~umask`` for files (``tempfile`` makes
+    0700 directories and 0600 files, which a teammate could not read). Links are left alone."""
+    mask = _umask()
+    dirs, files = 0o777 & ~mask, 0o666 & ~mask
+    os.chmod(tree, dirs)
+    for root, subdirs, names in os.walk(tree):
+        for name in subdirs:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, dirs)
+        for name in names:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, files)
+
+
 def replace_directory(work: Path, final: Path) -> None:
     """Move the finished directory ``work`` to ``final``, replacing what is there.
 
-    An existing ``final`` is first moved aside into a hidden sibling, then ``work`` takes its
+    ``work`` first gets the umask's modes (:func:`follow_umask`), as if made by ``mkdir``
+    rather than ``tempfile``. An existing ``final`` is first moved aside into a hidden sibling, then ``work`` takes its
     place, then the old one is deleted; if the second move fails, the old one is put back.
     ``work`` and ``final`` must be on the same file system (siblings are).
     """
+    follow_umask(work)
     if not final.exists():
         os.replace(work, final)
         return

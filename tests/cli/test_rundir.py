@@ -1,8 +1,10 @@
 """Run directories: written whole or not at all, and only rnnkit's own are ever replaced."""
 
 import os
+import stat
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -74,3 +76,17 @@ def test_one_writer_per_run_directory(tmp_path):
         (work / "v2").write_text("2")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
     assert sorted(p.name for p in out.iterdir()) == [MARKER, "v2"]
+
+
+def test_the_run_follows_the_umask_not_tempfiles_0700(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        with run_directory(tmp_path / "a") as work:
+            fd, name = tempfile.mkstemp(dir=work)  # 0600, as tempfile makes it
+            os.close(fd)
+    finally:
+        os.umask(previous)
+    out = tmp_path / "a"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {
+        MARKER: 0o644, os.path.basename(name): 0o644}

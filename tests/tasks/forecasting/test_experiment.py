@@ -210,6 +210,22 @@ def test_resume_refuses_a_config_the_checkpoint_cannot_honour(tmp_path) -> None:
     assert ForecastConfig.from_toml(result.config_path) == free
 
 
+def test_run_files_follow_the_umask(tmp_path) -> None:
+    """The run is built in a tempfile.mkdtemp directory (0700), yet a teammate can read it."""
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        run = run_experiment(tiny(training={"epochs": 1}), tmp_path / "run").run_dir
+    finally:
+        os.umask(previous)
+    found = {p: stat.S_IMODE(p.stat().st_mode) for p in [run, *run.rglob("*")]}
+    assert {"checkpoints/last.pt", "model/manifest.json", "plots/loss.png"} <= {
+        str(p.relative_to(run)) for p in found}
+    assert {str(p.relative_to(run)): mode for p, mode in found.items()
+            if mode != (0o755 if p.is_dir() else 0o644)} == {}
+
+
 def test_a_run_path_must_end_in_a_name(tmp_path) -> None:
     with pytest.raises(ConfigError, match="out_dir: expected a directory path ending in a name"):
         run_experiment(tiny(), tmp_path / "runs" / "..")
