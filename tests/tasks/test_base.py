@@ -163,3 +163,27 @@ def test_task_contract_save_load_and_errors(tmp_path):
     assert loaded.config.early_stopping.patience == 2
     assert loaded.config.early_stopping.monitor == "val_mae"
     assert _Config.from_toml_string(loaded.config.to_toml()) == loaded.config
+
+
+def _rewrite(bundle, name, text):
+    """Change a bundle file and its checksum, as a careless hand edit would."""
+    import hashlib
+
+    (bundle / name).write_text(text)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["files"][name] = hashlib.sha256((bundle / name).read_bytes()).hexdigest()
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_bundle_that_does_not_fit_its_task_is_a_bundle_error(tmp_path):
+    from rnnkit.bundle import BundleError
+
+    _Toy().fit([1.0, 2.0]).save(tmp_path / "m")
+    _rewrite(tmp_path / "m", "preprocessing.json", '{"average": 1.5}')  # the key is "mean"
+    with pytest.raises(BundleError, match="preprocessing.json"):
+        _Toy.load(tmp_path / "m")
+    _Toy().fit([1.0, 2.0]).save(tmp_path / "n")
+    _rewrite(tmp_path / "n", "config.json",
+             json.dumps({"task": "toy", "config": {"task": "toy", "nme": "x"}}))
+    with pytest.raises(BundleError, match="config.json"):
+        _Toy.load(tmp_path / "n")

@@ -38,7 +38,14 @@ from pydantic import Field, field_validator, model_validator
 from torch import nn
 
 from rnnkit._validation import Described, expected
-from rnnkit.bundle import Bundle, BundleError, load_bundle, save_bundle
+from rnnkit.bundle import (
+    Bundle,
+    BundleError,
+    load_bundle,
+    load_weights,
+    reading,
+    save_bundle,
+)
 from rnnkit.config import ConfigFile, Section, non_defaults
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.training.callbacks import EarlyStopping
@@ -435,13 +442,18 @@ class Task(abc.ABC):
 
     @classmethod
     def _from_bundle(cls, bundle: Bundle) -> Self:
-        task = cls(cls._config_from_bundle(bundle))
-        task._restore(bundle.preprocessing)
-        model = task._build()
-        model.load_state_dict(bundle.state_dict, strict=True)
+        """The task a verified bundle holds; a content that does not fit the task (a missing
+        key, a wrong type, weights of another shape) is a BundleError naming the file."""
+        with reading("config.json"):
+            task = cls(cls._config_from_bundle(bundle))
+        with reading("preprocessing.json"):
+            task._restore(bundle.preprocessing)
+            model = task._build()
+        load_weights(model, bundle.state_dict)
         task.model_ = model.eval()
-        task.history_ = History(bundle.metrics.get("history", []))
-        task.fit_seconds_ = float(bundle.metrics.get("fit_seconds", 0.0))
+        with reading("metrics.json"):
+            task.history_ = History(bundle.metrics.get("history", []))
+            task.fit_seconds_ = float(bundle.metrics.get("fit_seconds", 0.0))
         return task
 
     def device(self) -> torch.device:
