@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from rnnkit import __version__
 
 
@@ -18,11 +20,17 @@ def test_version(cli):
     assert code == 0 and stdout.strip() == f"rnnkit {__version__}"
 
 
-def test_usage_errors_exit_2_without_a_traceback(cli):
-    code, _, err = cli(["train"])
-    assert code == 2 and "Missing argument" in err and "Traceback" not in err
-    code, _, err = cli(["nosuchcommand"])
-    assert code == 2 and "Traceback" not in err
+@pytest.mark.parametrize(("argv", "message"), [
+    (["train"], "error: rnnkit train: Missing argument 'config'. (see rnnkit train --help)"),
+    (["train", "x.toml", "--epochs", "3"],
+     "error: rnnkit train: No such option: --epochs (see rnnkit train --help)"),
+    (["nosuchcommand"], "error: rnnkit: No such command 'nosuchcommand'. (see rnnkit --help)"),
+    (["tune", "x.toml", "--trials", "abc"], "error: rnnkit tune: Invalid value for '--trials'"),
+])
+def test_usage_errors_are_one_line_with_exit_2(argv, message, cli):
+    code, stdout, err = cli(argv)
+    assert code == 2 and stdout == ""
+    assert err.startswith(message) and err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_help_does_not_import_torch():

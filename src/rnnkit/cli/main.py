@@ -38,23 +38,39 @@ def _options(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning rnnkit errors into one line and exit status 2."""
+    """Entry point: run the app. An rnnkit error or a usage error (unknown command or option,
+    a missing argument, a bad value) is one line on stderr and exit status 2."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("RNNKIT_DEBUG") == "1" or "--debug" in args
     args = [a for a in args if a != "--debug"] or ["--help"]  # bare `rnnkit`: the help
     try:
-        app(args, prog_name="rnnkit", standalone_mode=True)
-    except SystemExit as stop:  # click ends every command with one; 0 is success
-        if stop.code not in (0, None):
-            raise
+        code = app(args, prog_name="rnnkit", standalone_mode=False)
     except RnnkitError as err:
         if debug:
             raise
-        err_console.print(f"[bold red]error:[/bold red] {err}", highlight=False, soft_wrap=True)
-        raise SystemExit(2) from None
-    except KeyboardInterrupt:
+        _fail(str(err), 2)
+    except typer.TyperException as err:  # typer's own click: usage errors and the like
+        if debug:
+            raise
+        _fail(_usage_line(err), int(getattr(err, "exit_code", 2)))
+    except (KeyboardInterrupt, typer.Abort):
         err_console.print("interrupted", highlight=False)
         raise SystemExit(130) from None
+    if isinstance(code, int) and code:  # typer.Exit(code) from a command
+        raise SystemExit(code)
+
+
+def _usage_line(err: Exception) -> str:
+    """``rnnkit train: Missing argument 'config'. (rnnkit train --help)``: one line."""
+    message = err.format_message() if hasattr(err, "format_message") else str(err)
+    ctx = getattr(err, "ctx", None)
+    where = ctx.command_path if ctx is not None else "rnnkit"
+    return f"{where}: {message} (see {where} --help)"
+
+
+def _fail(message: str, code: int) -> None:
+    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    raise SystemExit(code) from None
 
 
 if __name__ == "__main__":
