@@ -310,3 +310,9 @@ def test_a_custom_cell_forwarding_kwargs_accepts_its_bases_keywords():
 
     with pytest.raises(ConfigError, match=r"Recurrent: expected keyword arguments among .*got unknown 'zoneout'"):
         Recurrent(Closed, 3, 4, zoneout=0.1)
+
+
+def test_numpy_booleans_are_booleans():
+    layer = LSTM(3, 4, bidirectional=np.bool_(True), return_sequences=np.False_)
+    assert layer.bidirectional is True and layer.return_sequences is False
+    assert layer(torch.zeros(2, 5, 3))[0].shape == (2, 8)
