@@ -65,7 +65,8 @@ def check_probability(name: str, value: Any, *, allow_one: bool = False) -> floa
 def check_bool(name: str, value: Any) -> bool:
     """A real boolean (``True``/``False``, or a NumPy bool): a string such as ``"no"`` or an
     integer is refused rather than read by its truthiness."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    numpy_bool = type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")
+    if isinstance(value, bool) or numpy_bool:
         return bool(value)
     raise ConfigError(expected(name, "True or False", value))
 
