@@ -30,25 +30,46 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, Self, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from rnnkit._validation import Described, expected
 from rnnkit.errors import ConfigError
 
-__all__ = ["ConfigFile", "Section", "merge_dicts", "non_defaults", "one_line_error", "toml_value"]
+__all__ = ["ConfigFile", "Section", "merge_dicts", "non_defaults", "one_line_error", "read_utf8",
+           "toml_value"]
 
 
 class Section(BaseModel):
-    """A frozen config section that rejects unknown keys; errors are one ConfigError line."""
+    """A frozen config section that rejects unknown keys; errors are one ConfigError line.
+
+    Types are strict, so that nothing is read by a silent coercion: a boolean is ``true`` or
+    ``false`` (not ``"no"`` or ``1``), an integer is not a boolean nor a float (``epochs = true``
+    and ``epochs = 2.5`` are refused), a string is not a number. Two conversions stay, as they
+    lose nothing: an integer where a float is expected (``lr = 1``) and a list where a tuple is
+    expected (TOML and JSON have no tuples).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
-                              arbitrary_types_allowed=True)
+                              arbitrary_types_allowed=True, strict=True)
 
     def __init__(self, **data: Any) -> None:
         try:
             super().__init__(**data)
         except ValidationError as err:
             raise ConfigError(one_line_error(err, type(self))) from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lists_as_tuples(cls, data: Any) -> Any:
+        """A list for a tuple field becomes a tuple (strict mode takes only tuples)."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name, value in data.items():
+            field = cls.model_fields.get(name)
+            if field is not None and isinstance(value, list) and _accepts_tuple(field.annotation):
+                out[name] = tuple(value)
+        return out
 
     def replace(self, **changes: Any) -> Self:
         """A copy with some fields changed, validated again."""
@@ -89,7 +110,7 @@ class ConfigFile(Section):
         p = Path(path)
         if not p.is_file():
             raise ConfigError(expected("config path", "an existing TOML file", str(p)))
-        config = cls.from_toml_string(p.read_text(encoding="utf-8"), source=str(p))
+        config = cls.from_toml_string(read_utf8(p, "config path"), source=str(p))
         return config.resolve_paths(p.parent)
 
     def resolve_paths(self, folder: Path) -> Self:
@@ -141,6 +162,20 @@ class ConfigFile(Section):
 
 
 # -----------------------------------------------------------------------------------------
+def read_utf8(path: Path, name: str) -> str:
+    """The text of ``path``; a file that is not UTF-8 (TOML's encoding) is a ConfigError naming
+    the file and the first byte that does not decode."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(expected(
+            name, "a UTF-8 text file (TOML files are UTF-8)",
+            Described(f"{str(path)!r}, not UTF-8: byte {data[err.start]:#04x} at offset "
+                      f"{err.start} ({err.reason})"),
+            "save the file as UTF-8")) from None
+
+
 def merge_dicts(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in overrides.items():
@@ -198,6 +233,14 @@ def _model_at(root: type[BaseModel], loc: tuple[str, ...]) -> type[BaseModel] | 
             return None
         current = field.annotation
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _accepts_tuple(annotation: Any) -> bool:
+    """Whether ``annotation`` is a tuple type (also inside ``tuple[...] | None``) and no list."""
+    kinds = [annotation, *get_args(annotation)] if get_origin(annotation) is not tuple \
+        else [annotation]
+    origins = {get_origin(a) or a for a in kinds}
+    return tuple in origins and list not in origins
 
 
 def _literal_choices(annotation: Any) -> list[Any]:
