@@ -120,3 +120,65 @@ def test_example_configs_are_the_defaults(lab):
     with open(path, "rb") as fh:
         assert merge_config(lab.DEFAULTS, tomllib.load(fh)) == lab.DEFAULTS
 
+
+
+def test_a_lab_run_appears_whole_when_its_block_completes(tmp_path):
+    from rnnkit._files import MARKER
+    from rnnkit.labs._common import lab_run
+
+    out = tmp_path / "run"
+    with lab_run(out, "adding") as work:
+        (work / "metrics.json").write_text("{}")
+        assert work.parent == tmp_path and work.name.startswith(".run.partial-")
+        assert not out.exists()  # nothing at the final path until the lab is done
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "metrics.json"])
+    assert '"task": "lab adding"' in (out / MARKER).read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no partial, no lock left
+
+
+def test_a_failed_lab_run_leaves_no_partial_and_the_earlier_run_as_it_was(tmp_path):
+    from rnnkit.labs._common import lab_run
+
+    out = tmp_path / "run"
+    with lab_run(out, "adding") as work:
+        (work / "metrics.json").write_text('{"run": 1}')
+    for exc in (RuntimeError("diverged"), KeyboardInterrupt()):
+        with pytest.raises(type(exc)), lab_run(out, "adding", overwrite=True) as work:
+            (work / "metrics.json").write_text('{"run": 2}')
+            raise exc
+        assert [p.name for p in tmp_path.iterdir()] == ["run"]
+        assert (out / "metrics.json").read_text() == '{"run": 1}'
+    with pytest.raises(RuntimeError), lab_run(tmp_path / "new", "adding") as work:
+        (work / "half.json").write_text("{")
+        raise RuntimeError("killed")
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # a new path: nothing at all
+
+
+def test_one_writer_per_lab_run(tmp_path):
+    import os
+
+    from rnnkit.labs._common import lab_run
+
+    out = tmp_path / "run"
+    with lab_run(out, "adding") as work:
+        (work / "metrics.json").write_text('{"run": 1}')
+        with pytest.raises(ConfigError) as info, lab_run(out, "adding", overwrite=True):
+            pass
+    assert str(info.value).startswith("--out: expected an output no other rnnkit process is "
+                                      "writing, got ")
+    assert f"locked by process {os.getpid()} ({tmp_path / '.run.lock'})" in str(info.value)
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+    assert (out / "metrics.json").read_text() == '{"run": 1}'  # the first writer's run
+
+
+def test_a_lab_run_path_must_name_a_directory(tmp_path):
+    from rnnkit.labs._common import lab_run, run_path
+
+    for bad in (".", tmp_path / ".."):
+        with pytest.raises(ConfigError, match="--out: expected a directory path ending in a name "
+                                              "without '..'"):
+            run_path(bad, "adding")
+        with pytest.raises(ConfigError, match="--out: expected a directory path"), \
+                lab_run(bad, "adding"):
+            pass
+    assert run_path(None, "adding").parent.name == "runs"

@@ -2,8 +2,14 @@
 comparison table every lab prints.
 
 Each lab keeps its configuration as plain tables (``DEFAULTS``, ``QUICK``); :func:`merge_config`
-applies overrides table by table, :func:`run_directory` makes the run directory and
-:func:`write_json` writes its records.
+applies overrides table by table, :func:`lab_run` gives the lab a temporary directory that
+becomes its run directory only when the lab completes, and :func:`write_json` writes its records.
+
+A lab's run directory is written whole or not at all, as ``rnnkit train`` writes its own: the
+lab writes into a hidden sibling (``.NAME.partial-XXXXXXXX``) that is renamed into place when it
+finishes; a lab that fails or is interrupted leaves no partial directory, and an earlier run at
+the same path is left as it was. One process writes a path at a time: the lock file
+``.NAME.lock`` beside it is held for the whole run.
 """
 
 from __future__ import annotations
@@ -11,7 +17,9 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,13 +27,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnkit._files import check_name, check_replaceable, write_marker
+from rnnkit._files import (
+    check_name,
+    check_replaceable,
+    check_run_path,
+    replace_directory,
+    write_lock,
+    write_marker,
+)
 from rnnkit._validation import expected
 from rnnkit.errors import ConfigError
 from rnnkit.training import TrainerConfig
 
-__all__ = ["comparison_table", "default_run_path", "merge_config", "run_directory",
-           "training_config", "write_json"]
+__all__ = ["comparison_table", "default_run_path", "lab_run", "merge_config", "run_directory",
+           "run_path", "setup_run", "training_config", "write_json"]
 
 
 def merge_config(defaults: dict[str, Any], overrides: dict[str, Any] | None,
@@ -52,17 +67,65 @@ def default_run_path(name: str) -> Path:
     return Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
-def run_directory(out_dir: str | Path | None, name: str, *, overwrite: bool = False) -> Path:
-    """``out_dir``, or :func:`default_run_path` of ``name``: created and marked as the run of
-    lab ``name``. An existing non-empty directory is refused unless ``overwrite``, and then
-    replaced only if it is a run rnnkit wrote (it has the marker file), never a user's own."""
+def run_path(out_dir: str | Path | None, name: str) -> Path:
+    """The run directory a lab ``name`` writes: ``out_dir``, or :func:`default_run_path` of
+    ``name``. Nothing is created; a path whose last part cannot name a directory (``.``,
+    ``..``, a root) is a ConfigError naming ``--out``."""
     path = Path(out_dir) if out_dir is not None else default_run_path(name)
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        check_replaceable(path, overwrite=overwrite, expected_what="a new or empty directory")
-        shutil.rmtree(path)
-    path.mkdir(parents=True, exist_ok=True)
-    write_marker(path, f"lab {name}")
-    return path
+    return check_run_path(path, "--out")
+
+
+def _check_free(final: Path, overwrite: bool) -> None:
+    """Refuse ``final`` when it is taken: a new path or an empty directory is free; anything
+    else needs ``overwrite`` and must be a run rnnkit wrote (never a user's own)."""
+    taken = final.is_symlink() or (final.exists()
+                                   and (not final.is_dir() or any(final.iterdir())))
+    if taken:
+        check_replaceable(final, overwrite=overwrite, expected_what="a new or empty directory")
+
+
+@contextmanager
+def lab_run(out_dir: str | Path, name: str, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary directory that becomes the run directory ``out_dir`` of lab ``name``
+    when the block completes.
+
+    The lock ``.NAME.lock`` beside ``out_dir`` is held for the whole block (one writer per run
+    directory). The block writes into a hidden sibling ``.NAME.partial-XXXXXXXX``; on success
+    it gets the marker file and replaces ``out_dir``. If the block raises (or is interrupted),
+    the sibling is removed and whatever was at ``out_dir`` is left untouched.
+
+    Example:
+        >>> with lab_run(final, "adding") as work:  # doctest: +SKIP
+        ...     write_json(work / "metrics.json", metrics)
+
+    Raises:
+        ConfigError: ``out_dir`` is taken (a file, or a non-empty directory) and ``overwrite``
+            is False, or it is taken by something rnnkit did not write (a user's own folder is
+            never replaced), or its name cannot name a directory, or another process is
+            writing it (the message names the lock file and its pid).
+    """
+    final = check_run_path(Path(out_dir), "--out")
+    with write_lock(final, "--out"):
+        _check_free(final, overwrite)
+        work = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+        try:
+            yield work
+            write_marker(work, f"lab {name}")
+            replace_directory(work, final)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+
+
+def run_directory(out_dir: str | Path | None, name: str, *, overwrite: bool = False) -> Path:
+    """An empty run directory of lab ``name``, made whole through :func:`lab_run`: ``out_dir``,
+    or :func:`default_run_path` of ``name``, marked as that lab's run. An existing non-empty
+    directory is refused unless ``overwrite``, and then replaced only if it is a run rnnkit
+    wrote (it has the marker file), never a user's own. Labs write through :func:`lab_run`."""
+    final = run_path(out_dir, name)
+    with lab_run(final, name, overwrite=overwrite):
+        pass
+    return final
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -72,17 +135,17 @@ def write_json(path: Path, data: Any) -> None:
 
 def setup_run(defaults: dict[str, Any], quick_changes: dict[str, Any],
               config: dict[str, Any] | None, *, quick: bool, seed: int | None, name: str,
-              out_dir: str | Path | None, overwrite: bool = False
-              ) -> tuple[dict[str, Any], Path]:
+              out_dir: str | Path | None) -> tuple[dict[str, Any], Path]:
     """A lab's start: its configuration (``defaults``, then ``quick_changes`` if ``quick``,
     then the user's ``config``; ``seed`` replaces ``training.seed``), torch's intra-op thread
-    count set from ``training.num_threads`` when given, and its new run directory."""
+    count set from ``training.num_threads`` when given, and the path of its run directory
+    (:func:`run_path`; not created: the lab writes it through :func:`lab_run`)."""
     cfg = merge_config(merge_config(defaults, quick_changes) if quick else defaults, config)
     if seed is not None:
         cfg["training"]["seed"] = seed
     if cfg["training"].get("num_threads"):
         torch.set_num_threads(int(cfg["training"]["num_threads"]))
-    return cfg, run_directory(out_dir, name, overwrite=overwrite)
+    return cfg, run_path(out_dir, name)
 
 
 def training_config(section: dict[str, Any]) -> TrainerConfig:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.bundle import save_bundle
-from rnnkit.labs._common import setup_run, verdict, write_json
+from rnnkit.labs._common import lab_run, setup_run, verdict, write_json
 from rnnkit.labs._long_range import LongRangeConfig, cell_spec, compare_cells
 
 __all__ = ["DEFAULTS", "QUICK", "run"]
@@ -57,48 +57,49 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     from rich.table import Table
 
     cfg, run_dir = setup_run(DEFAULTS, QUICK, config, quick=quick, seed=seed, name="adding",
-                             out_dir=out_dir, overwrite=overwrite)
-    data, model, training = cfg["data"], cfg["model"], cfg["training"]
-    console = Console()
-    lr_config = LongRangeConfig(
-        task="adding", length=data["length"], cells=tuple(model["cells"]),
-        hidden_size=model["hidden_size"], train_size=data["train_size"],
-        val_size=data["val_size"], test_size=data["test_size"], epochs=training["epochs"],
-        time_budget_s=training["time_budget_s"], stop_below=training["stop_below"],
-        batch_size=training["batch_size"], lr=training["lr"], clipnorm=training["clipnorm"],
-        cell_lr={"irnn": training["irnn_lr"]}, seed=training["seed"])
-    console.print(f"adding problem, T = {lr_config.length}: training "
-                  f"{', '.join(_NAMES[c] for c in lr_config.cells)}")
-    out = compare_cells(lr_config)
-    results = out["results"]
-    cells = {name: {"mse": r["test_loss"], "epochs": r["epochs"], "steps": r["steps"],
-                    "seconds": r["seconds"]} for name, r in results.items()}
-    bar = cfg["bar"]
-    checks = [cells[c]["mse"] < bar["max_gated_mse"] for c in ("lstm", "gru") if c in cells]
-    if "rnn" in cells:
-        checks.append(not cells["rnn"]["mse"] < bar["min_tanh_mse"])
-    metrics: dict[str, Any] = {"length": lr_config.length, "baseline_mse": out["baseline"],
-                               "cells": cells, "passed": bool(checks) and all(checks)}
+                             out_dir=out_dir)
+    with lab_run(run_dir, "adding", overwrite=overwrite) as work:
+        data, model, training = cfg["data"], cfg["model"], cfg["training"]
+        console = Console()
+        lr_config = LongRangeConfig(
+            task="adding", length=data["length"], cells=tuple(model["cells"]),
+            hidden_size=model["hidden_size"], train_size=data["train_size"],
+            val_size=data["val_size"], test_size=data["test_size"], epochs=training["epochs"],
+            time_budget_s=training["time_budget_s"], stop_below=training["stop_below"],
+            batch_size=training["batch_size"], lr=training["lr"], clipnorm=training["clipnorm"],
+            cell_lr={"irnn": training["irnn_lr"]}, seed=training["seed"])
+        console.print(f"adding problem, T = {lr_config.length}: training "
+                      f"{', '.join(_NAMES[c] for c in lr_config.cells)}")
+        out = compare_cells(lr_config)
+        results = out["results"]
+        cells = {name: {"mse": r["test_loss"], "epochs": r["epochs"], "steps": r["steps"],
+                        "seconds": r["seconds"]} for name, r in results.items()}
+        bar = cfg["bar"]
+        checks = [cells[c]["mse"] < bar["max_gated_mse"] for c in ("lstm", "gru") if c in cells]
+        if "rnn" in cells:
+            checks.append(not cells["rnn"]["mse"] < bar["min_tanh_mse"])
+        metrics: dict[str, Any] = {"length": lr_config.length, "baseline_mse": out["baseline"],
+                                   "cells": cells, "passed": bool(checks) and all(checks)}
 
-    table = Table(title=f"Adding problem, T = {lr_config.length} "
-                        f"({lr_config.test_size:,} test sequences)")
-    for col in ("model", "test MSE", "epochs", "seconds"):
-        table.add_column(col, justify="left" if col == "model" else "right")
-    for name, c in cells.items():
-        table.add_row(_NAMES[name], f"{c['mse']:.4f}", str(c["epochs"]), f"{c['seconds']:.0f}")
-    table.add_row("predict 1 (baseline)", f"{out['baseline']:.4f}", "-", "-")
-    console.print(table)
-    console.print(f"bar {verdict(metrics['passed'], quick)}")
+        table = Table(title=f"Adding problem, T = {lr_config.length} "
+                            f"({lr_config.test_size:,} test sequences)")
+        for col in ("model", "test MSE", "epochs", "seconds"):
+            table.add_column(col, justify="left" if col == "model" else "right")
+        for name, c in cells.items():
+            table.add_row(_NAMES[name], f"{c['mse']:.4f}", str(c["epochs"]), f"{c['seconds']:.0f}")
+        table.add_row("predict 1 (baseline)", f"{out['baseline']:.4f}", "-", "-")
+        console.print(table)
+        console.print(f"bar {verdict(metrics['passed'], quick)}")
 
-    write_json(run_dir / "config.json", cfg)
-    write_json(run_dir / "history.json", {n: r["history"] for n, r in results.items()})
-    write_json(run_dir / "metrics.json", metrics)
-    for name, r in results.items():
-        save_bundle(run_dir / "models" / name, task="long_range", model=r["model"],
-                    config={"task": "adding", "cell": name,
-                            "spec": cell_spec(name, lr_config.hidden_size).to_dict(),
-                            "long_range": lr_config.to_dict()},
-                    preprocessing={"input": "(value, marker) per step", "length": lr_config.length},
-                    metrics=cells[name])
+        write_json(work / "config.json", cfg)
+        write_json(work / "history.json", {n: r["history"] for n, r in results.items()})
+        write_json(work / "metrics.json", metrics)
+        for name, r in results.items():
+            save_bundle(work / "models" / name, task="long_range", model=r["model"],
+                        config={"task": "adding", "cell": name,
+                                "spec": cell_spec(name, lr_config.hidden_size).to_dict(),
+                                "long_range": lr_config.to_dict()},
+                        preprocessing={"input": "(value, marker) per step", "length": lr_config.length},
+                        metrics=cells[name])
     metrics["run_dir"] = str(run_dir)
     return metrics

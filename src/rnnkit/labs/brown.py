@@ -39,8 +39,9 @@ from rnnkit.baselines.text import MostFrequentTagTagger
 from rnnkit.datasets.corpora import load_brown_pos
 from rnnkit.labs._common import (
     comparison_table,
+    lab_run,
     merge_config,
-    run_directory,
+    run_path,
     training_config,
     verdict,
     write_json,
@@ -113,84 +114,85 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                              "evaluation": {"baselines": False}})  # the lab fits its own
     model_cfg = tagger.config.model
     console = Console()
-    run_dir = run_directory(out_dir, "brown", overwrite=overwrite)
+    run_dir = run_path(out_dir, "brown")
 
-    if data["path"] is None:
-        corpus = load_brown_pos(data["tagset"])
-        source = f"Brown ({data['tagset']} tags)"
-    else:
-        corpus = _pairs(tagger.read_data(data["path"]))
-        source = Path(data["path"]).name
-    if data["max_sentences"] and len(corpus) > data["max_sentences"]:
-        keep = np.random.default_rng(data["split_seed"]).permutation(len(corpus))
-        corpus = [corpus[i] for i in np.sort(keep[: int(data["max_sentences"])])]
-    if data["test_path"] is None:
-        rest, test = split_validation(len(corpus), float(data["test_fraction"]),
-                                      data["split_seed"])
-    else:  # a separate test file: every sentence of data.path is for fitting
-        n_fit = len(corpus)
-        corpus = corpus + _pairs(tagger.read_data(data["test_path"]))
-        rest, test = np.arange(n_fit), np.arange(n_fit, len(corpus))
-    tr_rel, va_rel = split_validation(len(rest), float(data["val_fraction"]), data["split_seed"])
+    with lab_run(run_dir, "brown", overwrite=overwrite) as work:
+        if data["path"] is None:
+            corpus = load_brown_pos(data["tagset"])
+            source = f"Brown ({data['tagset']} tags)"
+        else:
+            corpus = _pairs(tagger.read_data(data["path"]))
+            source = Path(data["path"]).name
+        if data["max_sentences"] and len(corpus) > data["max_sentences"]:
+            keep = np.random.default_rng(data["split_seed"]).permutation(len(corpus))
+            corpus = [corpus[i] for i in np.sort(keep[: int(data["max_sentences"])])]
+        if data["test_path"] is None:
+            rest, test = split_validation(len(corpus), float(data["test_fraction"]),
+                                          data["split_seed"])
+        else:  # a separate test file: every sentence of data.path is for fitting
+            n_fit = len(corpus)
+            corpus = corpus + _pairs(tagger.read_data(data["test_path"]))
+            rest, test = np.arange(n_fit), np.arange(n_fit, len(corpus))
+        tr_rel, va_rel = split_validation(len(rest), float(data["val_fraction"]), data["split_seed"])
 
-    def pick(idx: np.ndarray) -> tuple[list[list[str]], list[list[str]]]:
-        return [corpus[i][0] for i in idx], [corpus[i][1] for i in idx]
+        def pick(idx: np.ndarray) -> tuple[list[list[str]], list[list[str]]]:
+            return [corpus[i][0] for i in idx], [corpus[i][1] for i in idx]
 
-    (s_tr, t_tr), (s_va, t_va), (s_te, t_te) = pick(rest[tr_rel]), pick(rest[va_rel]), pick(test)
-    n_tokens = sum(len(s) for s in s_tr)
-    console.print(f"{source}: {len(s_tr):,} train ({n_tokens:,} tokens), "
-                  f"{len(s_va):,} validation, {len(s_te):,} test sentences")
+        (s_tr, t_tr), (s_va, t_va), (s_te, t_te) = pick(rest[tr_rel]), pick(rest[va_rel]), pick(test)
+        n_tokens = sum(len(s) for s in s_tr)
+        console.print(f"{source}: {len(s_tr):,} train ({n_tokens:,} tokens), "
+                      f"{len(s_va):,} validation, {len(s_te):,} test sentences")
 
-    tagger.fit(s_tr, t_tr, validation=(s_va, t_va))
-    t0 = time.perf_counter()
-    predicted = tagger.predict(s_te)
-    predict_seconds = time.perf_counter() - t0
+        tagger.fit(s_tr, t_tr, validation=(s_va, t_va))
+        t0 = time.perf_counter()
+        predicted = tagger.predict(s_te)
+        predict_seconds = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    base = MostFrequentTagTagger().fit(s_tr, t_tr)
-    base_seconds = time.perf_counter() - t0
-    known = base.is_known(s_te)  # OOV = never seen in training, for both models
-    model_m = tagging_metrics(t_te, predicted, known)
-    base_m = tagging_metrics(t_te, base.predict(s_te), known)
+        t0 = time.perf_counter()
+        base = MostFrequentTagTagger().fit(s_tr, t_tr)
+        base_seconds = time.perf_counter() - t0
+        known = base.is_known(s_te)  # OOV = never seen in training, for both models
+        model_m = tagging_metrics(t_te, predicted, known)
+        base_m = tagging_metrics(t_te, base.predict(s_te), known)
 
-    enc = model_cfg.encoder
-    name = (f"{'Bi' if enc.bidirectional else ''}{enc.cell_name} {enc.hidden_size}"
-            f"{'-CRF' if model_cfg.crf else ''}")
-    bar = float(cfg["bar"]["min_token_accuracy"])
-    metrics: dict[str, Any] = {
-        "lab": "brown",
-        "quick": quick,
-        "model_name": name,
-        "baseline_name": "most frequent tag per word",
-        "model": {k: model_m[k] for k in _KEYS},
-        "baseline": {k: base_m[k] for k in _KEYS},
-        "delta": {k: model_m[k] - base_m[k]
-                  for k in ("token_accuracy", "oov_accuracy", "f1_macro")},
-        "bar_min_token_accuracy": bar,
-        "passed": bool(model_m["token_accuracy"] >= bar),
-        "n_train_sentences": len(s_tr), "n_train_tokens": n_tokens,
-        "n_val_sentences": len(s_va), "n_test_sentences": len(s_te),
-        "train_seconds": tagger.fit_seconds_,
-        "predict_seconds": predict_seconds,
-        "baseline_seconds": base_seconds,
-        "epochs_run": len(tagger.history_),
-    }
-    rows = {name: {**model_m, "seconds": tagger.fit_seconds_},
-            "most frequent tag per word": {**base_m, "seconds": base_seconds}}
-    console.print(comparison_table(
-        f"POS tagging of {model_m['n_tokens']:,} held-out {source} tokens "
-        f"({len(model_m['labels'])} tags)", rows,
-        [("token acc", "token_accuracy", ".4f"), ("OOV acc", "oov_accuracy", ".4f"),
-         ("sentence acc", "sentence_accuracy", ".4f"), ("F1 macro", "f1_macro", ".4f"),
-         ("train s", "seconds", ".1f")]))
-    console.print(f"{name}: {model_m['token_accuracy']:.2%} token accuracy "
-                  f"({metrics['delta']['token_accuracy'] * 100:+.2f} points over the baseline, "
-                  f"{model_m['n_oov']:,} OOV tokens); bar >= {bar:.0%} "
-                  f"{verdict(metrics['passed'], quick)}; run directory {run_dir}")
+        enc = model_cfg.encoder
+        name = (f"{'Bi' if enc.bidirectional else ''}{enc.cell_name} {enc.hidden_size}"
+                f"{'-CRF' if model_cfg.crf else ''}")
+        bar = float(cfg["bar"]["min_token_accuracy"])
+        metrics: dict[str, Any] = {
+            "lab": "brown",
+            "quick": quick,
+            "model_name": name,
+            "baseline_name": "most frequent tag per word",
+            "model": {k: model_m[k] for k in _KEYS},
+            "baseline": {k: base_m[k] for k in _KEYS},
+            "delta": {k: model_m[k] - base_m[k]
+                      for k in ("token_accuracy", "oov_accuracy", "f1_macro")},
+            "bar_min_token_accuracy": bar,
+            "passed": bool(model_m["token_accuracy"] >= bar),
+            "n_train_sentences": len(s_tr), "n_train_tokens": n_tokens,
+            "n_val_sentences": len(s_va), "n_test_sentences": len(s_te),
+            "train_seconds": tagger.fit_seconds_,
+            "predict_seconds": predict_seconds,
+            "baseline_seconds": base_seconds,
+            "epochs_run": len(tagger.history_),
+        }
+        rows = {name: {**model_m, "seconds": tagger.fit_seconds_},
+                "most frequent tag per word": {**base_m, "seconds": base_seconds}}
+        console.print(comparison_table(
+            f"POS tagging of {model_m['n_tokens']:,} held-out {source} tokens "
+            f"({len(model_m['labels'])} tags)", rows,
+            [("token acc", "token_accuracy", ".4f"), ("OOV acc", "oov_accuracy", ".4f"),
+             ("sentence acc", "sentence_accuracy", ".4f"), ("F1 macro", "f1_macro", ".4f"),
+             ("train s", "seconds", ".1f")]))
+        console.print(f"{name}: {model_m['token_accuracy']:.2%} token accuracy "
+                      f"({metrics['delta']['token_accuracy'] * 100:+.2f} points over the baseline, "
+                      f"{model_m['n_oov']:,} OOV tokens); bar >= {bar:.0%} "
+                      f"{verdict(metrics['passed'], quick)}; run directory {run_dir}")
 
-    write_json(run_dir / "config.json", cfg)
-    tagger.history_.to_json(run_dir / "history.json")
-    write_json(run_dir / "metrics.json", metrics)
-    tagger.save(run_dir / "model", metrics={"test": {k: model_m[k] for k in _KEYS[:6]}})
+        write_json(work / "config.json", cfg)
+        tagger.history_.to_json(work / "history.json")
+        write_json(work / "metrics.json", metrics)
+        tagger.save(work / "model", metrics={"test": {k: model_m[k] for k in _KEYS[:6]}})
     metrics["run_dir"] = str(run_dir)
     return metrics

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.datasets.corpora import load_cmudict
-from rnnkit.labs._common import setup_run, verdict, write_json
+from rnnkit.labs._common import lab_run, setup_run, verdict, write_json
 from rnnkit.metrics import exact_match, token_error_rate
 from rnnkit.tasks.seq2seq import Seq2Seq, scores
 
@@ -136,107 +136,108 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     from rich.table import Table
 
     cfg, run_dir = setup_run(DEFAULTS, QUICK, config, quick=quick, seed=seed, name="g2p",
-                             out_dir=out_dir, overwrite=overwrite)
-    data, model, training, decoding = (cfg["data"], cfg["model"], cfg["training"],
-                                       cfg["decoding"])
-    console = Console()
+                             out_dir=out_dir)
+    with lab_run(run_dir, "g2p", overwrite=overwrite) as work:
+        data, model, training, decoding = (cfg["data"], cfg["model"], cfg["training"],
+                                           cfg["decoding"])
+        console = Console()
 
-    s2s = Seq2Seq(task_config(cfg))
-    if data["path"] is not None:  # the user's TSV of spellings and pronunciations
-        examples = s2s.read_data(data["path"])
-        pairs = [("".join(src), list(tgt)) for src, tgt in zip(*examples)]
-        source = str(data["path"])
-    else:
-        pairs = load_cmudict(strip_stress=data["strip_stress"], alternates=data["alternates"])
-        pairs = [(w, p) for w, p in pairs if w.isalpha()]  # drop entries such as "'bout"
-        source = "CMUdict"
-    if data["max_words"]:
-        pairs = random.Random(training["seed"]).sample(pairs, min(len(pairs),
-                                                                  int(data["max_words"])))
-    train, val, test = _split(pairs, data["held_out"], data["val_fraction"], training["seed"])
-    console.print(f"{source}: {len(train):,} training, {len(val):,} validation, "
-                  f"{len(test):,} held-out words")
+        s2s = Seq2Seq(task_config(cfg))
+        if data["path"] is not None:  # the user's TSV of spellings and pronunciations
+            examples = s2s.read_data(data["path"])
+            pairs = [("".join(src), list(tgt)) for src, tgt in zip(*examples)]
+            source = str(data["path"])
+        else:
+            pairs = load_cmudict(strip_stress=data["strip_stress"], alternates=data["alternates"])
+            pairs = [(w, p) for w, p in pairs if w.isalpha()]  # drop entries such as "'bout"
+            source = "CMUdict"
+        if data["max_words"]:
+            pairs = random.Random(training["seed"]).sample(pairs, min(len(pairs),
+                                                                      int(data["max_words"])))
+        train, val, test = _split(pairs, data["held_out"], data["val_fraction"], training["seed"])
+        console.print(f"{source}: {len(train):,} training, {len(val):,} validation, "
+                      f"{len(test):,} held-out words")
 
-    t0 = time.perf_counter()
-    history = s2s.fit(train, validation=val).history_
-    train_seconds = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        history = s2s.fit(train, validation=val).history_
+        train_seconds = time.perf_counter() - t0
 
-    words = [w for w, _ in test]
-    refs = [p for _, p in test]
-    t1 = time.perf_counter()
-    greedy = s2s.evaluate(test, beam_width=1, baselines=False)
-    greedy_seconds = time.perf_counter() - t1
-    k = int(decoding["beam_width"])
-    t2 = time.perf_counter()
-    beam = s2s.evaluate(test, beam_width=k, baselines=False)
-    beam_seconds = time.perf_counter() - t2
-    baseline = LetterBaseline().fit(train).predict(words)
-    base_per = token_error_rate(refs, baseline)
-    base_wer = 1 - exact_match(refs, baseline)
+        words = [w for w, _ in test]
+        refs = [p for _, p in test]
+        t1 = time.perf_counter()
+        greedy = s2s.evaluate(test, beam_width=1, baselines=False)
+        greedy_seconds = time.perf_counter() - t1
+        k = int(decoding["beam_width"])
+        t2 = time.perf_counter()
+        beam = s2s.evaluate(test, beam_width=k, baselines=False)
+        beam_seconds = time.perf_counter() - t2
+        baseline = LetterBaseline().fit(train).predict(words)
+        base_per = token_error_rate(refs, baseline)
+        base_wer = 1 - exact_match(refs, baseline)
 
-    memory = scores(refs, s2s.baselines_["translation_memory"].predict(words))
-    metrics: dict[str, Any] = {
-        "train_words": len(train), "test_words": len(test),
-        "phoneme_error_rate": greedy["token_error_rate"],
-        "word_error_rate": 1 - greedy["exact_match"],
-        "bleu": greedy["bleu"],
-        "beam_width": k,
-        "beam_phoneme_error_rate": beam["token_error_rate"],
-        "beam_word_error_rate": 1 - beam["exact_match"],
-        "baseline_phoneme_error_rate": base_per,
-        "baseline_word_error_rate": base_wer,
-        "memory_phoneme_error_rate": memory.get("token_error_rate"),
-        "memory_word_error_rate": 1 - memory["exact_match"],
-        "train_seconds": train_seconds,
-        "greedy_decode_seconds": greedy_seconds,
-        "beam_decode_seconds": beam_seconds,
-        "epochs": len(history),
-        "final_val_loss": history[-1].get("val_loss") if len(history) else None,
-    }
-    metrics["passed"] = bool(min(metrics["phoneme_error_rate"], metrics["beam_phoneme_error_rate"])
-                             <= cfg["bar"]["max_phoneme_error_rate"])
+        memory = scores(refs, s2s.baselines_["translation_memory"].predict(words))
+        metrics: dict[str, Any] = {
+            "train_words": len(train), "test_words": len(test),
+            "phoneme_error_rate": greedy["token_error_rate"],
+            "word_error_rate": 1 - greedy["exact_match"],
+            "bleu": greedy["bleu"],
+            "beam_width": k,
+            "beam_phoneme_error_rate": beam["token_error_rate"],
+            "beam_word_error_rate": 1 - beam["exact_match"],
+            "baseline_phoneme_error_rate": base_per,
+            "baseline_word_error_rate": base_wer,
+            "memory_phoneme_error_rate": memory.get("token_error_rate"),
+            "memory_word_error_rate": 1 - memory["exact_match"],
+            "train_seconds": train_seconds,
+            "greedy_decode_seconds": greedy_seconds,
+            "beam_decode_seconds": beam_seconds,
+            "epochs": len(history),
+            "final_val_loss": history[-1].get("val_loss") if len(history) else None,
+        }
+        metrics["passed"] = bool(min(metrics["phoneme_error_rate"], metrics["beam_phoneme_error_rate"])
+                                 <= cfg["bar"]["max_phoneme_error_rate"])
 
-    table = Table(title=f"CMUdict g2p, {len(test):,} held-out words")
-    for col in ("model", "PER", "WER"):
-        table.add_column(col, justify="left" if col == "model" else "right")
-    name = (f"{model['attention']} attention seq2seq"
-            f"{' + input feeding' if model['input_feeding'] else ''}")
-    metrics["model_name"] = name
-    table.add_row(f"{name} (greedy)", f"{metrics['phoneme_error_rate']:.2%}",
-                  f"{metrics['word_error_rate']:.2%}")
-    table.add_row(f"{name} (beam {k})", f"{metrics['beam_phoneme_error_rate']:.2%}",
-                  f"{metrics['beam_word_error_rate']:.2%}")
-    table.add_row("letter-by-letter baseline", f"{base_per:.2%}", f"{base_wer:.2%}")
-    table.add_row("translation memory (nearest spelling)",
-                  f"{metrics['memory_phoneme_error_rate']:.2%}",
-                  f"{metrics['memory_word_error_rate']:.2%}")
-    console.print(table)
-    console.print(f"trained {train_seconds:.0f} s, {len(history)} epochs; bar "
-                  f"{verdict(metrics['passed'], quick)}")
+        table = Table(title=f"CMUdict g2p, {len(test):,} held-out words")
+        for col in ("model", "PER", "WER"):
+            table.add_column(col, justify="left" if col == "model" else "right")
+        name = (f"{model['attention']} attention seq2seq"
+                f"{' + input feeding' if model['input_feeding'] else ''}")
+        metrics["model_name"] = name
+        table.add_row(f"{name} (greedy)", f"{metrics['phoneme_error_rate']:.2%}",
+                      f"{metrics['word_error_rate']:.2%}")
+        table.add_row(f"{name} (beam {k})", f"{metrics['beam_phoneme_error_rate']:.2%}",
+                      f"{metrics['beam_word_error_rate']:.2%}")
+        table.add_row("letter-by-letter baseline", f"{base_per:.2%}", f"{base_wer:.2%}")
+        table.add_row("translation memory (nearest spelling)",
+                      f"{metrics['memory_phoneme_error_rate']:.2%}",
+                      f"{metrics['memory_word_error_rate']:.2%}")
+        console.print(table)
+        console.print(f"trained {train_seconds:.0f} s, {len(history)} epochs; bar "
+                      f"{verdict(metrics['passed'], quick)}")
 
-    n_samples = min(int(decoding["samples"]), len(test))
-    decoded = s2s.decode(words[:n_samples], beam_width=k)
-    samples = [{"word": w, "reference": r, "predicted": s2s.output_tokens(d),
-                "score": d.score, "attention": d.attention.tolist()}
-               for w, r, d in zip(words, refs, decoded)]
-    for s in samples[:5]:
-        console.print(f"{s['word']}: {' '.join(s['predicted'])}   (reference "
-                      f"{' '.join(s['reference'])})")
+        n_samples = min(int(decoding["samples"]), len(test))
+        decoded = s2s.decode(words[:n_samples], beam_width=k)
+        samples = [{"word": w, "reference": r, "predicted": s2s.output_tokens(d),
+                    "score": d.score, "attention": d.attention.tolist()}
+                   for w, r, d in zip(words, refs, decoded)]
+        for s in samples[:5]:
+            console.print(f"{s['word']}: {' '.join(s['predicted'])}   (reference "
+                          f"{' '.join(s['reference'])})")
 
-    write_json(run_dir / "config.json", cfg)
-    history.to_json(run_dir / "history.json")
-    write_json(run_dir / "metrics.json", metrics)
-    write_json(run_dir / "samples.json", samples)
-    shown = [s for s in samples if s["predicted"]][:6]
-    if shown:
-        from rnnkit.analysis.plots import plot_attention
+        write_json(work / "config.json", cfg)
+        history.to_json(work / "history.json")
+        write_json(work / "metrics.json", metrics)
+        write_json(work / "samples.json", samples)
+        shown = [s for s in samples if s["predicted"]][:6]
+        if shown:
+            from rnnkit.analysis.plots import plot_attention
 
-        plot_attention([np.asarray(s["attention"]) for s in shown], run_dir / "attention.png",
-                       sources=[list(s["word"]) for s in shown],
-                       outputs=[s["predicted"] for s in shown],
-                       titles=[f"{s['word']}: {' '.join(s['predicted'])}" for s in shown])
-    s2s.save(run_dir / "model", metrics={k_: v for k_, v in metrics.items()
-                                         if k_ != "samples"})
-    metrics["samples"] = [{k_: v for k_, v in s.items() if k_ != "attention"} for s in samples]
+            plot_attention([np.asarray(s["attention"]) for s in shown], work / "attention.png",
+                           sources=[list(s["word"]) for s in shown],
+                           outputs=[s["predicted"] for s in shown],
+                           titles=[f"{s['word']}: {' '.join(s['predicted'])}" for s in shown])
+        s2s.save(work / "model", metrics={k_: v for k_, v in metrics.items()
+                                             if k_ != "samples"})
+        metrics["samples"] = [{k_: v for k_, v in s.items() if k_ != "attention"} for s in samples]
     metrics["run_dir"] = str(run_dir)
     return metrics

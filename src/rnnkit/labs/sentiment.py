@@ -27,9 +27,10 @@ comparison on it instead of VADER, split the same way.
 
 Run directory: ``config.json``, ``history.json``, ``metrics.json``, ``confusion.png`` (the
 model's test confusion matrix) and the model bundle in
-``model/``.
+``model/``. It appears whole when the lab completes (:func:`lab_run`): a lab that fails leaves
+no partial directory and an earlier run at ``out_dir`` as it was.
 
-The helpers :func:`merge_config`, :func:`run_directory`, :func:`write_json`,
+The helpers :func:`merge_config`, :func:`lab_run`, :func:`run_directory`, :func:`write_json`,
 :func:`training_config` and :func:`comparison_table` live in :mod:`rnnkit.labs._common`
 (shared by every lab) and stay importable from here.
 """
@@ -47,8 +48,10 @@ from rnnkit.baselines.text import BagOfWordsClassifier
 from rnnkit.datasets.corpora import load_vader_binary
 from rnnkit.labs._common import (
     comparison_table,
+    lab_run,
     merge_config,
     run_directory,
+    run_path,
     training_config,
     write_json,
 )
@@ -169,86 +172,87 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         cfg["model"]["pretrained_embeddings"] = None  # TOML has no null
     model_cfg = _task(cfg, training).config.model  # validated before the run directory
     console = Console()
-    run_dir = run_directory(out_dir, "sentiment", overwrite=overwrite)
+    run_dir = run_path(out_dir, "sentiment")
 
-    texts, labels = load_data(data)
-    rest, test = split_validation(len(texts), float(data["test_fraction"]), data["split_seed"],
-                                  stratify=labels)
-    tr_rel, va_rel = split_validation(len(rest), float(data["val_fraction"]), data["split_seed"],
-                                      stratify=[labels[i] for i in rest])
-    train, val = rest[tr_rel], rest[va_rel]
+    with lab_run(run_dir, "sentiment", overwrite=overwrite) as work:
+        texts, labels = load_data(data)
+        rest, test = split_validation(len(texts), float(data["test_fraction"]), data["split_seed"],
+                                      stratify=labels)
+        tr_rel, va_rel = split_validation(len(rest), float(data["val_fraction"]), data["split_seed"],
+                                          stratify=[labels[i] for i in rest])
+        train, val = rest[tr_rel], rest[va_rel]
 
-    def pick(idx: np.ndarray) -> tuple[list[str], list[str]]:
-        return [texts[i] for i in idx], [labels[i] for i in idx]
+        def pick(idx: np.ndarray) -> tuple[list[str], list[str]]:
+            return [texts[i] for i in idx], [labels[i] for i in idx]
 
-    (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = pick(train), pick(val), pick(test)
-    source = Path(data["path"]).name if data.get("path") else "VADER"
-    shares = ", ".join(f"{np.mean(np.asarray(labels, dtype=object) == c):.1%} {c}"
-                       for c in sorted(set(labels), key=str))
-    console.print(f"{source} sentences: {len(x_tr):,} train, {len(x_va):,} validation, "
-                  f"{len(x_te):,} test ({shares})")
+        (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = pick(train), pick(val), pick(test)
+        source = Path(data["path"]).name if data.get("path") else "VADER"
+        shares = ", ".join(f"{np.mean(np.asarray(labels, dtype=object) == c):.1%} {c}"
+                           for c in sorted(set(labels), key=str))
+        console.print(f"{source} sentences: {len(x_tr):,} train, {len(x_va):,} validation, "
+                      f"{len(x_te):,} test ({shares})")
 
-    fallback = None
-    if model_cfg.pretrained_embeddings is not None:
-        fallback = _fetch_vectors(model_cfg.pretrained_embeddings)
-        if fallback is not None:
-            console.print(f"[yellow]warning: {fallback}; training the embedding from scratch "
-                          "instead (expect about 77% accuracy, below the baseline)[/yellow]")
-            cfg["model"]["pretrained_embeddings"] = None
-    clf = _task(cfg, training)
-    model_cfg = clf.config.model
-    clf.fit(x_tr, y_tr, validation=(x_va, y_va))
-    model_m = clf.evaluate(x_te, y_te)
+        fallback = None
+        if model_cfg.pretrained_embeddings is not None:
+            fallback = _fetch_vectors(model_cfg.pretrained_embeddings)
+            if fallback is not None:
+                console.print(f"[yellow]warning: {fallback}; training the embedding from scratch "
+                              "instead (expect about 77% accuracy, below the baseline)[/yellow]")
+                cfg["model"]["pretrained_embeddings"] = None
+        clf = _task(cfg, training)
+        model_cfg = clf.config.model
+        clf.fit(x_tr, y_tr, validation=(x_va, y_va))
+        model_m = clf.evaluate(x_te, y_te)
 
-    b = cfg["baseline"]
-    t0 = time.perf_counter()
-    bow = BagOfWordsClassifier(ngram_range=(1, int(b["ngram_max"])), min_df=int(b["min_df"]),
-                               C=float(b["C"])).fit(x_tr, y_tr)
-    base_seconds = time.perf_counter() - t0
-    base_m = bow.evaluate(x_te, y_te)
+        b = cfg["baseline"]
+        t0 = time.perf_counter()
+        bow = BagOfWordsClassifier(ngram_range=(1, int(b["ngram_max"])), min_df=int(b["min_df"]),
+                                   C=float(b["C"])).fit(x_tr, y_tr)
+        base_seconds = time.perf_counter() - t0
+        base_m = bow.evaluate(x_te, y_te)
 
-    enc = model_cfg.encoder
-    name = (f"{'Bi' if enc.bidirectional else ''}{enc.cell_name} {enc.hidden_size}, "
-            f"{model_cfg.pooling} pooling"
-            + (f", {model_cfg.pretrained_embeddings}" if model_cfg.pretrained_embeddings else ""))
-    delta = {k: model_m[k] - base_m[k] for k in ("accuracy", "f1_macro", "roc_auc")}
-    metrics: dict[str, Any] = {
-        "lab": "sentiment",
-        "quick": quick,
-        "model_name": name,
-        "baseline_name": f"bag-of-words (1-{b['ngram_max']}-grams) + logistic regression",
-        "model": _summary(model_m),
-        "baseline": _summary(base_m),
-        "delta": delta,
-        "n_train": len(x_tr), "n_val": len(x_va), "n_test": len(x_te),
-        "vocab_size": len(clf.inputs_.vocab),  # type: ignore[union-attr, arg-type]
-        "embedding_coverage": clf.embedding_coverage_,
-        "embedding_fallback": fallback,
-        "train_seconds": clf.fit_seconds_,
-        "baseline_seconds": base_seconds,
-        "epochs_run": len(clf.history_),
-        "best_epoch": clf.history_.best("val_loss")["epoch"] if len(clf.history_) else None,
-    }
-    rows = {name: {**model_m, "seconds": clf.fit_seconds_},
-            metrics["baseline_name"]: {**base_m, "seconds": base_seconds}}
-    console.print(comparison_table(
-        f"Sentiment of {len(x_te):,} held-out {source} sentences "
-        f"({' vs '.join(map(str, clf.classes_ or []))})", rows,
-        [("accuracy", "accuracy", ".4f"), ("F1 macro", "f1_macro", ".4f"),
-         ("ROC AUC", "roc_auc", ".4f"), ("train s", "seconds", ".1f")]))
-    verdict = ("ties with" if delta["accuracy"] == 0 else
-               "beats" if delta["accuracy"] > 0 else "trails")
-    console.print(f"{name} {verdict} the bag-of-words baseline "
-                  f"({delta['accuracy'] * 100:+.2f} accuracy points, "
-                  f"{delta['f1_macro'] * 100:+.2f} macro-F1, {delta['roc_auc'] * 100:+.2f} AUC "
-                  f"points); {metrics['epochs_run']} epochs, run directory {run_dir}")
+        enc = model_cfg.encoder
+        name = (f"{'Bi' if enc.bidirectional else ''}{enc.cell_name} {enc.hidden_size}, "
+                f"{model_cfg.pooling} pooling"
+                + (f", {model_cfg.pretrained_embeddings}" if model_cfg.pretrained_embeddings else ""))
+        delta = {k: model_m[k] - base_m[k] for k in ("accuracy", "f1_macro", "roc_auc")}
+        metrics: dict[str, Any] = {
+            "lab": "sentiment",
+            "quick": quick,
+            "model_name": name,
+            "baseline_name": f"bag-of-words (1-{b['ngram_max']}-grams) + logistic regression",
+            "model": _summary(model_m),
+            "baseline": _summary(base_m),
+            "delta": delta,
+            "n_train": len(x_tr), "n_val": len(x_va), "n_test": len(x_te),
+            "vocab_size": len(clf.inputs_.vocab),  # type: ignore[union-attr, arg-type]
+            "embedding_coverage": clf.embedding_coverage_,
+            "embedding_fallback": fallback,
+            "train_seconds": clf.fit_seconds_,
+            "baseline_seconds": base_seconds,
+            "epochs_run": len(clf.history_),
+            "best_epoch": clf.history_.best("val_loss")["epoch"] if len(clf.history_) else None,
+        }
+        rows = {name: {**model_m, "seconds": clf.fit_seconds_},
+                metrics["baseline_name"]: {**base_m, "seconds": base_seconds}}
+        console.print(comparison_table(
+            f"Sentiment of {len(x_te):,} held-out {source} sentences "
+            f"({' vs '.join(map(str, clf.classes_ or []))})", rows,
+            [("accuracy", "accuracy", ".4f"), ("F1 macro", "f1_macro", ".4f"),
+             ("ROC AUC", "roc_auc", ".4f"), ("train s", "seconds", ".1f")]))
+        verdict = ("ties with" if delta["accuracy"] == 0 else
+                   "beats" if delta["accuracy"] > 0 else "trails")
+        console.print(f"{name} {verdict} the bag-of-words baseline "
+                      f"({delta['accuracy'] * 100:+.2f} accuracy points, "
+                      f"{delta['f1_macro'] * 100:+.2f} macro-F1, {delta['roc_auc'] * 100:+.2f} AUC "
+                      f"points); {metrics['epochs_run']} epochs, run directory {run_dir}")
 
-    write_json(run_dir / "config.json", cfg)
-    clf.history_.to_json(run_dir / "history.json")
-    write_json(run_dir / "metrics.json", metrics)
-    plot_confusion_matrix(model_m["confusion_matrix"], model_m["labels"],
-                          run_dir / "confusion.png",
-                          title=f"{name}: {len(x_te):,} held-out {source} sentences")
-    clf.save(run_dir / "model", metrics={"test": _summary(model_m)})
+        write_json(work / "config.json", cfg)
+        clf.history_.to_json(work / "history.json")
+        write_json(work / "metrics.json", metrics)
+        plot_confusion_matrix(model_m["confusion_matrix"], model_m["labels"],
+                              work / "confusion.png",
+                              title=f"{name}: {len(x_te):,} held-out {source} sentences")
+        clf.save(work / "model", metrics={"test": _summary(model_m)})
     metrics["run_dir"] = str(run_dir)
     return metrics

@@ -49,7 +49,7 @@ from rnnkit._validation import expected
 from rnnkit.datasets.cache import is_cached, registry_reachable
 from rnnkit.datasets.corpora import SHAKESPEARE, load_pydoc_topics, load_shakespeare
 from rnnkit.errors import ConfigError, RnnkitError
-from rnnkit.labs._common import setup_run, verdict, write_json
+from rnnkit.labs._common import lab_run, setup_run, verdict, write_json
 from rnnkit.tasks.language_model import LanguageModel, LanguageModelConfig
 
 __all__ = ["DEFAULTS", "QUICK", "run", "task_config"]
@@ -147,94 +147,95 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     from rich.table import Table
 
     cfg, run_dir = setup_run(DEFAULTS, QUICK, config, quick=quick, seed=seed, name="shakespeare",
-                             out_dir=out_dir, overwrite=overwrite)
-    data, model, gen = cfg["data"], cfg["model"], cfg["generation"]
-    word = model["level"] == "word"
-    smoothing = cfg["baseline"]["smoothing"]
-    if smoothing == "auto":
-        smoothing = "witten_bell" if word else "add_k"
-    if smoothing not in ("add_k", "witten_bell"):
-        raise ConfigError(expected("baseline.smoothing", "'auto', 'add_k' or 'witten_bell'",
-                                   smoothing))
-    lm = LanguageModel(task_config(cfg))
-    console = Console()
+                             out_dir=out_dir)
+    with lab_run(run_dir, "shakespeare", overwrite=overwrite) as work:
+        data, model, gen = cfg["data"], cfg["model"], cfg["generation"]
+        word = model["level"] == "word"
+        smoothing = cfg["baseline"]["smoothing"]
+        if smoothing == "auto":
+            smoothing = "witten_bell" if word else "add_k"
+        if smoothing not in ("add_k", "witten_bell"):
+            raise ConfigError(expected("baseline.smoothing", "'auto', 'add_k' or 'witten_bell'",
+                                       smoothing))
+        lm = LanguageModel(task_config(cfg))
+        console = Console()
 
-    if data["path"] is not None:  # the user's text file, read as the task reads it
-        text, corpus = lm.read_data(data["path"]), str(data["path"])
-    else:
-        text, corpus = _load_text(data["corpus"])
-    if data["max_chars"]:
-        text = text[: int(data["max_chars"])]
-    split = int(len(text) * (1 - float(data["held_out"])))
-    train_text, test_text = text[:split], text[split:]
-    console.print(f"corpus: {corpus}, {len(train_text):,} training and {len(test_text):,} "
-                  "held-out characters")
+        if data["path"] is not None:  # the user's text file, read as the task reads it
+            text, corpus = lm.read_data(data["path"]), str(data["path"])
+        else:
+            text, corpus = _load_text(data["corpus"])
+        if data["max_chars"]:
+            text = text[: int(data["max_chars"])]
+        split = int(len(text) * (1 - float(data["held_out"])))
+        train_text, test_text = text[:split], text[split:]
+        console.print(f"corpus: {corpus}, {len(train_text):,} training and {len(test_text):,} "
+                      "held-out characters")
 
-    t0 = time.perf_counter()
-    lm.fit(train_text, validation=test_text)
-    train_seconds = time.perf_counter() - t0
-    history = lm.history_
-    report = lm.evaluate(test_text)
+        t0 = time.perf_counter()
+        lm.fit(train_text, validation=test_text)
+        train_seconds = time.perf_counter() - t0
+        history = lm.history_
+        report = lm.evaluate(test_text)
 
-    base = {"unigram": report.baselines["unigram"],
-            "bigram": report.baselines["bigram" if smoothing == "add_k" else
-                                       "bigram_witten_bell"]}
-    test_ids = lm.encode(test_text)
-    samples = dict(zip(gen["prompts"], lm.predict(gen["prompts"]), strict=True))
-    bits = report["bits_per_token"]
-    bigram = base["bigram"]["bits_per_token"]
-    bar = cfg["bar"]
-    unit = "word" if word else "character"
-    metrics: dict[str, Any] = {
-        "corpus": corpus,
-        "level": model["level"],
-        "train_chars": len(train_text),
-        "test_chars": len(test_text),
-        "test_tokens": len(test_ids),
-        "vocab_size": len(lm.vocab_ or []),
-        f"bits_per_{unit}": bits,
-        "perplexity": report["perplexity"],
-        f"bigram_bits_per_{unit}": bigram,
-        f"unigram_bits_per_{unit}": base["unigram"]["bits_per_token"],
-        "bigram_perplexity": base["bigram"]["perplexity"],
-        "unigram_perplexity": base["unigram"]["perplexity"],
-        "gain_over_bigram": bigram - bits,
-        "bigram_smoothing": smoothing,
-        "train_seconds": train_seconds,
-        "rounds": len(history),
-        "passes": history[-1]["passes"] if len(history) else 0.0,
-        "passed": None if word else bool(bits <= bar["max_bits_per_character"]
-                                         and bigram - bits >= bar["min_gain_over_bigram"]),
-        "samples": samples,
-    }
+        base = {"unigram": report.baselines["unigram"],
+                "bigram": report.baselines["bigram" if smoothing == "add_k" else
+                                           "bigram_witten_bell"]}
+        test_ids = lm.encode(test_text)
+        samples = dict(zip(gen["prompts"], lm.predict(gen["prompts"]), strict=True))
+        bits = report["bits_per_token"]
+        bigram = base["bigram"]["bits_per_token"]
+        bar = cfg["bar"]
+        unit = "word" if word else "character"
+        metrics: dict[str, Any] = {
+            "corpus": corpus,
+            "level": model["level"],
+            "train_chars": len(train_text),
+            "test_chars": len(test_text),
+            "test_tokens": len(test_ids),
+            "vocab_size": len(lm.vocab_ or []),
+            f"bits_per_{unit}": bits,
+            "perplexity": report["perplexity"],
+            f"bigram_bits_per_{unit}": bigram,
+            f"unigram_bits_per_{unit}": base["unigram"]["bits_per_token"],
+            "bigram_perplexity": base["bigram"]["perplexity"],
+            "unigram_perplexity": base["unigram"]["perplexity"],
+            "gain_over_bigram": bigram - bits,
+            "bigram_smoothing": smoothing,
+            "train_seconds": train_seconds,
+            "rounds": len(history),
+            "passes": history[-1]["passes"] if len(history) else 0.0,
+            "passed": None if word else bool(bits <= bar["max_bits_per_character"]
+                                             and bigram - bits >= bar["min_gain_over_bigram"]),
+            "samples": samples,
+        }
 
-    short = "word" if word else "char"
-    table = Table(title=f"{'Word' if word else 'Character'} LM on {corpus} (held-out "
-                        f"{len(test_ids):,} {unit}s, vocabulary {metrics['vocab_size']:,})")
-    for col in ("model", f"bits/{short}", f"perplexity per {short}"):
-        table.add_column(col, justify="left" if col == "model" else "right")
-    table.add_row(f"{model['cell'].upper()} {model['hidden_size']}", f"{bits:.3f}",
-                  f"{report['perplexity']:.2f}")
-    names = {"bigram": (f"bigram (add-{cfg['baseline']['k']:g})" if smoothing == "add_k"
-                        else "bigram (Witten-Bell)"),
-             "unigram": f"unigram (add-{cfg['baseline']['k']:g})"}
-    for name in ("bigram", "unigram"):
-        b = base[name]
-        table.add_row(names[name], f"{b['bits_per_token']:.3f}", f"{b['perplexity']:.2f}")
-    console.print(table)
-    outcome = ("no bar at the word level" if metrics["passed"] is None else
-               f"bar {verdict(metrics['passed'], quick)}")
-    console.print(f"trained {train_seconds:.0f} s ({metrics['passes']:.2f} passes); {outcome}")
-    for prompt, sample in samples.items():
-        console.print(f"[bold]{prompt!r}[/bold] -> {sample!r}")
+        short = "word" if word else "char"
+        table = Table(title=f"{'Word' if word else 'Character'} LM on {corpus} (held-out "
+                            f"{len(test_ids):,} {unit}s, vocabulary {metrics['vocab_size']:,})")
+        for col in ("model", f"bits/{short}", f"perplexity per {short}"):
+            table.add_column(col, justify="left" if col == "model" else "right")
+        table.add_row(f"{model['cell'].upper()} {model['hidden_size']}", f"{bits:.3f}",
+                      f"{report['perplexity']:.2f}")
+        names = {"bigram": (f"bigram (add-{cfg['baseline']['k']:g})" if smoothing == "add_k"
+                            else "bigram (Witten-Bell)"),
+                 "unigram": f"unigram (add-{cfg['baseline']['k']:g})"}
+        for name in ("bigram", "unigram"):
+            b = base[name]
+            table.add_row(names[name], f"{b['bits_per_token']:.3f}", f"{b['perplexity']:.2f}")
+        console.print(table)
+        outcome = ("no bar at the word level" if metrics["passed"] is None else
+                   f"bar {verdict(metrics['passed'], quick)}")
+        console.print(f"trained {train_seconds:.0f} s ({metrics['passes']:.2f} passes); {outcome}")
+        for prompt, sample in samples.items():
+            console.print(f"[bold]{prompt!r}[/bold] -> {sample!r}")
 
-    write_json(run_dir / "config.json", cfg)
-    history.to_json(run_dir / "history.json")
-    write_json(run_dir / "metrics.json", metrics)
-    (run_dir / "samples.txt").write_text(
-        "".join(f"=== prompt {p!r} (temperature {gen['temperature']}, top_p {gen['top_p']})\n"
-                f"{p}{s}\n\n" for p, s in samples.items()), encoding="utf-8")
-    (run_dir / "task.toml").write_text(lm.config.to_toml(), encoding="utf-8")
-    lm.save(run_dir / "model", metrics={k: v for k, v in metrics.items() if k != "samples"})
+        write_json(work / "config.json", cfg)
+        history.to_json(work / "history.json")
+        write_json(work / "metrics.json", metrics)
+        (work / "samples.txt").write_text(
+            "".join(f"=== prompt {p!r} (temperature {gen['temperature']}, top_p {gen['top_p']})\n"
+                    f"{p}{s}\n\n" for p, s in samples.items()), encoding="utf-8")
+        (work / "task.toml").write_text(lm.config.to_toml(), encoding="utf-8")
+        lm.save(work / "model", metrics={k: v for k, v in metrics.items() if k != "samples"})
     metrics["run_dir"] = str(run_dir)
     return metrics

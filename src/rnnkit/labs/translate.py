@@ -50,7 +50,7 @@ from typing import Any
 
 from rnnkit._validation import check_choice
 from rnnkit.data.text import WordTokenizer
-from rnnkit.labs._common import setup_run, write_json
+from rnnkit.labs._common import lab_run, setup_run, write_json
 from rnnkit.tasks.seq2seq import Seq2Seq, TranslationMemory, scores
 
 __all__ = ["DEFAULTS", "QUICK", "TranslationMemory", "load_pairs", "run", "task_config"]
@@ -148,81 +148,82 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     from rich.table import Table
 
     cfg, run_dir = setup_run(DEFAULTS, QUICK, config, quick=quick, seed=seed, name="translate",
-                             out_dir=out_dir, overwrite=overwrite)
-    data, model, training, decoding = (cfg["data"], cfg["model"], cfg["training"],
-                                       cfg["decoding"])
-    console = Console()
+                             out_dir=out_dir)
+    with lab_run(run_dir, "translate", overwrite=overwrite) as work:
+        data, model, training, decoding = (cfg["data"], cfg["model"], cfg["training"],
+                                           cfg["decoding"])
+        console = Console()
 
-    units = check_choice("data.units", data["units"], ("word", "bpe"))
-    pairs = load_pairs(data)
-    if data["max_pairs"] and len(pairs) > data["max_pairs"]:
-        pairs = random.Random(training["seed"]).sample(pairs, int(data["max_pairs"]))
-    train, val, test = _split(pairs, float(data["held_out"]), float(data["val_fraction"]),
-                              int(training["seed"]))
-    test = test[: int(decoding["max_test"])]
-    corpus = data["path"] or f"verse pairs ({data['source']} -> {data['target']})"
-    console.print(f"{corpus}, at most {data['max_tokens']} words: {len(train):,} training, "
-                  f"{len(val):,} validation, {len(test):,} test")
+        units = check_choice("data.units", data["units"], ("word", "bpe"))
+        pairs = load_pairs(data)
+        if data["max_pairs"] and len(pairs) > data["max_pairs"]:
+            pairs = random.Random(training["seed"]).sample(pairs, int(data["max_pairs"]))
+        train, val, test = _split(pairs, float(data["held_out"]), float(data["val_fraction"]),
+                                  int(training["seed"]))
+        test = test[: int(decoding["max_test"])]
+        corpus = data["path"] or f"verse pairs ({data['source']} -> {data['target']})"
+        console.print(f"{corpus}, at most {data['max_tokens']} words: {len(train):,} training, "
+                      f"{len(val):,} validation, {len(test):,} test")
 
-    s2s = Seq2Seq(task_config(cfg))
-    t0 = time.perf_counter()
-    history = s2s.fit(train, validation=val).history_
-    train_seconds = time.perf_counter() - t0
+        s2s = Seq2Seq(task_config(cfg))
+        t0 = time.perf_counter()
+        history = s2s.fit(train, validation=val).history_
+        train_seconds = time.perf_counter() - t0
 
-    sources, refs = [s for s, _ in test], [t for _, t in test]
-    k = int(decoding["beam_width"])
-    greedy_hyp = s2s.predict(sources, beam_width=1)  # words, also with sub-words inside
-    beam_hyp = s2s.predict(sources, beam_width=k)
-    memory_hyp = s2s.baselines_["translation_memory"].predict(sources)
+        sources, refs = [s for s, _ in test], [t for _, t in test]
+        k = int(decoding["beam_width"])
+        greedy_hyp = s2s.predict(sources, beam_width=1)  # words, also with sub-words inside
+        beam_hyp = s2s.predict(sources, beam_width=k)
+        memory_hyp = s2s.baselines_["translation_memory"].predict(sources)
 
-    metrics: dict[str, Any] = {
-        "lab": "translate", "quick": quick, "units": units,
-        "n_train": len(train), "n_val": len(val), "n_test": len(test),
-        "src_vocab": len(s2s.src_vocab_ or []), "tgt_vocab": len(s2s.tgt_vocab_ or []),
-        "greedy": _scores(refs, greedy_hyp),
-        "beam_width": k,
-        "beam": _scores(refs, beam_hyp),
-        "baseline": _scores(refs, memory_hyp),
-        "train_seconds": train_seconds,
-        "epochs": len(history),
-        "final_val_loss": history[-1].get("val_loss") if len(history) else None,
-    }
-    table = Table(title=f"{corpus}, {len(test):,} held-out pairs")
-    for col in ("model", "BLEU", "token error rate", "exact"):
-        table.add_column(col, justify="left" if col == "model" else "right")
-    for label, key in ((f"{model['attention']} attention seq2seq (greedy)", "greedy"),
-                       (f"{model['attention']} attention seq2seq (beam {k})", "beam"),
-                       ("translation memory (nearest TF-IDF source)", "baseline")):
-        m = metrics[key]
-        table.add_row(label, f"{m['bleu'] * 100:.2f}", f"{m['token_error_rate']:.2%}",
-                      f"{m['exact_match']:.2%}")
-    console.print(table)
-    console.print(f"trained {train_seconds:.0f} s, {len(history)} epochs")
+        metrics: dict[str, Any] = {
+            "lab": "translate", "quick": quick, "units": units,
+            "n_train": len(train), "n_val": len(val), "n_test": len(test),
+            "src_vocab": len(s2s.src_vocab_ or []), "tgt_vocab": len(s2s.tgt_vocab_ or []),
+            "greedy": _scores(refs, greedy_hyp),
+            "beam_width": k,
+            "beam": _scores(refs, beam_hyp),
+            "baseline": _scores(refs, memory_hyp),
+            "train_seconds": train_seconds,
+            "epochs": len(history),
+            "final_val_loss": history[-1].get("val_loss") if len(history) else None,
+        }
+        table = Table(title=f"{corpus}, {len(test):,} held-out pairs")
+        for col in ("model", "BLEU", "token error rate", "exact"):
+            table.add_column(col, justify="left" if col == "model" else "right")
+        for label, key in ((f"{model['attention']} attention seq2seq (greedy)", "greedy"),
+                           (f"{model['attention']} attention seq2seq (beam {k})", "beam"),
+                           ("translation memory (nearest TF-IDF source)", "baseline")):
+            m = metrics[key]
+            table.add_row(label, f"{m['bleu'] * 100:.2f}", f"{m['token_error_rate']:.2%}",
+                          f"{m['exact_match']:.2%}")
+        console.print(table)
+        console.print(f"trained {train_seconds:.0f} s, {len(history)} epochs")
 
-    decoded = s2s.decode(sources[: int(decoding["samples"])], beam_width=k)
-    samples = [{"source": " ".join(s), "reference": " ".join(r),
-                "predicted": " ".join(s2s.output_tokens(d)),
-                "memory": " ".join(mh), "attention": d.attention.tolist()}
-               for s, r, d, mh in zip(sources, refs, decoded, memory_hyp)]
-    for s in samples[:3]:
-        console.print(f"{s['source']}\n  -> {s['predicted']}\n  (reference: {s['reference']})")
+        decoded = s2s.decode(sources[: int(decoding["samples"])], beam_width=k)
+        samples = [{"source": " ".join(s), "reference": " ".join(r),
+                    "predicted": " ".join(s2s.output_tokens(d)),
+                    "memory": " ".join(mh), "attention": d.attention.tolist()}
+                   for s, r, d, mh in zip(sources, refs, decoded, memory_hyp)]
+        for s in samples[:3]:
+            console.print(f"{s['source']}\n  -> {s['predicted']}\n  (reference: {s['reference']})")
 
-    write_json(run_dir / "config.json", cfg)
-    history.to_json(run_dir / "history.json")
-    write_json(run_dir / "metrics.json", metrics)
-    write_json(run_dir / "samples.json", samples)
-    shown = [(s, d) for s, d in zip(sources, decoded) if d.ids][:4]
-    if shown:  # over what the model read and wrote: words, or sub-words
-        from rnnkit.analysis.plots import plot_attention
+        write_json(work / "config.json", cfg)
+        history.to_json(work / "history.json")
+        write_json(work / "metrics.json", metrics)
+        write_json(work / "samples.json", samples)
+        shown = [(s, d) for s, d in zip(sources, decoded) if d.ids][:4]
+        if shown:  # over what the model read and wrote: words, or sub-words
+            from rnnkit.analysis.plots import plot_attention
 
-        tv = s2s.tgt_vocab_
-        plot_attention([d.attention for _, d in shown], run_dir / "attention.png",
-                       sources=[s2s.model_tokens(s) for s, _ in shown],
-                       outputs=[tv.decode(d.ids, stop_at_eos=False) for _, d in shown],  # type: ignore[union-attr]
-                       titles=[" ".join(s)[:40] for s, _ in shown], cols=2)
-    s2s.save(run_dir / "model", metrics={"lab": "translate", "units": units,
-                                         "greedy": metrics["greedy"], "beam": metrics["beam"],
-                                         "baseline": metrics["baseline"]})
-    metrics["samples"] = [{k_: v for k_, v in s.items() if k_ != "attention"} for s in samples]
+            tv = s2s.tgt_vocab_
+            plot_attention([d.attention for _, d in shown], work / "attention.png",
+                           sources=[s2s.model_tokens(s) for s, _ in shown],
+                           outputs=[tv.decode(d.ids, stop_at_eos=False) for _, d in shown],  # type: ignore[union-attr]
+                           titles=[" ".join(s)[:40] for s, _ in shown], cols=2)
+        s2s.save(work / "model", metrics={"lab": "translate", "units": units,
+                                             "greedy": metrics["greedy"], "beam": metrics["beam"],
+                                             "baseline": metrics["baseline"]})
+        metrics["samples"] = [{k_: v for k_, v in s.items() if k_ != "attention"} for s in samples]
     metrics["run_dir"] = str(run_dir)
     return metrics

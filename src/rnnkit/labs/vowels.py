@@ -59,8 +59,9 @@ from rnnkit.baselines.text import BagOfFeaturesClassifier
 from rnnkit.datasets.ts_archive import SKTIME, TS_DATASETS, load_ts_classification, parse_ts
 from rnnkit.labs._common import (
     comparison_table,
+    lab_run,
     merge_config,
-    run_directory,
+    run_path,
     training_config,
     verdict,
     write_json,
@@ -173,67 +174,68 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     clf = _task(cfg, training)  # validates the tables before the run directory is made
     model_cfg = clf.config.model
     console = Console()
-    run_dir = run_directory(out_dir, "vowels", overwrite=overwrite)
+    run_dir = run_path(out_dir, "vowels")
 
-    if data["path"] is None:
-        train, test = Examples(*_load(dataset, "train")), Examples(*_load(dataset, "test"))
-    else:
-        train, test = clf.split(clf.read_data())
-    x_tr, y_tr = _subset(list(train.inputs), list(train.targets), data["max_train"], 0)
-    x_te, y_te = _subset(list(test.inputs), list(test.targets), data["max_test"], 0)
-    lengths = [len(s) for s in x_tr + x_te]
-    n_dims, n_classes = x_tr[0].shape[1], len(set(y_tr) | set(y_te))
-    console.print(f"{dataset}: {len(x_tr)} train, {len(x_te)} test series, {n_dims} "
-                  f"dimension{'s' * (n_dims != 1)}, {min(lengths)}-{max(lengths)} steps, "
-                  f"{n_classes} classes")
+    with lab_run(run_dir, "vowels", overwrite=overwrite) as work:
+        if data["path"] is None:
+            train, test = Examples(*_load(dataset, "train")), Examples(*_load(dataset, "test"))
+        else:
+            train, test = clf.split(clf.read_data())
+        x_tr, y_tr = _subset(list(train.inputs), list(train.targets), data["max_train"], 0)
+        x_te, y_te = _subset(list(test.inputs), list(test.targets), data["max_test"], 0)
+        lengths = [len(s) for s in x_tr + x_te]
+        n_dims, n_classes = x_tr[0].shape[1], len(set(y_tr) | set(y_te))
+        console.print(f"{dataset}: {len(x_tr)} train, {len(x_te)} test series, {n_dims} "
+                      f"dimension{'s' * (n_dims != 1)}, {min(lengths)}-{max(lengths)} steps, "
+                      f"{n_classes} classes")
 
-    clf.fit(x_tr, y_tr)
-    model_m = clf.evaluate(x_te, y_te)
-    t0 = time.perf_counter()
-    base = BagOfFeaturesClassifier(C=float(cfg["baseline"]["C"])).fit(x_tr, y_tr)
-    base_seconds = time.perf_counter() - t0
-    base_m = base.evaluate(x_te, y_te)
+        clf.fit(x_tr, y_tr)
+        model_m = clf.evaluate(x_te, y_te)
+        t0 = time.perf_counter()
+        base = BagOfFeaturesClassifier(C=float(cfg["baseline"]["C"])).fit(x_tr, y_tr)
+        base_seconds = time.perf_counter() - t0
+        base_m = base.evaluate(x_te, y_te)
 
-    enc = model_cfg.encoder
-    name = (f"{'Bi' if enc.bidirectional else ''}{enc.cell_name} {enc.hidden_size}, "
-            f"{model_cfg.pooling} pooling")
-    bar = float(cfg["bar"]["min_accuracy"])
-    keys = ("accuracy", "f1_macro", "f1_micro", "roc_auc", "confusion_matrix", "labels",
-            "per_class", "n")
-    metrics: dict[str, Any] = {
-        "lab": "vowels",
-        "dataset": dataset,
-        "quick": quick,
-        "model_name": name,
-        "baseline_name": f"bag of features (7 statistics x {n_dims} + length) + logistic "
-                         "regression",
-        "model": {k: model_m[k] for k in keys},
-        "baseline": {k: base_m[k] for k in keys},
-        "delta": {k: model_m[k] - base_m[k] for k in ("accuracy", "f1_macro", "roc_auc")},
-        "bar_min_accuracy": bar,
-        "passed": bool(model_m["accuracy"] >= bar),
-        "n_train": len(x_tr), "n_test": len(x_te),
-        "train_seconds": clf.fit_seconds_,
-        "baseline_seconds": base_seconds,
-        "epochs_run": len(clf.history_),
-    }
-    rows = {name: {**model_m, "seconds": clf.fit_seconds_},
-            "bag of features + logistic regression": {**base_m, "seconds": base_seconds}}
-    console.print(comparison_table(
-        f"Class of {len(x_te)} held-out {dataset} series ({n_classes} classes)", rows,
-        [("accuracy", "accuracy", ".4f"), ("F1 macro", "f1_macro", ".4f"),
-         ("ROC AUC", "roc_auc", ".4f"), ("train s", "seconds", ".1f")]))
-    console.print(f"{name}: {model_m['accuracy']:.2%} test accuracy "
-                  f"({metrics['delta']['accuracy'] * 100:+.2f} points over the baseline); bar "
-                  f">= {bar:.0%} {verdict(metrics['passed'], quick)}; "
-                  f"run directory {run_dir}")
+        enc = model_cfg.encoder
+        name = (f"{'Bi' if enc.bidirectional else ''}{enc.cell_name} {enc.hidden_size}, "
+                f"{model_cfg.pooling} pooling")
+        bar = float(cfg["bar"]["min_accuracy"])
+        keys = ("accuracy", "f1_macro", "f1_micro", "roc_auc", "confusion_matrix", "labels",
+                "per_class", "n")
+        metrics: dict[str, Any] = {
+            "lab": "vowels",
+            "dataset": dataset,
+            "quick": quick,
+            "model_name": name,
+            "baseline_name": f"bag of features (7 statistics x {n_dims} + length) + logistic "
+                             "regression",
+            "model": {k: model_m[k] for k in keys},
+            "baseline": {k: base_m[k] for k in keys},
+            "delta": {k: model_m[k] - base_m[k] for k in ("accuracy", "f1_macro", "roc_auc")},
+            "bar_min_accuracy": bar,
+            "passed": bool(model_m["accuracy"] >= bar),
+            "n_train": len(x_tr), "n_test": len(x_te),
+            "train_seconds": clf.fit_seconds_,
+            "baseline_seconds": base_seconds,
+            "epochs_run": len(clf.history_),
+        }
+        rows = {name: {**model_m, "seconds": clf.fit_seconds_},
+                "bag of features + logistic regression": {**base_m, "seconds": base_seconds}}
+        console.print(comparison_table(
+            f"Class of {len(x_te)} held-out {dataset} series ({n_classes} classes)", rows,
+            [("accuracy", "accuracy", ".4f"), ("F1 macro", "f1_macro", ".4f"),
+             ("ROC AUC", "roc_auc", ".4f"), ("train s", "seconds", ".1f")]))
+        console.print(f"{name}: {model_m['accuracy']:.2%} test accuracy "
+                      f"({metrics['delta']['accuracy'] * 100:+.2f} points over the baseline); bar "
+                      f">= {bar:.0%} {verdict(metrics['passed'], quick)}; "
+                      f"run directory {run_dir}")
 
-    write_json(run_dir / "config.json", cfg)
-    clf.history_.to_json(run_dir / "history.json")
-    write_json(run_dir / "metrics.json", metrics)
-    plot_confusion_matrix(model_m["confusion_matrix"], model_m["labels"],
-                          run_dir / "confusion.png",
-                          title=f"{name}: {len(x_te)} held-out {dataset} series")
-    clf.save(run_dir / "model", metrics={"test": metrics["model"]})
+        write_json(work / "config.json", cfg)
+        clf.history_.to_json(work / "history.json")
+        write_json(work / "metrics.json", metrics)
+        plot_confusion_matrix(model_m["confusion_matrix"], model_m["labels"],
+                              work / "confusion.png",
+                              title=f"{name}: {len(x_te)} held-out {dataset} series")
+        clf.save(work / "model", metrics={"test": metrics["model"]})
     metrics["run_dir"] = str(run_dir)
     return metrics
