@@ -73,3 +73,41 @@ def test_day_first_dates_suggest_date_format() -> None:
     with pytest.raises(DataError, match=r"expected timestamps in the format '%Y-%m-%d', got "
                                         r"'11/1/20' at row 0"):
         load_series(frame, time_col="day", date_format="%Y-%m-%d")
+
+
+_ZONE_FIX = ("convert the column to one zone before loading (e.g. pd.to_datetime(column, "
+             "utc=True) and pass the DataFrame), or write every time stamp with the same offset")
+
+
+@pytest.mark.parametrize(("stamps", "zones"), [
+    (["2024-01-01T00:00+00:00", "2024-01-02T00:00+01:00", "2024-01-03T00:00+00:00"],
+     "['UTC', 'UTC+01:00']"),
+    (["2024-01-01T00:00+00:00", "2024-01-02T00:00", "2024-01-03T00:00"],
+     "['UTC', 'no zone']"),
+])
+def test_mixed_time_zones_in_a_text_column_are_named(tmp_path, stamps, zones) -> None:
+    path = tmp_path / "tz.csv"
+    path.write_text("t,x\n" + "".join(f"{s},{i}\n" for i, s in enumerate(stamps)))
+    with pytest.raises(DataError) as err:
+        load_series(path, time_col="t")
+    assert str(err.value) == (f"time_col 't': expected time stamps in one time zone, got the "
+                              f"zones {zones}, the first change at row 1. {_ZONE_FIX}")
+
+
+def test_mixed_time_zones_in_a_frame_of_timestamps_are_named() -> None:
+    frame = pd.DataFrame({"t": [pd.Timestamp("2024-01-01", tz="UTC"),
+                                pd.Timestamp("2024-01-02", tz="UTC"),
+                                pd.Timestamp("2024-01-03", tz="Europe/Paris")],
+                          "x": [1.0, 2.0, 3.0]})
+    with pytest.raises(DataError) as err:
+        load_series(frame, time_col="t")
+    assert str(err.value) == ("time_col 't': expected time stamps in one time zone, got the "
+                              f"zones ['UTC', 'Europe/Paris'], the first change at row 2. "
+                              f"{_ZONE_FIX}")
+
+
+def test_one_time_zone_loads() -> None:
+    frame = pd.DataFrame({"t": ["2024-01-01T00:00+01:00", "2024-01-02T00:00+01:00",
+                                "2024-01-03T00:00+01:00"], "x": [1.0, 2.0, 3.0]})
+    series = load_series(frame, time_col="t")
+    assert str(series.time_index.tz) == "UTC+01:00" and series.freq == "D"

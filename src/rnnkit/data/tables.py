@@ -47,34 +47,65 @@ def read_table(source: str | os.PathLike[str] | pd.DataFrame | pd.Series) -> pd.
     suffix = path.suffix.lower()
     try:
         if suffix in _CSV_SUFFIXES:
+            _check_unique_header(path)
             return pd.read_csv(path)
         if suffix in _PARQUET_SUFFIXES:
             return pd.read_parquet(path)
+    except DataError:
+        raise
     except (ValueError, OSError) as err:  # pandas parser errors subclass ValueError
         raise DataError(f"source: could not read {str(path)!r}: {err}") from err
     raise ConfigError(expected("source", f"a file ending in {_CSV_SUFFIXES + _PARQUET_SUFFIXES}",
                                path.name))
 
 
+def _check_unique_header(path: Path) -> None:
+    """Refuse a CSV whose header repeats a name (pandas would rename the second ``x.1``)."""
+    header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
+    names = [str(name) for name in header.iloc[0]] if len(header) else []
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise DataError(expected("source", "unique column names",
+                                 Described(f"duplicated columns {duplicated} in {str(path)!r}"),
+                                 "rename the columns in the file's header"))
+
+
 def _as_names(name: str, value: str | Sequence[str] | None) -> list[str] | None:
+    """``value`` (one column name or a list of them) as a list; anything else is refused."""
     if value is None:
         return None
-    names = [value] if isinstance(value, str) else list(value)
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, (list, tuple, pd.Index, np.ndarray)):
+        raise ConfigError(expected(name, "a column name or a list of column names", value))
+    names = list(value)
     if not all(isinstance(n, str) for n in names):
         raise ConfigError(expected(name, "column names (strings)", names))
     return names
 
 
 def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Column ``column`` as float64; non-numbers raise a DataError naming the first one."""
+    """Column ``column`` as float64; non-numbers and infinities raise a DataError naming the
+    first one and its row (missing values stay NaN, for the missing-value policy)."""
     raw = frame[column]
     if pd.api.types.is_numeric_dtype(raw.dtype):  # includes bool
-        return raw.astype(np.float64)
-    converted = pd.to_numeric(raw, errors="coerce")
-    bad = converted.isna().to_numpy() & raw.notna().to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise DataError(expected(f"column {column!r}", "numeric values",
-                                 Described(f"{raw.iloc[row]!r} at row {row} "
-                                       f"({int(bad.sum())} non-numeric)")))
-    return converted.astype(np.float64)
+        converted = raw.astype(np.float64)
+    else:
+        converted = pd.to_numeric(raw, errors="coerce").astype(np.float64)
+        bad = converted.isna().to_numpy() & raw.notna().to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(expected(f"column {column!r}", "numeric values",
+                                     Described(f"{raw.iloc[row]!r} at row {row} "
+                                               f"({int(bad.sum())} non-numeric)")))
+    infinite = np.isinf(converted.to_numpy())
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        value = raw.iloc[row]
+        shown = repr(value) if isinstance(value, str) else repr(float(value))
+        raise DataError(expected(f"column {column!r}", "finite values",
+                                 Described(f"{shown} at row {row} "
+                                           f"({int(infinite.sum())} infinite)"),
+                                 "replace the infinite values (leave a cell empty for a "
+                                 "missing value)"))
+    return converted

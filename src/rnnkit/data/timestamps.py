@@ -82,10 +82,16 @@ def _to_time_index(raw: pd.Series | pd.Index, label: str,
         if observed.size < floats.size:  # NaN stamps are reported by _check_time_index
             return pd.DatetimeIndex(pd.to_datetime(floats, errors="coerce"), name=name)
         return pd.Index(floats.astype(np.int64), name=name)
-    parsed = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce",
-                            format=date_format)
+    try:
+        parsed = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce",
+                                format=date_format)
+    except (ValueError, TypeError) as err:  # e.g. "Mixed timezones detected"
+        _check_one_zone(values, label, date_format)
+        raise DataError(expected(label, "parseable timestamps", Described(str(err)),
+                                 "fix the column, or pass a frame with a DatetimeIndex")) from None
     bad = parsed.isna().to_numpy() & ~pd.isna(values)
     if bad.any():
+        _check_one_zone(values, label, date_format)
         row = int(np.flatnonzero(bad)[0])
         what = f"timestamps in the format {date_format!r}" if date_format else \
             "parseable timestamps"
@@ -93,6 +99,42 @@ def _to_time_index(raw: pd.Series | pd.Index, label: str,
                                  "fix the value, pass date_format=... (data.date_format), "
                                  "or pass a frame with a DatetimeIndex"))
     return pd.DatetimeIndex(parsed, name=name)
+
+
+def _zone(value: Any, date_format: str | None) -> str | None:
+    """The time zone of one time stamp (``"no zone"`` when naive), ``None`` if unparseable."""
+    try:
+        stamp = value if isinstance(value, pd.Timestamp) else \
+            pd.to_datetime(value, format=date_format)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if not isinstance(stamp, pd.Timestamp) or pd.isna(stamp):
+        return None
+    return "no zone" if stamp.tz is None else str(stamp.tz)
+
+
+def _check_one_zone(values: pd.Index, label: str, date_format: str | None) -> None:
+    """Raise when the time stamps of a column carry different time zones (or some carry one
+    and others none): pandas cannot put them on one index without a choice of zone."""
+    zones: list[str] = []
+    first_change = None
+    for row, value in enumerate(values):
+        if pd.isna(value):
+            continue
+        zone = _zone(value, date_format)
+        if zone is None:
+            continue
+        if zones and zone not in zones and first_change is None:
+            first_change = row
+        if zone not in zones:
+            zones.append(zone)
+    if len(zones) > 1:
+        raise DataError(expected(
+            label, "time stamps in one time zone",
+            Described(f"the zones {zones}, the first change at row {first_change}"),
+            "convert the column to one zone before loading (e.g. pd.to_datetime(column, "
+            "utc=True) and pass the DataFrame), or write every time stamp with the same "
+            "offset"))
 
 
 def _as_written(text: Any, stamp: pd.Timestamp) -> bool:
