@@ -27,9 +27,8 @@ TIME_LIMIT_S = 10.0  # one example past this is a "hang"
 TALLY_PATH = os.environ.get("RNNKIT_FUZZ_TALLY")
 OUTCOMES = ("clean", "unclear", "raw", "silent", "hang")
 
-#: "name: expected ..." where name is an argument, a key or a file (no spaces before the colon
-#: except in "bundle file X" / "manifest.json files[...]")
-_CLEAN = re.compile(r"^[^\n:]{1,120}: expected ")
+#: "name: expected ..." on one line, where name is an argument, a key or a file
+_CLEAN = re.compile(r"^[^\n]{1,200}?: expected [^\n]*$")
 
 TALLY: dict[str, Counter] = defaultdict(Counter)
 CASES: dict[str, list[str]] = defaultdict(list)
