@@ -77,6 +77,40 @@ def _safe_scale(scale: np.ndarray, level: np.ndarray) -> np.ndarray:
     return np.where(tiny, 1.0, scale)
 
 
+# Statistics that are spreads: never negative in a fitted scaler.
+_SPREADS = ("std", "iqr")
+
+
+def _checked_stats(scaler: Scaler, stats: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The statistics of a saved scaler as ``(F,)`` arrays, refused unless they are what
+    :meth:`Scaler.fit` writes: lists of finite numbers of one length, spreads >= 0, minimum
+    <= maximum, a positive whole feature count."""
+    arrays: dict[str, np.ndarray] = {}
+    for key in scaler._stat_names:
+        value = stats[key]
+        ok = isinstance(value, list) and value and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        arr = np.asarray(value, dtype=np.float64) if ok else np.empty(0)
+        if not ok or not np.isfinite(arr).all():
+            raise ConfigError(expected(f"state['stats'][{key!r}]",
+                                       "a non-empty list of finite numbers", value))
+        if key in _SPREADS and (arr < 0).any():
+            raise ConfigError(expected(f"state['stats'][{key!r}]", "spreads >= 0", value))
+        if key == "n_features" and (arr.shape != (1,) or arr[0] < 1 or arr[0] != round(arr[0])):
+            raise ConfigError(expected("state['stats']['n_features']",
+                                       "[a whole number >= 1]", value))
+        arrays[key] = arr
+    lengths = {key: arr.shape[0] for key, arr in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        raise ConfigError(expected("state['stats']", "one value per feature in every statistic",
+                                   Described(f"lengths {lengths}")))
+    if "data_min" in arrays and (arrays["data_min"] > arrays["data_max"]).any():
+        raise ConfigError(expected("state['stats']", "data_min <= data_max",
+                                   Described(f"data_min {arrays['data_min'].tolist()}, "
+                                             f"data_max {arrays['data_max'].tolist()}")))
+    return arrays
+
+
 class Scaler:
     """Per-feature affine scaling ``z = (x - center) / scale`` with a JSON-able state.
 
@@ -221,15 +255,27 @@ class Scaler:
         name = state["name"]
         if cls is not Scaler and name != cls.name:
             raise ConfigError(expected("state['name']", repr(cls.name), name))
-        scaler = make_scaler(name, **state.get("params", {}))
+        params = state.get("params", {})
+        if not isinstance(params, dict):
+            raise ConfigError(expected("state['params']", "a dict of constructor arguments",
+                                       params))
+        scaler = make_scaler(name, **params)
         stats = state.get("stats")
         if stats is not None:
+            if not isinstance(stats, dict):
+                raise ConfigError(expected("state['stats']", "a dict of per-feature lists",
+                                           stats))
             missing = [k for k in scaler._stat_names if k not in stats]
             if missing:
                 raise ConfigError(expected("state['stats']", f"keys {list(scaler._stat_names)}",
                                            sorted(stats)))
-            scaler._set_stats({k: np.asarray(stats[k], dtype=np.float64)
-                               for k in scaler._stat_names})
+            scaler._set_stats(_checked_stats(scaler, stats))
+            center, scale = scaler._require_fitted()
+            if not (np.isfinite(center).all() and np.isfinite(scale).all() and (scale > 0).all()):
+                raise ConfigError(expected("state['stats']", "statistics giving a finite, "
+                                           "positive scale", Described(
+                                               f"center {center.tolist()}, scale "
+                                               f"{scale.tolist()}")))
         return scaler
 
     def __repr__(self) -> str:
