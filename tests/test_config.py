@@ -76,6 +76,15 @@ def test_lossless_conversions_stay_an_int_for_a_float_and_a_list_for_a_tuple():
     assert File.from_dict(cfg.to_dict()) == cfg
 
 
+def test_numpy_scalars_are_read_as_their_python_values():
+    import numpy as np
+    fit = Fit(epochs=np.int64(4), lr=np.float32(0.5), shuffle=np.False_)
+    assert (fit.epochs, fit.lr, fit.shuffle) == (4, 0.5, False)
+    assert type(fit.epochs) is int and type(fit.shuffle) is bool
+    with pytest.raises(ConfigError, match=r"^fit.epochs: expected a valid integer, got 4.0$"):
+        File.from_dict({"fit": {"epochs": np.float64(4.0)}})
+
+
 def test_a_toml_file_that_is_not_utf8_is_a_config_error_naming_it(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_bytes(b"[fit]\noptimizer = \"\xff\"\n")

@@ -30,6 +30,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, Self, get_args, get_origin
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from rnnkit._validation import Described, expected
@@ -46,7 +47,7 @@ class Section(BaseModel):
     ``false`` (not ``"no"`` or ``1``), an integer is not a boolean nor a float (``epochs = true``
     and ``epochs = 2.5`` are refused), a string is not a number. Two conversions stay, as they
     lose nothing: an integer where a float is expected (``lr = 1``) and a list where a tuple is
-    expected (TOML and JSON have no tuples).
+    expected (TOML and JSON have no tuples); NumPy scalars are read as their Python values.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
@@ -60,14 +61,20 @@ class Section(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _lists_as_tuples(cls, data: Any) -> Any:
-        """A list for a tuple field becomes a tuple (strict mode takes only tuples)."""
+    def _lossless_conversions(cls, data: Any) -> Any:
+        """A list for a tuple field becomes a tuple (strict mode takes only tuples), and a
+        NumPy scalar its Python value (``np.int64(3)`` from a tuner's grid is the integer 3,
+        ``np.True_`` is ``True``); nothing else is converted."""
         if not isinstance(data, dict):
             return data
         out = dict(data)
         for name, value in data.items():
             field = cls.model_fields.get(name)
-            if field is not None and isinstance(value, list) and _accepts_tuple(field.annotation):
+            if isinstance(value, np.generic) and isinstance(value, (np.integer, np.floating,
+                                                                    np.bool_)):
+                out[name] = value.item()
+            elif field is not None and isinstance(value, list) \
+                    and _accepts_tuple(field.annotation):
                 out[name] = tuple(value)
         return out
 
