@@ -269,7 +269,9 @@ def one_line_error(err: ValidationError, root: type[BaseModel]) -> str:
     """
     first = err.errors()[0]
     loc = tuple(str(p) for p in first["loc"])
-    key = ".".join(loc) or root.__name__
+    # a key is shown as written, or as repr() when it holds a newline or a control character,
+    # so the message stays one line and prints nothing to the terminal but text
+    key = ".".join(p if p.isprintable() else repr(p) for p in loc) or root.__name__
     kind = first["type"]
     received = first.get("input")
     ctx = first.get("ctx", {})

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 
-import pytest
 from fuzz_helpers import expect_clean, twin
 from hypothesis import strategies as st
 
@@ -99,10 +98,9 @@ def check_task(case):
 test_task_configs, test_task_configs_deep = twin(task_dicts(), check_task)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9, found by the fuzz suite: one_line_error "
-                   "(src/rnnkit/config.py) writes an unknown key as it is, so a key with a "
-                   "newline makes the 'one line' message span lines")
 def test_unknown_key_with_a_newline_stays_on_one_line():
+    """Found by the fuzz suite (issue 9): an unknown key with a newline or a control character
+    is shown with repr(), so the message stays one line."""
     cls = task_class("classification").config_class
     expect_clean("configs: regression", lambda: cls.from_dict(
         {"task": "classification", "evaluation": {"bad\nkey": 1}}), "bad\\nkey")
