@@ -165,9 +165,14 @@ def test_default_dtype_and_empty_parts() -> None:
 
 def test_too_short_part_is_named() -> None:
     series = _integer_series()
-    with pytest.raises(DataError, match=r"^test part \(rows 97\.\.99, 3 rows\): target_range: "
-                                        r"expected room for one window"):
+    with pytest.raises(DataError, match=r"^split\.test: expected at least horizon = 5 rows for "
+                                        r"one window, or none \(the test part is rows 97\.\.99 "
+                                        r"of the series of 100 rows\), got 3 rows\. make the test "
+                                        r"part longer or empty, or shorten horizon$"):
         split_windows(series, 10, 5, split=ChronoSplit(80, 97, 100))
+    with pytest.raises(DataError, match=r"^split\.val: expected at least horizon = 4 rows .*"
+                                        r"rows 80\.\.81 .* got 2 rows\."):
+        split_windows(series, 10, 4, split=ChronoSplit(80, 82, 100))
     with pytest.raises(DataError, match=r"^train part \(rows 0\.\.9, 10 rows\): expected at least "
                                         r"look_back \+ horizon = 11 rows \(look_back=10, "
                                         r"horizon=1\), got 10 rows"):

@@ -350,12 +350,15 @@ def split_windows(
             parts[part] = Windows.empty(look_back, horizon, series.n_features, series.n_targets,
                                         dtype=dtype, time_index=time_index)
             continue
-        try:
-            windows = make_windows(data, look_back, horizon, stride=stride,
-                                   target_idx=series.target_idx, target_range=(lo, hi),
-                                   time_index=time_index)
-        except DataError as err:
-            raise DataError(f"{part} part (rows {lo}..{hi - 1}, {hi - lo} rows): {err}") from err
+        if part != "train" and hi - lo < horizon:  # train was checked above
+            raise DataError(expected(
+                f"split.{part}", f"at least horizon = {horizon} rows for one window, or none "
+                f"(the {part} part is rows {lo}..{hi - 1} of the series of "
+                f"{series.n_steps} rows)", Described(f"{hi - lo} rows"),
+                f"make the {part} part longer or empty, or shorten horizon"))
+        windows = make_windows(data, look_back, horizon, stride=stride,
+                               target_idx=series.target_idx, target_range=(lo, hi),
+                               time_index=time_index)
         parts[part] = Windows(windows.x.astype(dtype, copy=False),
                               windows.y.astype(dtype, copy=False),
                               windows.target_start, windows.target_time)
