@@ -72,3 +72,37 @@ def test_forecast_windows_in_original_units_and_window_frame() -> None:
     rows = window_frame(series, windows, pred, prep, "test")
     assert list(rows.columns) == ["origin", "step", "part", "y", "y_pred"]
     assert len(rows) == windows.n_samples * 2
+
+
+def test_a_forecast_that_overflows_names_the_input_scale() -> None:
+    series = load_series(pd.DataFrame({"y": np.arange(40.0) / 100},  # y = 0 .. 0.39
+                                      index=pd.date_range("2024-01-01", periods=40, freq="D")))
+    scaler = make_scaler("standard").fit(series.values)
+    prep = Preprocessing(("y",), ("y",), (), scaler, 4, 1, 1, "D", "datetime", None, 7)
+    windows = split_windows(series, 4, 1, split=split_by_fraction(series.n_steps),
+                            scaler=scaler, dtype=np.float64).train
+    # a tiny linear forecaster (L -> 1), fitted by least squares on the scaled training windows
+    weights, *_ = np.linalg.lstsq(windows.x[:, :, 0], windows.y[:, 0, 0], rcond=None)
+    model = nn.Linear(4, 1, bias=False)  # float32, as trained
+    with torch.no_grad():
+        model.weight.copy_(torch.as_tensor(weights, dtype=torch.float32)[None])
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.head = model
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 4, 1) -> (B, 1, 1)
+            return self.head(x[..., 0])[:, None, :]
+
+    normal = forecast_windows(Net(), prep, (np.arange(4.0).reshape(1, 4, 1) + 36) / 100, 1)
+    np.testing.assert_allclose(normal, [[[0.40]]], rtol=1e-3)  # a finite fit, a finite forecast
+    huge = np.full((3, 4, 1), 1e38)
+    huge[0] = 0.1  # one window in range; 1e38 / 0.115 is past float32 once scaled
+    with pytest.raises(DataError, match=(
+            r"^forecast: expected finite values, got inf/NaN in 2 of 3 windows; largest "
+            r"absolute input per column: 'y': 1e\+38 \(training center 0\.195, scale 0\.115\)\. "
+            r"the inputs are far outside the training range: scale the data \(e\.g\. divide it "
+            r"by a constant\) before fitting and forecasting, or refit on data of this size "
+            r"\(forecast\.scaling fits its scaler on the training rows\)$")):
+        forecast_windows(Net(), prep, huge, 1)

@@ -75,7 +75,29 @@ def forecast_windows(model: nn.Module, prep: Preprocessing, x_raw: np.ndarray,
                             future_idx=prep.future_idx)
             outputs.append(y.double().cpu().numpy())
     scaled = np.concatenate(outputs, axis=0)
-    return prep.scaler.inverse_transform_targets(scaled, prep.target_idx)
+    forecasts = prep.scaler.inverse_transform_targets(scaled, prep.target_idx)  # (N, S, K)
+    if not np.isfinite(forecasts).all():
+        raise DataError(_not_finite(prep, x_raw, forecasts))
+    return forecasts
+
+
+def _not_finite(prep: Preprocessing, x_raw: np.ndarray, forecasts: np.ndarray) -> str:
+    """The message for forecasts that overflowed: how many windows, and each input column's
+    largest absolute value beside the scale the model was trained on."""
+    N, F = forecasts.shape[0], x_raw.shape[-1]
+    bad = int((~np.isfinite(forecasts.reshape(N, -1))).any(axis=1).sum())
+    largest = np.abs(x_raw.reshape(-1, F)).max(axis=0)  # (F,)
+    center, scale = prep.scaler.center_, prep.scaler.scale_
+    columns = "; ".join(
+        f"{name!r}: {big:.3g} (training center {c:.3g}, scale {s:.3g})"
+        for name, big, c, s in zip(prep.columns, largest, center, scale, strict=True))
+    return expected(
+        "forecast", "finite values",
+        Described(f"inf/NaN in {bad} of {N} windows; largest absolute input per column: "
+                  f"{columns}"),
+        "the inputs are far outside the training range: scale the data (e.g. divide it by a "
+        "constant) before fitting and forecasting, or refit on data of this size "
+        "(forecast.scaling fits its scaler on the training rows)")
 
 
 def without_gaps(windows: SplitWindows, gap_mask: np.ndarray | None, look_back: int
