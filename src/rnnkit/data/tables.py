@@ -54,7 +54,10 @@ def read_table(source: str | os.PathLike[str] | pd.DataFrame | pd.Series) -> pd.
     except DataError:
         raise
     except (ValueError, OSError) as err:  # pandas parser errors subclass ValueError
-        raise DataError(f"source: could not read {str(path)!r}: {err}") from err
+        reason = " ".join(str(err).split())  # pandas' reasons may end in a newline
+        raise DataError(expected("source", "a readable CSV/Parquet file with a header row",
+                                 Described(f"{str(path)!r}, which could not be read: {reason}"))
+                        ) from err
     raise ConfigError(expected("source", f"a file ending in {_CSV_SUFFIXES + _PARQUET_SUFFIXES}",
                                path.name))
 

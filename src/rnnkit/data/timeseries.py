@@ -390,6 +390,8 @@ def load_series(
     """
     check_choice("missing", missing, _MISSING_POLICIES)
     check_choice("irregular", irregular, _IRREGULAR_POLICIES)
+    if time_col is not None and not isinstance(time_col, str):
+        raise ConfigError(expected("time_col", "a column name (a string) or None", time_col))
     raw = read_table(source)
     raw.columns = [str(c) for c in raw.columns]
     if raw.columns.has_duplicates:
