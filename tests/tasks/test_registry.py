@@ -43,3 +43,10 @@ def test_every_task_declares_the_primary_metric_its_reports_use():
         assert task_class(name)().objective() == objective, name
     seq2seq = task_class("seq2seq")({"data": {"units": "word"}})
     assert seq2seq.objective() == ("bleu", True)
+
+
+def test_the_registry_knows_every_older_bundle_name_a_task_accepts():
+    from rnnkit.tasks.registry import _LEGACY
+
+    legacy = {old: name for name in TASK_NAMES for old in task_class(name).legacy_names}
+    assert legacy == _LEGACY

@@ -37,8 +37,7 @@ _TASKS: dict[str, tuple[str, str]] = {
 }
 TASK_NAMES = tuple(_TASKS)
 #: the task names of bundles saved before the one task interface
-_LEGACY = {"sequence_classification": "classification", "sequence_tagging": "tagging",
-           }
+_LEGACY = {"sequence_classification": "classification", "sequence_tagging": "tagging"}
 
 
 def task_class(name: str) -> type[Task]:

@@ -216,17 +216,16 @@ def tune(
     name = task or getattr(config, "task", None) or (
         config.get("task", "forecasting") if isinstance(config, Mapping) else None)
     cls = task_class(str(name))
-    base = cls(config).config
-    params = parse_space(space if space is not None else DEFAULT_SPACES[cls.name])
     if not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1:
         raise ConfigError(expected("trials", "an integer >= 1", n_trials))
-    probe = cls(base)
+    probe = cls(config)
+    base = probe.config
+    params = parse_space(space if space is not None else DEFAULT_SPACES[cls.name])
+    # every key must exist: a typo fails here, before any data is read or trial run
+    lows = {p.key: p.choices[0] if p.choices is not None else p.low for p in params}
+    base.with_overrides(sample(params, optuna.trial.FixedTrial(lows)))
     fit_data, _test = probe.split(probe.read_data())
     metric, higher = probe.objective()  # fixed when the study is created
-    for p in params:  # every key must exist: a typo fails before the first trial
-        first = p.choices[0] if p.choices is not None else p.low
-        base.with_overrides(sample([Param(p.key, choices=(first,))],
-                                   optuna.trial.FixedTrial({p.key: first})))
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
