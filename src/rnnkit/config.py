@@ -36,7 +36,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from rnnkit._validation import Described, expected
 from rnnkit.errors import ConfigError
 
-__all__ = ["ConfigFile", "Section", "merge_dicts", "non_defaults", "one_line_error", "read_utf8",
+__all__ = ["ConfigFile", "Section", "merge_dicts", "non_defaults", "one_line_error", "parse_toml",
+           "read_toml_file", "read_utf8",
            "toml_value"]
 
 
@@ -104,21 +105,14 @@ class ConfigFile(Section):
 
     @classmethod
     def from_toml_string(cls, text: str, *, source: str = "<string>") -> Self:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"{source}: not valid TOML: {err}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse_toml(text, source))
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str]) -> Self:
         """Read a TOML file; relative data paths are resolved against the file's folder
         (see :meth:`resolve_paths`)."""
         p = Path(path)
-        if not p.is_file():
-            raise ConfigError(expected("config path", "an existing TOML file", str(p)))
-        config = cls.from_toml_string(read_utf8(p, "config path"), source=str(p))
-        return config.resolve_paths(p.parent)
+        return cls.from_dict(read_toml_file(p)).resolve_paths(p.parent)
 
     def resolve_paths(self, folder: Path) -> Self:
         """Hook: make relative file paths absolute against ``folder`` (no paths by default)."""
@@ -169,6 +163,26 @@ class ConfigFile(Section):
 
 
 # -----------------------------------------------------------------------------------------
+def parse_toml(text: str, source: str, path: Path | None = None) -> dict[str, Any]:
+    """TOML text as a dict; invalid TOML is one ConfigError line naming ``source`` (the
+    argument or option that gave it) and the file."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        where = f"valid TOML in {path}" if path is not None else "valid TOML"
+        name = f"{path.name}: " if path is not None else ""
+        raise ConfigError(expected(source, where,
+                                   Described(f"{name}not valid TOML: {err}"))) from None
+
+
+def read_toml_file(path: Path, option: str = "config path") -> dict[str, Any]:
+    """A TOML file as a dict: a missing file, one that is not UTF-8 or invalid TOML is one
+    ConfigError line naming ``option`` (the argument or command-line option that gave it)."""
+    if not path.is_file():
+        raise ConfigError(expected(option, "an existing TOML file", str(path)))
+    return parse_toml(read_utf8(path, option), option, path)
+
+
 def read_utf8(path: Path, name: str) -> str:
     """The text of ``path``; a file that is not UTF-8 (TOML's encoding) is a ConfigError naming
     the file and the first byte that does not decode."""

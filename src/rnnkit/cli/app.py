@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from rnnkit.config import merge_dicts, read_utf8
+from rnnkit.config import merge_dicts, read_toml_file
 from rnnkit.errors import ConfigError
 
 __all__ = ["app", "console", "err_console", "parse_sets", "read_toml"]
@@ -45,11 +45,5 @@ def parse_sets(items: list[str] | None, base: dict | None = None) -> dict:
 
 
 def read_toml(path: Path, option: str = "--config") -> dict:
-    """A TOML file as a dict; a missing file, a file that is not UTF-8 or invalid TOML is one
-    ConfigError line."""
-    if not path.is_file():
-        raise ConfigError(f"{option}: expected an existing TOML file, got {str(path)!r}")
-    try:
-        return tomllib.loads(read_utf8(path, option))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{option}: expected valid TOML in {path}, got an error: {exc}") from exc
+    """A TOML file given by ``option`` as a dict (see :func:`rnnkit.config.read_toml_file`)."""
+    return read_toml_file(path, option)

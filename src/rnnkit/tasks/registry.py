@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import importlib
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rnnkit._validation import Described, expected
 from rnnkit.bundle import load_bundle
+from rnnkit.config import read_toml_file
 from rnnkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -57,16 +57,13 @@ def task_from_toml(path: str | os.PathLike[str],
     """The task a TOML file describes: its ``task`` key picks the class (default
     ``"forecasting"``, the first task rnnkit had), the rest configures it."""
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(expected("config path", "an existing TOML file", str(p)))
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{p}: not valid TOML: {err}") from None
+    data = read_toml_file(p)  # read once: the task key picks the class, the rest configures it
     name = (overrides or {}).get("task", data.get("task", "forecasting"))
     if not isinstance(name, str):
         raise ConfigError(expected("task", f"one of {list(TASK_NAMES)}", Described(repr(name))))
-    return task_class(name).from_toml(p, overrides)
+    cls = task_class(name)
+    config = cls.config_class.from_dict(data).resolve_paths(p.parent)
+    return cls(config.with_overrides(dict(overrides)) if overrides else config)
 
 
 def load(path: str | os.PathLike[str]) -> Task:
