@@ -21,7 +21,8 @@ from rnnkit._validation import Described, expected
 from rnnkit.errors import ConfigError
 
 __all__ = ["MARKER", "check_name", "check_replaceable", "check_run_path",
-           "follow_umask", "is_run", "lock_path", "replace_directory", "write_lock", "write_marker"]
+           "follow_umask", "is_run", "lock_path", "replace_directory", "write_lock", "write_marker",
+           "writing_run"]
 
 logger = logging.getLogger(__name__)
 
@@ -228,3 +229,33 @@ def _take_over(lock: Path, dead: int) -> None:
         return
     aside.unlink(missing_ok=True)
     logger.info("took over the stale lock %s of process %d, which is not running", lock, dead)
+
+
+@contextmanager
+def writing_run(final: Path, *, overwrite: bool, task: str,
+                free: str = "a new or empty directory", option: str = "--out"
+                ) -> Iterator[Path]:
+    """Yield a temporary sibling directory that becomes the run directory ``final`` when the
+    block completes: the one way rnnkit writes a run (``rnnkit train`` and the labs).
+
+    The write lock on ``final`` is held for the whole block (:func:`write_lock`); a taken
+    ``final`` (anything but a new path or an empty directory) needs ``overwrite`` and must be a
+    run rnnkit wrote (:func:`check_replaceable`; ``free`` says what a free path is in the
+    message). On success the block's directory gets the marker and replaces ``final``
+    (:func:`replace_directory`); if the block raises or is interrupted, it is removed and
+    whatever was at ``final`` is left untouched.
+    """
+    final = check_run_path(Path(final), option)
+    with write_lock(final, option):
+        taken = final.is_symlink() or (final.exists()
+                                       and (not final.is_dir() or any(final.iterdir())))
+        if taken:
+            check_replaceable(final, overwrite=overwrite, expected_what=free, option=option)
+        work = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+        try:
+            yield work
+            write_marker(work, task)
+            replace_directory(work, final)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,12 +18,8 @@ from typing import Any
 
 from rnnkit._files import (
     MARKER,
-    check_replaceable,
-    check_run_path,
     is_run,
-    replace_directory,
-    write_lock,
-    write_marker,
+    writing_run,
 )
 
 __all__ = ["MARKER", "is_run", "run_directory", "write_json"]
@@ -39,24 +33,15 @@ def write_json(path: Path, data: Any) -> None:
 
 @contextmanager
 def run_directory(out: Path, *, overwrite: bool = False, task: str = "") -> Iterator[Path]:
-    """Yield a temporary directory that becomes ``out`` when the block completes.
+    """Yield a temporary directory that becomes ``out`` when the block completes
+    (:func:`rnnkit._files.writing_run`).
 
     Raises:
-        ConfigError: ``out`` exists and ``overwrite`` is False, or ``out`` exists and is not
-            an rnnkit run (a user's file or folder is never replaced), or its name is not one
-            (empty, ``.`` or with ``..``), or another process is writing ``out`` (its lock
-            file ``.NAME.lock`` names it).
+        ConfigError: ``out`` is taken and ``overwrite`` is False, or it is not an rnnkit run
+            (a user's file or folder is never replaced), or its name is not one (empty, ``.``
+            or with ``..``), or another process is writing ``out`` (its lock file
+            ``.NAME.lock`` names it).
     """
-    out = check_run_path(Path(out), "--out")
-    with write_lock(out, "--out"):
-        if out.exists() or out.is_symlink():
-            check_replaceable(out, overwrite=overwrite,
-                              expected_what="a path that does not exist yet")
-        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-        try:
-            yield work
-            write_marker(work, task)
-            replace_directory(work, out)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
+    with writing_run(Path(out), overwrite=overwrite, task=task,
+                     free="a path that does not exist yet (or an empty directory)") as work:
+        yield work

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -29,11 +27,8 @@ import torch
 
 from rnnkit._files import (
     check_name,
-    check_replaceable,
     check_run_path,
-    replace_directory,
-    write_lock,
-    write_marker,
+    writing_run,
 )
 from rnnkit._validation import expected
 from rnnkit.errors import ConfigError
@@ -75,15 +70,6 @@ def run_path(out_dir: str | Path | None, name: str) -> Path:
     return check_run_path(path, "--out")
 
 
-def _check_free(final: Path, overwrite: bool) -> None:
-    """Refuse ``final`` when it is taken: a new path or an empty directory is free; anything
-    else needs ``overwrite`` and must be a run rnnkit wrote (never a user's own)."""
-    taken = final.is_symlink() or (final.exists()
-                                   and (not final.is_dir() or any(final.iterdir())))
-    if taken:
-        check_replaceable(final, overwrite=overwrite, expected_what="a new or empty directory")
-
-
 @contextmanager
 def lab_run(out_dir: str | Path, name: str, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary directory that becomes the run directory ``out_dir`` of lab ``name``
@@ -104,17 +90,8 @@ def lab_run(out_dir: str | Path, name: str, *, overwrite: bool = False) -> Itera
             never replaced), or its name cannot name a directory, or another process is
             writing it (the message names the lock file and its pid).
     """
-    final = check_run_path(Path(out_dir), "--out")
-    with write_lock(final, "--out"):
-        _check_free(final, overwrite)
-        work = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
-        try:
-            yield work
-            write_marker(work, f"lab {name}")
-            replace_directory(work, final)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
+    with writing_run(Path(out_dir), overwrite=overwrite, task=f"lab {name}") as work:
+        yield work
 
 
 def run_directory(out_dir: str | Path | None, name: str, *, overwrite: bool = False) -> Path:
