@@ -97,6 +97,7 @@ def intra_op_threads(n: int | None) -> Iterator[None]:
 
 @contextlib.contextmanager
 def eval_mode(model: nn.Module) -> Iterator[None]:
+    """Run the block with ``model`` in eval mode (no dropout); its mode is restored after."""
     was_training = model.training
     model.eval()
     try:

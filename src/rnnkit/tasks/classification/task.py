@@ -37,6 +37,7 @@ from rnnkit.tasks.classification.inputs import SequenceInputs
 from rnnkit.tasks.classification.network import ClassifierNet
 from rnnkit.tasks.encoder import HistoryMetrics, legacy_config
 from rnnkit.training import Callback, Trainer
+from rnnkit.training.loop import eval_mode
 from rnnkit.training.seeding import seed_everything
 
 __all__ = ["SequenceClassifier"]
@@ -321,14 +322,10 @@ class SequenceClassifier(Task):
         """Logits (N, C) of encoded inputs, computed in eval mode (the mode is restored)."""
         model, _ = self._fitted()
         device = next(model.parameters()).device
-        was_training = model.training
-        model.eval()
-        try:
+        with eval_mode(model):
             rows = run_in_length_order(
                 lambda xb, lb: model(xb.to(device), lb.to(device)).float().cpu(),
                 x, lengths, eval_batch_size(self.config.training))
-        finally:
-            model.train(was_training)
         return torch.stack(rows)  # (N, C)
 
     def _logits(self, X: Any, lengths: Any = None) -> torch.Tensor:

@@ -31,6 +31,7 @@ from rnnkit.tasks.tagging.features import TokenFeatures
 from rnnkit.tasks.tagging.files import parse_conll
 from rnnkit.tasks.tagging.network import IGNORE, TaggerNet
 from rnnkit.training import Callback, Trainer
+from rnnkit.training.loop import eval_mode
 from rnnkit.training.seeding import seed_everything
 
 __all__ = ["SequenceTagger"]
@@ -219,10 +220,8 @@ class SequenceTagger(Task):
         """Loss per token and token accuracy on encoded data, in eval mode (mode restored)."""
         model, _ = self._fitted()
         device = next(model.parameters()).device
-        was_training = model.training
-        model.eval()
         loss_sum, hits = 0.0, 0
-        try:
+        with eval_mode(model):
             for idx in torch.argsort(lengths, stable=True).split(eval_batch_size(self.config.training)):
                 lb = lengths[idx].to(device)
                 t_max = int(lb.max())
@@ -230,8 +229,6 @@ class SequenceTagger(Task):
                 em = model(xb, lb)  # (b, t_max, K)
                 loss_sum += float(model.loss(em, yb)) * int(lb.sum())
                 hits += int((model.decode(em, lb) == yb).masked_fill(yb == IGNORE, False).sum())
-        finally:
-            model.train(was_training)
         n = int(lengths.sum())
         return {"loss": loss_sum / n, "token_accuracy": hits / n}
 
@@ -247,16 +244,13 @@ class SequenceTagger(Task):
         """Tag ids of every sentence (a list of (T_i,) tensors), in the input order."""
         model, _ = self._fitted()
         device = next(model.parameters()).device
-        was_training = model.training
-        model.eval()
-        try:
-            def run(xb: torch.Tensor, lb: torch.Tensor) -> torch.Tensor:
-                lb = lb.to(device)
-                return model.decode(model(xb.to(device), lb), lb).cpu()
 
+        def run(xb: torch.Tensor, lb: torch.Tensor) -> torch.Tensor:
+            lb = lb.to(device)
+            return model.decode(model(xb.to(device), lb), lb).cpu()
+
+        with eval_mode(model):
             rows = run_in_length_order(run, x, lengths, eval_batch_size(self.config.training))
-        finally:
-            model.train(was_training)
         return [r[: int(n)] for r, n in zip(rows, lengths)]
 
     def predict(self, sentences: Any) -> list[list[str]]:
