@@ -114,26 +114,38 @@ class SequenceClassifier(Task):
         :mod:`.files` (``path``, else ``data.path``); ``labelled=False`` reads the
         inputs only."""
         d = self.config.data
-        source = str(path if path is not None else d.path)
         frame = read_frame(path if path is not None else d.path)
-        kind = d.kind
-        if kind == "auto":
-            if d.text_column in frame.columns:
-                kind = "text"
-            elif d.id_column in frame.columns:
-                kind = "series"
-            else:
-                raise DataError(expected(
-                    source, f"a text column {d.text_column!r} or a series id column "
-                    f"{d.id_column!r}", Described(f"the columns {list(frame.columns)}"),
-                    "set data.kind and data.text_column or data.id_column"))
-        if kind == "text":
+        return self.examples_from_frame(frame, labelled=labelled,
+                                        source=str(path if path is not None else d.path))
+
+    def examples_from_frame(self, frame: Any, *, labelled: bool = True,
+                            source: str = "data") -> Examples:
+        """The Examples of a pandas frame holding the rows of a file in one of the two formats
+        of :mod:`.files` (what :meth:`read_data` does after reading the file; batch scoring
+        reads a file's chunks through it); ``source`` names the file in errors."""
+        d = self.config.data
+        if self.file_kind(frame.columns, source) == "text":
             return read_text_frame(frame, text_column=d.text_column, id_column=d.id_column,
                                    label_column=d.label_column, labelled=labelled,
                                    source=source)
         return read_series_frame(frame, id_column=d.id_column, step_column=d.step_column,
                                  feature_columns=d.feature_columns, label_column=d.label_column,
                                  labelled=labelled, source=source)
+
+    def file_kind(self, columns: Sequence[str], source: str = "data") -> str:
+        """``"text"`` or ``"series"``: ``data.kind``, or for ``"auto"`` the format of a file
+        with these columns (a text column makes it text, else an id column series)."""
+        d = self.config.data
+        if d.kind != "auto":
+            return d.kind
+        if d.text_column in columns:
+            return "text"
+        if d.id_column in columns:
+            return "series"
+        raise DataError(expected(
+            source, f"a text column {d.text_column!r} or a series id column "
+            f"{d.id_column!r}", Described(f"the columns {list(columns)}"),
+            "set data.kind and data.text_column or data.id_column"))
 
     def split(self, data: Examples) -> tuple[Examples, Examples]:
         """``(fit_data, test_data)``: ``data.test_path`` read as the test part, else a seeded

@@ -204,22 +204,25 @@ class LanguageModel(Task):
         return out
 
     # -------------------------------------------------------------------------- generate
-    def predict(self, data: str | Sequence[str]) -> list[str]:
+    def predict(self, data: str | Sequence[str], *, start: int = 0) -> list[str]:
         """The continuation of each prompt (one str is one prompt), generated with the
-        ``[generation]`` settings; prompt i with seed ``generation.seed + i``."""
+        ``[generation]`` settings; prompt i with seed ``generation.seed + start + i``
+        (``start``: the number of prompts before these in their file, when a file is read
+        in chunks)."""
         prompts = [data] if isinstance(data, str) else list(data)
         g = self.config.generation
         return [self.generate(p, g.max_new_tokens, greedy=g.greedy, temperature=g.temperature,
-                              top_k=g.top_k, top_p=g.top_p, seed=g.seed + i)
+                              top_k=g.top_k, top_p=g.top_p, seed=g.seed + start + i)
                 for i, p in enumerate(prompts)]
 
-    def predict_frame(self, data: str | Sequence[str]) -> Any:
+    def predict_frame(self, data: str | Sequence[str], *, start: int = 0) -> Any:
         """A DataFrame with columns ``prompt`` and ``generated`` (what ``rnnkit predict``
-        writes)."""
+        writes); ``start`` as in :meth:`predict`."""
         import pandas as pd
 
         prompts = [data] if isinstance(data, str) else list(data)
-        return pd.DataFrame({"prompt": prompts, "generated": self.predict(prompts)})
+        return pd.DataFrame({"prompt": prompts,
+                             "generated": self.predict(prompts, start=start)})
 
     @torch.no_grad()
     def step(self, token_ids: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:

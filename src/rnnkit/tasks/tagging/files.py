@@ -29,8 +29,11 @@ from rnnkit.tasks.base import Examples
 __all__ = ["parse_conll"]
 
 
-def parse_conll(text: str, *, labelled: bool = True, source: str = "data") -> Examples:
-    """Sentences (and tags) of CoNLL-layout text (see the module docstring)."""
+def parse_conll(text: str, *, labelled: bool = True, source: str = "data",
+                first_line: int = 1) -> Examples:
+    """Sentences (and tags) of CoNLL-layout text (see the module docstring); errors name
+    lines counted from ``first_line`` (a part of a file, read in chunks, counts from where
+    it starts)."""
     sentences: list[list[str]] = []
     tag_lists: list[list[str]] = []
     words: list[str] = []
@@ -43,7 +46,7 @@ def parse_conll(text: str, *, labelled: bool = True, source: str = "data") -> Ex
             words.clear()
             tags.clear()
 
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=first_line):
         parts = line.split()
         if not parts:
             close()
