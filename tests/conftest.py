@@ -16,6 +16,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent / "nn"))
 sys.path.insert(0, str(Path(__file__).parent / "training"))
 sys.path.insert(0, str(Path(__file__).parent / "datasets"))
+sys.path.insert(0, str(Path(__file__).parent / "serving"))
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rnnkit._validation import Described, expected
-from rnnkit.bundle import load_bundle
+from rnnkit.bundle import Bundle, load_bundle
 from rnnkit.config import read_toml_file
 from rnnkit.errors import ConfigError
 
 if TYPE_CHECKING:
     from rnnkit.tasks.base import Task
 
-__all__ = ["TASK_NAMES", "load", "task_class", "task_from_toml"]
+__all__ = ["TASK_NAMES", "from_bundle", "load", "task_class", "task_from_toml"]
 
 #: task name -> (module, class)
 _TASKS: dict[str, tuple[str, str]] = {
@@ -68,5 +68,9 @@ def task_from_toml(path: str | os.PathLike[str],
 
 def load(path: str | os.PathLike[str]) -> Task:
     """Load any task's bundle; the bundle says which task it is."""
-    bundle = load_bundle(path)
+    return from_bundle(load_bundle(path))
+
+
+def from_bundle(bundle: Bundle) -> Task:
+    """The task a loaded, verified bundle holds (its ``task`` picks the class)."""
     return task_class(_LEGACY.get(bundle.task, bundle.task))._from_bundle(bundle)

@@ -1,0 +1,323 @@
+"""How each task answers an HTTP request: the request in the task's terms, the same Python
+call a user would make (``predict``, ``predict_proba``, ``generate``), the response in the
+task's terms.
+
+An :class:`Adapter` per task holds the pydantic request and response models
+(:mod:`.schemas`), checks the request against the server's :class:`Limits` (a too large batch
+or too long input is a :class:`LimitError` naming the field), runs the task's own Python API
+(so the server answers exactly what ``Task.predict`` answers for the same inputs), describes
+the model's inputs and outputs for ``GET /v1/models``, and warms the model up before the
+server reports ready.
+
+Example::
+
+    >>> adapter_for("forecasting").request.__name__
+    'ForecastRequest'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from rnnkit._validation import expected
+from rnnkit.errors import ConfigError, DataError, RnnkitError
+from rnnkit.serving.schemas import (
+    ClassifyRequest,
+    ClassifyResponse,
+    ForecastRequest,
+    ForecastResponse,
+    GenerateRequest,
+    GenerateResponse,
+    Row,
+    TagRequest,
+    TagResponse,
+    TranslateRequest,
+    TranslateResponse,
+)
+from rnnkit.tasks.base import Task
+
+__all__ = ["ADAPTERS", "Adapter", "LimitError", "Limits", "adapter_for", "forecast_rows",
+           "rows_frame"]
+
+
+class LimitError(RnnkitError, ValueError):
+    """A request beyond the server's limits (batch size, input length); ``field`` names the
+    request field (the server answers 422 with the message)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may hold: ``max_batch`` inputs (series, texts, sentences, prompts,
+    sources), each at most ``max_length`` long (rows, characters, tokens), and at most
+    ``max_length`` steps or tokens to produce."""
+
+    max_batch: int = 64
+    max_length: int = 10_000
+
+    def batch(self, field: str, items: Sequence[Any]) -> None:
+        if len(items) > self.max_batch:
+            raise LimitError(field, expected(field, f"at most {self.max_batch} items per "
+                                             "request (the server's --max-batch)", len(items),
+                                             "split the batch over several requests"))
+
+    def length(self, field: str, size: int, what: str) -> None:
+        if size > self.max_length:
+            raise LimitError(field, expected(field, f"at most {self.max_length} {what} (the "
+                                             "server's --max-length)", size))
+
+    def each(self, field: str, items: Sequence[Sized], what: str) -> None:
+        self.batch(field, items)
+        for i, item in enumerate(items):
+            self.length(f"{field}[{i}]", len(item), what)
+
+
+Sized = Sequence[Any] | str
+
+
+class Adapter:
+    """One task's side of the server (see the module docstring)."""
+
+    task: ClassVar[str]
+    request: ClassVar[type[BaseModel]]
+    response: ClassVar[type[BaseModel]]
+
+    def predict(self, task: Task, request: Any, limits: Limits) -> dict[str, Any]:
+        """The response fields (all but ``model``) for a validated request."""
+        raise NotImplementedError
+
+    def describe(self, task: Task) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(input, output)``: what the model reads and returns, for ``GET /v1/models``."""
+        raise NotImplementedError
+
+    def warmup(self, task: Task) -> None:
+        """Run the network once, so the first request does not pay for lazy set-up."""
+        raise NotImplementedError
+
+
+# ----------------------------------------------------------------------------- forecasting
+def rows_frame(rows: Sequence[Row], field: str = "data") -> pd.DataFrame:
+    """The rows of a request as the DataFrame a CSV of the same rows reads into."""
+    if not rows:
+        raise DataError(expected(field, "at least one row", []))
+    return pd.DataFrame.from_records(list(rows))
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def forecast_rows(forecast: pd.DataFrame) -> list[dict[str, Any]]:
+    """Forecast rows as ``rnnkit predict --output`` writes them: the time column (named as
+    the fitted time index, ``time`` when it has no name) then one column per target."""
+    name = forecast.index.name or "time"
+    rows = []
+    for stamp, values in zip(forecast.index, forecast.itertuples(index=False, name=None)):
+        row = {name: _json_value(stamp)}
+        row.update({col: _json_value(v) for col, v in zip(forecast.columns, values)})
+        rows.append(row)
+    return rows
+
+
+class ForecastAdapter(Adapter):
+    task = "forecasting"
+    request = ForecastRequest
+    response = ForecastResponse
+
+    def forecast(self, task: Any, rows: Sequence[Row], horizon: int | None, field: str
+                 ) -> list[dict[str, Any]]:
+        series = task.read_data(rows_frame(rows, field))
+        return forecast_rows(task.predict(series, horizon=horizon))
+
+    def predict(self, task: Task, request: ForecastRequest, limits: Limits) -> dict[str, Any]:
+        if request.horizon is not None:
+            limits.length("horizon", request.horizon, "steps")
+        if request.data is not None:
+            limits.length("data", len(request.data), "rows")
+            return {"forecast": self.forecast(task, request.data, request.horizon, "data")}
+        assert request.series is not None  # the schema guarantees one of them  # noqa: S101
+        limits.each("series", request.series, "rows")
+        return {"forecasts": [self.forecast(task, rows, request.horizon, f"series[{i}]")
+                              for i, rows in enumerate(request.series)]}
+
+    def describe(self, task: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        prep = task.preprocessing_
+        time = prep.time_name or "time"
+        inputs = {"time_column": time, "targets": list(prep.targets),
+                  "covariates": list(prep.covariates),
+                  "future_covariates": list(prep.supplied_future),
+                  "look_back": prep.look_back, "freq": prep.freq,
+                  "rows": f"at least {prep.look_back} rows, oldest first"}
+        outputs = {"columns": [time, *prep.targets], "horizon": prep.horizon,
+                   "units": "original"}
+        return inputs, outputs
+
+    def warmup(self, task: Any) -> None:
+        prep = task.preprocessing_
+        steps = prep.horizon
+        need = max(steps, prep.train_horizon) if prep.future_covariates else 0
+        window = np.zeros((1, prep.look_back, len(prep.columns)))
+        future = np.zeros((1, need, len(prep.future_covariates))) if need else None
+        task._forecast(window, steps, future)
+
+
+# -------------------------------------------------------------------------- classification
+def _label(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+class ClassifyAdapter(Adapter):
+    task = "classification"
+    request = ClassifyRequest
+    response = ClassifyResponse
+
+    def predict(self, task: Any, request: ClassifyRequest, limits: Limits) -> dict[str, Any]:
+        kind = task.inputs_.kind
+        if request.texts is not None:
+            if kind == "numeric":
+                raise DataError(expected("texts", "'series' for this model (it classifies "
+                                         "numeric series)", "texts"))
+            limits.each("texts", request.texts, "characters")
+            inputs: Any = request.texts
+        else:
+            if kind != "numeric":
+                raise DataError(expected("series", "'texts' for this model (it classifies "
+                                         "texts)", "series"))
+            limits.each("series", request.series or [], "steps")
+            inputs = [_steps(s, f"series[{i}]") for i, s in enumerate(request.series or [])]
+        proba = task.predict_proba(inputs)  # (N, C)
+        classes = [_label(c) for c in task.classes_]
+        return {"predictions": [
+            {"label": classes[int(row.argmax())],
+             "probabilities": {str(c): float(p) for c, p in zip(classes, row)}}
+            for row in proba]}
+
+    def describe(self, task: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        inputs = task.inputs_
+        if inputs.kind == "numeric":
+            described = {"series": f"lists of steps of {inputs.n_features} feature(s)"}
+        else:
+            described = {"texts": "strings"}
+        return described, {"classes": [_label(c) for c in task.classes_],
+                           "fields": ["label", "probabilities"]}
+
+    def warmup(self, task: Any) -> None:
+        inputs = task.inputs_
+        sample: Any = ([np.zeros((2, inputs.n_features))] if inputs.kind == "numeric"
+                       else ["warm up"] if inputs.kind == "text" else [["warm", "up"]])
+        task.predict_proba(sample)
+
+
+def _steps(series: Sequence[Any], field: str) -> np.ndarray:
+    """One series of the request as (T, F) values."""
+    values = np.asarray(series, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]  # (T,) -> (T, 1)
+    if values.ndim != 2 or values.shape[0] == 0:
+        raise DataError(expected(field, "a non-empty list of steps (numbers or lists of "
+                                 "feature values)", f"shape {values.shape}"))
+    return values
+
+
+# --------------------------------------------------------------------------------- tagging
+class TagAdapter(Adapter):
+    task = "tagging"
+    request = TagRequest
+    response = TagResponse
+
+    def predict(self, task: Any, request: TagRequest, limits: Limits) -> dict[str, Any]:
+        limits.each("sentences", request.sentences, "tokens")
+        return {"tags": task.predict(request.sentences)}
+
+    def describe(self, task: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        return {"sentences": "lists of tokens"}, {"tags": list(task.tags_)}
+
+    def warmup(self, task: Any) -> None:
+        task.predict([["warm", "up"]])
+
+
+# ---------------------------------------------------------------------------- generation
+class GenerateAdapter(Adapter):
+    task = "language_model"
+    request = GenerateRequest
+    response = GenerateResponse
+
+    def settings(self, task: Any, request: GenerateRequest) -> dict[str, Any]:
+        """The sampling settings: the request's, else the model's ``[generation]``."""
+        g = task.config.generation
+        pick = {field: getattr(request, field) for field in
+                ("temperature", "top_k", "top_p", "greedy", "seed")}
+        return {"max_new_tokens": request.max_tokens or g.max_new_tokens,
+                "temperature": g.temperature if pick["temperature"] is None else pick["temperature"],
+                "top_k": g.top_k if pick["top_k"] is None else pick["top_k"],
+                "top_p": g.top_p if pick["top_p"] is None else pick["top_p"],
+                "greedy": g.greedy if pick["greedy"] is None else pick["greedy"],
+                "seed": g.seed if pick["seed"] is None else pick["seed"]}
+
+    def predict(self, task: Any, request: GenerateRequest, limits: Limits) -> dict[str, Any]:
+        limits.each("prompts", request.prompts, "characters")
+        s = self.settings(task, request)
+        limits.length("max_tokens", s["max_new_tokens"], "tokens")
+        return {"texts": [task.generate(p, s["max_new_tokens"], greedy=s["greedy"],
+                                        temperature=s["temperature"], top_k=s["top_k"],
+                                        top_p=s["top_p"], seed=s["seed"] + i)
+                          for i, p in enumerate(request.prompts)]}
+
+    def describe(self, task: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        g = task.config.generation
+        return ({"prompts": "strings", "level": task.config.model.level},
+                {"texts": "the continuation of each prompt", "defaults": g.model_dump()})
+
+    def warmup(self, task: Any) -> None:
+        vocab = task.vocab_
+        token = next((t for t in vocab.tokens if not t.startswith("<")), None)
+        if token is not None:
+            task.generate(token, 1, greedy=True)
+
+
+# ------------------------------------------------------------------------------- seq2seq
+class TranslateAdapter(Adapter):
+    task = "seq2seq"
+    request = TranslateRequest
+    response = TranslateResponse
+
+    def predict(self, task: Any, request: TranslateRequest, limits: Limits) -> dict[str, Any]:
+        limits.each("sources", request.sources, "characters")
+        decoded = task.predict(request.sources, beam_width=request.beam_size)
+        return {"targets": [task.detokenize(tokens) for tokens in decoded]}
+
+    def describe(self, task: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        data = task.config.data
+        return ({"sources": f"strings, read as {data.units} units"},
+                {"targets": f"strings of {data.output_units} units",
+                 "beam_size": task.config.decoding.beam_width})
+
+    def warmup(self, task: Any) -> None:
+        task.predict(["a"], beam_width=1, max_len=2)
+
+
+ADAPTERS: dict[str, Adapter] = {a.task: a for a in (
+    ForecastAdapter(), ClassifyAdapter(), TagAdapter(), GenerateAdapter(), TranslateAdapter())}
+
+
+def adapter_for(task: str) -> Adapter:
+    """The adapter of a task name."""
+    if task not in ADAPTERS:
+        raise ConfigError(expected("task", f"one of {sorted(ADAPTERS)}", task))
+    return ADAPTERS[task]

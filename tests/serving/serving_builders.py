@@ -1,0 +1,52 @@
+"""Tiny trained bundles of every task (what the serving tests serve) and an hourly series."""
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.examples import example_path
+from rnnkit.tasks.registry import task_from_toml
+
+FAST = {"training": {"epochs": 1, "progress": "off", "max_time": None}}
+OVERRIDES = {
+    "classification": {"model": {"embedding_dim": 8, "encoder": {"hidden_size": 8}}},
+    "tagging": {"model": {"embedding_dim": 8, "suffix_dim": 4, "shape_dim": 4,
+                          "encoder": {"hidden_size": 8}}},
+    "language_model": {"model": {"embedding_dim": 8, "encoder": {"hidden_size": 16}},
+                       "generation": {"max_new_tokens": 12}},
+    "seq2seq": {"model": {"src_embedding_dim": 8, "tgt_embedding_dim": 8,
+                          "encoder": {"hidden_size": 8}, "decoder": {"hidden_size": 16}}},
+}
+
+
+def hourly_frame(n=120, seed=0):
+    """An hourly two-column series (a target and a covariate) with a time column."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return pd.DataFrame({
+        "time": pd.date_range("2024-01-01", periods=n, freq="h").strftime("%Y-%m-%d %H:%M:%S"),
+        "load": np.sin(t / 4) + 0.1 * rng.standard_normal(n),
+        "temp": np.cos(t / 7)})
+
+
+def _forecaster(tmp):
+    from rnnkit.tasks.forecasting import Forecaster
+
+    path = tmp / "hourly.csv"
+    hourly_frame().to_csv(path, index=False)
+    task = Forecaster({"data": {"path": str(path), "time_col": "time", "targets": ["load"],
+                                "covariates": ["temp"]},
+                       "forecast": {"look_back": 12, "horizon": 3},
+                       "model": {"hidden_size": 8, "num_layers": 1},
+                       "training": {"epochs": 2, "device": "cpu", "progress": "off", "seed": 0}})
+    return task.fit(task.read_data())
+
+
+def build_bundles(tmp):
+    """Train a tiny model of every task and save its bundle under ``tmp``: task -> path."""
+    out = {}
+    for name, overrides in OVERRIDES.items():
+        task = task_from_toml(example_path(name), {**FAST, **overrides})
+        task.fit(task.split(task.read_data())[0])
+        out[name] = task.save(tmp / name)
+    out["forecasting"] = _forecaster(tmp).save(tmp / "forecasting")
+    return out
