@@ -107,3 +107,48 @@ def test_every_task_trains_evaluates_and_predicts_from_its_example(
     code, _, err = cli(["predict", run, "--input", inputs,
                         "--output", run / "model" / "config.json"])
     assert code == 2 and "--output: expected a path outside the run directory" in err
+
+
+def test_predict_scores_in_chunks_into_parquet_or_csv(tmp_path, cli):
+    """`predict --output X.parquet|X.csv --chunk-rows N` writes what the Python API's
+    predict_frame gives for the whole file; a bad input leaves the previous output as it was."""
+    from pandas.testing import assert_frame_equal
+
+    from rnnkit.cli.tasks import load_run
+
+    code, _, err = cli(["examples", "classification", "--to", tmp_path / "ex"])
+    assert code == 0, err
+    run = tmp_path / "run"
+    code, _, err = cli(["train", tmp_path / "ex" / "classification.toml", "--out", run,
+                        "--quiet", "--set", "training.epochs=1",
+                        "--set", "model.encoder.hidden_size=4"])
+    assert code == 0, err
+    inputs = tmp_path / "ex" / "data" / "vader_sample.csv"
+    task = load_run(run)
+    expected = task.predict_frame(task.read_data(inputs, labelled=False))
+    for suffix in (".parquet", ".csv"):
+        out = tmp_path / f"scored{suffix}"
+        code, stdout, err = cli(["predict", run, "--input", inputs, "--output", out,
+                                 "--chunk-rows", 7])
+        assert code == 0, err
+        assert f"predictions written to {out}" in " ".join(stdout.split())
+        assert "18 chunks" in stdout and err == ""  # no bar when stderr is no terminal
+        if suffix == ".parquet":
+            assert_frame_equal(pd.read_parquet(out), expected)
+        else:
+            expected.to_csv(tmp_path / "want.csv", index=False)
+            assert_frame_equal(pd.read_csv(out), pd.read_csv(tmp_path / "want.csv"))
+    code, stdout, err = cli(["predict", run, "--input", inputs, "--output",
+                             tmp_path / "quiet.csv", "--quiet"])
+    assert code == 0 and stdout == "" and (tmp_path / "quiet.csv").is_file()
+    before = (tmp_path / "scored.csv").read_bytes()
+    (tmp_path / "bad.csv").write_text("words,label\nhello,positive\n")
+    code, _, err = cli(["predict", run, "--input", tmp_path / "bad.csv", "--output",
+                        tmp_path / "scored.csv"])
+    assert code == 2 and "expected a text column 'text'" in err
+    assert (tmp_path / "scored.csv").read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    code, _, err = cli(["predict", run, "--input", inputs, "--output", tmp_path / "x.json"])
+    assert code == 2 and "--output: expected a file ending in ['.csv', '.parquet', '.pq']" in err
+    code, _, err = cli(["predict", run, "--input", inputs, "--horizon", 2])
+    assert code == 2 and "--horizon: expected unset for a classification model" in err
