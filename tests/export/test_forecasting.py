@@ -97,3 +97,10 @@ def test_step_graph_refuses_window_scaling_and_seq2seq():
     task, _ = fitted_forecaster("seq2seq_gru_future")
     with pytest.raises(ConfigError, match="forecast.strategy: expected 'direct' or 'recursive'"):
         forecaster_graph(task, step=True)
+
+
+def test_a_history_shorter_than_look_back_fails_in_the_runtime():
+    task, frame = fitted_forecaster("direct_gru_standard")
+    sess = session(forecaster_graph(task)[0].model())
+    with pytest.raises(Exception, match="(?i)reshape"):
+        sess.run(None, {"history": np.zeros((2, 5, 1), np.float32)})

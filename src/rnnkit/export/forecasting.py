@@ -214,14 +214,17 @@ def forecaster_graph(task: Forecaster, *, preprocessing: bool = True, step: bool
                     outputs={"y": f"(batch, {H}, {K}) float32, scaled"})
         return g, meta
     history = g.input("history", "float32", ["batch", "time", F])
-    window = g.op("Slice", [history, g.ints([-L]), g.ints([_BIG]), g.ints([1])])  # (B, L, F)
+    window = g.op("Slice", [history, g.ints([-L]), g.ints([_BIG]), g.ints([1])])
+    # (B, L, F); fewer than L rows fail here, in the runtime, instead of forecasting silently
+    window = g.op("Reshape", [window, g.ints([0, L, F])])
     x = _scale(g, window, center, scale, "scaler")
     H, H_train = prep.horizon, prep.train_horizon
     u = None
     inputs = {"history": f"(batch, time >= {L}, {F}) float32, raw, columns {list(prep.columns)}"}
     if fidx:
         future = g.input("future", "float32", ["batch", H, F_u])
-        fut = g.op("Slice", [future, g.ints([0]), g.ints([H]), g.ints([1])])
+        fut = g.op("Reshape", [g.op("Slice", [future, g.ints([0]), g.ints([H]), g.ints([1])]),
+                               g.ints([0, H, F_u])])  # (B, H, F_u): fewer steps fail
         u = _scale(g, fut, center[fidx], scale[fidx], "scaler_future")  # (B, H, F_u)
         inputs["future"] = (f"(batch, {H}, {F_u}) float32, raw, columns "
                             f"{list(prep.future_covariates)}")
