@@ -41,6 +41,22 @@ def _forecaster(tmp):
     return task.fit(task.read_data())
 
 
+def _series_classifier(tmp):
+    """Two-feature series of 4..12 steps whose class sets the trend of the first feature."""
+    from rnnkit.tasks.classification import SequenceClassifier
+
+    rng = np.random.default_rng(0)
+    X, y = [], []
+    for _ in range(60):
+        c = int(rng.integers(0, 3))
+        t = np.arange(int(rng.integers(4, 13)))
+        X.append(np.stack([(c - 1) * 0.5 * t, rng.normal(0, 1, t.size)], axis=1) * 10 + 3)
+        y.append(c)
+    task = SequenceClassifier({"model": {"embedding_dim": 8, "encoder": {"hidden_size": 8}},
+                               "training": {"epochs": 2, "progress": "off", "seed": 0}})
+    return task.fit(X, y)
+
+
 def build_bundles(tmp):
     """Train a tiny model of every task and save its bundle under ``tmp``: task -> path."""
     out = {}
@@ -49,4 +65,5 @@ def build_bundles(tmp):
         task.fit(task.split(task.read_data())[0])
         out[name] = task.save(tmp / name)
     out["forecasting"] = _forecaster(tmp).save(tmp / "forecasting")
+    out["series_classification"] = _series_classifier(tmp).save(tmp / "series_classification")
     return out

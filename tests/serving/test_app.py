@@ -5,11 +5,12 @@ streams. tests/cli/test_serve.py drives the same endpoints on a real `rnnkit ser
 import numpy as np
 import pandas as pd
 import pytest
-from serving_builders import hourly_frame
 from fastapi.testclient import TestClient
 
 from rnnkit.serving import Limits, ModelSource, ServeSettings, create_app, load_model
 from rnnkit.serving.adapters import rows_frame
+
+from serving_builders import hourly_frame
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +71,25 @@ def test_classification_equals_predict_and_predict_proba(client, tasks):
     assert [p["label"] for p in got] == task.predict(texts).tolist()
     for row, p in zip(proba, got):
         assert [p["probabilities"][str(c)] for c in task.classes_] == row.tolist()
+
+
+def test_series_classification_equals_predict_proba(client, tasks):
+    series = [[[3.0, 1.0], [8.0, -2.0], [13.0, 0.5], [18.0, 0.0]], [[3.0, 0.0]] * 6]
+    r = post(client, "series_classification", {"series": series})
+    assert r.status_code == 200, r.text
+    task = tasks["series_classification"]
+    proba = task.predict_proba([np.asarray(s) for s in series])
+    got = r.json()["predictions"]
+    assert [p["label"] for p in got] == task.predict([np.asarray(s) for s in series]).tolist()
+    assert [[p["probabilities"][str(c)] for c in task.classes_] for p in got] == proba.tolist()
+    univariate = post(client, "series_classification", {"series": [[1.0, 2.0, 3.0]]})
+    assert univariate.status_code == 422
+    assert univariate.json()["error"].startswith("series[0]: expected a non-empty list of "
+                                                 "steps of 2 feature value(s)")
+    ragged = post(client, "series_classification", {"series": [[[1.0, 2.0], [1.0]]]})
+    assert ragged.status_code == 422 and ragged.json()["error"].startswith("series[0]: ")
+    texts = post(client, "series_classification", {"texts": ["a"]})
+    assert texts.json()["error"].startswith("texts: expected 'series' for this model")
 
 
 def test_tagging_equals_predict(client, tasks):
@@ -222,7 +242,9 @@ def test_models_lists_name_version_task_and_io(client, served):
     assert fc["input"]["look_back"] == 12 and fc["output"]["columns"] == ["time", "load"]
     assert listed["classification"]["output"]["classes"] == ["negative", "positive"]
     ready = client.get("/health/ready").json()
-    assert ready["status"] == "ready" and len(ready["models"]) == 5
+    assert ready["status"] == "ready" and len(ready["models"]) == 6
+    assert listed["series_classification"]["input"] == {
+        "series": "lists of steps of 2 feature(s)"}
 
 
 def test_openapi_has_a_request_and_response_schema_per_task(client):

@@ -151,7 +151,7 @@ class ForecastAdapter(Adapter):
         if request.data is not None:
             limits.length("data", len(request.data), "rows")
             return {"forecast": self.forecast(task, request.data, request.horizon, "data")}
-        assert request.series is not None  # the schema guarantees one of them  # noqa: S101
+        assert request.series is not None  # the schema guarantees one of them
         limits.each("series", request.series, "rows")
         return {"forecasts": [self.forecast(task, rows, request.horizon, f"series[{i}]")
                               for i, rows in enumerate(request.series)]}
@@ -200,7 +200,8 @@ class ClassifyAdapter(Adapter):
                 raise DataError(expected("series", "'texts' for this model (it classifies "
                                          "texts)", "series"))
             limits.each("series", request.series or [], "steps")
-            inputs = [_steps(s, f"series[{i}]") for i, s in enumerate(request.series or [])]
+            inputs = [_steps(s, f"series[{i}]", task.inputs_.n_features)
+                      for i, s in enumerate(request.series or [])]
         proba = task.predict_proba(inputs)  # (N, C)
         classes = [_label(c) for c in task.classes_]
         return {"predictions": [
@@ -224,14 +225,18 @@ class ClassifyAdapter(Adapter):
         task.predict_proba(sample)
 
 
-def _steps(series: Sequence[Any], field: str) -> np.ndarray:
-    """One series of the request as (T, F) values."""
-    values = np.asarray(series, dtype=np.float64)
-    if values.ndim == 1:
+def _steps(series: Sequence[Any], field: str, n_features: int) -> np.ndarray:
+    """One series of the request as (T, F) values, F the model's features."""
+    try:
+        values = np.asarray(series, dtype=np.float64)
+    except ValueError:  # ragged: steps of different lengths
+        values = np.empty(0)
+    if values.ndim == 1 and values.size:
         values = values[:, None]  # (T,) -> (T, 1)
-    if values.ndim != 2 or values.shape[0] == 0:
-        raise DataError(expected(field, "a non-empty list of steps (numbers or lists of "
-                                 "feature values)", f"shape {values.shape}"))
+    if values.ndim != 2 or values.shape[0] == 0 or values.shape[1] != n_features:
+        raise DataError(expected(field, f"a non-empty list of steps of {n_features} feature "
+                                 "value(s) each (a number per step when 1)",
+                                 f"shape {values.shape}"))
     return values
 
 

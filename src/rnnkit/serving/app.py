@@ -373,7 +373,7 @@ def _add_predict_route(app: FastAPI, model: ServedModel, served: ModelSet, limit
     def predict(body: Any) -> Response:
         def work() -> dict[str, Any]:
             current = served.get(name)
-            assert current is not None  # names never leave the set  # noqa: S101
+            assert current is not None  # names never leave the set
             with current.lock:
                 result = current.adapter.predict(current.task, body, limits)
             return {**result, "model": current.info()}

@@ -1,0 +1,74 @@
+"""Loading, naming, versioning and reloading served models."""
+
+import pytest
+
+from rnnkit.bundle import BundleError
+from rnnkit.errors import ConfigError
+from rnnkit.serving.models import ModelSet, ModelSource, bundle_path, load_model
+
+
+def test_sources_parse_name_equals_path(tmp_path):
+    assert ModelSource.parse("fc=runs/a/model") == ModelSource(__import__("pathlib").Path(
+        "runs/a/model"), "fc")
+    assert ModelSource.parse("runs/a=b").name is None  # a path with '=' in a folder name
+    with pytest.raises(ConfigError, match="model name"):
+        ModelSource.parse("..=x")
+
+
+def test_a_run_directory_serves_its_model_folder(tmp_path):
+    (tmp_path / "run" / "model").mkdir(parents=True)
+    assert bundle_path(tmp_path / "run") == tmp_path / "run" / "model"
+    assert bundle_path(tmp_path / "run" / "model") == tmp_path / "run" / "model"
+
+
+def test_the_name_is_the_config_name_else_the_folder(bundles, tmp_path):
+    assert load_model(ModelSource(bundles["tagging"])).name == "brown-sample"
+    assert load_model(ModelSource(bundles["tagging"], "pos")).name == "pos"
+    assert load_model(ModelSource(bundles["forecasting"])).name == "forecasting"  # folder
+
+
+def test_the_version_follows_the_bundle_content(bundles, tasks, tmp_path):
+    a = load_model(ModelSource(bundles["tagging"]))
+    assert a.version == load_model(ModelSource(bundles["tagging"])).version
+    assert len(a.version) == 12
+    copy = tmp_path / "copy"
+    tasks["tagging"].save(copy, metrics={"note": "another training record"})
+    assert load_model(ModelSource(copy)).version != a.version
+
+
+def test_names_must_be_distinct(bundles):
+    m = load_model(ModelSource(bundles["tagging"], "x"))
+    with pytest.raises(ConfigError, match=r"^models: expected distinct names, got 'x'"):
+        ModelSet([m, m])
+
+
+def test_reload_refuses_another_task_and_keeps_the_old(bundles, tmp_path, tasks):
+    path = tmp_path / "m"
+    tasks["tagging"].save(path)
+    models = ModelSet([load_model(ModelSource(path, "m"))])
+    old = models.get("m")
+    import shutil
+
+    shutil.rmtree(path)
+    tasks["classification"].save(path)
+    with pytest.raises(ConfigError, match=r"^bundle: expected a tagging model to replace 'm'"):
+        models.reload("m")
+    assert models.get("m") is old
+
+
+def test_a_broken_bundle_is_a_bundle_error(tmp_path):
+    (tmp_path / "b").mkdir()
+    with pytest.raises(BundleError, match="manifest.json"):
+        load_model(ModelSource(tmp_path / "b"))
+
+
+def test_an_unknown_runtime_is_refused(bundles):
+    with pytest.raises(ConfigError, match=r"^--runtime: expected one of \['torch', 'onnx'\]"):
+        load_model(ModelSource(bundles["tagging"]), runtime="tf")
+
+
+def test_summary_describes_inputs_and_outputs(bundles):
+    s = load_model(ModelSource(bundles["seq2seq"], "g2p")).summary()
+    assert s["task"] == "seq2seq" and s["runtime"] == "torch"
+    assert s["input"] == {"sources": "strings, read as char units"}
+    assert s["output"]["beam_size"] == 3
