@@ -54,6 +54,10 @@ FORECASTERS: dict[str, dict[str, Any]] = {
                              "model": {"cell": "gru", "reset_after": False}, "future": True},
     "direct_gru_standard": {"forecast": {"horizon": 2, "scaling": "standard"},
                             "model": {"cell": "gru", "num_layers": 2}},
+    "seq2seq_lstm_bi_ln": {"forecast": {"horizon": 2, "strategy": "seq2seq",
+                                        "scaling": "standard"},
+                           "model": {"cell": "lstm", "bidirectional": True, "num_layers": 2,
+                                     "layer_norm": True}},
 }
 
 

@@ -62,9 +62,10 @@ def test_quantization_on_the_callers_sample(tmp_path):
 
 def test_step_export_describes_the_state(tmp_path):
     task, _ = fitted_forecaster("recursive_gru")
-    result = export_onnx(task, tmp_path / "step.onnx", step=True)
+    result = export_onnx(task, tmp_path / "step.onnx", step=True, quantize="int8")
     assert set(result.inputs) == {"x_t", "h"} and set(result.outputs) == {"h_out", "forecast"}
     assert json.loads(result.metadata_path.read_text())["step"] is True
+    assert result.accuracy["output"] == "forecast" and result.accuracy["rmse"] < 1.0
 
 
 def test_refusals_leave_existing_files_alone(tmp_path):

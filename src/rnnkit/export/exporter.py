@@ -15,8 +15,11 @@ difference of the main output against the float32 graph.
 Example::
 
     >>> result = export_onnx(forecaster, "model.onnx", quantize="int8")
-    >>> print(result.summary())
-    wrote model.onnx (41.2 kB, int8) and model.json: history (batch, time >= 20, 1) -> forecast ...
+    >>> print(result.summary())  # doctest: +SKIP
+    wrote model.onnx (61.5 kB, int8) and model.json
+      input  history: (batch, time >= 20, 1) float32, raw, columns ['capacity']
+      output forecast: (batch, 1, 1) float32, original units, targets ['capacity']
+      int8 vs float32 on 8 sample rows of forecast: max abs diff 0.00104, RMSE 0.000646
 """
 
 from __future__ import annotations
