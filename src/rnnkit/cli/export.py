@@ -43,4 +43,4 @@ def export(
                                    "the run's own files are never overwritten"))
     task = load_run(run)
     result = export_onnx(task, out, quantize=quantize, step=step)
-    console.print(result.summary(), highlight=False, soft_wrap=True)
+    console.print(result.summary(), markup=False, highlight=False, soft_wrap=True)
