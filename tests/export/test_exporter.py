@@ -84,3 +84,15 @@ def test_refusals_leave_existing_files_alone(tmp_path):
         export_onnx(task, target, step=True)
     assert target.read_bytes() == b"keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]
+
+
+def test_missing_onnxruntime_names_the_extra(monkeypatch):
+    import sys
+
+    from rnnkit.errors import MissingDependencyError
+    from rnnkit.export.exporter import ort_module
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(MissingDependencyError, match=r"onnxruntime: expected the optional "
+                                                     r"'onnxruntime' package.*rnnkit\[export\]"):
+        ort_module()
