@@ -200,6 +200,11 @@ def test_forecasting_horizon_and_the_tail(trained, tmp_path):
     inputs = DATA / "nile.csv"
     expected = task.predict(task.read_data(inputs), horizon=5)
     _check(task, inputs, tmp_path, ".parquet", chunk_rows=10, expected=expected, horizon=5)
+    stored = pd.read_csv(inputs, parse_dates=["year"]).set_index("year")
+    stored.to_parquet(tmp_path / "indexed.parquet", row_group_size=30)  # the time as its index
+    _check(task, tmp_path / "indexed.parquet", tmp_path, ".csv", chunk_rows=8)
+    with pytest.raises(ConfigError, match="horizon: expected an integer >= 1, got 0"):
+        score_file(task, inputs, tmp_path / "h.csv", horizon=0, progress=False)
     frame = pd.DataFrame({"volume": [1.0, np.nan, 3.0, 4.0, np.nan, 6.0],
                           "year": range(6)})
     tail = scoring._forecast_tail(frame, ["volume"], ["volume", "year"], keep=2)

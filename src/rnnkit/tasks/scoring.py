@@ -70,6 +70,7 @@ DEFAULT_CHUNK_ROWS = 10_000
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 _PARQUET_SUFFIXES = (".parquet", ".pq")
+_TABLE_TASKS = ("classification", "forecasting")  # CSV or Parquet inputs, read by pandas
 # Forecasting keeps at least this many rows before the last look_back ones, so filling a
 # missing value (interpolate, ffill) or an irregular step's delta sees what the whole file shows
 _FORECAST_MARGIN = 64
@@ -111,15 +112,16 @@ def output_format(path: str | os.PathLike[str]) -> str:
 # ---------------------------------------------------------------------------- reading
 def _frames(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """The rows of a CSV or Parquet file, ``chunk_rows`` at a time, indexed by their row
-    numbers in the file."""
+    numbers in the file (or by the index a Parquet file stores, as ``read_parquet`` gives)."""
     if path.suffix.lower() in _PARQUET_SUFFIXES:
         import pyarrow.parquet as pq
 
         start = 0
         with pq.ParquetFile(path) as parquet:
             for batch in parquet.iter_batches(batch_size=chunk_rows):
-                frame = batch.to_pandas()
-                frame.index = pd.RangeIndex(start, start + len(frame))
+                frame = batch.to_pandas()  # a stored index (a column) comes back as the index
+                if isinstance(frame.index, pd.RangeIndex):  # else pandas numbers each batch
+                    frame.index = pd.RangeIndex(start, start + len(frame))
                 start += len(frame)
                 yield frame
         return
@@ -157,17 +159,16 @@ def _lines(path: Path) -> Iterator[tuple[int, str, int]]:
                 raw = b""  # the bytes count once, with the raw line's first piece
 
 
-def _progress_units(path: Path) -> tuple[int | None, str]:
-    """The bar's total and unit: bytes of a text file, rows of a Parquet file (from its
-    footer), rows without a total for CSV (read by pandas)."""
-    suffix = path.suffix.lower()
-    if suffix in _PARQUET_SUFFIXES:
+def _progress_units(task: Any, path: Path) -> tuple[int | None, str]:
+    """The bar's total and unit: bytes of a text file (tagging, language model, seq2seq),
+    rows of a table: a Parquet file's from its footer, a CSV file's unknown ahead."""
+    if task.name not in _TABLE_TASKS:
+        return path.stat().st_size, "bytes"
+    if path.suffix.lower() in _PARQUET_SUFFIXES:
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(path).metadata.num_rows, "rows"
-    if suffix == ".csv":
-        return None, "rows"
-    return path.stat().st_size, "bytes"
+    return None, "rows"
 
 
 # ---------------------------------------------------------------------- chunks per task
@@ -176,6 +177,7 @@ def _classification(task: Any, path: Path, chunk_rows: int, advance: Advance
     source = str(path)
     d = task.config.data
     kind: str | None = None
+    inputs = 0  # texts read so far
     carry: pd.DataFrame | None = None  # the rows of the last series id, waiting for its end
     done: set[Any] = set()  # the series ids already scored
     for frame in _frames(path, chunk_rows):
@@ -185,7 +187,8 @@ def _classification(task: Any, path: Path, chunk_rows: int, advance: Advance
             examples = task.examples_from_frame(frame, labelled=False, source=source)
             out = task.predict_frame(examples) if len(frame) else None
             if out is not None and d.id_column not in frame.columns:
-                out[d.id_column] = frame.index.to_numpy()  # the file's row numbers
+                out[d.id_column] = range(inputs, inputs + len(frame))  # the file's row numbers
+            inputs += len(frame)
             advance(rows, len(frame))
             if out is not None:
                 yield out
@@ -333,15 +336,17 @@ def _forecasting(task: Any, path: Path, chunk_rows: int, advance: Advance,
     if task.time_column is not None:
         used.append(task.time_column)
     tail: pd.DataFrame | None = None
+    numbered = True  # rows indexed by their numbers (not by an index the file stores)
     for frame in _frames(path, chunk_rows):
         rows = len(frame)
+        numbered = numbered and isinstance(frame.index, pd.RangeIndex)
         tail = frame if tail is None else pd.concat([tail, frame])
         tail = _forecast_tail(tail, targets, used, look_back + _FORECAST_MARGIN)
         advance(rows, rows)
     if tail is None:
         raise DataError(expected(str(path), f"at least look_back = {look_back} rows",
                                  Described("none")))
-    yield task.predict(tail.reset_index(drop=True), horizon=horizon)
+    yield task.predict(tail.reset_index(drop=True) if numbered else tail, horizon=horizon)
 
 
 def _forecast_tail(frame: pd.DataFrame, targets: list[str], used: list[str], keep: int
@@ -388,9 +393,11 @@ def prediction_chunks(task: Task, input: str | os.PathLike[str], *,
     path = Path(input)
     if not path.is_file():
         raise DataError(expected("--input", "an existing file", str(path)))
-    task._require_fitted()
     step = advance if advance is not None else (lambda units, inputs: None)
     if task.name == "forecasting":
+        if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, int)
+                                    or horizon < 1):  # before reading the whole file
+            raise ConfigError(expected("horizon", "an integer >= 1", horizon))
         return _forecasting(task, path, chunk_rows, step, horizon)
     if horizon is not None:
         raise ConfigError(expected("horizon", f"unset for a {task.name} model", horizon))
@@ -529,7 +536,7 @@ def score_file(task: Task, input: str | os.PathLike[str], output: str | os.PathL
     if target.resolve() == source.resolve():
         raise ConfigError(expected("--output", "a file other than the input", str(target)))
     writer = _ChunkWriter(target, index=task.name == "forecasting")
-    total, unit = _progress_units(source) if source.is_file() else (None, "rows")
+    total, unit = _progress_units(task, source) if source.is_file() else (None, "rows")
     enabled = ProgressBar.auto_enabled() if progress is None else bool(progress)
     bar = _Bar(enabled, total, unit, console)
     inputs, chunks = 0, 0
