@@ -150,5 +150,7 @@ def test_predict_scores_in_chunks_into_parquet_or_csv(tmp_path, cli):
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     code, _, err = cli(["predict", run, "--input", inputs, "--output", tmp_path / "x.json"])
     assert code == 2 and "--output: expected a file ending in ['.csv', '.parquet', '.pq']" in err
+    code, stdout, err = cli(["predict", run, "--input", inputs])  # printed, as before
+    assert code == 0 and "prediction" in stdout and "proba_positive" in stdout
     code, _, err = cli(["predict", run, "--input", inputs, "--horizon", 2])
     assert code == 2 and "--horizon: expected unset for a classification model" in err

@@ -91,6 +91,7 @@ def test_text_classification_in_chunks_equals_the_whole_file(trained, tmp_path, 
         assert summary.inputs == len(frame) and summary.chunks == -(-len(frame) // 3)
     got = _read(tmp_path / f"out{suffix}")
     assert got["id"].tolist() == list(range(len(frame)))  # the file's row numbers
+    _check(task, DATA / "vader_sample.csv", tmp_path, suffix, chunk_rows=50)  # labels ignored
 
 
 def test_text_classification_parquet_written_in_small_row_groups(trained, tmp_path):
@@ -124,6 +125,8 @@ def test_series_classification_never_splits_a_series(series_classifier, tmp_path
     task, long = series_classifier
     # steps out of order inside a series: each chunk's reader sorts them as the whole one does
     long = long.sample(frac=1.0, random_state=0).sort_values("id", kind="stable")
+    long.to_parquet(tmp_path / "in.parquet", index=False, row_group_size=5)
+    _check(task, tmp_path / "in.parquet", tmp_path, suffix, chunk_rows=chunk_rows)
     long.to_csv(tmp_path / "in.csv", index=False)
     sizes = long.groupby("id", sort=False).size()
     first, last = sizes.cumsum() - sizes, sizes.cumsum() - 1  # each series' rows in the file
