@@ -1,5 +1,6 @@
 """Loading, naming, versioning and reloading served models."""
 
+import numpy as np
 import pytest
 
 from rnnkit.bundle import BundleError
@@ -72,3 +73,46 @@ def test_summary_describes_inputs_and_outputs(bundles):
     assert s["task"] == "seq2seq" and s["runtime"] == "torch"
     assert s["input"] == {"sources": "strings, read as char units"}
     assert s["output"]["beam_size"] == 3
+
+
+@pytest.mark.parametrize("name", ["forecasting", "classification", "series_classification",
+                                  "tagging"])
+def test_the_onnx_runtime_answers_what_torch_answers(bundles, name):
+    from fastapi.testclient import TestClient
+
+    from rnnkit.serving import create_app
+
+    from serving_builders import hourly_frame
+
+    bodies = {"forecasting": {"data": hourly_frame().to_dict("records")[:40]},
+              "classification": {"texts": ["a fine film", "bad"]},
+              "series_classification": {"series": [[[3.0, 1.0], [9.0, 0.0], [15.0, -1.0]]]},
+              "tagging": {"sentences": [["The", "man", "walked", "home", "."]]}}
+    answers = {}
+    for runtime in ("torch", "onnx"):
+        model = load_model(ModelSource(bundles[name], name), runtime=runtime)
+        assert model.runtime == runtime
+        with TestClient(create_app([model])) as client:
+            r = client.post(f"/v1/models/{name}/predict", json=bodies[name])
+            assert r.status_code == 200, r.text
+            answers[runtime] = r.json()
+            assert client.get("/v1/models").json()[0]["runtime"] == runtime
+    torch_, onnx = answers["torch"], answers["onnx"]
+    assert torch_["model"] == onnx["model"]  # the same bundle: the same version
+    if name == "forecasting":
+        assert [r["time"] for r in onnx["forecast"]] == [r["time"] for r in torch_["forecast"]]
+        assert np.allclose([r["load"] for r in onnx["forecast"]],
+                           [r["load"] for r in torch_["forecast"]], rtol=0, atol=1e-5)
+    elif name == "tagging":
+        assert onnx["tags"] == torch_["tags"]
+    else:
+        for a, b in zip(onnx["predictions"], torch_["predictions"]):
+            assert a["label"] == b["label"]
+            assert np.allclose(list(a["probabilities"].values()),
+                               list(b["probabilities"].values()), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["language_model", "seq2seq"])
+def test_the_onnx_runtime_refuses_step_by_step_decoders(bundles, name):
+    with pytest.raises(ConfigError, match=r"serve it with the torch runtime"):
+        load_model(ModelSource(bundles[name]), runtime="onnx")

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from rnnkit import __version__
-from rnnkit.cli import labs, serve, tasks, tune  # noqa: F401  (they register their commands)
+from rnnkit.cli import export, labs, serve, tasks, tune  # noqa: F401  (they register their commands)
 from rnnkit.cli.app import app, err_console
 from rnnkit.errors import RnnkitError
 

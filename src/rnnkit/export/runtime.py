@@ -119,6 +119,11 @@ def use_onnx(task: Task, *, providers: list[str] | None = None) -> Task:
     ort = ort_module()
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # as many threads as torch would use, and no spin-waiting: a server runs one session per
+    # model beside its HTTP workers, and spinning threads steal their cores
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(graph.model().SerializeToString(), options,
                                    providers=providers or ["CPUExecutionProvider"])
     cls = OnnxTagger if isinstance(original, TaggerNet) else OnnxNetwork
