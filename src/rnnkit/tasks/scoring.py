@@ -510,8 +510,9 @@ def score_file(task: Task, input: str | os.PathLike[str], output: str | os.PathL
                ) -> ScoringSummary:
     """Score ``input`` in chunks and write the predictions to ``output`` (see the module
     docstring): what ``task.predict_frame(task.read_data(input, labelled=False))`` gives
-    (forecasting: ``task.predict(..., horizon=horizon)``, its time index written as a
-    column), written as Parquet or CSV by ``output``'s suffix.
+    (forecasting: ``task.predict(..., horizon=horizon)`` with its time index: the first CSV
+    column, the Parquet file's stored index), written as Parquet or CSV by ``output``'s
+    suffix.
 
     Args:
         task: a fitted task (``rnnkit.tasks.load(RUN / "model")``).
