@@ -63,8 +63,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+STARTUP: dict[str, float] = {}  # seconds from the process start to /health/ready
+
+
 def start(argv: list[str], port: int, cwd: str | None = None) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    began = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
@@ -73,6 +77,7 @@ def start(argv: list[str], port: int, cwd: str | None = None) -> subprocess.Pope
             raise SystemExit(f"{argv[:4]} exited: {proc.stderr.read()}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
+                STARTUP[" ".join(argv[1:4])] = time.perf_counter() - began
                 return proc
         except httpx.TransportError:
             time.sleep(0.2)
@@ -158,25 +163,29 @@ def stream_target(base: str, rows: list[dict]):
 
 
 def in_process(paths: dict[str, Path], bodies: dict[str, dict], calls: int) -> dict[str, list]:
-    """The adapter's predict on a parsed request, in this process, one torch thread."""
+    """The adapter's predict on a parsed request, in this process, one torch thread, with
+    the torch network and with its onnxruntime stand-in; the calls interleaved."""
     import torch
 
+    from rnnkit.export import use_onnx
     from rnnkit.serving.adapters import Limits, adapter_for
     from rnnkit.tasks import load
 
     torch.set_num_threads(1)
-    out = {}
+    runs = {}
     for name, path in paths.items():
-        task = load(path)
-        adapter = adapter_for(task.name)
-        request = adapter.request(**bodies[name])
-        adapter.predict(task, request, Limits())
-        times = []
-        for _ in range(calls):
+        for runtime in ("torch", "onnx"):
+            task = load(path) if runtime == "torch" else use_onnx(load(path))
+            adapter = adapter_for(task.name)
+            request = adapter.request(**bodies[name])
+            adapter.predict(task, request, Limits())  # warm up
+            runs[f"{name}/{runtime}"] = (adapter, task, request)
+    out: dict[str, list] = {key: [] for key in runs}
+    for _ in range(calls):
+        for key, (adapter, task, request) in runs.items():
             start = time.perf_counter()
             adapter.predict(task, request, Limits())
-            times.append(time.perf_counter() - start)
-        out[name] = times
+            out[key].append(time.perf_counter() - start)
     return out
 
 
@@ -236,18 +245,23 @@ def main() -> None:
     checks = {}
     one = results["concurrency 1"]
     for name in ("battery", "classification"):
-        floor = one["echo"]["p50_ms"] + local[name]
-        got = one[f"{name}/torch"]["p50_ms"]
-        checks[f"{name}/torch p50 - (echo p50 + in-process p50), ms"] = got - floor
+        for runtime in ("torch", "onnx"):
+            floor = one["echo"]["p50_ms"] + local[f"{name}/{runtime}"]
+            got = one[f"{name}/{runtime}"]["p50_ms"]
+            checks[f"{name}/{runtime} p50 - (echo p50 + in-process p50), ms"] = got - floor
     for level, table in results.items():
         for key, s in table.items():
             if key != "echo":
                 checks[f"{level}: {key} p99 / p50"] = s["p99_ms"] / s["p50_ms"]
     checks["battery onnx speed-up at batch 1 (torch p50 / onnx p50, end to end)"] = \
         one["battery/torch"]["p50_ms"] / one["battery/onnx"]["p50_ms"]
+    checks["battery onnx speed-up at batch 1 (in-process predict, parsing included)"] = \
+        local["battery/torch"] / local["battery/onnx"]
     checks["stream observe p50 / fresh predict p50"] = \
         one["battery/torch stream observe"]["p50_ms"] / one["battery/torch"]["p50_ms"]
     print(f"machine: {machine(cores=True)}; load {load()}")
+    for what, seconds in STARTUP.items():
+        print(f"start to ready: {what}: {seconds:.2f} s")
     for level, table in results.items():
         print(f"\n{level}: {args.rounds} rounds x {args.requests} requests per target")
         print(f"{'target':34s} {'p50 ms':>8s} {'p99 ms':>8s} {'req/s':>8s} {'errors':>7s}")
@@ -261,6 +275,7 @@ def main() -> None:
                                 "machine": machine(cores=True), "load": load(),
                                 "requests": args.requests, "rounds": args.rounds,
                                 "results": results, "in_process_p50_ms": local,
+                                "startup_seconds": STARTUP,
                                 "checks": checks})
 
 

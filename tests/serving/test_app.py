@@ -336,6 +336,42 @@ def test_a_stream_answers_what_a_batch_predict_on_its_history_answers(client, ta
     assert gone.status_code == 404 and gone.json()["error"].startswith("stream: expected")
 
 
+def test_a_clean_stream_reads_no_rows_through_pandas(client, tasks, served, monkeypatch):
+    task = served["forecasting"].task
+    sid = client.post("/v1/models/forecasting/streams", json={"data": ROWS[:12]}).json()["stream"]
+    reads = []
+    original = type(task).read_data
+    monkeypatch.setattr(type(task), "read_data",
+                        lambda self, *a, **k: reads.append(1) or original(self, *a, **k))
+    for n in range(13, 25):
+        got = client.post(f"/v1/streams/{sid}/observe", json={"data": [ROWS[n - 1]]}).json()
+        assert got["forecast"] == forecast_of(tasks["forecasting"], ROWS[:n])
+    assert reads == [1] * 12  # forecast_of's own reads: the stream read none
+
+
+@pytest.mark.parametrize("change", ["missing", "string", "late", "extra column"])
+def test_an_unclean_row_falls_back_to_the_batch_reading(client, tasks, change):
+    rows = [dict(r) for r in ROWS[:30]]
+    if change == "missing":
+        rows[20]["temp"] = None  # interpolated from the rows after it
+    elif change == "string":
+        rows[20]["load"] = str(rows[20]["load"])
+    elif change == "late":
+        rows = rows[:20] + rows[21:]  # a missing hour: the frequency breaks
+    else:
+        rows[20]["note"] = 1.0
+    sid = client.post("/v1/models/forecasting/streams", json={"data": rows[:14]}).json()["stream"]
+    for n in range(15, len(rows) + 1):
+        r = client.post(f"/v1/streams/{sid}/observe", json={"data": [rows[n - 1]]})
+        try:
+            expected = forecast_of(tasks["forecasting"], rows[:n])
+        except ValueError as err:  # the batch predict refuses it: so does the stream
+            assert r.status_code == 422 and r.json()["error"] == str(err)
+            return
+        assert r.status_code == 200, r.text
+        assert r.json()["forecast"] == expected, n
+
+
 def test_streams_are_bounded_and_expire(served):
     app = create_app([served["forecasting"]], ServeSettings(max_streams=2, stream_ttl=3600.0))
     with TestClient(app) as client:

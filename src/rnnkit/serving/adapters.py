@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -41,6 +42,7 @@ from rnnkit.serving.schemas import (
     TranslateRequest,
     TranslateResponse,
 )
+from rnnkit.serving.streams import Stream, Window
 from rnnkit.tasks.base import Task
 
 __all__ = ["ADAPTERS", "Adapter", "LimitError", "Limits", "adapter_for", "forecast_rows",
@@ -156,6 +158,30 @@ class ForecastAdapter(Adapter):
         return {"forecasts": [self.forecast(task, rows, request.horizon, f"series[{i}]")
                               for i, rows in enumerate(request.series)]}
 
+    def stream_forecast(self, task: Any, stream: Stream, new: Sequence[Row],
+                        future: Sequence[Row]) -> list[dict[str, Any]]:
+        """The forecast from a stream's history after it observed the rows ``new`` (already
+        in ``stream.rows``): from its parsed window when that stays clean, else by reading
+        the kept rows (and ``future``) as a batch predict does (see :mod:`.streams`)."""
+        prep = task.preprocessing_
+        steps = prep.horizon if stream.horizon is None else stream.horizon
+        window = stream.window
+        if window is not None and not future and _extend(window, new, prep, self._time(task)):
+            x = np.stack(window.values)[None]  # (1, L, F)
+            forecast = task._forecast(x, steps, None)[0]  # (steps, K)
+            return forecast_rows(pd.DataFrame(forecast, index=_after(window, steps),
+                                              columns=list(prep.targets)))
+        series = task.read_data(rows_frame(list(stream.rows) + list(future)))
+        frame = task.predict(series, horizon=stream.horizon)
+        stream.window = None if future else _window(series, list(stream.rows), prep,
+                                                    self._time(task))
+        return forecast_rows(frame)
+
+    @staticmethod
+    def _time(task: Any) -> str | None:
+        """The time column of the rows (the config's, else the fitted index's name)."""
+        return task.config.data_or_default.time_col or task.preprocessing_.time_name
+
     def describe(self, task: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         prep = task.preprocessing_
         time = prep.time_name or "time"
@@ -175,6 +201,88 @@ class ForecastAdapter(Adapter):
         window = np.zeros((1, prep.look_back, len(prep.columns)))
         future = np.zeros((1, need, len(prep.future_covariates))) if need else None
         task._forecast(window, steps, future)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        math.isfinite(value)
+
+
+def _row_values(row: Row, columns: Sequence[str]) -> np.ndarray | None:
+    """A row's values (F,) when every column is a finite number, else None."""
+    values = [row.get(c) for c in columns]
+    return np.asarray(values, dtype=np.float64) if all(map(_number, values)) else None
+
+
+def _stamp(row: Row, time: str, window: Window) -> Any:
+    """The row's time stamp in the window's kind (None when it cannot be read as such)."""
+    value = row.get(time)
+    if isinstance(window.step, int):
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def _extend(window: Window, rows: Sequence[Row], prep: Any, time: str | None) -> bool:
+    """Append ``rows`` to the parsed window when each is complete and one step after the
+    last; False (the window left for the caller to drop) otherwise."""
+    if time is None:
+        return False
+    parsed = []
+    last = window.last
+    for row in rows:
+        values, stamp = _row_values(row, prep.columns), _stamp(row, time, window)
+        try:
+            regular = stamp is not None and stamp == last + window.step
+        except TypeError:  # a time zone on one side only
+            regular = False
+        if values is None or not regular or set(row) - {time, *prep.columns}:
+            return False
+        parsed.append(values)
+        last = stamp
+    window.values.extend(parsed)
+    window.last = last
+    return True
+
+
+def _after(window: Window, steps: int) -> pd.Index:
+    """The ``steps`` time stamps after the window's last (as ``future_index`` dates them)."""
+    if isinstance(window.step, int):
+        return pd.Index(window.last + window.step * np.arange(1, steps + 1), name=window.name)
+    return pd.date_range(window.last, periods=steps + 1, freq=window.step,
+                         name=window.name)[1:]
+
+
+def _window(series: Any, rows: list[Row], prep: Any, time: str | None) -> Window | None:
+    """The parsed window of a stream whose kept rows are clean (see :mod:`.streams`)."""
+    L = prep.look_back
+    if (time is None or prep.future_covariates or series.gap_mask is not None
+            or series.n_steps != len(rows) or len(rows) < L):
+        return None
+    raw = [_row_values(row, prep.columns) for row in rows]
+    if any(v is None for v in raw) or any(set(row) - {time, *prep.columns} for row in rows):
+        return None
+    values = series.values[-L:]  # (L, F)
+    if not np.array_equal(np.stack(raw[-L:]), values):
+        return None
+    index = series.time_index
+    if isinstance(index, pd.DatetimeIndex):
+        freq = series.freq or prep.freq
+        if not isinstance(freq, str):
+            return None
+        step: Any = pd.tseries.frequencies.to_offset(freq)
+        if not index.equals(pd.date_range(index[0], periods=len(index), freq=step,
+                                          name=index.name)):
+            return None
+    else:
+        step = int(index[-1] - index[-2])
+        if not (np.diff(index.to_numpy()) == step).all():
+            return None
+    return Window(deque(values, maxlen=L), index[-1], step, index.name)
 
 
 # -------------------------------------------------------------------------- classification

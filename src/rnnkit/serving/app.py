@@ -48,7 +48,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rnnkit import __version__
 from rnnkit._validation import expected
 from rnnkit.errors import DataError, RnnkitError
-from rnnkit.serving.adapters import LimitError, Limits, forecast_rows, rows_frame
+from rnnkit.serving.adapters import LimitError, Limits
 from rnnkit.serving.metrics import CONTENT_TYPE, Metrics
 from rnnkit.serving.models import ModelSet, ServedModel
 from rnnkit.serving.schemas import (
@@ -302,18 +302,18 @@ def create_app(models: list[ServedModel] | ModelSet,
 
     # -- streams ----------------------------------------------------------------------
 
-    def stream_answer(stream: Stream, future: list[Any]) -> dict[str, Any]:
+    def stream_answer(stream: Stream, new: list[Any], future: list[Any]) -> dict[str, Any]:
         model = model_named(stream.model)
         prep = model.task.preprocessing_  # type: ignore[attr-defined]
         needed = max(0, prep.look_back - stream.seen)
         out: dict[str, Any] = {"stream": stream.id, "rows": stream.seen, "needed": needed,
                                "forecast": None, "model": model.info()}
+        if stream.version != model.version:  # a reload: the parsed window is the old one's
+            stream.window, stream.version = None, model.version
         if needed == 0:
-            rows = list(stream.rows) + list(future)
             with model.lock:
-                series = model.task.read_data(rows_frame(rows))
-                forecast = model.task.predict(series, horizon=stream.horizon)
-            out["forecast"] = forecast_rows(forecast)
+                out["forecast"] = model.adapter.stream_forecast(  # type: ignore[attr-defined]
+                    model.task, stream, new, future)
         return out
 
     @app.post("/v1/models/{name}/streams", dependencies=keyed, tags=["streams"])
@@ -329,7 +329,7 @@ def create_app(models: list[ServedModel] | ModelSet,
             prep = model.task.preprocessing_  # type: ignore[attr-defined]
             stream = streams.open(name, keep=2 * prep.look_back + 2, horizon=body.horizon)
             stream.observe(body.data)
-            return stream_answer(stream, [])
+            return stream_answer(stream, body.data, [])
 
         return answer(name, "streams", work)  # type: ignore[return-value]
 
@@ -341,7 +341,7 @@ def create_app(models: list[ServedModel] | ModelSet,
             settings.limits.length("future", len(body.future), "rows")
             with stream.lock:
                 stream.observe(body.data)
-                return stream_answer(stream, body.future)
+                return stream_answer(stream, body.data, body.future)
 
         return answer(_stream_model(streams, stream_id), "observe", work)  # type: ignore[return-value]
 

@@ -3,10 +3,16 @@
 A stream is opened for one served forecaster (``POST /v1/models/{name}/streams``), fed the
 next observation(s) (``POST /v1/streams/{id}/observe``), answered with the forecast from its
 history, and closed (``DELETE /v1/streams/{id}``). rnnkit's forecasters are window models:
-a forecast reads the last ``look_back`` rows, so a stream keeps those rows (and a few more,
-for the frequency and the missing-value policy to read the same neighbourhood as a batch
-predict) and nothing older: each observation costs one window's work, whatever the length
-of the stream, and the answer equals a batch predict on the whole history.
+a forecast reads the last ``look_back`` rows, so a stream keeps those rows (and as many
+more, for the frequency and the missing-value policy to read the same neighbourhood as a
+batch predict) and nothing older, and the answer equals a batch predict on the whole history.
+
+Once a stream's window is known to be clean (every kept row complete and numeric, the time
+stamps regular, the parsed window equal to the raw values), it also keeps that window parsed
+(:class:`Window`): a new complete row one step after the last is appended as numbers, without
+reading the rows again through pandas, so each observation costs the network's forward pass
+and O(1) bookkeeping. Anything else (a missing value, an irregular time stamp, a string
+where a number was) falls back to reading the kept rows as a batch predict would.
 
 The :class:`StreamStore` bounds the number of open streams (opening one more is refused,
 after the idle ones are dropped) and expires streams idle for longer than ``ttl`` seconds.
@@ -33,7 +39,7 @@ from rnnkit._validation import expected
 from rnnkit.errors import RnnkitError
 from rnnkit.serving.schemas import Row
 
-__all__ = ["Stream", "StreamLimitError", "StreamNotFound", "StreamStore"]
+__all__ = ["Stream", "StreamLimitError", "StreamNotFound", "StreamStore", "Window"]
 
 
 class StreamNotFound(RnnkitError, LookupError):
@@ -45,8 +51,20 @@ class StreamLimitError(RnnkitError):
 
 
 @dataclass
+class Window:
+    """A stream's last ``look_back`` rows, parsed: ``values`` (one (F,) row each, in the
+    model's column order), the last time stamp and the step between two."""
+
+    values: deque[Any]
+    last: Any
+    step: Any
+    name: str | None
+
+
+@dataclass
 class Stream:
-    """One open stream: the model it forecasts with, its newest rows, its horizon."""
+    """One open stream: the model it forecasts with, its newest rows, its horizon, and its
+    parsed window while the rows are clean (see the module docstring)."""
 
     id: str
     model: str
@@ -55,6 +73,8 @@ class Stream:
     seen: int = 0
     last_used: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    window: Window | None = None
+    version: str | None = None  # of the model that parsed ``window``
 
     def observe(self, rows: Sequence[Row]) -> None:
         """Append rows (the oldest drop out of the kept window)."""

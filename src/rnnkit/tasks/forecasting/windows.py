@@ -60,7 +60,8 @@ def forecast_windows(model: nn.Module, prep: Preprocessing, x_raw: np.ndarray,
     model.eval()
     with torch.no_grad():
         for start in range(0, x_raw.shape[0], _PREDICT_BATCH):
-            chunk = prep.scaler.transform(x_raw[start:start + _PREDICT_BATCH])
+            # C order: a window sliced from a column-major frame computes like any other
+            chunk = np.ascontiguousarray(prep.scaler.transform(x_raw[start:start + _PREDICT_BATCH]))
             x = torch.as_tensor(chunk, dtype=dtype, device=device)  # (B, L, F)
             future = None
             if need:
