@@ -8,7 +8,8 @@ attention pooling), each served by two `rnnkit serve` processes: ``--runtime tor
 * ``echo``: a bare FastAPI endpoint that returns its JSON body, on uvicorn with the same
   settings (what HTTP, JSON and the client cost);
 * ``in-process``: the model's own predict call in this process (the adapter's, on a parsed
-  request: what the model costs without HTTP).
+  request: what the model costs without HTTP), run in the same rounds as the load at
+  concurrency 1.
 
 Every target gets the same fixed number of requests per round (batch 1: one series, one text)
 at concurrency 1 and 8 (threads with one keep-alive httpx client each), rounds interleaved
@@ -162,9 +163,9 @@ def stream_target(base: str, rows: list[dict]):
     return make
 
 
-def in_process(paths: dict[str, Path], bodies: dict[str, dict], calls: int) -> dict[str, list]:
-    """The adapter's predict on a parsed request, in this process, one torch thread, with
-    the torch network and with its onnxruntime stand-in; the calls interleaved."""
+def in_process_runs(paths: dict[str, Path], bodies: dict[str, dict]) -> dict[str, tuple]:
+    """Each model's adapter, task and parsed request in this process, one torch thread,
+    with the torch network and with its onnxruntime stand-in, warmed up."""
     import torch
 
     from rnnkit.export import use_onnx
@@ -178,15 +179,20 @@ def in_process(paths: dict[str, Path], bodies: dict[str, dict], calls: int) -> d
             task = load(path) if runtime == "torch" else use_onnx(load(path))
             adapter = adapter_for(task.name)
             request = adapter.request(**bodies[name])
-            adapter.predict(task, request, Limits())  # warm up
+            adapter.predict(task, request, Limits())
             runs[f"{name}/{runtime}"] = (adapter, task, request)
-    out: dict[str, list] = {key: [] for key in runs}
+    return runs
+
+
+def in_process_round(runs: dict[str, tuple], calls: int, out: dict[str, list]) -> None:
+    """``calls`` predict calls of every run, interleaved; their times appended to ``out``."""
+    from rnnkit.serving.adapters import Limits
+
     for _ in range(calls):
         for key, (adapter, task, request) in runs.items():
             start = time.perf_counter()
             adapter.predict(task, request, Limits())
-            out[key].append(time.perf_counter() - start)
-    return out
+            out.setdefault(key, []).append(time.perf_counter() - start)
 
 
 def stats(latencies: list[float], errors: int, seconds: float) -> dict[str, float]:
@@ -227,6 +233,8 @@ def main() -> None:
         targets["battery/torch stream observe"] = stream_target(
             f"http://127.0.0.1:{ports['torch']}", rows)
         results: dict[str, dict] = {}
+        runs = in_process_runs(paths, bodies)
+        floors: dict[str, list] = {}
         for level in (1, 8):
             acc = {k: ([], 0, 0.0) for k in targets}
             for _ in range(args.rounds):
@@ -234,8 +242,9 @@ def main() -> None:
                     lat, err, sec = run_load(target, args.requests, level, deadline)
                     old = acc[key]
                     acc[key] = (old[0] + lat, old[1] + err, old[2] + sec)
+                if level == 1:  # the floor, in the same rounds
+                    in_process_round(runs, args.requests, floors)
             results[f"concurrency {level}"] = {k: stats(*v) for k, v in acc.items()}
-        floors = in_process(paths, bodies, calls=args.requests)
     finally:
         for proc in procs.values():
             proc.send_signal(signal.SIGTERM)

@@ -406,3 +406,23 @@ def test_requests_in_parallel_all_answer(client):
     assert [g["label"] for g in got] == [b["label"] for b in batch]
     assert np.allclose([g["probabilities"]["positive"] for g in got],
                        [b["probabilities"]["positive"] for b in batch], atol=1e-6)
+
+
+def test_batch_scoring_gives_what_the_server_gives(client, tasks, tmp_path):
+    from rnnkit.tasks.scoring import score_file
+
+    texts = [f"review number {i}: {'great' if i % 3 else 'awful'} film" for i in range(23)]
+    pd.DataFrame({"text": texts}).to_csv(tmp_path / "in.csv", index=False)
+    score_file(tasks["classification"], tmp_path / "in.csv", tmp_path / "out.parquet",
+               chunk_rows=5, progress=False)
+    scored = pd.read_parquet(tmp_path / "out.parquet")
+    served = post(client, "classification", {"texts": texts}).json()["predictions"]
+    assert scored["prediction"].tolist() == [p["label"] for p in served]
+    for label in ("negative", "positive"):
+        assert scored[f"proba_{label}"].tolist() == [p["probabilities"][label] for p in served]
+    pd.DataFrame(ROWS[:50]).to_csv(tmp_path / "history.csv", index=False)
+    score_file(tasks["forecasting"], tmp_path / "history.csv", tmp_path / "fc.csv",
+               chunk_rows=7, progress=False)
+    forecast = pd.read_csv(tmp_path / "fc.csv")
+    assert forecast["load"].tolist() == [
+        r["load"] for r in post(client, "forecasting", {"data": ROWS[:50]}).json()["forecast"]]

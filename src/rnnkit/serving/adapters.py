@@ -128,13 +128,14 @@ def _json_value(value: Any) -> Any:
 def forecast_rows(forecast: pd.DataFrame) -> list[dict[str, Any]]:
     """Forecast rows as ``rnnkit predict --output`` writes them: the time column (named as
     the fitted time index, ``time`` when it has no name) then one column per target."""
-    name = forecast.index.name or "time"
-    rows = []
-    for stamp, values in zip(forecast.index, forecast.itertuples(index=False, name=None)):
-        row = {name: _json_value(stamp)}
-        row.update({col: _json_value(v) for col, v in zip(forecast.columns, values)})
-        rows.append(row)
-    return rows
+    return _rows(forecast.index, list(forecast.columns), forecast.to_numpy())
+
+
+def _rows(index: pd.Index, columns: list[str], values: np.ndarray) -> list[dict[str, Any]]:
+    """Rows ``{time: stamp, column: value, ...}`` of forecasts ``values`` (S, K)."""
+    name = index.name or "time"
+    return [{name: _json_value(stamp), **{c: _json_value(v) for c, v in zip(columns, row)}}
+            for stamp, row in zip(index, values.tolist())]
 
 
 class ForecastAdapter(Adapter):
@@ -169,8 +170,7 @@ class ForecastAdapter(Adapter):
         if window is not None and not future and _extend(window, new, prep, self._time(task)):
             x = np.stack(window.values)[None]  # (1, L, F)
             forecast = task._forecast(x, steps, None)[0]  # (steps, K)
-            return forecast_rows(pd.DataFrame(forecast, index=_after(window, steps),
-                                              columns=list(prep.targets)))
+            return _rows(_after(window, steps), list(prep.targets), forecast)
         series = task.read_data(rows_frame(list(stream.rows) + list(future)))
         frame = task.predict(series, horizon=stream.horizon)
         stream.window = None if future else _window(series, list(stream.rows), prep,
