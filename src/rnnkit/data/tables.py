@@ -17,7 +17,7 @@ import pandas as pd
 from rnnkit._validation import Described, expected
 from rnnkit.errors import ConfigError, DataError
 
-__all__ = ["read_table"]
+__all__ = ["check_unique_header", "read_table"]
 
 _CSV_SUFFIXES = (".csv", ".txt")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -47,7 +47,7 @@ def read_table(source: str | os.PathLike[str] | pd.DataFrame | pd.Series) -> pd.
     suffix = path.suffix.lower()
     try:
         if suffix in _CSV_SUFFIXES:
-            _check_unique_header(path)
+            check_unique_header(path)
             return pd.read_csv(path)
         if suffix in _PARQUET_SUFFIXES:
             return pd.read_parquet(path)
@@ -62,13 +62,14 @@ def read_table(source: str | os.PathLike[str] | pd.DataFrame | pd.Series) -> pd.
                                path.name))
 
 
-def _check_unique_header(path: Path) -> None:
-    """Refuse a CSV whose header repeats a name (pandas would rename the second ``x.1``)."""
+def check_unique_header(path: Path, option: str = "source") -> None:
+    """Refuse a CSV whose header repeats a name (pandas would rename the second ``x.1``);
+    the error names ``option``."""
     header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
     names = [str(name) for name in header.iloc[0]] if len(header) else []
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
-        raise DataError(expected("source", "unique column names",
+        raise DataError(expected(option, "unique column names",
                                  Described(f"duplicated columns {duplicated} in {str(path)!r}"),
                                  "rename the columns in the file's header"))
 

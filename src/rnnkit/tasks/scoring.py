@@ -50,6 +50,7 @@ from typing import IO, TYPE_CHECKING, Any
 import pandas as pd
 
 from rnnkit._validation import Described, expected
+from rnnkit.data.tables import check_unique_header
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.seq2seq.data import pair_columns, parse_pairs
 from rnnkit.tasks.tagging.files import parse_conll
@@ -125,20 +126,9 @@ def _frames(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
                 start += len(frame)
                 yield frame
         return
-    _check_unique_header(path)
+    check_unique_header(path, "--input")
     with pd.read_csv(path, chunksize=chunk_rows) as reader:
         yield from reader  # pandas numbers the rows over the whole file
-
-
-def _check_unique_header(path: Path) -> None:
-    """Refuse a CSV whose header repeats a name (pandas would rename the second ``x.1``)."""
-    header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
-    names = [str(name) for name in header.iloc[0]] if len(header) else []
-    duplicated = sorted({name for name in names if names.count(name) > 1})
-    if duplicated:
-        raise DataError(expected("--input", "unique column names",
-                                 Described(f"duplicated columns {duplicated} in {str(path)!r}"),
-                                 "rename the columns in the file's header"))
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str, int]]:
