@@ -9,6 +9,11 @@ or too long input is a :class:`LimitError` naming the field), runs the task's ow
 the model's inputs and outputs for ``GET /v1/models``, and warms the model up before the
 server reports ready.
 
+A forecasting request whose rows are clean (:func:`clean_window`: complete, numeric, one
+regular step apart) is read without pandas: its last ``look_back`` rows are already the window
+``Forecaster.read_data`` would build, and the network runs on them directly; anything else is
+read the way ``rnnkit predict`` reads a file. Tests hold the two paths to the same digits.
+
 Example::
 
     >>> adapter_for("forecasting").request.__name__
@@ -21,6 +26,8 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from itertools import pairwise
 from typing import Any, ClassVar
 
 import numpy as np
@@ -45,8 +52,8 @@ from rnnkit.serving.schemas import (
 from rnnkit.serving.streams import Stream, Window
 from rnnkit.tasks.base import Task
 
-__all__ = ["ADAPTERS", "Adapter", "LimitError", "Limits", "adapter_for", "forecast_rows",
-           "rows_frame"]
+__all__ = ["ADAPTERS", "Adapter", "LimitError", "Limits", "adapter_for", "clean_window",
+           "forecast_rows", "rows_frame"]
 
 
 class LimitError(RnnkitError, ValueError):
@@ -145,6 +152,14 @@ class ForecastAdapter(Adapter):
 
     def forecast(self, task: Any, rows: Sequence[Row], horizon: int | None, field: str
                  ) -> list[dict[str, Any]]:
+        """The forecast rows of one series: from its parsed window when the rows are clean
+        (:func:`clean_window`), else read as ``rnnkit predict`` reads a file."""
+        window = clean_window(rows, task)
+        if window is not None:
+            prep = task.preprocessing_
+            steps = prep.horizon if horizon is None else horizon
+            forecast = task._forecast(np.stack(window.values)[None], steps, None)[0]
+            return _rows(_after(window, steps), list(prep.targets), forecast)
         series = task.read_data(rows_frame(rows, field))
         return forecast_rows(task.predict(series, horizon=horizon))
 
@@ -247,6 +262,72 @@ def _extend(window: Window, rows: Sequence[Row], prep: Any, time: str | None) ->
     window.values.extend(parsed)
     window.last = last
     return True
+
+
+def clean_window(rows: Sequence[Row], task: Any) -> Window | None:
+    """The last ``look_back`` rows of a forecasting request parsed without pandas, when that
+    gives exactly what :meth:`Forecaster.read_data` gives: every row holds the time column and
+    the model's columns and nothing else, every value a finite number, the time stamps
+    integers or ISO 8601 date-times without a time zone, one fixed step apart, that step the
+    fitted frequency; the model has no known-future covariates and the ``[data]`` section its
+    default time parsing and irregular policy. None otherwise (the caller reads the rows)."""
+    prep, section = task.preprocessing_, task.config.data_or_default
+    time = section.time_col or prep.time_name
+    L = prep.look_back
+    if (time is None or prep.future_covariates or section.date_format is not None
+            or section.irregular != "error" or len(rows) < max(L, 3)):
+        return None
+    names = {time, *prep.columns}
+    stamps = [row.get(time) for row in rows]
+    if prep.time_kind == "integer":
+        if not all(isinstance(t, int) and not isinstance(t, bool) for t in stamps):
+            return None
+        step: Any = stamps[1] - stamps[0]
+        fitted = prep.freq if isinstance(prep.freq, int) else None
+        if step < 1 or (fitted is not None and step != fitted) or (
+                section.freq is not None and step != section.freq):
+            return None
+        last: Any = stamps[-1]
+        regular = all(b - a == step for a, b in pairwise(stamps))
+    else:
+        parsed = [_iso(t) for t in stamps]
+        if not isinstance(prep.freq, str) or any(t is None for t in parsed) or (
+                section.freq is not None and section.freq != prep.freq):
+            return None
+        step = pd.tseries.frequencies.to_offset(prep.freq)
+        nanos = getattr(step, "nanos", None) if _fixed(step) else None
+        if nanos is None:
+            return None
+        regular = all((b - a).value == nanos for a, b in pairwise(parsed))
+        last = parsed[-1]
+    if not regular or any(set(row) != names for row in rows[-L:]) \
+            or any(set(row) != names for row in rows[:-L]):
+        return None
+    values = [_row_values(row, prep.columns) for row in rows[-L:]]
+    if any(v is None for v in values) or any(
+            _row_values(row, prep.columns) is None for row in rows[:-L]):
+        return None
+    return Window(deque(values, maxlen=L), last, step, time)
+
+
+def _fixed(offset: Any) -> bool:
+    """Whether a pandas offset is a fixed duration (hours, minutes, days; not months)."""
+    try:
+        offset.nanos  # noqa: B018  (raises for calendar offsets)
+    except ValueError:
+        return False
+    return True
+
+
+def _iso(value: Any) -> pd.Timestamp | None:
+    """An ISO 8601 date-time string without a time zone as a Timestamp, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return None if stamp.tzinfo is not None else pd.Timestamp(stamp)
 
 
 def _after(window: Window, steps: int) -> pd.Index:
