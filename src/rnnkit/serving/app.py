@@ -192,7 +192,7 @@ def create_app(models: list[ServedModel] | ModelSet,
     app.state.metrics = metrics
     app.state.streams = streams
 
-    def check_key(request: Request) -> None:
+    async def check_key(request: Request) -> None:  # async: no thread hop per request
         key = settings.api_key
         if key is None:
             return
