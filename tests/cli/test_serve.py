@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -29,13 +30,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(models, *args, env=None):
-    """``rnnkit serve MODELS ARGS`` on a free port; returns (process, base URL) once ready."""
+def start(models, *args, env=None, cwd=None):
+    """``rnnkit serve MODELS ARGS`` on a free port, in ``cwd`` (default: a new temporary
+    folder, where its prediction log goes); returns (process, base URL) once ready."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "rnnkit", "serve", *map(str, models), "--port", str(port),
          *args], env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
+        stderr=subprocess.STDOUT, text=True, cwd=cwd or tempfile.mkdtemp(prefix="serve-"))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

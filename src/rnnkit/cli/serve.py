@@ -64,6 +64,20 @@ def serve(
         help="torch threads per prediction (default: torch's)")] = None,
     graceful_timeout: Annotated[float, typer.Option(
         help="Seconds in-flight requests get to finish at shutdown")] = 30.0,
+    log_db: Annotated[str, typer.Option(
+        help="Where every prediction is logged: a SQLAlchemy URL (SQLite file by default; "
+        "postgresql://... for a fleet)")] = "sqlite:///rnnkit-predictions.db",
+    no_log: Annotated[bool, typer.Option("--no-log", help="Log no predictions (no feedback "
+                                         "then)")] = False,
+    drift_window: Annotated[int, typer.Option(
+        help="Recent inputs (rows, texts, ...) live drift is tested on")] = 500,
+    drift_every: Annotated[int, typer.Option(help="Test drift after this many new inputs")]
+        = 100,
+    error_margin: Annotated[float, typer.Option(
+        help="Alert when the rolling error exceeds the validation error by this fraction")]
+        = 0.5,
+    alert_webhook: Annotated[str | None, typer.Option(
+        help="POST every alert as JSON to this URL")] = None,
 ) -> None:
     """Serve models over HTTP: predict, stream, health, metrics (docs at /docs)."""
     _require_serving()
@@ -71,9 +85,11 @@ def serve(
 
     from rnnkit.bundle.signing import KEY_ENV, bundle_key
     from rnnkit.serving import Limits, ModelSource, ServeSettings, create_app, load_model
+    from rnnkit.serving.monitor import MonitorSettings
 
     for value, option in ((max_body, "--max-body"), (max_batch, "--max-batch"),
-                          (max_length, "--max-length"), (max_streams, "--max-streams")):
+                          (max_length, "--max-length"), (max_streams, "--max-streams"),
+                          (drift_window, "--drift-window"), (drift_every, "--drift-every")):
         if value < 1:
             raise ConfigError(expected(option, "an integer >= 1", value))
     if not 0 <= port <= 65535:
@@ -94,15 +110,25 @@ def serve(
         if not Path(s.path).exists():
             raise ConfigError(expected("MODELS", "run directories or bundles", str(s.path)))
     served = [load_model(s, runtime=runtime) for s in sources]
+    if not error_margin > 0:
+        raise ConfigError(expected("--error-margin", "a fraction > 0", error_margin))
+    if alert_webhook is not None and not alert_webhook.startswith(("http://", "https://")):
+        raise ConfigError(expected("--alert-webhook", "an http:// or https:// URL",
+                                   alert_webhook))
+    monitor = MonitorSettings(window=drift_window, drift_every=drift_every,
+                              min_inputs=min(50, drift_window), error_margin=error_margin,
+                              webhook=alert_webhook)
     settings = ServeSettings(api_key=key, max_body_bytes=max_body,
                              limits=Limits(max_batch, max_length), max_streams=max_streams,
-                             stream_ttl=stream_ttl)
+                             stream_ttl=stream_ttl, log_db=None if no_log else log_db,
+                             monitor=monitor)
     application = create_app(served, settings)
     for m in served:
         err_console.print(f"serving [bold]{m.name}[/bold] ({m.task.name}, version {m.version}, "
                           f"{m.runtime}, loaded in {m.load_seconds:.2f} s)")
     err_console.print(f"listening on http://{host}:{port} (API key "
-                      f"{'required' if key else 'not set'}; docs at /docs)")
+                      f"{'required' if key else 'not set'}; docs at /docs; predictions "
+                      f"logged to {settings.log_db or 'nowhere'})")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
     uvicorn.run(application, host=host, port=port, log_level="info", access_log=False,
                 timeout_graceful_shutdown=graceful_timeout)

@@ -113,6 +113,13 @@ class Adapter:
         """Run the network once, so the first request does not pay for lazy set-up."""
         raise NotImplementedError
 
+    def summary(self, task: Task, request: Any) -> dict[str, Any]:
+        """What the prediction log keeps of a request's inputs: their number and sizes."""
+        items = next(v for v in (getattr(request, f, None) for f in
+                                 ("texts", "series", "sentences", "prompts", "sources"))
+                     if v is not None)
+        return {"n": len(items), "lengths": [len(i) for i in items[:100]]}
+
 
 # ----------------------------------------------------------------------------- forecasting
 def rows_frame(rows: Sequence[Row], field: str = "data") -> pd.DataFrame:
@@ -173,6 +180,12 @@ class ForecastAdapter(Adapter):
         limits.each("series", request.series, "rows")
         return {"forecasts": [self.forecast(task, rows, request.horizon, f"series[{i}]")
                               for i, rows in enumerate(request.series)]}
+
+    def summary(self, task: Any, request: ForecastRequest) -> dict[str, Any]:
+        batch = [request.data] if request.data is not None else request.series or []
+        return {"series": len(batch), "rows": [len(rows) for rows in batch[:100]],
+                "last": [rows[-1] if rows else None for rows in batch[:100]],
+                "horizon": request.horizon}
 
     def stream_forecast(self, task: Any, stream: Stream, new: Sequence[Row],
                         future: Sequence[Row]) -> list[dict[str, Any]]:

@@ -12,6 +12,8 @@ Routes (``{name}``: a served model's name)::
     POST   /v1/models/{name}/streams    open a forecasting stream
     POST   /v1/streams/{id}/observe     the next observation(s) -> the next forecast
     DELETE /v1/streams/{id}             close it
+    POST   /v1/models/{name}/feedback   the actual values of a logged prediction
+    GET    /v1/models/{name}/monitoring live drift, rolling error against validation, alerts
     GET    /metrics                     Prometheus text format (:mod:`.metrics`)
     GET    /docs, /openapi.json         the API, with each model's request and response schema
 
@@ -34,6 +36,7 @@ Example::
 import hmac
 import inspect
 import logging
+import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -49,9 +52,12 @@ from rnnkit import __version__
 from rnnkit._validation import expected
 from rnnkit.errors import DataError, RnnkitError
 from rnnkit.serving.adapters import LimitError, Limits
+from rnnkit.serving.logbook import Logbook
 from rnnkit.serving.metrics import CONTENT_TYPE, Metrics
 from rnnkit.serving.models import ModelSet, ServedModel
+from rnnkit.serving.monitor import LiveMonitor, MonitorSettings
 from rnnkit.serving.schemas import (
+    FeedbackRequest,
     ModelSummary,
     StreamObserveRequest,
     StreamOpenRequest,
@@ -67,14 +73,17 @@ logger = logging.getLogger("rnnkit.serving")
 @dataclass(frozen=True)
 class ServeSettings:
     """What the server accepts: the API key (None: no key), the largest request body in
-    bytes, the per-request :class:`~.adapters.Limits`, and the streams' bound and idle time
-    in seconds."""
+    bytes, the per-request :class:`~.adapters.Limits`, the streams' bound and idle time in
+    seconds; where predictions are logged (a SQLAlchemy URL, None: nowhere) and how live
+    monitoring watches them (:class:`~.monitor.MonitorSettings`)."""
 
     api_key: str | None = None
     max_body_bytes: int = 1_000_000
     limits: Limits = field(default_factory=Limits)
     max_streams: int = 1000
     stream_ttl: float = 600.0
+    log_db: str | None = None
+    monitor: MonitorSettings = field(default_factory=MonitorSettings)
 
 
 class HTTPError(RnnkitError):
@@ -172,6 +181,8 @@ def create_app(models: list[ServedModel] | ModelSet,
     served = models if isinstance(models, ModelSet) else ModelSet(list(models))
     metrics = Metrics()
     streams = StreamStore(settings.max_streams, settings.stream_ttl)
+    logbook = Logbook(settings.log_db) if settings.log_db else None
+    monitor = LiveMonitor(settings.monitor, metrics)
     for m in served:
         metrics.load_seconds.labels(m.name, m.version).set(m.load_seconds)
     state = {"ready": False}
@@ -183,6 +194,8 @@ def create_app(models: list[ServedModel] | ModelSet,
         logger.info("rnnkit serve ready: %s", names or "no models")
         yield
         state["ready"] = False
+        if logbook is not None:
+            logbook.close()
 
     app = FastAPI(title="rnnkit serve", version=__version__, lifespan=lifespan,
                   description="rnnkit models over HTTP: forecasting, classification, "
@@ -191,6 +204,8 @@ def create_app(models: list[ServedModel] | ModelSet,
     app.state.models = served
     app.state.metrics = metrics
     app.state.streams = streams
+    app.state.logbook = logbook
+    app.state.monitor = monitor
 
     async def check_key(request: Request) -> None:  # async: no thread hop per request
         key = settings.api_key
@@ -280,8 +295,19 @@ def create_app(models: list[ServedModel] | ModelSet,
     def describe(name: str) -> ModelSummary:
         return ModelSummary(**model_named(name).summary())
 
+    def record(model: ServedModel, body: Any, result: dict[str, Any], seconds: float
+               ) -> int | None:
+        """Log an answered prediction (committed before the answer leaves) and let the
+        live monitor see its inputs; returns the log's id."""
+        monitor.observe(model, body)
+        if logbook is None:
+            return None
+        summary = model.adapter.summary(model.task, body)
+        return logbook.record(model.name, model.version, "predict", summary, result,
+                              seconds * 1e3)
+
     for model in served:
-        _add_predict_route(app, model, served, settings.limits, answer, keyed)
+        _add_predict_route(app, model, served, settings.limits, answer, keyed, record)
 
     @app.post("/v1/models/{name}/predict", dependencies=keyed, tags=["models"],
               include_in_schema=False)
@@ -299,6 +325,36 @@ def create_app(models: list[ServedModel] | ModelSet,
                     "load_seconds": new.load_seconds}
 
         return answer(name, "reload", work)
+
+    # -- monitoring ---------------------------------------------------------------------
+    @app.post("/v1/models/{name}/feedback", dependencies=keyed, tags=["monitoring"])
+    def take_feedback(name: str, body: FeedbackRequest) -> Response:
+        def work() -> dict[str, Any]:
+            model = model_named(name)
+            if logbook is None:
+                raise DataError(expected("feedback", "a server that logs its predictions",
+                                         "rnnkit serve --no-log", "start it with --log-db"))
+            logged = logbook.prediction(body.prediction_id)
+            if logged is None or logged["model"] != name:
+                raise HTTPError(404, expected("prediction_id", f"the id of a prediction of "
+                                              f"{name!r} in the log", body.prediction_id))
+            out = monitor.feedback(model, logged, body.actual)
+            logbook.record_feedback(name, body.prediction_id, body.actual, out["error"])
+            return {"prediction_id": body.prediction_id, **out}
+
+        return answer(name, "feedback", work)
+
+    @app.get("/v1/models/{name}/monitoring", dependencies=keyed, tags=["monitoring"])
+    def monitoring(name: str, refresh: bool = False) -> Response:
+        def work() -> dict[str, Any]:
+            model = model_named(name)
+            out = monitor.check(model) if refresh else monitor.state(model)
+            if logbook is not None:
+                out["logged"] = {"predictions": logbook.count(name),
+                                 "feedback": logbook.count(name, "feedback")}
+            return out
+
+        return answer(name, "monitoring", work)
 
     # -- streams ----------------------------------------------------------------------
 
@@ -365,18 +421,21 @@ def _stream_model(streams: StreamStore, stream_id: str) -> str:
 
 
 def _add_predict_route(app: FastAPI, model: ServedModel, served: ModelSet, limits: Limits,
-                       answer: Callable[..., Response], keyed: list[Any]) -> None:
+                       answer: Callable[..., Response], keyed: list[Any],
+                       record: Callable[..., int | None]) -> None:
     """``POST /v1/models/{model.name}/predict`` with the task's request and response schema
-    in the OpenAPI document; each call takes the model's current version."""
+    in the OpenAPI document; each call takes the model's current version, and is logged."""
     name, adapter = model.name, model.adapter
 
     def predict(body: Any) -> Response:
         def work() -> dict[str, Any]:
             current = served.get(name)
             assert current is not None  # names never leave the set
+            start = time.perf_counter()
             with current.lock:
                 result = current.adapter.predict(current.task, body, limits)
-            return {**result, "model": current.info()}
+            pid = record(current, body, result, time.perf_counter() - start)
+            return {**result, "model": current.info(), "prediction_id": pid}
 
         return answer(name, "predict", work)
 

@@ -7,7 +7,12 @@ One registry per app (two apps in one process never mix their counts):
 - ``rnnkit_request_seconds{model, endpoint}``: a latency histogram (buckets from 0.5 ms to 10 s);
 - ``rnnkit_requests_in_flight``: requests being handled now;
 - ``rnnkit_model_load_seconds{model, version}``: how long loading and warming up took;
-- ``rnnkit_streams_open``: open forecasting streams.
+- ``rnnkit_streams_open``: open forecasting streams;
+- ``rnnkit_drift{model}`` (1 while the last live drift test found drift),
+  ``rnnkit_drift_tests_failed{model}``, ``rnnkit_rolling_error{model, metric}`` and
+  ``rnnkit_validation_error{model, metric}`` (the error of predictions whose actual values
+  came back, and the bundle's validation error in the same metric),
+  ``rnnkit_error_degraded{model}`` (:mod:`.monitor`).
 
 Example::
 
@@ -61,6 +66,20 @@ class Metrics:
                                   ["model", "version"], registry=self.registry)
         self.streams = Gauge("rnnkit_streams_open", "Open forecasting streams",
                              registry=self.registry)
+        self.drift = Gauge("rnnkit_drift", "1 while the last live drift test found drift",
+                           ["model"], registry=self.registry)
+        self.drift_tests_failed = Gauge("rnnkit_drift_tests_failed",
+                                        "Drift tests over their threshold in the last check",
+                                        ["model"], registry=self.registry)
+        self.rolling_error = Gauge("rnnkit_rolling_error",
+                                   "Error of the predictions whose actual values came back",
+                                   ["model", "metric"], registry=self.registry)
+        self.validation_error = Gauge("rnnkit_validation_error",
+                                      "The bundle's validation error, in the same metric",
+                                      ["model", "metric"], registry=self.registry)
+        self.degraded = Gauge("rnnkit_error_degraded",
+                              "1 while the rolling error exceeds the validation error's margin",
+                              ["model"], registry=self.registry)
 
     @contextmanager
     def track(self, model: str, endpoint: str) -> Iterator[dict[str, int]]:

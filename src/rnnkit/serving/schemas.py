@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = [
     "ClassifyRequest",
     "ClassifyResponse",
+    "FeedbackRequest",
     "ForecastRequest",
     "ForecastResponse",
     "GenerateRequest",
@@ -90,6 +91,8 @@ class ForecastResponse(BaseModel):
     forecast: list[dict[str, Any]] | None = None
     forecasts: list[list[dict[str, Any]]] | None = None
     model: ModelInfo
+    prediction_id: int | None = Field(None, description="its id in the prediction log "
+                                      "(send it back with the actual values: feedback)")
 
 
 class StreamOpenRequest(_Request):
@@ -142,6 +145,7 @@ class Prediction(BaseModel):
 class ClassifyResponse(BaseModel):
     predictions: list[Prediction]
     model: ModelInfo
+    prediction_id: int | None = None
 
 
 # --------------------------------------------------------------------------------- tagging
@@ -154,6 +158,7 @@ class TagRequest(_Request):
 class TagResponse(BaseModel):
     tags: list[list[str]]
     model: ModelInfo
+    prediction_id: int | None = None
 
 
 # ---------------------------------------------------------------------------- generation
@@ -173,6 +178,7 @@ class GenerateRequest(_Request):
 class GenerateResponse(BaseModel):
     texts: list[str]
     model: ModelInfo
+    prediction_id: int | None = None
 
 
 # ------------------------------------------------------------------------------- seq2seq
@@ -187,3 +193,14 @@ class TranslateRequest(_Request):
 class TranslateResponse(BaseModel):
     targets: list[str]
     model: ModelInfo
+    prediction_id: int | None = None
+
+
+# -------------------------------------------------------------------------------- feedback
+class FeedbackRequest(_Request):
+    """The actual values of a logged prediction (its ``prediction_id`` came with the answer):
+    forecasting: rows with the time column and the targets; classification: one label per
+    input; tagging: one tag list per sentence."""
+
+    prediction_id: int = Field(ge=1)
+    actual: list[Any] = Field(min_length=1)
