@@ -6,6 +6,8 @@ A bundle is a directory::
     config.json          task name, model and task configuration
     preprocessing.json   fitted preprocessing: scalers, look_back, horizon, features, vocab...
     metrics.json         training and evaluation metrics
+    profile.json         (optional) the reference profile of the training data, for drift
+                         detection (:mod:`rnnkit.monitoring.profile`); older bundles have none
     manifest.json        format version, rnnkit version, creation time, sha256 of every file,
                          and a signature when ``RNNKIT_BUNDLE_KEY`` is set (:mod:`.signing`)
 
@@ -69,6 +71,8 @@ class Bundle:
     state_dict: dict[str, torch.Tensor]
     metrics: dict[str, Any] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
+    #: the content of profile.json, None for a bundle without one
+    profile: dict[str, Any] | None = None
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -123,11 +127,13 @@ def save_bundle(
     config: dict[str, Any],
     preprocessing: dict[str, Any],
     metrics: dict[str, Any] | None = None,
+    profile: dict[str, Any] | None = None,
 ) -> Path:
     """Write a complete bundle at ``path`` atomically and return its path.
 
     An earlier bundle (or an empty directory) at ``path`` is replaced; anything else there, a
-    user's file or folder, is refused with a :class:`BundleError` and left as it was."""
+    user's file or folder, is refused with a :class:`BundleError` and left as it was.
+    ``profile`` (optional): the reference profile, written as ``profile.json``."""
     from rnnkit import __version__
 
     if not isinstance(task, str) or not task:
@@ -150,6 +156,8 @@ def save_bundle(
         _write_json(tmp / "config.json", {"task": task, **config})
         _write_json(tmp / "preprocessing.json", preprocessing)
         _write_json(tmp / "metrics.json", metrics or {})
+        if profile is not None:
+            _write_json(tmp / PROFILE, profile)
         files = sorted(p.name for p in tmp.iterdir())
         manifest = {
             "format": BUNDLE_FORMAT,
@@ -187,6 +195,7 @@ def load_bundle(path: str | os.PathLike[str], *, task: str | None = None) -> Bun
     saved_task = check_config(config, manifest)
     preprocessing = read_json(root / "preprocessing.json")
     metrics = read_json(root / "metrics.json")
+    profile = read_json(root / PROFILE) if PROFILE in files else None
     check_safetensors(root / WEIGHTS)
     if task is not None and saved_task != task:
         raise BundleError(expected("task", f"a bundle of task {task!r}", saved_task))
@@ -199,7 +208,8 @@ def load_bundle(path: str | os.PathLike[str], *, task: str | None = None) -> Bun
         check_tensor_dtype(name, t)
     config.pop("task")
     return Bundle(task=saved_task, config=config, preprocessing=preprocessing,
-                  state_dict=state_dict, metrics=metrics, manifest=manifest)
+                  state_dict=state_dict, metrics=metrics, manifest=manifest,
+                  profile=profile)
 
 
 def load_weights(model: torch.nn.Module, state_dict: dict[str, torch.Tensor]) -> torch.nn.Module:
@@ -262,5 +272,8 @@ def reading(file: str) -> Iterator[None]:
                                    Described(f"a value its task cannot read "
                                              f"({type(err).__name__}: {err})"), _RESAVE)) from None
 
+
+#: the optional file of the reference profile (rnnkit.monitoring.profile.PROFILE_FILE)
+PROFILE = "profile.json"
 
 _RESAVE = "the bundle was edited or written by another rnnkit version: save it again"

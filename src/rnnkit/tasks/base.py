@@ -48,6 +48,7 @@ from rnnkit.bundle import (
 )
 from rnnkit.config import ConfigFile, Section, non_defaults
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.monitoring.profile import Profile
 from rnnkit.training.callbacks import EarlyStopping
 from rnnkit.training.config import TrainerConfig
 from rnnkit.training.history import History
@@ -322,6 +323,8 @@ class Task(abc.ABC):
         self.model_: nn.Module | None = None
         self.history_ = History()
         self.fit_seconds_ = 0.0
+        #: the reference profile of the training data (rnnkit.monitoring), None when unknown
+        self.profile_: Profile | None = None
 
     @classmethod
     def _coerce_config(cls, config: Any) -> Any:
@@ -423,7 +426,8 @@ class Task(abc.ABC):
         return save_bundle(path, task=self.name, model=model,
                            config={"config": self.config.to_dict()},
                            preprocessing=self._preprocessing(),
-                           metrics={**record, **(metrics or {})})
+                           metrics={**record, **(metrics or {})},
+                           profile=None if self.profile_ is None else self.profile_.to_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Self:
@@ -454,6 +458,9 @@ class Task(abc.ABC):
         with reading("metrics.json"):
             task.history_ = History(bundle.metrics.get("history", []))
             task.fit_seconds_ = float(bundle.metrics.get("fit_seconds", 0.0))
+        if bundle.profile is not None:  # bundles saved before profiles existed have none
+            with reading("profile.json"):
+                task.profile_ = Profile.from_dict(bundle.profile)
         return task
 
     def device(self) -> torch.device:

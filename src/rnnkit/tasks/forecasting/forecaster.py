@@ -57,6 +57,7 @@ from rnnkit.data.scalers import Scaler, WindowNormalizer
 from rnnkit.data.splitting import PARTS, ChronoSplit, SplitWindows, split_windows
 from rnnkit.data.timeseries import TimeSeries
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.monitoring.profile import Profile, series_profile
 from rnnkit.tasks.base import Report, Task, TaskConfig
 from rnnkit.tasks.forecasting.calendar import add_calendar
 from rnnkit.tasks.forecasting.config import ForecastConfig, legacy_config
@@ -300,6 +301,18 @@ class Forecaster(Task):
         self.history_ = trainer.fit((x, y), val_data=val, resume_from=resume_from)
         self.fit_seconds_ = time.perf_counter() - start
         self.model_ = model.eval()
+        self.profile_ = self._fit_profile(series, split)
+
+    def _fit_profile(self, series: TimeSeries, split: ChronoSplit) -> Profile:
+        """The reference profile (:mod:`rnnkit.monitoring.profile`): the training rows'
+        distributions and window statistics, the validation forecasts and residuals."""
+        prep = self._prep()
+        val, _ = self._raw_windows(series, split)
+        w = val.val
+        pred = self._forecast(w.x, prep.horizon, w.future) if w.n_samples else None
+        return series_profile(self.name, series.columns, series.values[: split.val_start],
+                              targets=series.targets, look_back=prep.look_back,
+                              val_actual=w.y if w.n_samples else None, val_pred=pred)
 
     def _build(self) -> nn.Module:
         prep = self._prep()

@@ -1,0 +1,393 @@
+"""Drift detection: new data against a fitted task's reference profile.
+
+:func:`detect_drift` runs these tests and returns a :class:`DriftReport` (``drift`` is true when
+any test crosses its threshold):
+
+========================  =====================================================================
+test                      what it compares (new data vs the profile)
+========================  =====================================================================
+``psi``                   each input column's values, over the training deciles (PSI)
+``ks``                    each input column's values against the stored training sample
+                          (two-sample Kolmogorov-Smirnov, Bonferroni over the columns, the
+                          effective sample sizes of autocorrelated series)
+``window_psi``            each target's window statistics (level, slope, volatility, lag-1
+                          autocorrelation of every ``look_back`` window), PSI
+``prediction_psi``        the model's forecasts on the new windows against its validation
+                          forecasts (PSI), or the predicted labels' shares (classification)
+``length_psi``            tokens per text (text tasks), PSI
+``oov_increase``          the out-of-vocabulary rate minus the training one (text tasks)
+========================  =====================================================================
+
+PSI (population stability index) is ``sum((p - q) * ln(p / q))`` over the profile's fixed bins,
+p the new shares, q the training shares, each at least ``1e-4`` (an empty bin stays finite).
+
+Example::
+
+    report = detect_drift(task, task.read_data("new.csv", labelled=False))
+    report.drift, report.to_dict()["tests"][0]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from rnnkit._validation import Described, expected
+from rnnkit.errors import ConfigError, DataError
+from rnnkit.monitoring.profile import (
+    WINDOW_STATS,
+    Distribution,
+    Profile,
+    label_shares,
+    lag1_autocorr,
+    profile_of,
+    window_statistics,
+)
+
+__all__ = ["DriftReport", "DriftTest", "Thresholds", "detect_drift", "effective_size", "ks_test", "psi", "psi_floor",
+           "share_psi"]
+
+#: the cap on the lag-1 autocorrelation in the effective sample size: a trending training
+#: series has r near 1 from its trend rather than from dependence, and with the cap it still
+#: counts as n / 19 independent values
+MAX_LAG1 = 0.9
+#: the floor of a bin's share in PSI, so that an empty bin gives a finite index
+EPSILON = 1e-4
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When each test reports drift. The defaults, and why:
+
+    Attributes:
+        psi: 0.2 per input column. The credit-scoring rule of thumb reads PSI < 0.1 as
+            stable, 0.1-0.25 as a moderate shift, > 0.25 as a major one; 0.2 sits inside the
+            moderate band because a scale or offset change of a sensor is what we want to see,
+            while a window of 100 rows from the training regime gives PSI about
+            (bins - 1) / n = 0.09 by sampling noise alone over 10 bins.
+        ks_alpha: 0.01, the family-wise level of the KS tests, Bonferroni-divided over the
+            columns tested (each column is tested at ``ks_alpha / m``). The p-values use the
+            effective sample size ``n (1 - r) / (1 + r)`` of an AR(1) series with lag-1
+            autocorrelation r (both samples), since the rows of a series are not independent
+            and the textbook p-value would flag every slow cycle.
+        window_psi: 0.25 per window statistic. The windows of a slice overlap (stride 1), so
+            their histogram is noisier than the rows': the "major shift" band.
+        prediction_psi: 0.25 on the forecasts (or the predicted labels' shares): the model's
+            outputs moving out of their validation range is a major shift, not noise.
+        length_psi: 0.2 on tokens per text, as ``psi``.
+        oov_increase: 0.05, the OOV rate rising by five points above the training rate (one
+            token in twenty new to the vocabulary) is a vocabulary shift.
+        min_rows: 20, fewer new values than this skip a test (it says so) rather than guess.
+    """
+
+    psi: float = 0.2
+    ks_alpha: float = 0.01
+    window_psi: float = 0.25
+    prediction_psi: float = 0.25
+    length_psi: float = 0.2
+    oov_increase: float = 0.05
+    min_rows: int = 20
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                    math.isfinite(value) and value > 0):
+                raise ConfigError(expected(f"thresholds.{f.name}", "a positive number", value))
+        if self.ks_alpha >= 1:
+            raise ConfigError(expected("thresholds.ks_alpha", "a level in (0, 1)",
+                                       self.ks_alpha))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Thresholds:
+        """Defaults overridden by ``data`` (an unknown key is a ConfigError naming it)."""
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(expected(f"thresholds.{unknown[0]}", f"one of {sorted(known)}",
+                                       Described("an unknown threshold")))
+        return replace(cls(), **data)
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DriftTest:
+    """One test's result: ``drift`` when ``statistic`` crosses ``threshold`` (for KS: when
+    ``p_value`` falls below it)."""
+
+    name: str
+    feature: str
+    statistic: float
+    threshold: float
+    p_value: float | None = None
+    drift: bool = False
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DriftReport:
+    """All tests of one :func:`detect_drift` call; ``drift`` is true when any test drifts."""
+
+    tests: list[DriftTest] = field(default_factory=list)
+    n_rows: int = 0
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    @property
+    def drift(self) -> bool:
+        return any(t.drift for t in self.tests)
+
+    @property
+    def drifted(self) -> list[DriftTest]:
+        return [t for t in self.tests if t.drift]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: ``{"drift": bool, "n_rows", "thresholds", "tests": [...]}``."""
+        return {"drift": self.drift, "n_rows": self.n_rows,
+                "thresholds": self.thresholds.to_dict(),
+                "tests": [t.to_dict() for t in self.tests]}
+
+    def summary(self) -> str:
+        if not self.drift:
+            return f"no drift: {len(self.tests)} tests on {self.n_rows} rows"
+        names = ", ".join(f"{t.name}[{t.feature}]" for t in self.drifted)
+        return f"DRIFT: {len(self.drifted)} of {len(self.tests)} tests ({names})"
+
+    def __rich__(self) -> Any:
+        from rich.table import Table
+
+        table = Table(title=self.summary())
+        for col in ("test", "feature", "statistic", "threshold", "p-value", "drift"):
+            table.add_column(col, justify="left" if col in ("test", "feature") else "right")
+        for t in self.tests:
+            table.add_row(t.name, t.feature, f"{t.statistic:.4g}", f"{t.threshold:.4g}",
+                          "-" if t.p_value is None else f"{t.p_value:.3g}",
+                          "[bold red]yes[/]" if t.drift else (t.note or "no"))
+        return table
+
+
+def psi(reference: Distribution, values: Any) -> float:
+    """The population stability index of ``values`` over ``reference``'s fixed bins."""
+    x = np.asarray(values, dtype=np.float64).ravel()
+    x = x[np.isfinite(x)]
+    cuts = np.asarray(reference.cuts)
+    counts = np.bincount(np.searchsorted(cuts, x, side="left"), minlength=cuts.size + 1)
+    p = np.maximum(counts / max(x.size, 1), EPSILON)
+    q = np.maximum(reference.shares(), EPSILON)
+    return float(np.sum((p - q) * np.log(p / q)))
+
+
+def share_psi(reference: Mapping[str, float], values: Sequence[Any]) -> float:
+    """PSI between categorical shares: ``reference`` (label -> share) and the labels in
+    ``values`` (labels unseen in the reference count as their own bins)."""
+    new = label_shares(values) if len(values) else {}
+    keys = set(reference) | set(new)
+    return float(sum((max(new.get(k, 0.0), EPSILON) - max(reference.get(k, 0.0), EPSILON))
+                     * math.log(max(new.get(k, 0.0), EPSILON)
+                                / max(reference.get(k, 0.0), EPSILON)) for k in keys))
+
+
+def ks_test(reference: Distribution, values: Any, *, lag1: float | None = None
+            ) -> tuple[float, float]:
+    """``(D, p)``: the two-sample KS statistic of ``values`` against the reference sample
+    (``scipy.stats.ks_2samp``) and its asymptotic p-value at the effective sample sizes
+    ``n (1 - r) / (1 + r)`` (r: lag-1 autocorrelation, the reference's and ``lag1`` of the
+    new values, each clipped to [0, MAX_LAG1])."""
+    x = np.asarray(values, dtype=np.float64).ravel()
+    x = x[np.isfinite(x)]
+    d = float(stats.ks_2samp(reference.sample, x).statistic)
+    n_ref = reference.n if len(reference.sample) >= reference.n else len(reference.sample)
+
+    n1 = effective_size(n_ref, reference.lag1)
+    n2 = effective_size(x.size, 0.0 if lag1 is None else lag1)
+    en = math.sqrt(n1 * n2 / (n1 + n2))
+    return d, float(stats.kstwobign.sf(d * en))
+
+
+def effective_size(n: int, r: float) -> float:
+    """The effective sample size ``n (1 - r) / (1 + r)`` of an AR(1) series of ``n`` values
+    with lag-1 autocorrelation ``r`` (clipped to [0, MAX_LAG1]); at least 1."""
+    r = min(max(r, 0.0), MAX_LAG1)
+    return max(n * (1 - r) / (1 + r), 1.0)
+
+
+def psi_floor(reference: Distribution, n: int, lag1: float, alpha: float) -> float:
+    """The PSI that sampling noise alone exceeds with probability ``alpha``: under no drift
+    ``PSI * n_e`` is about chi-square with ``bins - 1`` degrees of freedom, ``n_e`` the
+    harmonic effective size ``n1 n2 / (n1 + n2)`` of the two samples (autocorrelation
+    counted); a small or strongly autocorrelated slice needs a larger PSI to be drift."""
+    n1 = effective_size(reference.n, reference.lag1)
+    n2 = effective_size(n, lag1)
+    return float(stats.chi2.isf(alpha, len(reference.counts) - 1) * (n1 + n2) / (n1 * n2))
+
+
+def _psi_test(name: str, feature: str, reference: Distribution, values: np.ndarray,
+              threshold: float, alpha: float) -> DriftTest:
+    """PSI of ``values`` (in their order) against ``reference``: drift when above both
+    ``threshold`` and the noise floor at ``alpha`` (the threshold reported is the larger)."""
+    value = psi(reference, values)
+    limit = max(threshold, psi_floor(reference, values.size, lag1_autocorr(values), alpha))
+    return DriftTest(name, feature, value, limit, drift=value > limit,
+                     note="" if limit == threshold else "no (noise floor)")
+
+
+def detect_drift(task: Any, data: Any, *, thresholds: Thresholds | Mapping[str, Any] | None = None,
+                 predictions: Any = None) -> DriftReport:
+    """Compare ``data`` with the reference profile that ``task`` carries.
+
+    Args:
+        task: a fitted task with a profile (``task.profile_``): fitted, or loaded from a
+            bundle saved with one.
+        data: what ``task.read_data(path, labelled=False)`` returns: a TimeSeries for a
+            forecaster (T rows, the fitted columns), texts / Examples for text tasks.
+        thresholds: a :class:`Thresholds`, a dict of overrides, or None for the defaults.
+        predictions: the model's outputs on ``data`` when already computed (forecasting:
+            (N, H, K) forecasts in original units; classification: the predicted labels);
+            else :func:`detect_drift` computes them (no training, no refit).
+
+    Returns:
+        a :class:`DriftReport`.
+    """
+    limits = thresholds if isinstance(thresholds, Thresholds) else Thresholds.from_dict(
+        thresholds)
+    profile = profile_of(task)
+    if profile is None:
+        raise ConfigError(expected("task", "a fitted task with a reference profile",
+                                   Described("one without (a bundle saved before profiles)"),
+                                   "retrain it, or fit and save it again with this rnnkit"))
+    if profile.look_back is not None:
+        return _series_drift(task, profile, data, limits, predictions)
+    return _text_drift(task, profile, data, limits, predictions)
+
+
+# ------------------------------------------------------------------------- forecasting
+def _series_drift(task: Any, profile: Profile, data: Any, limits: Thresholds,
+                  predictions: Any) -> DriftReport:
+    columns = tuple(getattr(data, "columns", ()))
+    values = getattr(data, "values", None)
+    if values is None or not columns:
+        raise DataError(expected("data", "a TimeSeries (task.read_data(path, labelled=False))",
+                                 Described(type(data).__name__)))
+    x = np.asarray(values, dtype=np.float64)  # (T, F)
+    report = DriftReport(n_rows=int(x.shape[0]), thresholds=limits)
+    tested = [c for c in profile.features if c in columns]
+    L = int(profile.look_back or 0)
+    stats_of = {name: window_statistics(x[:, columns.index(name)], L)
+                for name in profile.window_stats if name in columns}
+    # Bonferroni over every test of this call: ks + psi per column, 4 per target, predictions
+    m = 2 * len(tested) + len(WINDOW_STATS) * len(stats_of) + len(profile.predictions)
+    alpha = limits.ks_alpha / max(m, 1)
+    for name in tested:
+        ref = profile.features[name]
+        col = x[:, columns.index(name)]
+        col = col[np.isfinite(col)]
+        if col.size < limits.min_rows:
+            report.tests.append(DriftTest("psi", name, 0.0, limits.psi, note="too few rows"))
+            continue
+        if ref.std == 0 and np.all(col == ref.mean):
+            continue  # a constant column (a calendar column of a yearly series) stayed constant
+        report.tests.append(_psi_test("psi", name, ref, col, limits.psi, alpha))
+        d, p = ks_test(ref, col, lag1=lag1_autocorr(col))
+        report.tests.append(DriftTest("ks", name, d, alpha, p_value=p, drift=p < alpha))
+    for name, new in stats_of.items():
+        refs = profile.window_stats[name]
+        for stat in WINDOW_STATS:
+            if new[stat].size < limits.min_rows:
+                report.tests.append(DriftTest("window_psi", f"{name}.{stat}", 0.0,
+                                              limits.window_psi, note="too few windows"))
+                continue
+            report.tests.append(_psi_test("window_psi", f"{name}.{stat}", refs[stat],
+                                          new[stat], limits.window_psi, alpha))
+    if profile.predictions:
+        pred = predictions if predictions is not None else _window_forecasts(task, data, L)
+        if pred is not None:
+            pred = np.asarray(pred, dtype=np.float64)  # (N, H, K)
+            for k, name in enumerate(profile.predictions):
+                if pred.shape[0] < limits.min_rows:
+                    report.tests.append(DriftTest("prediction_psi", name, 0.0,
+                                                  limits.prediction_psi,
+                                                  note="too few windows"))
+                    continue
+                report.tests.append(_psi_test("prediction_psi", name,
+                                              profile.predictions[name], pred[..., k].ravel(),
+                                              limits.prediction_psi, alpha))
+    return report
+
+
+def _window_forecasts(task: Any, data: Any, look_back: int) -> np.ndarray | None:
+    """Forecasts (N, H, K) from every ``look_back`` window of ``data`` (stride 1), or None
+    when the task reads known-future covariates (their future is not in ``data``)."""
+    prep = task.preprocessing_
+    if prep is None or prep.future_idx:
+        return None
+    x = np.asarray(data.values, dtype=np.float64)  # (T, F)
+    if x.shape[0] < look_back:
+        return None
+    windows = np.lib.stride_tricks.sliding_window_view(x, look_back, axis=0)  # (N, F, L)
+    windows = np.ascontiguousarray(windows.transpose(0, 2, 1))  # (N, L, F)
+    windows = windows[np.isfinite(windows).all(axis=(1, 2))]
+    if windows.shape[0] == 0:
+        return None
+    return np.asarray(task._forecast(windows, prep.horizon))
+
+
+# ---------------------------------------------------------------------------- text
+def _text_drift(task: Any, profile: Profile, data: Any, limits: Thresholds,
+                predictions: Any) -> DriftReport:
+    texts = list(getattr(data, "X", data))
+    report = DriftReport(n_rows=len(texts), thresholds=limits)
+    tokens = _tokens(task, texts)
+    if profile.lengths is not None and tokens is not None:
+        lengths = [len(t) for t in tokens]
+        if len(lengths) < limits.min_rows:
+            report.tests.append(DriftTest("length_psi", "tokens", 0.0, limits.length_psi,
+                                          note="too few texts"))
+        else:
+            value = psi(profile.lengths, lengths)
+            report.tests.append(DriftTest("length_psi", "tokens", value, limits.length_psi,
+                                          drift=value > limits.length_psi))
+    if profile.oov_rate is not None and tokens is not None:
+        rate = _oov_rate(task, tokens)
+        if rate is not None:
+            increase = rate - profile.oov_rate
+            report.tests.append(DriftTest("oov_increase", "tokens", increase,
+                                          limits.oov_increase,
+                                          drift=increase > limits.oov_increase))
+    reference = profile.predicted_labels or profile.labels
+    if reference:
+        if predictions is None and len(texts) >= limits.min_rows:
+            predictions = task.predict(data)
+        if predictions is not None and len(predictions) >= limits.min_rows:
+            value = share_psi(reference, list(predictions))
+            report.tests.append(DriftTest("prediction_psi", "labels", value,
+                                          limits.prediction_psi,
+                                          drift=value > limits.prediction_psi))
+    return report
+
+
+def _tokens(task: Any, texts: Sequence[Any]) -> list[list[str]] | None:
+    """The tokens of each text, by the task's own tokenizer (None: the task has none)."""
+    tokenize = getattr(task, "tokenize", None)
+    if tokenize is None:
+        return None
+    return [list(tokenize(t)) for t in texts]
+
+
+def _oov_rate(task: Any, tokens: Sequence[Sequence[str]]) -> float | None:
+    vocab = getattr(task, "vocabulary", None)
+    if vocab is None:
+        return None
+    total = sum(len(t) for t in tokens)
+    if total == 0:
+        return None
+    return sum(1 for t in tokens for tok in t if tok not in vocab) / total
