@@ -1,6 +1,9 @@
 """Loading, naming, versioning and reloading served models."""
 
+import time
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from rnnkit.bundle import BundleError
@@ -116,3 +119,41 @@ def test_the_onnx_runtime_answers_what_torch_answers(bundles, name):
 def test_the_onnx_runtime_refuses_step_by_step_decoders(bundles, name):
     with pytest.raises(ConfigError, match=r"serve it with the torch runtime"):
         load_model(ModelSource(bundles[name]), runtime="onnx")
+
+
+def test_a_registry_model_serves_its_current_version_and_follows_it(tmp_path, tasks):
+    from fastapi.testclient import TestClient
+
+    from rnnkit.registry import Registry
+    from rnnkit.serving import ServeSettings, create_app
+    from rnnkit.tasks.forecasting import Forecaster
+
+    from serving_builders import hourly_frame
+
+    registry = Registry(tmp_path / "registry")
+    first = registry.register("load", tasks["forecasting"], promote=True)
+    other = Forecaster(tasks["forecasting"].config.with_overrides({"training": {"seed": 5}}))
+    second = registry.register("load", other.fit(other.read_data()), parent=first.version)
+    model = load_model(ModelSource(tmp_path / "registry" / "load"))
+    assert model.name == "load" and model.bundle == first.bundle.resolve()
+    rows = hourly_frame().to_dict("records")[:30]
+    settings = ServeSettings(follow_interval=0.05)
+    with TestClient(create_app([model], settings)) as client:
+        def version_after(change):
+            change()
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                got = client.post("/v1/models/load/predict", json={"data": rows}).json()
+                if got["model"]["version"] != before:
+                    return got
+                time.sleep(0.05)
+            raise AssertionError("the server did not follow the registry")
+
+        before = client.post("/v1/models/load/predict", json={"data": rows}).json()["model"][
+            "version"]
+        promoted = version_after(lambda: registry.promote("load", second.version))
+        expected = other.predict(other.read_data(pd.DataFrame(rows)))["load"].tolist()
+        assert [r["load"] for r in promoted["forecast"]] == expected
+        before = promoted["model"]["version"]
+        back = version_after(lambda: registry.rollback("load"))
+        assert back["model"]["version"] == model.version

@@ -42,7 +42,8 @@ def _require_serving() -> None:
 @app.command()
 def serve(
     models: Annotated[list[str], typer.Argument(
-        help="Run directories or bundles to serve, each as PATH or NAME=PATH")],
+        help="Run directories, bundles or registry model folders (registry/NAME: its "
+        "current version, followed) to serve, each as PATH or NAME=PATH")],
     host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0: every interface)")]
         = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
@@ -78,6 +79,8 @@ def serve(
         = 0.5,
     alert_webhook: Annotated[str | None, typer.Option(
         help="POST every alert as JSON to this URL")] = None,
+    follow_interval: Annotated[float, typer.Option(
+        help="Seconds between checks of a registry's current version (0: never)")] = 2.0,
 ) -> None:
     """Serve models over HTTP: predict, stream, health, metrics (docs at /docs)."""
     _require_serving()
@@ -121,7 +124,7 @@ def serve(
     settings = ServeSettings(api_key=key, max_body_bytes=max_body,
                              limits=Limits(max_batch, max_length), max_streams=max_streams,
                              stream_ttl=stream_ttl, log_db=None if no_log else log_db,
-                             monitor=monitor)
+                             monitor=monitor, follow_interval=max(0.0, follow_interval))
     application = create_app(served, settings)
     for m in served:
         err_console.print(f"serving [bold]{m.name}[/bold] ({m.task.name}, version {m.version}, "

@@ -36,6 +36,7 @@ Example::
 import hmac
 import inspect
 import logging
+import threading
 import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
@@ -74,8 +75,9 @@ logger = logging.getLogger("rnnkit.serving")
 class ServeSettings:
     """What the server accepts: the API key (None: no key), the largest request body in
     bytes, the per-request :class:`~.adapters.Limits`, the streams' bound and idle time in
-    seconds; where predictions are logged (a SQLAlchemy URL, None: nowhere) and how live
-    monitoring watches them (:class:`~.monitor.MonitorSettings`)."""
+    seconds; where predictions are logged (a SQLAlchemy URL, None: nowhere), how live
+    monitoring watches them (:class:`~.monitor.MonitorSettings`), and how often, in seconds,
+    models served from a registry check its ``current`` pointer (0: never)."""
 
     api_key: str | None = None
     max_body_bytes: int = 1_000_000
@@ -84,6 +86,7 @@ class ServeSettings:
     stream_ttl: float = 600.0
     log_db: str | None = None
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
+    follow_interval: float = 2.0
 
 
 class HTTPError(RnnkitError):
@@ -187,12 +190,24 @@ def create_app(models: list[ServedModel] | ModelSet,
         metrics.load_seconds.labels(m.name, m.version).set(m.load_seconds)
     state = {"ready": False}
 
+    stop = threading.Event()
+
+    def follow() -> None:
+        while not stop.wait(settings.follow_interval):
+            for old, new in served.follow():
+                metrics.load_seconds.labels(new.name, new.version).set(new.load_seconds)
+                logger.info("%s follows its registry: %s -> %s", new.name, old.version,
+                            new.version)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         state["ready"] = True
         names = ", ".join(f"{m.name} ({m.task.name}, {m.version})" for m in served)
         logger.info("rnnkit serve ready: %s", names or "no models")
+        if settings.follow_interval > 0:
+            threading.Thread(target=follow, daemon=True, name="rnnkit-follow").start()
         yield
+        stop.set()
         state["ready"] = False
         if logbook is not None:
             logbook.close()

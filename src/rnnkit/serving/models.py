@@ -6,7 +6,9 @@ A :class:`ServedModel` is immutable once loaded: the task, its adapter, the vers
 so any change of weights, config or preprocessing is a new version), the load time. A request
 takes the current ServedModel of its name once and finishes on it, so :meth:`ModelSet.reload`
 only has to swap the entry: requests in flight finish on the old version, new ones get the
-new one. A lock per ServedModel runs one prediction at a time on it (the networks are not
+new one. A model served from a registry (``registry/<name>``, :mod:`rnnkit.registry`) follows
+its ``current`` pointer: :meth:`ModelSet.follow`, called every few seconds by the server,
+reloads it when a promote or a rollback moved the pointer. A lock per ServedModel runs one prediction at a time on it (the networks are not
 thread-safe while they switch modes).
 
 Example::
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,19 +33,31 @@ from rnnkit._files import check_name
 from rnnkit._validation import expected
 from rnnkit.bundle import load_bundle
 from rnnkit.errors import ConfigError
+from rnnkit.registry.store import POINTER, Registry
 from rnnkit.serving.adapters import Adapter, adapter_for
 from rnnkit.tasks.base import Task
 from rnnkit.tasks.registry import from_bundle
 
-__all__ = ["RUNTIMES", "ModelSet", "ModelSource", "ServedModel", "bundle_path", "load_model"]
+__all__ = ["RUNTIMES", "ModelSet", "ModelSource", "ServedModel", "bundle_path",
+           "is_registry_model", "load_model"]
 
 RUNTIMES = ("torch", "onnx")
 
+logger = logging.getLogger("rnnkit.serving")
+
 
 def bundle_path(path: Path) -> Path:
-    """The bundle of a run directory (its ``model/``) or a bundle directory itself."""
+    """The bundle of a run directory (its ``model/``), of a registry's model folder
+    (``registry/<name>``: its current version's bundle) or a bundle directory itself."""
     path = Path(path)
+    if is_registry_model(path):
+        return Registry(path.parent).current_path(path.name)
     return path / "model" if (path / "model").is_dir() else path
+
+
+def is_registry_model(path: Path) -> bool:
+    """Whether ``path`` is a model folder of a registry (it holds the ``current`` pointer)."""
+    return (Path(path) / POINTER).is_file()
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,7 @@ class ServedModel:
     runtime: str
     loaded_at: str
     load_seconds: float
+    bundle: Path
     lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def info(self) -> dict[str, str]:
@@ -89,6 +105,8 @@ class ServedModel:
 def _default_name(source: ModelSource, task: Task) -> str:
     if source.name:
         return source.name
+    if is_registry_model(source.path):
+        return check_name(source.path.resolve().name, "model name", "serve it as NAME=PATH")
     if task.config.name:
         return check_name(task.config.name, "model name", "serve it as NAME=PATH")
     path = source.path.resolve()
@@ -114,7 +132,7 @@ def load_model(source: ModelSource, *, runtime: str = "torch", name: str | None 
     adapter.warmup(task)
     return ServedModel(name or _default_name(source, task), version[:12], task, adapter,
                        source, runtime, datetime.now(UTC).isoformat(timespec="seconds"),
-                       round(time.perf_counter() - start, 4))
+                       round(time.perf_counter() - start, 4), root.resolve())
 
 
 class ModelSet:
@@ -140,6 +158,22 @@ class ModelSet:
 
     def get(self, name: str) -> ServedModel | None:
         return self._models.get(name)
+
+    def follow(self) -> list[tuple[ServedModel, ServedModel]]:
+        """Reload every model served from a registry whose ``current`` pointer moved since
+        it was loaded; returns the ``(old, new)`` pairs. A version that fails to load is
+        logged and the old one kept (the next call tries again)."""
+        swapped = []
+        for model in self:
+            if not is_registry_model(model.source.path):
+                continue
+            try:
+                moved = bundle_path(model.source.path).resolve() != model.bundle
+                if moved:
+                    swapped.append(self.reload(model.name))
+            except Exception:  # the registry is being changed, or a bad version: try again
+                logger.exception("following the registry of %s failed", model.name)
+        return swapped
 
     def reload(self, name: str) -> tuple[ServedModel, ServedModel]:
         """Load ``name``'s bundle again (a new version if it changed) and swap it in;
