@@ -263,8 +263,8 @@ class Registry:
                 now = pointer.get("version")
                 raise ConfigError(expected(
                     "name", "a model with an earlier current version to roll back to",
-                    Described(f"{name!r}, whose current version "
-                              f"{'none' if now is None else f'v{now}'} has none before it"),
+                    Described(f"{name!r}, which has no current version" if now is None
+                              else f"{name!r}, whose current version v{now} has none before it"),
                     f"promote a version instead: rnnkit registry promote {name} VERSION"))
             previous = history.pop()
             self._write_pointer(name, {"version": previous, "history": history})
