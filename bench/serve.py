@@ -11,7 +11,8 @@ attention pooling), each served by two `rnnkit serve` processes: ``--runtime tor
   request: what the model costs without HTTP), run in the same rounds as the load at
   concurrency 1.
 
-Every target gets the same fixed number of requests per round (batch 1: one series, one text)
+The ``torch`` and ``onnx`` servers log every prediction to a SQLite file (the default); a
+third server, ``--no-log``, measures what the log costs. Every target gets the same fixed number of requests per round (batch 1: one series, one text)
 at concurrency 1 and 8 (threads with one keep-alive httpx client each), rounds interleaved
 across targets so that a load change hits all alike; a time limit stops the whole run. Also
 a forecasting stream's ``observe`` against a fresh ``predict`` of the same history.
@@ -195,6 +196,21 @@ def in_process_round(runs: dict[str, tuple], calls: int, out: dict[str, list]) -
             out.setdefault(key, []).append(time.perf_counter() - start)
 
 
+def log_commit_ms(folder: Path, n: int = 500) -> float:
+    """The median time of one prediction-log commit (a SQLite file, as served by default)."""
+    from rnnkit.serving.logbook import Logbook
+
+    book = Logbook(f"sqlite:///{folder / 'commit-bench.db'}")
+    times = []
+    for i in range(n):
+        start = time.perf_counter()
+        book.record("battery", "v", "predict", {"series": 1, "rows": [40]},
+                    {"forecast": [{"cycle": i, "capacity": 0.9}]}, 2.0)
+        times.append(time.perf_counter() - start)
+    book.close()
+    return float(np.median(times) * 1e3)
+
+
 def stats(latencies: list[float], errors: int, seconds: float) -> dict[str, float]:
     ms = np.asarray(latencies) * 1e3
     return {"n": len(latencies), "p50_ms": float(np.percentile(ms, 50)) if len(ms) else None,
@@ -214,22 +230,25 @@ def main() -> None:
     (tmp / "echo_app.py").write_text(ECHO_APP)
     rows = battery_rows(40)
     bodies = {"battery": {"data": rows}, "classification": {"texts": ["a truly wonderful film"]}}
-    ports = {k: free_port() for k in ("echo", "torch", "onnx")}
+    ports = {k: free_port() for k in ("echo", "torch", "onnx", "nolog")}
     procs = {"echo": start([sys.executable, "-m", "uvicorn", "echo_app:app", "--port",
                             str(ports["echo"]), "--no-access-log", "--log-level", "warning"],
                            ports["echo"], cwd=str(tmp))}
-    for runtime in ("torch", "onnx"):
-        procs[runtime] = start([sys.executable, "-m", "rnnkit", "serve",
-                                f"battery={paths['battery']}",
-                                f"classification={paths['classification']}", "--runtime",
-                                runtime, "--port", str(ports[runtime]), "--threads", "1"],
-                               ports[runtime])
+    for server, runtime in (("torch", "torch"), ("onnx", "onnx"), ("nolog", "torch")):
+        extra = ["--no-log"] if server == "nolog" else []
+        procs[server] = start([sys.executable, "-m", "rnnkit", "serve",
+                               f"battery={paths['battery']}",
+                               f"classification={paths['classification']}", "--runtime",
+                               runtime, "--port", str(ports[server]), "--threads", "1",
+                               *extra], ports[server], cwd=str(tmp))
     try:
         targets = {"echo": fixed(f"http://127.0.0.1:{ports['echo']}/echo", bodies["battery"])}
         for runtime in ("torch", "onnx"):
             base = f"http://127.0.0.1:{ports[runtime]}/v1/models"
             for name in ("battery", "classification"):
                 targets[f"{name}/{runtime}"] = fixed(f"{base}/{name}/predict", bodies[name])
+        targets["battery/torch, no prediction log"] = fixed(
+            f"http://127.0.0.1:{ports['nolog']}/v1/models/battery/predict", bodies["battery"])
         targets["battery/torch stream observe"] = stream_target(
             f"http://127.0.0.1:{ports['torch']}", rows)
         results: dict[str, dict] = {}
@@ -266,6 +285,9 @@ def main() -> None:
         one["battery/torch"]["p50_ms"] / one["battery/onnx"]["p50_ms"]
     checks["battery onnx speed-up at batch 1 (in-process predict, parsing included)"] = \
         local["battery/torch"] / local["battery/onnx"]
+    checks["prediction log: battery/torch p50 - the same without the log, ms"] = \
+        one["battery/torch"]["p50_ms"] - one["battery/torch, no prediction log"]["p50_ms"]
+    checks["prediction log: one SQLite commit in process, p50 ms"] = log_commit_ms(tmp)
     checks["stream observe p50 / fresh predict p50"] = \
         one["battery/torch stream observe"]["p50_ms"] / one["battery/torch"]["p50_ms"]
     print(f"machine: {machine(cores=True)}; load {load()}")

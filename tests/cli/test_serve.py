@@ -2,13 +2,7 @@
 task's answer equals its Python API, streams, the API key, limits, 422s, metrics, reload
 without a dropped request, graceful shutdown; and the command's own errors."""
 
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 
@@ -18,53 +12,12 @@ import pytest
 
 from rnnkit.tasks import load
 
-from serving_builders import hourly_frame
+from serving_builders import STOPPED, hourly_frame, start, stop
 
 KEY = {"X-API-Key": "test-key"}
 ROWS = hourly_frame().to_dict("records")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(models, *args, env=None, cwd=None):
-    """``rnnkit serve MODELS ARGS`` on a free port, in ``cwd`` (default: a new temporary
-    folder, where its prediction log goes); returns (process, base URL) once ready."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rnnkit", "serve", *map(str, models), "--port", str(port),
-         *args], env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, cwd=cwd or tempfile.mkdtemp(prefix="serve-"))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"serve exited {proc.returncode}: {proc.stdout.read()}")
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise AssertionError(f"serve did not become ready: {proc.stdout.read()}")
-
-
-def stop(proc):
-    """SIGTERM, then the exit status: uvicorn shuts down gracefully and exits by the signal
-    it received (-SIGTERM), as a process manager expects."""
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
-
-
-STOPPED = (0, -signal.SIGTERM)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,15 @@
-"""Tiny trained bundles of every task (what the serving tests serve) and an hourly series."""
+"""Tiny trained bundles of every task (what the serving tests serve), an hourly series, and
+`rnnkit serve` as a real process (start, stop)."""
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import httpx
 import numpy as np
 import pandas as pd
 
@@ -67,3 +77,46 @@ def build_bundles(tmp):
     out["forecasting"] = _forecaster(tmp).save(tmp / "forecasting")
     out["series_classification"] = _series_classifier(tmp).save(tmp / "series_classification")
     return out
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(models, *args, env=None, cwd=None):
+    """``rnnkit serve MODELS ARGS`` on a free port, in ``cwd`` (default: a new temporary
+    folder, where its prediction log goes); returns (process, base URL) once ready."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rnnkit", "serve", *map(str, models), "--port", str(port),
+         *args], env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, cwd=cwd or tempfile.mkdtemp(prefix="serve-"))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"serve exited {proc.returncode}: {proc.stdout.read()}")
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise AssertionError(f"serve did not become ready: {proc.stdout.read()}")
+
+
+def stop(proc):
+    """SIGTERM, then the exit status: uvicorn shuts down gracefully and exits by the signal
+    it received (-SIGTERM), as a process manager expects."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+
+
+STOPPED = (0, -signal.SIGTERM)
