@@ -164,9 +164,10 @@ class DriftReport:
         return f"DRIFT: {len(self.drifted)} of {len(self.tests)} tests ({names})"
 
     def __rich__(self) -> Any:
+        from rich.markup import escape
         from rich.table import Table
 
-        table = Table(title=self.summary())
+        table = Table(title=escape(self.summary()))
         for col in ("test", "feature", "statistic", "threshold", "p-value", "drift"):
             table.add_column(col, justify="left" if col in ("test", "feature") else "right")
         for t in self.tests:

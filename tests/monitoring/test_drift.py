@@ -1,0 +1,139 @@
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from rnnkit.errors import ConfigError
+from rnnkit.monitoring.drift import (
+    DriftReport,
+    DriftTest,
+    Thresholds,
+    detect_drift,
+    effective_size,
+    ks_test,
+    psi,
+    psi_floor,
+    share_psi,
+)
+from rnnkit.monitoring.profile import Distribution
+from rnnkit.tasks.forecasting import Forecaster
+
+from .conftest import SHIFT
+
+
+def drift_of(task, frame, **kwargs):
+    return detect_drift(task, task.read_data(frame, labelled=False), **kwargs)
+
+
+# ------------------------------------------------------------------ real data: the Nile
+def test_the_nile_before_the_dam_is_drift(nile):
+    task, frame = nile
+    report = drift_of(task, frame.iloc[:SHIFT])  # 1871-1898: the level before the shift
+    assert report.drift
+    assert {(t.name, t.feature) for t in report.drifted} >= {("psi", "volume"),
+                                                              ("ks", "volume")}
+
+
+@pytest.mark.parametrize("rows", [slice(40, 80), slice(60, 100)])
+def test_a_slice_of_the_same_regime_is_not_drift(nile, rows):
+    task, frame = nile
+    report = drift_of(task, frame.iloc[rows])
+    assert not report.drift, report.summary()
+    assert len(report.tests) == 7  # psi, ks, 4 window statistics, predictions
+
+
+@pytest.mark.parametrize("change", ["offset", "scale up", "scale down"])
+def test_a_sensor_change_on_real_data_is_drift(nile, change):
+    task, frame = nile
+    part = frame.iloc[40:80]
+    sd = float(frame.iloc[SHIFT:].std().iloc[0])
+    changed = {"offset": part + sd, "scale up": part * 1.5, "scale down": part * 0.7}[change]
+    assert not drift_of(task, part).drift
+    assert drift_of(task, changed).drift
+
+
+def test_predictions_passed_in_are_used(nile):
+    task, frame = nile
+    far = np.full((30, task.preprocessing_.horizon, 1), 1e6)  # (N, H, K) far off
+    report = drift_of(task, frame.iloc[40:80], predictions=far)
+    pred = [t for t in report.tests if t.name == "prediction_psi"]
+    assert pred[0].drift and report.drift
+
+
+def test_too_few_rows_skip_a_test_and_say_so(nile):
+    task, frame = nile
+    report = drift_of(task, frame.iloc[SHIFT:SHIFT + 10])
+    assert not report.drift and {t.note for t in report.tests} <= {"too few rows",
+                                                                  "too few windows"}
+
+
+def test_report_json_and_table(nile):
+    task, frame = nile
+    report = drift_of(task, frame.iloc[:SHIFT])
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["drift"] is True and data["n_rows"] == SHIFT
+    assert data["tests"][0].keys() == {"name", "feature", "statistic", "threshold", "p_value",
+                                       "drift", "note"}
+    from rich.console import Console
+
+    console = Console(record=True, width=120)
+    console.print(report)
+    text = console.export_text()
+    assert "DRIFT: 2 of 7 tests (psi[volume], ks[volume])" in text and "noise floor" in text
+
+
+def test_a_task_without_profile_is_an_error(nile):
+    task, frame = nile
+    old = Forecaster(task.config)
+    old.model_, old.preprocessing_ = task.model_, task.preprocessing_
+    with pytest.raises(ConfigError, match="reference profile.*retrain"):
+        drift_of(old, frame)
+
+
+# -------------------------------------------------------------------------- the tests
+def test_psi_equals_its_formula():
+    ref = Distribution.of(np.arange(100.0))  # ten bins of 10% each
+    new = np.arange(50.0)  # five bins of 20%, five empty
+    p, q = np.array([0.2] * 5 + [1e-4] * 5), np.full(10, 0.1)
+    assert psi(ref, new) == pytest.approx(np.sum((p - q) * np.log(p / q)))
+    assert psi(ref, np.arange(100.0)) == 0.0
+
+
+def test_share_psi_counts_unseen_labels():
+    assert share_psi({"a": 0.5, "b": 0.5}, ["a", "b"] * 10) == pytest.approx(0.0)
+    assert share_psi({"a": 1.0}, ["b"] * 10) > 10
+
+
+def test_ks_on_independent_values_equals_scipy():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=500), rng.normal(0.3, size=400)
+    ref = Distribution.of(a, ordered=False)
+    d, p = ks_test(ref, b, lag1=0.0)
+    assert d == pytest.approx(stats.ks_2samp(a, b).statistic)
+    # Kolmogorov's limit law at sqrt(n1 n2 / (n1 + n2)), the effective sizes being n
+    assert p == pytest.approx(stats.kstwobign.sf(d * np.sqrt(500 * 400 / 900)), rel=1e-12)
+
+
+def test_autocorrelation_shrinks_the_effective_size():
+    assert effective_size(100, 0.0) == 100 and effective_size(100, 0.5) == pytest.approx(100 / 3)
+    assert effective_size(100, 1.0) == pytest.approx(100 * 0.1 / 1.9)  # capped at 0.9
+    ref = Distribution.of(np.arange(1000.0), ordered=False)
+    assert psi_floor(ref, 50, 0.8, 0.01) > psi_floor(ref, 50, 0.0, 0.01)
+
+
+def test_thresholds_validate_and_override():
+    assert Thresholds.from_dict({"psi": 0.3}).psi == 0.3
+    with pytest.raises(ConfigError, match=r"thresholds.nope: expected one of"):
+        Thresholds.from_dict({"nope": 1})
+    with pytest.raises(ConfigError, match="thresholds.psi: expected a positive number"):
+        Thresholds(psi=-1)
+    with pytest.raises(ConfigError, match="thresholds.ks_alpha: expected a level in"):
+        Thresholds(ks_alpha=2)
+
+
+def test_report_drift_is_any_test():
+    report = DriftReport([DriftTest("psi", "x", 0.1, 0.2)])
+    assert not report.drift and report.to_dict()["drift"] is False
+    report.tests.append(DriftTest("ks", "x", 0.5, 0.01, p_value=0.001, drift=True))
+    assert report.drift and report.summary().startswith("DRIFT: 1 of 2")
