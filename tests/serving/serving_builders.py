@@ -1,13 +1,16 @@
 """Tiny trained bundles of every task (what the serving tests serve), an hourly series, and
 `rnnkit serve` as a real process (start, stop)."""
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import numpy as np
@@ -120,3 +123,33 @@ def stop(proc):
 
 
 STOPPED = (0, -signal.SIGTERM)
+
+
+class Receiver:
+    """A local HTTP server that keeps the JSON bodies POSTed to it."""
+
+    def __init__(self, status=200):
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append(json.loads(body))
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, n=1, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while len(self.received) < n and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.received
+
+    def close(self):
+        self.server.shutdown()

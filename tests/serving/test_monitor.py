@@ -3,9 +3,7 @@ rolling error against the validation error, live drift on the recent inputs."""
 
 import json
 import logging
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import numpy as np
 import pandas as pd
@@ -14,35 +12,7 @@ import pytest
 from rnnkit.errors import DataError
 from rnnkit.serving.monitor import Alerter, forecast_errors, label_errors
 
-
-class Receiver:
-    """A local HTTP server that keeps the JSON bodies POSTed to it."""
-
-    def __init__(self, status=200):
-        received = self.received = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append(json.loads(body))
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait(self, n=1, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while len(self.received) < n and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return self.received
-
-    def close(self):
-        self.server.shutdown()
+from serving_builders import Receiver
 
 
 @pytest.fixture
