@@ -1,10 +1,12 @@
 """The ``rnnkit`` command: labs, training any task from a TOML config, evaluation,
-prediction, tuning.
+prediction, tuning; serving, export, monitoring, the model registry and retraining.
 
 Every rnnkit error is shown as one line (no traceback) and exits with status 2; set
 ``RNNKIT_DEBUG=1`` (or pass ``--debug``) to see the traceback. The commands live in
 :mod:`rnnkit.cli.tasks` (train, evaluate, predict), :mod:`rnnkit.cli.tune` and
-:mod:`rnnkit.cli.labs` (lab, datasets, examples); :mod:`rnnkit.cli.app` holds the app.
+:mod:`rnnkit.cli.labs` (lab, datasets, examples), :mod:`rnnkit.cli.serve`,
+:mod:`rnnkit.cli.export`, :mod:`rnnkit.cli.monitor`, :mod:`rnnkit.cli.registry` (list, promote,
+rollback) and :mod:`rnnkit.cli.retrain`; :mod:`rnnkit.cli.app` holds the app.
 """
 
 from __future__ import annotations
@@ -16,7 +18,16 @@ from typing import Annotated
 import typer
 
 from rnnkit import __version__
-from rnnkit.cli import export, labs, serve, tasks, tune  # noqa: F401  (they register their commands)
+from rnnkit.cli import (  # noqa: F401  (they register their commands)
+    export,
+    labs,
+    monitor,
+    registry,
+    retrain,
+    serve,
+    tasks,
+    tune,
+)
 from rnnkit.cli.app import app, err_console
 from rnnkit.errors import RnnkitError
 
