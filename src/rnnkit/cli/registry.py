@@ -88,7 +88,7 @@ def promote(
     """Make VERSION the current version of NAME (the previous one is kept for rollback)."""
     info = _registry(root).promote(name, version)
     console.print(f"{name}: current is {info.label} ({info.bundle})", markup=False,
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
 
 
 @registry_app.command()
@@ -99,4 +99,4 @@ def rollback(
     """Return NAME to the version that was current before the current one."""
     info = _registry(root).rollback(name)
     console.print(f"{name}: rolled back, current is {info.label} ({info.bundle})",
-                  markup=False, highlight=False)
+                  markup=False, highlight=False, soft_wrap=True)

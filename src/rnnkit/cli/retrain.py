@@ -50,11 +50,12 @@ def retrain(
                          overrides=config_overrides(set_, quiet))
     if result.registered_run:
         console.print(f"registered {run_or_name} as {result.name} {result.champion.label}",
-                      markup=False, highlight=False)
+                      markup=False, highlight=False, soft_wrap=True)
     console.print(result)
     current = "current" if result.promoted else f"current stays {result.champion.label}"
     console.print(f"{result.name}: registered {result.challenger.label} "
-                  f"({result.challenger.path}); {current}", markup=False, highlight=False)
+                  f"({result.challenger.path}); {current}", markup=False, highlight=False,
+                  soft_wrap=True)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         write_json(json_out, result.to_dict())
