@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+# the commands register themselves on import (until cli/main.py imports these modules)
 import rnnkit.cli.registry
 import rnnkit.cli.retrain  # noqa: F401
 from rnnkit.examples import example_path
@@ -41,7 +42,7 @@ def test_the_whole_loop(cli, tmp_path, nile):
     assert f"registered {tmp_path / 'run'} as nile-csv v1" in out
     flat = " ".join(out.split())
     assert "promoted: the challenger's rmse" in flat
-    assert "challenger v2 (warm start: the champion's weights)" in flat
+    assert "challenger v2, warm start: the champion's weights" in flat
     assert f"nile-csv: registered v2 ({root / 'nile-csv' / 'v2'}); current" in flat
     report = json.loads((tmp_path / "retrain.json").read_text())
     assert report["promoted"] is True and report["name"] == "nile-csv"

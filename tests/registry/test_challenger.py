@@ -68,7 +68,7 @@ def test_a_margin_out_of_reach_keeps_the_champion(tmp_path, fitted, nile):
     assert result.reason.endswith("; promotion needs 1000.0% better")
     assert reg.version("nile", 2).metrics["retrain"]["promoted"] is False
     text = _rendered(result)
-    assert "challenger v2 (warm start: the champion's weights)" in text
+    assert "challenger v2, warm start: the champion's weights" in text
     assert "champion v1" in text and "baseline persistence" in text
 
 
@@ -129,3 +129,12 @@ def _rendered(result: RetrainResult) -> str:
     console = Console(record=True, width=200)
     console.print(result)
     return console.export_text()
+
+
+def test_scratch_on_the_champion_data_reproduces_the_champion(tmp_path, fitted, nile):
+    reg = Registry(tmp_path)
+    reg.register("nile", fitted, promote=True)
+    result = retrain(reg, "nile", nile[0], warm=False, margin=0.0)  # the same seed and data
+    assert result.challenger_report.to_dict() == result.champion_report.to_dict()
+    assert result.improvement == 0.0 and not result.promoted
+    assert result.reason.endswith("on the same holdout, no better; promotion needs 0.0% better")

@@ -115,7 +115,7 @@ class RetrainResult:
         for column in ("model", self.metric, "vs champion"):
             table.add_column(column, justify="left" if column == "model" else "right")
         champion = self.champion_report.score
-        rows = [(f"challenger {self.challenger.label} ({self.warm.describe()})",
+        rows = [(f"challenger {self.challenger.label}, {self.warm.describe()}",
                  self.challenger_report.score),
                 (f"champion {self.champion.label}", champion)]
         rows += [(f"baseline {name}", float(m[self.metric]))

@@ -25,7 +25,7 @@ Example::
 
     >>> reg = Registry("registry")                              # doctest: +SKIP
     >>> info = reg.register("nile", task, promote=True)         # a fitted task or a bundle path
-    >>> reg.current(name="nile").version, reg.current_path("nile")   # doctest: +SKIP
+    >>> reg.current("nile").version, reg.current_path("nile")        # doctest: +SKIP
     (1, PosixPath('registry/nile/v1/model'))
 """
 
