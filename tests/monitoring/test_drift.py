@@ -137,3 +137,39 @@ def test_report_drift_is_any_test():
     assert not report.drift and report.to_dict()["drift"] is False
     report.tests.append(DriftTest("ks", "x", 0.5, 0.01, p_value=0.001, drift=True))
     assert report.drift and report.summary().startswith("DRIFT: 1 of 2")
+
+
+# ------------------------------------------------- real text: VADER tweets vs movie reviews
+@pytest.fixture(scope="module")
+def tweets():
+    """A tiny classifier of 300 VADER tweets (1 epoch) and ``(more tweets, movie reviews)``."""
+    import random
+
+    from rnnkit.datasets import load_vader_binary
+    from rnnkit.tasks.classification import SequenceClassifier
+
+    tw = load_vader_binary(sources=["tweets"])
+    movies = load_vader_binary(sources=["movie_reviews"])
+    random.Random(0).shuffle(tw)
+    task = SequenceClassifier({"model": {"encoder": {"hidden_size": 4}, "embedding_dim": 4},
+                               "training": {"epochs": 1, "progress": "off", "seed": 0}})
+    task.fit([x for x, _ in tw[:300]], [y for _, y in tw[:300]], validation=0.2)
+    return task, [x for x, _ in tw[600:900]], [x for x, _ in movies[:300]]
+
+
+def test_text_profile_of_a_classifier(tweets):
+    task, _, _ = tweets
+    p = task.profile_
+    assert p.lengths.n == 240 and set(p.labels) == {"0", "1"}
+    assert 0 < p.oov_rate < 0.5  # Good-Turing: new tweets do bring unseen words
+    assert set(p.validation_metrics) == {"accuracy", "log_loss"}
+    assert sum(p.predicted_labels.values()) == pytest.approx(1)
+
+
+def test_more_tweets_are_not_drift_movie_reviews_are(tweets):
+    task, same, movies = tweets
+    report = detect_drift(task, same)
+    assert not report.drift, report.summary()
+    assert [t.name for t in report.tests] == ["length_psi", "oov_increase", "prediction_psi"]
+    drifted = {t.name for t in detect_drift(task, movies).drifted}
+    assert "oov_increase" in drifted

@@ -95,3 +95,21 @@ def test_text_profile_shares():
     p = text_profile("classification", [1, 2, 3, 4], oov_rate=0.25, labels=["a", "b", "b", "b"])
     assert p.labels == {"a": 0.25, "b": 0.75} and p.oov_rate == 0.25 and p.lengths.n == 4
     assert Profile.from_dict(p.to_dict()) == p
+
+
+def test_a_tampered_profile_is_refused(nile, tmp_path):
+    from rnnkit.bundle import BundleError
+    from rnnkit.bundle.schema import sha256
+
+    task, _ = nile
+    path = task.save(tmp_path / "model")
+    profile = path / "profile.json"
+    profile.write_text(profile.read_text().replace('"task"', '"TASK"'))
+    with pytest.raises(BundleError, match="profile.json"):  # its checksum no longer fits
+        Forecaster.load(path)
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["files"]["profile.json"] = sha256(profile)  # re-hashed: the content is read
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="bundle file profile.json: expected the content"):
+        Forecaster.load(path)
+    assert profile.exists()

@@ -345,18 +345,32 @@ def _window_forecasts(task: Any, data: Any, look_back: int) -> np.ndarray | None
 # ---------------------------------------------------------------------------- text
 def _text_drift(task: Any, profile: Profile, data: Any, limits: Thresholds,
                 predictions: Any) -> DriftReport:
-    texts = list(getattr(data, "X", data))
-    report = DriftReport(n_rows=len(texts), thresholds=limits)
-    tokens = _tokens(task, texts)
-    if profile.lengths is not None and tokens is not None:
-        lengths = [len(t) for t in tokens]
+    samples = list(data.inputs if hasattr(data, "inputs") else data)
+    report = DriftReport(n_rows=len(samples), thresholds=limits)
+    tokens = _tokens(task, samples)
+    m = len(profile.features) * 2 + 3
+    alpha = limits.ks_alpha / m
+    if profile.features:  # a classifier of numeric series: every step's features
+        steps = np.concatenate([np.asarray(q, dtype=np.float64).reshape(len(q), -1)
+                                for q in samples], axis=0)  # (sum T_i, F)
+        for j, (name, ref) in enumerate(profile.features.items()):
+            col = steps[:, j]
+            if col.size < limits.min_rows:
+                report.tests.append(DriftTest("psi", name, 0.0, limits.psi, note="too few rows"))
+                continue
+            report.tests.append(_psi_test("psi", name, ref, col, limits.psi, alpha))
+            d, p = ks_test(ref, col, lag1=lag1_autocorr(col))
+            report.tests.append(DriftTest("ks", name, d, alpha, p_value=p, drift=p < alpha))
+    lengths = ([len(t) for t in tokens] if tokens is not None else
+               [len(q) for q in samples] if profile.features else None)
+    if profile.lengths is not None and lengths is not None:
         if len(lengths) < limits.min_rows:
-            report.tests.append(DriftTest("length_psi", "tokens", 0.0, limits.length_psi,
+            report.tests.append(DriftTest("length_psi", "length", 0.0, limits.length_psi,
                                           note="too few texts"))
         else:
-            value = psi(profile.lengths, lengths)
-            report.tests.append(DriftTest("length_psi", "tokens", value, limits.length_psi,
-                                          drift=value > limits.length_psi))
+            report.tests.append(_psi_test("length_psi", "length", profile.lengths,
+                                          np.asarray(lengths, dtype=np.float64),
+                                          limits.length_psi, alpha))
     if profile.oov_rate is not None and tokens is not None:
         rate = _oov_rate(task, tokens)
         if rate is not None:
@@ -366,8 +380,8 @@ def _text_drift(task: Any, profile: Profile, data: Any, limits: Thresholds,
                                           drift=increase > limits.oov_increase))
     reference = profile.predicted_labels or profile.labels
     if reference:
-        if predictions is None and len(texts) >= limits.min_rows:
-            predictions = task.predict(data)
+        if predictions is None and len(samples) >= limits.min_rows:
+            predictions = task.predict(samples)
         if predictions is not None and len(predictions) >= limits.min_rows:
             value = share_psi(reference, list(predictions))
             report.tests.append(DriftTest("prediction_psi", "labels", value,
@@ -376,16 +390,17 @@ def _text_drift(task: Any, profile: Profile, data: Any, limits: Thresholds,
     return report
 
 
-def _tokens(task: Any, texts: Sequence[Any]) -> list[list[str]] | None:
-    """The tokens of each text, by the task's own tokenizer (None: the task has none)."""
-    tokenize = getattr(task, "tokenize", None)
-    if tokenize is None:
+def _tokens(task: Any, samples: Sequence[Any]) -> list[list[str]] | None:
+    """The tokens of each text by the task's own fitted tokenizer and truncation (None: the
+    task reads no tokens)."""
+    inputs = getattr(task, "inputs_", None)
+    if inputs is None or getattr(inputs, "vocab", None) is None:
         return None
-    return [list(tokenize(t)) for t in texts]
+    return inputs._tokens(samples, "data")
 
 
 def _oov_rate(task: Any, tokens: Sequence[Sequence[str]]) -> float | None:
-    vocab = getattr(task, "vocabulary", None)
+    vocab = task.inputs_.vocab
     if vocab is None:
         return None
     total = sum(len(t) for t in tokens)

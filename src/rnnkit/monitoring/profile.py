@@ -46,7 +46,7 @@ from rnnkit._validation import Described, expected
 from rnnkit.errors import DataError
 
 __all__ = ["PROFILE_FILE", "PROFILE_VERSION", "SAMPLE_SIZE", "WINDOW_STATS", "Distribution",
-           "Profile", "profile_of", "series_profile", "text_profile", "window_statistics"]
+           "Profile", "expected_oov_rate", "label_shares", "profile_of", "series_profile", "text_profile", "window_statistics"]
 
 #: the bundle file that holds the profile
 PROFILE_FILE = "profile.json"
@@ -305,6 +305,32 @@ def text_profile(task: str, lengths: Any, *, oov_rate: float | None = None,
                    labels=None if labels is None else label_shares(labels),
                    predicted_labels=None if predicted is None else label_shares(predicted),
                    validation_metrics=dict(validation_metrics or {}))
+
+
+def expected_oov_rate(tokens: Sequence[Sequence[str]], vocab: Any) -> float:
+    """The out-of-vocabulary rate to expect on new texts from the training distribution.
+
+    The vocabulary was built from these very ``tokens``, so their own OOV rate understates it
+    (0 with ``min_freq = 1``). Good-Turing's estimate of the probability that the next token
+    is one not seen before is N1 / N (N1: tokens seen exactly once); a token type seen once
+    is also one the vocabulary kept by a single occurrence. So: (training tokens outside the
+    vocabulary + in-vocabulary tokens seen exactly once) / all training tokens.
+
+    Example::
+
+        >>> expected_oov_rate([["a", "b"], ["a", "c"]], {"a", "b", "c"})
+        0.5
+    """
+    counts: dict[str, int] = {}
+    for text in tokens:
+        for tok in text:
+            counts[tok] = counts.get(tok, 0) + 1
+    total = sum(counts.values())
+    if total == 0:
+        return 0.0
+    unseen = sum(c for tok, c in counts.items() if tok not in vocab)
+    singletons = sum(1 for tok, c in counts.items() if c == 1 and tok in vocab)
+    return (unseen + singletons) / total
 
 
 def label_shares(labels: Sequence[Any]) -> dict[str, float]:

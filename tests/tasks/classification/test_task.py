@@ -78,7 +78,7 @@ def test_save_then_load_predicts_the_same(tmp_path, kind):
     path = clf.save(tmp_path / "clf")
     names = sorted(p.name for p in path.iterdir())
     assert names == ["config.json", "manifest.json", "metrics.json", "model.safetensors",
-                     "preprocessing.json"]
+                     "preprocessing.json", "profile.json"]
     pre = json.loads((path / "preprocessing.json").read_text())
     assert pre["classes"] == clf.classes_ and pre["inputs"]["kind"] == kind
     assert ("scaler" in pre["inputs"]) == (kind == "numeric")

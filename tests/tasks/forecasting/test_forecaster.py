@@ -93,7 +93,7 @@ def test_save_load_predicts_exactly_the_same(tmp_path, strategy, scaling) -> Non
     path = f.save(tmp_path / "bundle")
     assert sorted(p.name for p in path.iterdir()) == [
         "config.json", "manifest.json", "metrics.json", "model.safetensors",
-        "preprocessing.json"]
+        "preprocessing.json", "profile.json"]
     prep = json.loads((path / "preprocessing.json").read_text())
     assert prep["look_back"] == 8 and prep["horizon"] == 3 and prep["columns"] == ["y"]
     loaded = Forecaster.load(path)

@@ -19,6 +19,7 @@ from rnnkit.bundle import Bundle, BundleError
 from rnnkit.data.examples import as_series_list, json_label
 from rnnkit.errors import ConfigError, DataError, ShapeError
 from rnnkit.metrics.classification import accuracy, classification_metrics, f1
+from rnnkit.monitoring.profile import Distribution, Profile, expected_oov_rate, text_profile
 from rnnkit.tasks._batching import (
     eval_batch_size,
     make_loader,
@@ -285,8 +286,39 @@ class SequenceClassifier(Task):
         self.history_ = trainer.fit(train)
         self.model_.eval()
         self.baselines_ = self._fit_baselines(X, labels, lengths)
+        self.profile_ = self._fit_profile(X, labels, lengths, validation)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
+
+    def _fit_profile(self, X: Any, labels: list[Any], lengths: Any, validation: Any
+                     ) -> Profile:
+        """The reference profile (:mod:`rnnkit.monitoring.profile`) of the training part:
+        tokens per text and the OOV rate (text), each feature's values and the steps per
+        series (numeric), the labels' shares; with validation data the predicted labels'
+        shares and ``{"accuracy", "log_loss"}`` on it."""
+        _, inputs = self._fitted()
+        metrics: dict[str, float] = {}
+        predicted = None
+        if validation is not None:
+            lv = validation[2] if len(validation) == 3 else None
+            proba = self.predict_proba(validation[0], lengths=lv)  # (N_val, C)
+            truth = np.asarray(self._encode_labels(self._labels(validation[1], len(proba))))
+            picked = proba[np.arange(len(truth)), truth]
+            metrics = {"accuracy": float((proba.argmax(1) == truth).mean()),
+                       "log_loss": float(-np.log(np.clip(picked, 1e-15, 1)).mean())}
+            predicted = [self.classes_[i] for i in proba.argmax(1)]  # type: ignore[index]
+        if inputs.kind == "numeric":
+            seqs = as_series_list(X, lengths)
+            profile = text_profile(self.name, [len(q) for q in seqs], labels=labels,
+                                   predicted=predicted, validation_metrics=metrics)
+            steps = np.concatenate(seqs, axis=0)  # (sum T_i, F)
+            profile.features = {f"feature_{j}": Distribution.of(steps[:, j], ordered=False)
+                                for j in range(steps.shape[1])}
+            return profile
+        tokens = inputs._tokens(X, "X")
+        return text_profile(self.name, [len(t) for t in tokens],
+                            oov_rate=expected_oov_rate(tokens, inputs.vocab), labels=labels,
+                            predicted=predicted, validation_metrics=metrics)
 
     def _fit_baselines(self, X: Any, labels: list[Any], lengths: Any) -> dict[str, Any]:
         """The bag-of-words (texts, tokens) or bag-of-features (series) baseline, fitted on
