@@ -4,6 +4,7 @@ registered either way and promoted only when better by the margin, the reason sa
 import json
 import math
 
+import pandas as pd
 import pytest
 from rich.console import Console
 
@@ -11,7 +12,7 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.examples import example_path
 from rnnkit.registry import Registry, file_sha256, retrain
 from rnnkit.registry.challenger import RetrainResult, relative_improvement
-from rnnkit.tasks import SequenceClassifier, load
+from rnnkit.tasks import Forecaster, SequenceClassifier, load
 
 
 @pytest.mark.parametrize("champion, challenger, higher, gain", [
@@ -138,3 +139,45 @@ def test_scratch_on_the_champion_data_reproduces_the_champion(tmp_path, fitted, 
     assert result.challenger_report.to_dict() == result.champion_report.to_dict()
     assert result.improvement == 0.0 and not result.promoted
     assert result.reason.endswith("on the same holdout, no better; promotion needs 0.0% better")
+
+
+def test_a_challenger_is_not_promoted_over_a_version_made_current_meanwhile(
+        tmp_path, fitted, nile, monkeypatch):
+    reg = Registry(tmp_path)
+    reg.register("nile", fitted, promote=True)
+    reg.register("nile", fitted)
+    register = reg.register
+
+    def register_then_another_process_promotes(*args, **kwargs):
+        info = register(*args, **kwargs)
+        reg.promote("nile", 2)
+        return info
+
+    monkeypatch.setattr(reg, "register", register_then_another_process_promotes)
+    result = retrain(reg, "nile", nile[1], margin=0.0, overrides={"training": {"epochs": 30}})
+    assert result.improvement > 0 and not result.promoted
+    assert result.reason.endswith("not promoted after all: only_if_current: expected v1 still "
+                                  "current when v3 is promoted, got v2, made current meanwhile. "
+                                  "compare with v2 first")
+    assert reg.current("nile").version == 2 and result.challenger.version == 3
+
+
+def test_a_forecaster_of_a_packaged_dataset_retrains_on_a_csv(tmp_path):
+    config = {"data": {"dataset": "battery", "dataset_args": {"n_cycles": 200, "seed": 0}},
+              "forecast": {"look_back": 10, "scaling": "window"},
+              "model": {"cell": "gru", "hidden_size": 8, "num_layers": 1},
+              "training": {"epochs": 2, "progress": "off"}, "split": {"val": 0.1, "test": 0.2}}
+    champion = Forecaster(config)
+    champion.fit(champion.read_data())
+    longer = Forecaster({**config, "data": {"dataset": "battery",
+                                            "dataset_args": {"n_cycles": 300, "seed": 0}}})
+    series = longer.read_data()  # 100 more cycles of the same cell
+    frame = pd.DataFrame(series.values, index=series.time_index, columns=list(series.columns))
+    frame.to_csv(tmp_path / "cycles.csv")  # a "cycle" column beside "capacity"
+    reg = Registry(tmp_path / "registry")
+    reg.register("battery", champion, promote=True)
+    result = retrain(reg, "battery", tmp_path / "cycles.csv", margin=0.0)
+    assert result.warm.applied  # read as the champion reads: capacity by cycle
+    assert result.champion_report.details["n_windows"] == (
+        result.challenger_report.details["n_windows"]) == 60  # the last 20% of 300 cycles
+    assert result.challenger.data_sha256 == {"cycles.csv": file_sha256(tmp_path / "cycles.csv")}

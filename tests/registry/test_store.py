@@ -212,3 +212,17 @@ def test_two_processes_registering_at_once_get_distinct_versions(tmp_path, run):
     for v in reg.versions("nile"):
         assert json.loads((v.path / LINEAGE).read_text())["version"] == v.version
         load(v.bundle)  # every copy whole
+
+
+def test_promote_only_if_current_moves_nothing_when_current_changed(tmp_path, fitted):
+    reg = Registry(tmp_path)
+    for _ in range(3):
+        reg.register("nile", fitted)
+    reg.promote("nile", 1)
+    reg.promote("nile", 2)  # another process moved it
+    with pytest.raises(ConfigError, match="only_if_current: expected v1 still current when v3 "
+                                          "is promoted, got v2, made current meanwhile"):
+        reg.promote("nile", 3, only_if_current=1)
+    assert reg.current("nile").version == 2
+    assert reg.promote("nile", 3, only_if_current="v2").version == 3
+    assert reg.rollback("nile").version == 2

@@ -160,7 +160,7 @@ def retrain(registry: Registry | str | os.PathLike[str], source: str | os.PathLi
     config = champion.config.with_overrides(_with_data(champion, data, overrides))
     challenger = type(champion)(config)
 
-    new = challenger.read_data(data)
+    new = champion.read_data(data)  # as the champion reads it: its columns, its time index
     fit_data, holdout = challenger.split(new)
     if warm:
         with warm_start(challenger, champion) as started:
@@ -184,7 +184,13 @@ def retrain(registry: Registry | str | os.PathLike[str], source: str | os.PathLi
         registered_run=registered)
     metrics = {"test": challenger_report.to_dict(), "retrain": result.decision()}
     info = reg.register(champion_info.name, challenger, parent=champion_info.version,
-                        data_sha256={data.name: data_sha}, metrics=metrics, promote=promoted)
+                        data_sha256={data.name: data_sha}, metrics=metrics)
+    if promoted:
+        try:  # only over the champion it beat: another process may have moved `current`
+            info = reg.promote(info.name, info.version, only_if_current=champion_info.version)
+        except ConfigError as err:
+            result.promoted = False
+            result.reason += f"; not promoted after all: {err}"
     result.challenger = info
     return result
 

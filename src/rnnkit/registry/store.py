@@ -244,11 +244,25 @@ class Registry:
                 self._move_pointer(name, number)
         return self._info(name, number, current=promote)
 
-    def promote(self, name: str, version: int | str) -> VersionInfo:
+    def promote(self, name: str, version: int | str, *,
+                only_if_current: int | str | None = None) -> VersionInfo:
         """Make ``version`` the current version of ``name``; the version current before is
-        kept in the pointer's history (what :meth:`rollback` returns to)."""
+        kept in the pointer's history (what :meth:`rollback` returns to).
+
+        ``only_if_current`` (a version) makes the move conditional, checked under the lock:
+        when another version became current meanwhile (another process promoted or rolled
+        back), nothing moves and a ConfigError names both."""
         with self._locked(name):
             info = self.version(name, version)
+            if only_if_current is not None:
+                wanted = parse_version(only_if_current, "only_if_current")
+                now = self._pointer(name).get("version")
+                if now != wanted:
+                    raise ConfigError(expected(
+                        "only_if_current", f"v{wanted} still current when v{info.version} is "
+                        "promoted", Described("no current version" if now is None
+                                              else f"v{now}, made current meanwhile"),
+                        f"compare with v{now} first" if now is not None else None))
             self._move_pointer(name, info.version)
         return self._info(name, info.version, current=True)
 
