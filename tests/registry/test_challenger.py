@@ -181,3 +181,20 @@ def test_a_forecaster_of_a_packaged_dataset_retrains_on_a_csv(tmp_path):
     assert result.champion_report.details["n_windows"] == (
         result.challenger_report.details["n_windows"]) == 60  # the last 20% of 300 cycles
     assert result.challenger.data_sha256 == {"cycles.csv": file_sha256(tmp_path / "cycles.csv")}
+
+
+@pytest.mark.parametrize("name", ["forecasting", "classification", "tagging", "language_model",
+                                  "seq2seq"])
+def test_every_task_retrains_and_warm_starts_on_its_own_data(tmp_path, bundles, name):
+    champion = load(bundles[name])
+    data = champion.config.data.path  # the file it was trained on: the same vocabulary
+    reg = Registry(tmp_path)
+    reg.register(name, bundles[name], promote=True)
+    result = retrain(reg, name, data, margin=0.0)
+    assert result.warm.applied, result.warm.reason
+    assert (result.metric, result.higher_is_better) == champion.objective()
+    assert math.isfinite(result.champion_report.score)
+    assert math.isfinite(result.challenger_report.score)
+    assert result.champion_report.baselines  # compared with the baselines as well
+    assert reg.current(name).version == (2 if result.promoted else 1)
+    json.dumps(result.to_dict())
