@@ -18,7 +18,7 @@ import typer
 
 from rnnkit.cli.app import app, console
 from rnnkit.cli.rundir import write_json
-from rnnkit.cli.tasks import QuietOption, SetOption, config_overrides
+from rnnkit.cli.tasks import QuietOption, config_overrides
 
 __all__ = ["retrain"]
 
@@ -40,7 +40,10 @@ def retrain(
     = 0.01,
     json_out: Annotated[Path | None, typer.Option(
         "--json", help="Also write the decision and both reports as JSON here")] = None,
-    set_: SetOption = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Change the challenger's config: section.key=value, e.g. "
+        "training.epochs=50 (repeatable; the network's shape must stay for a warm start)")]
+    = None,
     quiet: QuietOption = False,
 ) -> None:
     """Retrain on new data; promote the challenger only if it beats the champion."""
