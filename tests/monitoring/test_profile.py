@@ -8,6 +8,7 @@ from rnnkit.monitoring.profile import (
     SAMPLE_SIZE,
     Distribution,
     Profile,
+    ess_factor,
     profile_of,
     series_profile,
     text_profile,
@@ -33,6 +34,16 @@ def test_distribution_sample_is_bounded_and_seeded():
 def test_distribution_of_nothing_finite_is_an_error():
     with pytest.raises(DataError, match="values: expected at least one finite value"):
         Distribution.of([np.nan])
+
+
+def test_ess_factor_of_known_processes():
+    rng = np.random.default_rng(0)
+    assert ess_factor(rng.normal(size=5000)) == pytest.approx(1, abs=0.1)
+    ar = np.zeros(5000)
+    for t in range(1, 5000):
+        ar[t] = 0.5 * ar[t - 1] + rng.normal()
+    assert ess_factor(ar) == pytest.approx(1 / 3, abs=0.05)  # (1 - r) / (1 + r)
+    assert ess_factor(np.arange(500.0)) == pytest.approx(1 / 19)  # a trend: the floor
 
 
 def test_window_statistics_equal_the_textbook_formulas():

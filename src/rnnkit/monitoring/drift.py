@@ -44,18 +44,13 @@ from rnnkit.monitoring.profile import (
     Distribution,
     Profile,
     label_shares,
-    lag1_autocorr,
     profile_of,
     window_statistics,
 )
 
-__all__ = ["DriftReport", "DriftTest", "Thresholds", "detect_drift", "effective_size", "ks_test", "psi", "psi_floor",
+__all__ = ["DriftReport", "DriftTest", "Thresholds", "detect_drift", "ks_test", "psi", "psi_floor",
            "share_psi"]
 
-#: the cap on the lag-1 autocorrelation in the effective sample size: a trending training
-#: series has r near 1 from its trend rather than from dependence, and with the cap it still
-#: counts as n / 19 independent values
-MAX_LAG1 = 0.9
 #: the floor of a bin's share in PSI, so that an empty bin gives a finite index
 EPSILON = 1e-4
 
@@ -70,11 +65,12 @@ class Thresholds:
             moderate band because a scale or offset change of a sensor is what we want to see,
             while a window of 100 rows from the training regime gives PSI about
             (bins - 1) / n = 0.09 by sampling noise alone over 10 bins.
-        ks_alpha: 0.01, the family-wise level of the KS tests, Bonferroni-divided over the
-            columns tested (each column is tested at ``ks_alpha / m``). The p-values use the
-            effective sample size ``n (1 - r) / (1 + r)`` of an AR(1) series with lag-1
-            autocorrelation r (both samples), since the rows of a series are not independent
-            and the textbook p-value would flag every slow cycle.
+        ks_alpha: 0.01, the family-wise level of one check, Bonferroni-divided over its m
+            tests (each KS p-value is compared with ``ks_alpha / m``; the PSI noise floors use
+            the same level). The p-values use the effective sample size ``n * ess``, ess from
+            the sum of autocorrelations of the training values (both samples, see
+            :func:`~rnnkit.monitoring.profile.ess_factor`), since the rows of a series are not
+            independent and the textbook p-value would flag every slow cycle.
         window_psi: 0.25 per window statistic. The windows of a slice overlap (stride 1), so
             their histogram is noisier than the rows': the "major shift" band.
         prediction_psi: 0.25 on the forecasts (or the predicted labels' shares): the model's
@@ -198,46 +194,35 @@ def share_psi(reference: Mapping[str, float], values: Sequence[Any]) -> float:
                                 / max(reference.get(k, 0.0), EPSILON)) for k in keys))
 
 
-def ks_test(reference: Distribution, values: Any, *, lag1: float | None = None
-            ) -> tuple[float, float]:
+def ks_test(reference: Distribution, values: Any) -> tuple[float, float]:
     """``(D, p)``: the two-sample KS statistic of ``values`` against the reference sample
-    (``scipy.stats.ks_2samp``) and its asymptotic p-value at the effective sample sizes
-    ``n (1 - r) / (1 + r)`` (r: lag-1 autocorrelation, the reference's and ``lag1`` of the
-    new values, each clipped to [0, MAX_LAG1])."""
+    (``scipy.stats.ks_2samp``) and Kolmogorov's asymptotic p-value at the effective sample
+    sizes ``n * reference.ess`` of both samples (under no drift the new values share the
+    training dependence; with independent values, ess = 1, it is the textbook p-value)."""
     x = np.asarray(values, dtype=np.float64).ravel()
     x = x[np.isfinite(x)]
     d = float(stats.ks_2samp(reference.sample, x).statistic)
-    n_ref = reference.n if len(reference.sample) >= reference.n else len(reference.sample)
-
-    n1 = effective_size(n_ref, reference.lag1)
-    n2 = effective_size(x.size, 0.0 if lag1 is None else lag1)
-    en = math.sqrt(n1 * n2 / (n1 + n2))
-    return d, float(stats.kstwobign.sf(d * en))
+    n1 = max(min(reference.n, len(reference.sample)) * reference.ess, 1.0)
+    n2 = max(x.size * reference.ess, 1.0)
+    return d, float(stats.kstwobign.sf(d * math.sqrt(n1 * n2 / (n1 + n2))))
 
 
-def effective_size(n: int, r: float) -> float:
-    """The effective sample size ``n (1 - r) / (1 + r)`` of an AR(1) series of ``n`` values
-    with lag-1 autocorrelation ``r`` (clipped to [0, MAX_LAG1]); at least 1."""
-    r = min(max(r, 0.0), MAX_LAG1)
-    return max(n * (1 - r) / (1 + r), 1.0)
-
-
-def psi_floor(reference: Distribution, n: int, lag1: float, alpha: float) -> float:
+def psi_floor(reference: Distribution, n: int, alpha: float) -> float:
     """The PSI that sampling noise alone exceeds with probability ``alpha``: under no drift
     ``PSI * n_e`` is about chi-square with ``bins - 1`` degrees of freedom, ``n_e`` the
-    harmonic effective size ``n1 n2 / (n1 + n2)`` of the two samples (autocorrelation
-    counted); a small or strongly autocorrelated slice needs a larger PSI to be drift."""
-    n1 = effective_size(reference.n, reference.lag1)
-    n2 = effective_size(n, lag1)
+    harmonic effective size ``n1 n2 / (n1 + n2)`` of the two samples, each ``n *
+    reference.ess`` (autocorrelation counted); a small or strongly autocorrelated slice needs
+    a larger PSI to be drift."""
+    n1, n2 = max(reference.n * reference.ess, 1.0), max(n * reference.ess, 1.0)
     return float(stats.chi2.isf(alpha, len(reference.counts) - 1) * (n1 + n2) / (n1 * n2))
 
 
 def _psi_test(name: str, feature: str, reference: Distribution, values: np.ndarray,
               threshold: float, alpha: float) -> DriftTest:
-    """PSI of ``values`` (in their order) against ``reference``: drift when above both
-    ``threshold`` and the noise floor at ``alpha`` (the threshold reported is the larger)."""
+    """PSI of ``values`` against ``reference``: drift when above both ``threshold`` and the
+    noise floor at ``alpha`` (the threshold reported is the larger)."""
     value = psi(reference, values)
-    limit = max(threshold, psi_floor(reference, values.size, lag1_autocorr(values), alpha))
+    limit = max(threshold, psi_floor(reference, values.size, alpha))
     return DriftTest(name, feature, value, limit, drift=value > limit,
                      note="" if limit == threshold else "no (noise floor)")
 
@@ -298,7 +283,7 @@ def _series_drift(task: Any, profile: Profile, data: Any, limits: Thresholds,
         if ref.std == 0 and np.all(col == ref.mean):
             continue  # a constant column (a calendar column of a yearly series) stayed constant
         report.tests.append(_psi_test("psi", name, ref, col, limits.psi, alpha))
-        d, p = ks_test(ref, col, lag1=lag1_autocorr(col))
+        d, p = ks_test(ref, col)
         report.tests.append(DriftTest("ks", name, d, alpha, p_value=p, drift=p < alpha))
     for name, new in stats_of.items():
         refs = profile.window_stats[name]
@@ -359,7 +344,7 @@ def _text_drift(task: Any, profile: Profile, data: Any, limits: Thresholds,
                 report.tests.append(DriftTest("psi", name, 0.0, limits.psi, note="too few rows"))
                 continue
             report.tests.append(_psi_test("psi", name, ref, col, limits.psi, alpha))
-            d, p = ks_test(ref, col, lag1=lag1_autocorr(col))
+            d, p = ks_test(ref, col)
             report.tests.append(DriftTest("ks", name, d, alpha, p_value=p, drift=p < alpha))
     lengths = ([len(t) for t in tokens] if tokens is not None else
                [len(q) for q in samples] if profile.features else None)

@@ -46,7 +46,7 @@ from rnnkit._validation import Described, expected
 from rnnkit.errors import DataError
 
 __all__ = ["PROFILE_FILE", "PROFILE_VERSION", "SAMPLE_SIZE", "WINDOW_STATS", "Distribution",
-           "Profile", "expected_oov_rate", "label_shares", "profile_of", "series_profile", "text_profile", "window_statistics"]
+           "Profile", "ess_factor", "expected_oov_rate", "label_shares", "profile_of", "series_profile", "text_profile", "window_statistics"]
 
 #: the bundle file that holds the profile
 PROFILE_FILE = "profile.json"
@@ -72,8 +72,10 @@ class Distribution:
             bin i is ``(cuts[i-1], cuts[i]]``, the outer bins are open-ended.
         counts: training values per bin, ``len(cuts) + 1`` of them.
         sample: at most :data:`SAMPLE_SIZE` of the values (seeded), for the KS test.
-        lag1: lag-1 autocorrelation of the values in their order (0 for unordered ones); the
-            KS test's effective sample size uses it.
+        ess: the effective-sample-size factor of the values in their order, in
+            [1/19, 1] (1 for unordered ones): ``n * ess`` independent values carry as much
+            information as these ``n`` autocorrelated ones (:func:`ess_factor`). Under no
+            drift new values share this dependence, so the tests use it for both samples.
     """
 
     n: int
@@ -83,14 +85,14 @@ class Distribution:
     cuts: list[float]
     counts: list[int]
     sample: list[float]
-    lag1: float = 0.0
+    ess: float = 1.0
 
     @classmethod
     def of(cls, values: Any, *, bins: int = 10, sample_size: int = SAMPLE_SIZE,
            seed: int = 0, ordered: bool = True) -> Distribution:
         """The distribution of the finite ``values`` (any shape, flattened): ``bins``
         quantile bins, a seeded sample of at most ``sample_size`` values. ``ordered``: the
-        values are a series (their lag-1 autocorrelation is recorded)."""
+        values are a series (their effective-size factor is recorded)."""
         x = np.asarray(values, dtype=np.float64).ravel()
         x = x[np.isfinite(x)]
         if x.size == 0:
@@ -107,7 +109,7 @@ class Distribution:
                    quantiles={f"{q:g}": float(np.quantile(x, q)) for q in QUANTILES},
                    cuts=[float(c) for c in cuts], counts=[int(c) for c in counts],
                    sample=[float(v) for v in sample],
-                   lag1=lag1_autocorr(x) if ordered else 0.0)
+                   ess=ess_factor(x) if ordered else 1.0)
 
     def shares(self) -> np.ndarray:
         """The training share of each PSI bin, (len(cuts) + 1,)."""
@@ -122,16 +124,37 @@ class Distribution:
         return cls(n=int(data["n"]), mean=float(data["mean"]), std=float(data["std"]),
                    quantiles={str(k): float(v) for k, v in data["quantiles"].items()},
                    cuts=[float(v) for v in data["cuts"]], counts=[int(v) for v in data["counts"]],
-                   sample=[float(v) for v in data["sample"]], lag1=float(data.get("lag1", 0.0)))
+                   sample=[float(v) for v in data["sample"]], ess=float(data.get("ess", 1.0)))
 
 
-def lag1_autocorr(x: np.ndarray) -> float:
-    """The lag-1 autocorrelation of a 1-D series (0 for a constant or a too short one)."""
-    if x.size < 3:
-        return 0.0
+#: the smallest effective-size factor: a trending series, whose autocorrelations stay near 1
+#: from the trend rather than from dependence, still counts as n / 19 independent values
+MIN_ESS = 1 / 19
+
+
+def ess_factor(x: np.ndarray, max_lag: int | None = None) -> float:
+    """The effective-sample-size factor ``1 / (1 + 2 sum_k rho_k)`` of a 1-D series, the sum
+    over lags k = 1, 2, ... up to the first autocorrelation inside the noise band 2 / sqrt(n)
+    (an initial positive sequence in Geyer's sense, without the noisy tail that would sum
+    chance correlations; at most ``max_lag``, default n // 4), clipped to
+    [:data:`MIN_ESS`, 1]. An AR(1) series with r = 0.5 gives about 1/3; white noise 1; a
+    quasi-periodic series (sunspots) counts its cycles, not only its lag-1 correlation.
+    """
+    x = np.asarray(x, dtype=np.float64).ravel()
+    n = x.size
+    if n < 8:
+        return 1.0
     d = x - x.mean()
     den = float(d @ d)
-    return 0.0 if den <= 0 else float(d[1:] @ d[:-1] / den)
+    if den <= 0:
+        return 1.0
+    total, band = 0.0, 2.0 / np.sqrt(n)
+    for k in range(1, max_lag or n // 4):
+        rho = float(d[k:] @ d[:-k]) / den
+        if rho <= band:
+            break
+        total += rho
+    return float(min(max(1.0 / (1.0 + 2.0 * total), MIN_ESS), 1.0))
 
 
 def window_statistics(values: Any, look_back: int) -> dict[str, np.ndarray]:
