@@ -178,3 +178,23 @@ def test_more_tweets_are_not_drift_movie_reviews_are(tweets):
     assert [t.name for t in report.tests] == ["length_psi", "oov_increase", "prediction_psi"]
     drifted = {t.name for t in detect_drift(task, movies).drifted}
     assert "oov_increase" in drifted
+
+
+# ------------------------------------------------------- real text: Brown news vs tweets
+def test_a_tagger_sees_tweets_drift_from_brown_news_not_more_news():
+    import random
+
+    from rnnkit.datasets import load_brown_pos, load_vader_binary
+    from rnnkit.tasks.tagging import SequenceTagger
+
+    news = load_brown_pos()[:4000]  # the press genre (files ca..)
+    random.Random(0).shuffle(news)
+    task = SequenceTagger({"model": {"encoder": {"hidden_size": 4}, "embedding_dim": 4},
+                           "training": {"epochs": 1, "progress": "off", "seed": 0}})
+    task.fit([s for s, _ in news[:300]], [t for _, t in news[:300]], validation=0.2)
+    p = task.profile_
+    assert p.lengths.n == 240 and "NOUN" in p.labels and "token_accuracy" in p.validation_metrics
+    assert not detect_drift(task, [s for s, _ in news[1000:1200]]).drift
+    tweets = [x.split() for x, _ in load_vader_binary(sources=["tweets"])[:200]]
+    report = detect_drift(task, tweets)
+    assert {"length_psi", "oov_increase"} <= {t.name for t in report.drifted}

@@ -13,7 +13,8 @@ test                      what it compares (new data vs the profile)
 ``window_psi``            each target's window statistics (level, slope, volatility, lag-1
                           autocorrelation of every ``look_back`` window), PSI
 ``prediction_psi``        the model's forecasts on the new windows against its validation
-                          forecasts (PSI), or the predicted labels' shares (classification)
+                          forecasts (PSI), or the predicted labels' (tags') shares against
+                          the validation predictions' (classification, tagging)
 ``length_psi``            tokens per text (text tasks), PSI
 ``oov_increase``          the out-of-vocabulary rate minus the training one (text tasks)
 ========================  =====================================================================
@@ -117,7 +118,9 @@ class Thresholds:
 @dataclass(frozen=True)
 class DriftTest:
     """One test's result: ``drift`` when ``statistic`` crosses ``threshold`` (for KS: when
-    ``p_value`` falls below it)."""
+    ``p_value`` falls below it). ``note``: ``"too few rows"`` (windows, texts): the test was
+    skipped; ``"noise floor"``: the threshold reported is the PSI noise floor of this sample
+    size, above the configured one (:func:`psi_floor`)."""
 
     name: str
     feature: str
@@ -169,7 +172,8 @@ class DriftReport:
         for t in self.tests:
             table.add_row(t.name, t.feature, f"{t.statistic:.4g}", f"{t.threshold:.4g}",
                           "-" if t.p_value is None else f"{t.p_value:.3g}",
-                          "[bold red]yes[/]" if t.drift else (t.note or "no"))
+                          "[bold red]yes[/]" if t.drift else
+                          f"no ({t.note})" if t.note else "no")
         return table
 
 
@@ -224,7 +228,7 @@ def _psi_test(name: str, feature: str, reference: Distribution, values: np.ndarr
     value = psi(reference, values)
     limit = max(threshold, psi_floor(reference, values.size, alpha))
     return DriftTest(name, feature, value, limit, drift=value > limit,
-                     note="" if limit == threshold else "no (noise floor)")
+                     note="" if limit == threshold else "noise floor")
 
 
 def detect_drift(task: Any, data: Any, *, thresholds: Thresholds | Mapping[str, Any] | None = None,
@@ -368,7 +372,8 @@ def _text_drift(task: Any, profile: Profile, data: Any, limits: Thresholds,
         if predictions is None and len(samples) >= limits.min_rows:
             predictions = task.predict(samples)
         if predictions is not None and len(predictions) >= limits.min_rows:
-            value = share_psi(reference, list(predictions))
+            flat = [v for p in predictions for v in (p if isinstance(p, list) else [p])]
+            value = share_psi(reference, flat)  # a tagger's: every token's tag
             report.tests.append(DriftTest("prediction_psi", "labels", value,
                                           limits.prediction_psi,
                                           drift=value > limits.prediction_psi))
@@ -378,16 +383,18 @@ def _text_drift(task: Any, profile: Profile, data: Any, limits: Thresholds,
 def _tokens(task: Any, samples: Sequence[Any]) -> list[list[str]] | None:
     """The tokens of each text by the task's own fitted tokenizer and truncation (None: the
     task reads no tokens)."""
-    inputs = getattr(task, "inputs_", None)
-    if inputs is None or getattr(inputs, "vocab", None) is None:
-        return None
-    return inputs._tokens(samples, "data")
+    inputs = getattr(task, "inputs_", None)  # a classifier of texts or token lists
+    if inputs is not None and getattr(inputs, "vocab", None) is not None:
+        return inputs._tokens(samples, "data")
+    features = getattr(task, "features_", None)  # a tagger: its word vocabulary's view
+    if features is not None and getattr(features, "words", None) is not None:
+        return [[features._word(t) for t in s] for s in samples]
+    return None
 
 
 def _oov_rate(task: Any, tokens: Sequence[Sequence[str]]) -> float | None:
-    vocab = task.inputs_.vocab
-    if vocab is None:
-        return None
+    inputs = getattr(task, "inputs_", None)
+    vocab = inputs.vocab if inputs is not None else task.features_.words
     total = sum(len(t) for t in tokens)
     if total == 0:
         return None

@@ -335,9 +335,9 @@ def expected_oov_rate(tokens: Sequence[Sequence[str]], vocab: Any) -> float:
 
     The vocabulary was built from these very ``tokens``, so their own OOV rate understates it
     (0 with ``min_freq = 1``). Good-Turing's estimate of the probability that the next token
-    is one not seen before is N1 / N (N1: tokens seen exactly once); a token type seen once
-    is also one the vocabulary kept by a single occurrence. So: (training tokens outside the
-    vocabulary + in-vocabulary tokens seen exactly once) / all training tokens.
+    is of a type never seen is N1 / N (N1: tokens of types seen exactly once, N: all tokens);
+    the types the vocabulary dropped (rarer than ``min_freq``) add their training share. So:
+    (N1 + tokens outside the vocabulary) / N.
 
     Example::
 
@@ -351,9 +351,9 @@ def expected_oov_rate(tokens: Sequence[Sequence[str]], vocab: Any) -> float:
     total = sum(counts.values())
     if total == 0:
         return 0.0
-    unseen = sum(c for tok, c in counts.items() if tok not in vocab)
-    singletons = sum(1 for tok, c in counts.items() if c == 1 and tok in vocab)
-    return (unseen + singletons) / total
+    dropped = sum(c for tok, c in counts.items() if tok not in vocab)
+    singletons = sum(1 for c in counts.values() if c == 1)
+    return min((singletons + dropped) / total, 1.0)
 
 
 def label_shares(labels: Sequence[Any]) -> dict[str, float]:

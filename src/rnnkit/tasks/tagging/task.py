@@ -18,6 +18,7 @@ from rnnkit.data.examples import check_sentences, check_tag_lists
 from rnnkit.data.padding import pad_sequences
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics.sequence import tagging_metrics
+from rnnkit.monitoring.profile import Profile, expected_oov_rate, text_profile
 from rnnkit.tasks._batching import (
     eval_batch_size,
     make_loader,
@@ -206,8 +207,29 @@ class SequenceTagger(Task):
         self.baselines_ = {}
         if self.config.evaluation.baselines:
             self.baselines_["most_frequent_tag"] = MostFrequentTagTagger().fit(sents, tag_lists)
+        self.profile_ = self._fit_profile(sents, tag_lists, validation)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
+
+    def _fit_profile(self, sents: list[list[str]], tag_lists: list[list[str]],
+                     validation: Any) -> Profile:
+        """The reference profile (:mod:`rnnkit.monitoring.profile`) of the training part:
+        tokens per sentence, the expected OOV rate of the word vocabulary, the tags' shares;
+        with validation data the predicted tags' shares and the token accuracy."""
+        feats = self.features_
+        words = [[feats._word(t) for t in s] for s in sents]  # type: ignore[union-attr]
+        metrics: dict[str, float] = {}
+        predicted = None
+        if validation is not None:
+            pred = self.predict(validation[0])
+            pairs = [(p, t) for ps, ts in zip(pred, validation[1], strict=True)
+                     for p, t in zip(ps, ts, strict=True)]
+            metrics = {"token_accuracy": sum(p == t for p, t in pairs) / max(len(pairs), 1)}
+            predicted = [p for ps in pred for p in ps]
+        return text_profile(self.name, [len(s) for s in sents],
+                            oov_rate=expected_oov_rate(words, feats.words),  # type: ignore[union-attr]
+                            labels=[t for ts in tag_lists for t in ts], predicted=predicted,
+                            validation_metrics=metrics)
 
     def _build(self) -> TaggerNet:
         feats = self.features_
