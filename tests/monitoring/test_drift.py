@@ -198,3 +198,42 @@ def test_a_tagger_sees_tweets_drift_from_brown_news_not_more_news():
     tweets = [x.split() for x, _ in load_vader_binary(sources=["tweets"])[:200]]
     report = detect_drift(task, tweets)
     assert {"length_psi", "oov_increase"} <= {t.name for t in report.drifted}
+
+
+# ------------------------------ real text: a language model and a seq2seq model's sources
+def test_a_language_model_sees_tweets_drift_from_shakespeare_lines():
+    import random
+
+    from rnnkit.datasets import load_shakespeare, load_vader_binary
+    from rnnkit.tasks.language_model import LanguageModel
+
+    text = load_shakespeare()[:120000]  # All's Well That Ends Well
+    task = LanguageModel({"model": {"encoder": {"hidden_size": 4}, "embedding_dim": 4},
+                          "training": {"epochs": 1, "progress": "off", "seed": 0,
+                                       "tbptt_steps": 20}})
+    task.fit(text[:30000])
+    assert task.profile_.lengths.n > 500 and task.profile_.oov_rate < 0.01
+    lines = [line for line in text[30000:].splitlines() if line.strip()]
+    same = random.Random(0).sample(lines, 200)  # prompts: lines of the same play
+    assert not detect_drift(task, same).drift
+    tweets = [x for x, _ in load_vader_binary(sources=["tweets"])[:200]]
+    assert "length_psi" in {t.name for t in detect_drift(task, tweets).drifted}
+
+
+def test_a_seq2seq_model_sees_tweet_words_drift_from_dictionary_words():
+    import random
+
+    from rnnkit.datasets import load_cmudict, load_vader_binary
+    from rnnkit.tasks.seq2seq import Seq2Seq
+
+    words = load_cmudict()
+    random.Random(0).shuffle(words)
+    task = Seq2Seq({"model": {"encoder": {"hidden_size": 4}, "decoder": {"hidden_size": 4},
+                              "src_embedding_dim": 4, "tgt_embedding_dim": 4},
+                    "training": {"epochs": 1, "progress": "off", "seed": 0}})
+    task.fit(words[:300])  # grapheme -> phoneme: characters in
+    assert task.profile_.lengths.n == 300 and task.profile_.labels is None
+    assert not detect_drift(task, [w for w, _ in words[1000:1200]]).drift
+    tweets = [x.split()[0] for x, _ in load_vader_binary(sources=["tweets"])[:200]]
+    drifted = {t.name for t in detect_drift(task, tweets).drifted}
+    assert {"length_psi", "oov_increase"} <= drifted  # capitals, digits, @ and # are new

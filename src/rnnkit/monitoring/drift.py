@@ -336,7 +336,8 @@ def _text_drift(task: Any, profile: Profile, data: Any, limits: Thresholds,
                 predictions: Any) -> DriftReport:
     samples = list(data.inputs if hasattr(data, "inputs") else data)
     report = DriftReport(n_rows=len(samples), thresholds=limits)
-    tokens = _tokens(task, samples)
+    read = _tokens(task, samples)
+    tokens, vocab = read if read is not None else (None, None)
     m = len(profile.features) * 2 + 3
     alpha = limits.ks_alpha / m
     if profile.features:  # a classifier of numeric series: every step's features
@@ -361,7 +362,7 @@ def _text_drift(task: Any, profile: Profile, data: Any, limits: Thresholds,
                                           np.asarray(lengths, dtype=np.float64),
                                           limits.length_psi, alpha))
     if profile.oov_rate is not None and tokens is not None:
-        rate = _oov_rate(task, tokens)
+        rate = _oov_rate(tokens, vocab)
         if rate is not None:
             increase = rate - profile.oov_rate
             report.tests.append(DriftTest("oov_increase", "tokens", increase,
@@ -380,21 +381,23 @@ def _text_drift(task: Any, profile: Profile, data: Any, limits: Thresholds,
     return report
 
 
-def _tokens(task: Any, samples: Sequence[Any]) -> list[list[str]] | None:
-    """The tokens of each text by the task's own fitted tokenizer and truncation (None: the
-    task reads no tokens)."""
+def _tokens(task: Any, samples: Sequence[Any]) -> tuple[list[list[str]], Any] | None:
+    """``(tokens of each sample, vocabulary)`` as the task's own fitted tokenizer reads them,
+    None for a task that reads no tokens (a classifier of numeric series)."""
     inputs = getattr(task, "inputs_", None)  # a classifier of texts or token lists
     if inputs is not None and getattr(inputs, "vocab", None) is not None:
-        return inputs._tokens(samples, "data")
+        return inputs._tokens(samples, "data"), inputs.vocab
     features = getattr(task, "features_", None)  # a tagger: its word vocabulary's view
     if features is not None and getattr(features, "words", None) is not None:
-        return [[features._word(t) for t in s] for s in samples]
+        return [[features._word(t) for t in s] for s in samples], features.words
+    if getattr(task, "src_vocab_", None) is not None:  # seq2seq: the tokens the model reads
+        return [task._model_source(s) for s in task._sources(samples)], task.src_vocab_
+    if getattr(task, "vocab_", None) is not None:  # a language model: prompts are lines
+        return [task.tokenize(str(s)) for s in samples], task.vocab_
     return None
 
 
-def _oov_rate(task: Any, tokens: Sequence[Sequence[str]]) -> float | None:
-    inputs = getattr(task, "inputs_", None)
-    vocab = inputs.vocab if inputs is not None else task.features_.words
+def _oov_rate(tokens: Sequence[Sequence[str]], vocab: Any) -> float | None:
     total = sum(len(t) for t in tokens)
     if total == 0:
         return None

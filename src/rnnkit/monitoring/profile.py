@@ -311,10 +311,12 @@ def series_profile(task: str, columns: Sequence[str], values: Any, *,
 def text_profile(task: str, lengths: Any, *, oov_rate: float | None = None,
                  labels: Sequence[Any] | None = None,
                  predicted: Sequence[Any] | None = None,
-                 validation_metrics: Mapping[str, float] | None = None) -> Profile:
+                 validation_metrics: Mapping[str, float] | None = None,
+                 ordered: bool = False) -> Profile:
     """The profile of a text task: token lengths of the training texts, their OOV rate
     against the vocabulary, the training labels' shares and (optionally) the shares of the
-    validation predictions and the validation metrics.
+    validation predictions and the validation metrics. ``ordered``: the lengths are those of
+    consecutive pieces of one text (a language model's lines), whose autocorrelation counts.
 
     Example::
 
@@ -323,7 +325,7 @@ def text_profile(task: str, lengths: Any, *, oov_rate: float | None = None,
         {'a': 0.6666666666666666, 'b': 0.3333333333333333}
     """
     return Profile(task=task, n_rows=len(lengths),
-                   lengths=Distribution.of(lengths, ordered=False),
+                   lengths=Distribution.of(lengths, ordered=ordered),
                    oov_rate=None if oov_rate is None else float(oov_rate),
                    labels=None if labels is None else label_shares(labels),
                    predicted_labels=None if predicted is None else label_shares(predicted),

@@ -19,6 +19,7 @@ from rnnkit.bundle import Bundle
 from rnnkit.data.text import CharTokenizer, WordTokenizer, tokenizer_from_dict
 from rnnkit.data.vocabulary import BOS_ID, EOS_ID, PAD_ID, Vocabulary
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.monitoring.profile import expected_oov_rate, text_profile
 from rnnkit.tasks.base import Report, Task
 from rnnkit.tasks.language_model.config import LanguageModelConfig, legacy_config
 from rnnkit.tasks.language_model.network import LMNet, sample_logits
@@ -149,6 +150,12 @@ class LanguageModel(Task):
         self.history_ = trainer.fit(DataLoader(slices, batch_size=None), val_data=val)
         self.fit_seconds_ = time.perf_counter() - t0
         self.model_ = net.eval()
+        # the reference profile (rnnkit.monitoring): tokens per non-empty line of the training
+        # text (prompts are lines) and the OOV rate to expect of the vocabulary
+        lines = [self.tokenize(line) for line in text.splitlines() if line.strip()]
+        self.profile_ = text_profile(self.name, [len(t) for t in lines] or [len(tokens)],
+                                     oov_rate=expected_oov_rate([tokens], self.vocab_),
+                                     ordered=True)
         return self
 
     # -------------------------------------------------------------------------- evaluate

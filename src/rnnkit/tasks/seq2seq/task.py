@@ -44,6 +44,7 @@ from rnnkit.data.text import BPETokenizer, CharTokenizer, WordTokenizer
 from rnnkit.data.vocabulary import PAD_ID, Vocabulary
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import character_error_rate, corpus_bleu, exact_match, token_error_rate
+from rnnkit.monitoring.profile import expected_oov_rate, text_profile
 from rnnkit.tasks._batching import make_loader
 from rnnkit.tasks.base import Examples, Report, Task, split_examples
 from rnnkit.tasks.seq2seq.config import Seq2SeqConfig
@@ -327,6 +328,10 @@ class Seq2Seq(Task):
         net.eval()
         self.baselines_ = self._fit_baselines(src, tgt)
         self._memory = (src, tgt) if self.baselines_ else None
+        # the reference profile (rnnkit.monitoring) of the training sources: tokens the model
+        # reads per source and the OOV rate to expect of the source vocabulary
+        self.profile_ = text_profile(self.name, [len(s) for s in m_src],
+                                     oov_rate=expected_oov_rate(m_src, self.src_vocab_))
         return self
 
     def _fit_baselines(self, src: list[list[str]], tgt: list[list[str]]) -> dict[str, Any]:
