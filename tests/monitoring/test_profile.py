@@ -124,3 +124,26 @@ def test_a_tampered_profile_is_refused(nile, tmp_path):
     with pytest.raises(BundleError, match="bundle file profile.json: expected the content"):
         Forecaster.load(path)
     assert profile.exists()
+
+
+def test_calendar_columns_are_not_profiled():
+    import pandas as pd
+
+    from rnnkit.datasets import load_dataset
+
+    s = load_dataset("macrodata").series
+    frame = pd.DataFrame(s.values, index=s.time_index, columns=list(s.columns))
+    task = Forecaster({"data": {"targets": ["realgdp"], "covariates": ["unemp"],
+                                "calendar": ["month"]},
+                       "forecast": {"look_back": 8, "strategy": "direct"},
+                       "model": {"hidden_size": 4},
+                       "training": {"epochs": 1, "progress": "off", "seed": 0}})
+    task.fit(frame[["realgdp", "unemp"]])
+    assert list(task.profile_.features) == ["realgdp", "unemp"]
+    assert list(task.profile_.window_stats) == ["realgdp"]
+    from rnnkit.monitoring.drift import detect_drift
+
+    report = detect_drift(task, task.read_data(frame[["realgdp", "unemp"]].iloc[120:180],
+                                               labelled=False))
+    assert {(t.name, t.feature) for t in report.tests} >= {
+        ("psi", "unemp"), ("ks", "unemp"), ("prediction_psi", "realgdp")}

@@ -59,7 +59,7 @@ from rnnkit.data.timeseries import TimeSeries
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.monitoring.profile import Profile, series_profile
 from rnnkit.tasks.base import Report, Task, TaskConfig
-from rnnkit.tasks.forecasting.calendar import add_calendar
+from rnnkit.tasks.forecasting.calendar import add_calendar, calendar_columns
 from rnnkit.tasks.forecasting.config import ForecastConfig, legacy_config
 from rnnkit.tasks.forecasting.evaluation import (
     backtest_splits,
@@ -305,12 +305,17 @@ class Forecaster(Task):
 
     def _fit_profile(self, series: TimeSeries, split: ChronoSplit) -> Profile:
         """The reference profile (:mod:`rnnkit.monitoring.profile`): the training rows'
-        distributions and window statistics, the validation forecasts and residuals."""
+        distributions and window statistics, the validation forecasts and residuals. Calendar
+        columns are left out: they follow the clock, and a short window of live traffic
+        covers only part of their cycle without any drift."""
         prep = self._prep()
         val, _ = self._raw_windows(series, split)
         w = val.val
         pred = self._forecast(w.x, prep.horizon, w.future) if w.n_samples else None
-        return series_profile(self.name, series.columns, series.values[: split.val_start],
+        clock = set(calendar_columns(prep.calendar))
+        keep = [i for i, c in enumerate(series.columns) if c not in clock]
+        return series_profile(self.name, [series.columns[i] for i in keep],
+                              series.values[: split.val_start, keep],
                               targets=series.targets, look_back=prep.look_back,
                               val_actual=w.y if w.n_samples else None, val_pred=pred)
 
