@@ -1,7 +1,6 @@
 """Live monitoring: errors of feedback, alerts (log and a real local webhook receiver), the
 rolling error against the validation error, live drift on the recent inputs."""
 
-import json
 import logging
 import time
 
@@ -144,24 +143,56 @@ def test_forecast_feedback_is_matched_by_time(monitored, tasks):
         tasks["forecasting"].profile_.validation_metrics["rmse"])
 
 
-def test_live_drift_of_a_shifted_regime_is_flagged_and_alerted(monitored, receiver):
+@pytest.fixture(scope="module")
+def long_forecaster(tmp_path_factory):
+    """A forecaster whose validation part spans many cycles of its series (the reference of
+    prediction drift), served with a prediction log and live monitoring."""
+    from rnnkit.serving import ModelSource, load_model
+    from rnnkit.tasks.forecasting import Forecaster
+
     from serving_builders import hourly_frame
 
-    client, _ = monitored
-    same = hourly_frame(n=300, seed=3).to_dict("records")
-    for start in range(0, 280, 20):
-        client.post("/v1/models/forecasting/predict", json={"data": same[start:start + 20]})
-    state = client.get("/v1/models/forecasting/monitoring?refresh=true").json()
-    assert state["drift"]["inputs"] == 280 and state["drift"]["drift"] is False, state
-    shifted = hourly_frame(n=600, seed=4).iloc[300:]
-    shifted["load"] += 3.0  # a level shift
-    shifted = shifted.to_dict("records")
-    for start in range(0, 300, 20):
-        client.post("/v1/models/forecasting/predict", json={"data": shifted[start:start + 20]})
-    state = client.get("/v1/models/forecasting/monitoring?refresh=true").json()
-    assert state["drift"]["drift"] is True
-    failed = [t for t in state["drift"]["report"]["tests"] if t["drift"]]
-    assert any("load" in json.dumps(t) for t in failed)
-    alert = receiver.wait()[0]
-    assert alert["alert"] == "drift" and alert["model"] == "forecasting"
-    assert 'rnnkit_drift{model="forecasting"} 1.0' in client.get("/metrics").text
+    folder = tmp_path_factory.mktemp("long")
+    hourly_frame(n=600).to_csv(folder / "hourly.csv", index=False)
+    task = Forecaster({"data": {"path": str(folder / "hourly.csv"), "time_col": "time",
+                                "targets": ["load"], "covariates": ["temp"]},
+                       "forecast": {"look_back": 12, "horizon": 3},
+                       "model": {"hidden_size": 8, "num_layers": 1},
+                       "split": {"val": 0.25, "test": 0.1},
+                       "training": {"epochs": 5, "progress": "off", "seed": 0}})
+    task.fit(task.read_data()).save(folder / "model")
+    return load_model(ModelSource(folder / "model", "forecasting"))
+
+
+def test_live_drift_of_a_shifted_regime_is_flagged_and_alerted(long_forecaster, tmp_path,
+                                                              receiver):
+    from fastapi.testclient import TestClient
+
+    from rnnkit.serving import ServeSettings, create_app
+    from rnnkit.serving.monitor import MonitorSettings
+
+    from serving_builders import hourly_frame
+
+    settings = ServeSettings(monitor=MonitorSettings(window=300, drift_every=10_000,
+                                                     min_inputs=30, webhook=receiver.url))
+    with TestClient(create_app([long_forecaster], settings)) as client:
+        same = hourly_frame(n=900, seed=3).iloc[600:].to_dict("records")
+        for start in range(0, 280, 20):
+            client.post("/v1/models/forecasting/predict", json={"data": same[start:start + 20]})
+        state = client.get("/v1/models/forecasting/monitoring?refresh=true").json()
+        assert state["drift"]["inputs"] == 280
+        assert state["drift"]["drift"] is False, [
+            t for t in state["drift"]["report"]["tests"] if t["drift"]]
+        shifted = hourly_frame(n=1200, seed=4).iloc[900:]
+        shifted["load"] += 3.0  # a level shift
+        shifted = shifted.to_dict("records")
+        for start in range(0, 300, 20):
+            client.post("/v1/models/forecasting/predict",
+                        json={"data": shifted[start:start + 20]})
+        state = client.get("/v1/models/forecasting/monitoring?refresh=true").json()
+        assert state["drift"]["drift"] is True
+        failed = [t for t in state["drift"]["report"]["tests"] if t["drift"]]
+        assert any(t["feature"] == "load" for t in failed)
+        alert = receiver.wait()[0]
+        assert alert["alert"] == "drift" and alert["model"] == "forecasting"
+        assert 'rnnkit_drift{model="forecasting"} 1.0' in client.get("/metrics").text
