@@ -147,3 +147,13 @@ def test_calendar_columns_are_not_profiled():
                                                labelled=False))
     assert {(t.name, t.feature) for t in report.tests} >= {
         ("psi", "unemp"), ("ks", "unemp"), ("prediction_psi", "realgdp")}
+    # the forecasts prediction drift reads are predict's, window by window
+    from rnnkit.monitoring.drift import _window_forecasts
+
+    part = frame[["realgdp", "unemp"]].iloc[120:180]
+    got = _window_forecasts(task, task.read_data(part, labelled=False), 8)  # (N, H, 1)
+    H = task.preprocessing_.horizon
+    assert got.shape == (60 - 8 + 1 - H, H, 1)
+    for i in (0, got.shape[0] - 1):
+        want = task.predict(part.iloc[i:i + 8]).to_numpy()  # (H, 1)
+        np.testing.assert_allclose(got[i], want, rtol=1e-6)

@@ -315,20 +315,31 @@ def _series_drift(task: Any, profile: Profile, data: Any, limits: Thresholds,
 
 
 def _window_forecasts(task: Any, data: Any, look_back: int) -> np.ndarray | None:
-    """Forecasts (N, H, K) from every ``look_back`` window of ``data`` (stride 1), or None
-    when the task reads known-future covariates (their future is not in ``data``)."""
+    """Forecasts (N, H, K) from every ``look_back`` window of ``data`` (stride 1); with
+    known-future covariates (calendar columns included) only the windows whose H future rows
+    are in ``data``, which hold those covariates' values. None when no window fits."""
     prep = task.preprocessing_
-    if prep is None or prep.future_idx:
+    if prep is None:
         return None
     x = np.asarray(data.values, dtype=np.float64)  # (T, F)
-    if x.shape[0] < look_back:
+    H = int(prep.horizon)
+    n = x.shape[0] - look_back + 1 - (H if prep.future_idx else 0)  # windows
+    if n < 1:
         return None
-    windows = np.lib.stride_tricks.sliding_window_view(x, look_back, axis=0)  # (N, F, L)
+    windows = np.lib.stride_tricks.sliding_window_view(x, look_back, axis=0)[:n]  # (N, F, L)
     windows = np.ascontiguousarray(windows.transpose(0, 2, 1))  # (N, L, F)
-    windows = windows[np.isfinite(windows).all(axis=(1, 2))]
-    if windows.shape[0] == 0:
+    future = None
+    if prep.future_idx:
+        rows = x[look_back:][:, list(prep.future_idx)]  # (T - L, F_u)
+        future = np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(
+            rows, H, axis=0)[:n].transpose(0, 2, 1))  # (N, H, F_u)
+    ok = np.isfinite(windows).all(axis=(1, 2))
+    if future is not None:
+        ok &= np.isfinite(future).all(axis=(1, 2))
+        future = future[ok]
+    if not ok.any():
         return None
-    return np.asarray(task._forecast(windows, prep.horizon))
+    return np.asarray(task._forecast(windows[ok], H, future))
 
 
 # ---------------------------------------------------------------------------- text
