@@ -8,7 +8,7 @@ test                      what it compares (new data vs the profile)
 ========================  =====================================================================
 ``psi``                   each input column's values, over the training deciles (PSI)
 ``ks``                    each input column's values against the stored training sample
-                          (two-sample Kolmogorov-Smirnov, Bonferroni over the columns, the
+                          (two-sample Kolmogorov-Smirnov, Bonferroni over the tests, the
                           effective sample sizes of autocorrelated series)
 ``window_psi``            each target's window statistics (level, slope, volatility, lag-1
                           autocorrelation of every ``look_back`` window), PSI
@@ -16,11 +16,17 @@ test                      what it compares (new data vs the profile)
                           forecasts (PSI), or the predicted labels' (tags') shares against
                           the validation predictions' (classification, tagging)
 ``length_psi``            tokens per text (text tasks), PSI
-``oov_increase``          the out-of-vocabulary rate minus the training one (text tasks)
+``oov_increase``          the out-of-vocabulary rate minus the expected one (text tasks;
+                          :func:`~rnnkit.monitoring.profile.expected_oov_rate`)
 ========================  =====================================================================
 
 PSI (population stability index) is ``sum((p - q) * ln(p / q))`` over the profile's fixed bins,
 p the new shares, q the training shares, each at least ``1e-4`` (an empty bin stays finite).
+A PSI test drifts when the index is above its threshold AND above its noise floor
+(:func:`psi_floor`): the PSI that sampling noise alone reaches at this sample size, at the
+Bonferroni level, autocorrelation counted; so a small or autocorrelated slice (30 rows of a
+yearly series) is not flagged for being small. Every call is fast (no training, no refit):
+about 10 ms for a few hundred rows of a tiny forecaster on a CPU, the forecasts included.
 
 Example::
 
@@ -64,8 +70,9 @@ class Thresholds:
         psi: 0.2 per input column. The credit-scoring rule of thumb reads PSI < 0.1 as
             stable, 0.1-0.25 as a moderate shift, > 0.25 as a major one; 0.2 sits inside the
             moderate band because a scale or offset change of a sensor is what we want to see,
-            while a window of 100 rows from the training regime gives PSI about
-            (bins - 1) / n = 0.09 by sampling noise alone over 10 bins.
+            while a window of 100 independent rows from the training regime gives PSI about
+            (bins - 1) / n = 0.09 by sampling noise alone over 10 bins (smaller or
+            autocorrelated samples get the higher noise floor of :func:`psi_floor`).
         ks_alpha: 0.01, the family-wise level of one check, Bonferroni-divided over its m
             tests (each KS p-value is compared with ``ks_alpha / m``; the PSI noise floors use
             the same level). The p-values use the effective sample size ``n * ess``, ess from
