@@ -32,8 +32,10 @@ def export(
     step: Annotated[bool, typer.Option("--step", help="Write the one-step streaming graph "
                                        "(state in, state out)")] = False,
 ) -> None:
-    """Export a trained forecaster, classifier or tagger to ONNX: raw values in, outputs in
-    original units out (scaling and its inverse inside the graph)."""
+    """Export a forecaster, classifier or tagger to ONNX, with its preprocessing inside.
+
+    Raw values in, outputs in original units out (scaling and its inverse in the graph).
+    """
     from rnnkit.export import export_onnx
 
     if format not in FORMATS:

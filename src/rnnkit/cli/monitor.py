@@ -35,8 +35,10 @@ def monitor(
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="A threshold: thresholds.psi=0.3, thresholds.ks_alpha=0.001, ...")] = None,
 ) -> None:
-    """Compare new data with the training profile: per-feature PSI and KS, window
-    statistics, prediction drift, text length and OOV rate. Exit 0: no drift; 3: drift."""
+    """Test new data for drift against the training profile (exit 0: none; 3: drift).
+
+    Per-feature PSI and KS, window statistics, prediction drift, text length and OOV rate.
+    """
     overrides = parse_sets(set_)
     unknown = sorted(set(overrides) - {"thresholds"})
     if unknown:

@@ -28,8 +28,10 @@ def tune(
     set_: SetOption = None,
     quiet: QuietOption = True,
 ) -> None:
-    """Search hyperparameters with Optuna (pruning, resumable, shareable storage); write the
-    best config as TOML."""
+    """Search hyperparameters with Optuna; write the best config as TOML.
+
+    Trials are pruned, resumable and share a study through Optuna's storage.
+    """
     from rnnkit.tasks.registry import task_from_toml
     from rnnkit.tasks.tuning import tune as run_tune
 
