@@ -196,6 +196,22 @@ def in_process_round(runs: dict[str, tuple], calls: int, out: dict[str, list]) -
             out.setdefault(key, []).append(time.perf_counter() - start)
 
 
+def alternating_ms(urls: dict[str, str], body: dict, n: int = 400) -> dict[str, float]:
+    """p50 ms of each URL over ``n`` requests each, alternating request by request (the
+    order flipped every round), so that load changes hit both alike."""
+    clients = {k: httpx.Client(timeout=30) for k in urls}
+    times: dict[str, list[float]] = {k: [] for k in urls}
+    keys = list(urls)
+    for i in range(n):
+        for key in keys if i % 2 else keys[::-1]:
+            start = time.perf_counter()
+            clients[key].post(urls[key], json=body)
+            times[key].append(time.perf_counter() - start)
+    for client in clients.values():
+        client.close()
+    return {k: float(np.median(v) * 1e3) for k, v in times.items()}
+
+
 def log_commit_ms(folder: Path, n: int = 500) -> float:
     """The median time of one prediction-log commit (a SQLite file, as served by default)."""
     from rnnkit.serving.logbook import Logbook
@@ -252,6 +268,10 @@ def main() -> None:
         targets["battery/torch stream observe"] = stream_target(
             f"http://127.0.0.1:{ports['torch']}", rows)
         results: dict[str, dict] = {}
+        pair = alternating_ms({
+            "log": f"http://127.0.0.1:{ports['torch']}/v1/models/battery/predict",
+            "no log": f"http://127.0.0.1:{ports['nolog']}/v1/models/battery/predict"},
+            bodies["battery"])
         runs = in_process_runs(paths, bodies)
         floors: dict[str, list] = {}
         for level in (1, 8):
@@ -287,6 +307,8 @@ def main() -> None:
         local["battery/torch"] / local["battery/onnx"]
     checks["prediction log: battery/torch p50 - the same without the log, ms"] = \
         one["battery/torch"]["p50_ms"] - one["battery/torch, no prediction log"]["p50_ms"]
+    checks["prediction log: the same, alternating request by request, ms"] = \
+        pair["log"] - pair["no log"]
     checks["prediction log: one SQLite commit in process, p50 ms"] = log_commit_ms(tmp)
     checks["stream observe p50 / fresh predict p50"] = \
         one["battery/torch stream observe"]["p50_ms"] / one["battery/torch"]["p50_ms"]
