@@ -1,0 +1,117 @@
+"""gradient_flow: dL/dh_t norms against Jacobian powers computed by hand, errors, the plot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from rnnkit.analysis.gradients import GradientFlow, find_recurrent, gradient_flow
+from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.nn import GRU, LSTM, SimpleRNN
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def linear_rnn(w_hh: np.ndarray) -> SimpleRNN:
+    H = w_hh.shape[0]
+    layer = SimpleRNN(2, H, activation="identity", backend="loop").double()
+    with torch.no_grad():
+        cell = layer.cells[0]
+        cell.weight_hh.copy_(torch.from_numpy(w_hh))
+        cell.bias.zero_()
+    return layer
+
+
+def test_linear_rnn_norms_are_powers_of_w_hh_transposed() -> None:
+    rng = np.random.default_rng(0)
+    H, T = 4, 9
+    w_hh = rng.normal(scale=0.6, size=(H, H))
+    x = torch.from_numpy(rng.normal(size=(1, T, 2)))
+    flow = gradient_flow(linear_rnn(w_hh), x)
+    # dL/dh_T = 1 (loss: sum of the last output), dL/dh_t = (W_hh^T)^(T-t) 1
+    want = [np.linalg.norm(np.linalg.matrix_power(w_hh.T, T - 1 - t) @ np.ones(H))
+            for t in range(T)]
+    assert flow.norms.shape == (1, T)
+    np.testing.assert_allclose(flow.norms[0], want, rtol=1e-12)
+    assert flow.labels == ("layer 0",)
+
+
+def test_batch_mean_of_per_sequence_norms_and_custom_loss() -> None:
+    w_hh = np.diag([0.5, 2.0])
+    x = torch.randn(3, 5, 2, dtype=torch.float64)
+    # loss 2 * sum of last output for sequence 0 only: dL/dh_t = 2 (W^T)^(T-t) 1 for row 0
+    flow = gradient_flow(linear_rnn(w_hh), x, loss_fn=lambda y: 2 * y[0, -1].sum())
+    want = [2 * np.hypot(0.5 ** (4 - t), 2.0 ** (4 - t)) / 3 for t in range(5)]
+    np.testing.assert_allclose(flow.norms[0], want, rtol=1e-12)
+
+
+def test_tanh_rnn_with_small_w_hh_vanishes() -> None:
+    torch.manual_seed(0)
+    layer = SimpleRNN(3, 6)
+    with torch.no_grad():
+        layer.cells[0].weight_hh.mul_(0.3)
+    flow = gradient_flow(layer, torch.randn(2, 15, 3))
+    assert np.all(np.diff(flow.norms[0]) > 0)  # grows towards the last step
+    assert flow.norms[0, 0] < 1e-6 * flow.norms[0, -1]
+
+
+def test_stacked_bidirectional_rows_and_layer_unchanged() -> None:
+    torch.manual_seed(1)
+    layer = LSTM(3, 5, num_layers=2, bidirectional=True, dropout=0.5)
+    layer.train()
+    before = {k: v.clone() for k, v in layer.state_dict().items()}
+    flow = gradient_flow(layer, torch.randn(2, 7, 3))
+    assert flow.norms.shape == (4, 7)
+    assert flow.labels == ("layer 0", "layer 0 backward", "layer 1", "layer 1 backward")
+    assert np.all(flow.norms[:3] > 0)
+    # the last layer's backward direction reaches the loss only at its first step (t = T)
+    assert np.all(flow.norms[3, :-1] == 0) and flow.norms[3, -1] > 0
+    assert layer.training
+    assert all(p.grad is None for p in layer.parameters())
+    assert all(torch.equal(before[k], v) for k, v in layer.state_dict().items())
+
+
+def test_stepped_output_matches_the_layer() -> None:
+    torch.manual_seed(2)
+    layer = GRU(2, 4, num_layers=2).eval()
+    x = torch.randn(2, 6, 2)
+    seen = []
+    gradient_flow(layer, x, loss_fn=lambda y: seen.append(y.detach()) or y.sum())
+    torch.testing.assert_close(seen[0], layer(x)[0], rtol=0, atol=1e-6)
+
+
+def test_finds_the_layer_in_a_model() -> None:
+    layer = GRU(2, 4)
+    model = torch.nn.Sequential(torch.nn.Identity(), torch.nn.ModuleList([layer]))
+    assert find_recurrent(model) is layer
+    assert gradient_flow(model, torch.randn(1, 3, 2)).norms.shape == (1, 3)
+
+
+def test_errors() -> None:
+    layer = SimpleRNN(2, 3)
+    with pytest.raises(ConfigError, match="layer_or_model: expected an rnnkit recurrent"):
+        gradient_flow(torch.nn.Linear(2, 2), torch.randn(1, 3, 2))
+    with pytest.raises(ShapeError, match="x: expected a torch.Tensor"):
+        gradient_flow(layer, np.zeros((1, 3, 2)))
+    with pytest.raises(ShapeError, match="x: expected a 3D tensor"):
+        gradient_flow(layer, torch.randn(3, 2))
+    with pytest.raises(ShapeError, match="x: expected 2 features"):
+        gradient_flow(layer, torch.randn(1, 3, 5))
+    with pytest.raises(ShapeError, match="x: expected dtype torch.float32"):
+        gradient_flow(layer, torch.randn(1, 3, 2, dtype=torch.float64))
+    with pytest.raises(ConfigError, match="loss_fn: expected a scalar tensor"):
+        gradient_flow(layer, torch.randn(1, 3, 2), loss_fn=lambda y: y)
+    with pytest.raises(ConfigError, match="loss_fn: expected a callable"):
+        gradient_flow(layer, torch.randn(1, 3, 2), loss_fn="mse")
+
+
+def test_plot_writes_png_atomically(tmp_path) -> None:
+    flow = GradientFlow(norms=np.array([[1e-3, 1e-2, 1.0], [0.0, 0.0, 1.0]]),
+                        labels=("layer 0", "layer 0 backward"))
+    fig = flow.plot()
+    assert fig.axes[0].get_yscale() == "log"
+    path = tmp_path / "sub" / "flow.png"
+    flow.plot(path)
+    assert path.read_bytes()[:8] == PNG
+    assert [p.name for p in path.parent.iterdir()] == ["flow.png"]
