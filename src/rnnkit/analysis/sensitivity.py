@@ -1,0 +1,200 @@
+r"""Occlusion sensitivity: which time steps does a sequence model's output depend on?
+
+:func:`occlusion` replaces one block of ``span`` steps of every input sequence at a time by a
+baseline (zeros, or the per-feature mean of ``x``), runs the model again and records how far
+the output moved:
+
+.. math::
+
+    a_{b,t} = \sum_d \left| f(x)_{b,d} - f(x^{(k)})_{b,d} \right|, \qquad t \in \text{block } k
+
+where :math:`f(x)_{b,d}` is output value d of example b (all output dimensions flattened, or
+only ``target``) and :math:`x^{(k)}` is ``x`` with block k (steps ``k*span`` to
+``k*span + span - 1``) replaced. Every step of a block gets the block's change. A step the
+model ignores scores exactly 0.
+
+Symbols: B batch, T steps, F features, D output values per example.
+
+Example::
+
+    >>> import torch
+    >>> from torch import nn
+    >>> class LastStep(nn.Module):
+    ...     def forward(self, x):
+    ...         return x[:, -1].sum(-1)
+    >>> x = torch.tensor([[[1.0], [2.0], [-3.0]]])  # (B=1, T=3, F=1)
+    >>> occlusion(LastStep(), x).attribution.tolist()
+    [[0.0, 0.0, 3.0]]
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnnkit._validation import Described, check_choice, check_positive_int, expected
+from rnnkit.analysis.residuals import save_figure
+from rnnkit.errors import ConfigError, ShapeError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["BASELINES", "Occlusion", "occlusion"]
+
+#: What an occluded step is replaced by.
+BASELINES = ("zero", "mean")
+
+
+@dataclass(frozen=True)
+class Occlusion:
+    """The result of :func:`occlusion`.
+
+    Attributes:
+        attribution: (B, T) the output change when the block holding each step is occluded.
+        output: (B, D) the model's output on ``x`` (the values compared; D = 1 with ``target``).
+        baseline: (F,) the value each occluded step took, per feature.
+        span: steps occluded together.
+    """
+
+    attribution: np.ndarray
+    output: np.ndarray
+    baseline: np.ndarray
+    span: int
+
+    def plot(self, path: str | os.PathLike[str] | None = None, *,
+             max_examples: int = 50) -> Figure:
+        """A heat map of the attribution: one row per example (the first ``max_examples``),
+        one column per step; a line below shows the mean over examples.
+
+        Args:
+            path: a PNG file to write (atomically); None draws only.
+            max_examples: rows drawn at most.
+
+        Returns:
+            the matplotlib Figure (Agg canvas, no window).
+        """
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        check_positive_int("max_examples", max_examples)
+        shown = self.attribution[:max_examples]  # (B', T)
+        B, T = shown.shape
+        fig = Figure(figsize=(11, 2.5 + min(B, 30) * 0.2), dpi=100)
+        FigureCanvasAgg(fig)
+        grid = fig.add_gridspec(2, 2, height_ratios=(3, 1), width_ratios=(40, 1), hspace=0.35,
+                                wspace=0.03)
+        ax_map = fig.add_subplot(grid[0, 0])
+        image = ax_map.imshow(shown, aspect="auto", cmap="viridis", interpolation="nearest",
+                              extent=(-0.5, T - 0.5, B - 0.5, -0.5))
+        fig.colorbar(image, cax=fig.add_subplot(grid[0, 1]), label="|output change|")
+        ax_map.set_ylabel("example")
+        ax_map.set_title(f"occlusion sensitivity (span {self.span})")
+        ax_mean = fig.add_subplot(grid[1, 0], sharex=ax_map)
+        ax_mean.plot(np.arange(T), self.attribution.mean(0), marker="o", markersize=3)
+        ax_mean.set_xlabel("time step")
+        ax_mean.set_ylabel("mean")
+        ax_mean.grid(True, alpha=0.3)
+        if path is not None:
+            save_figure(fig, path)
+        return fig
+
+
+def _module(model: Any) -> nn.Module:
+    if isinstance(model, nn.Module):
+        return model
+    inner = getattr(model, "model_", None)  # a fitted task holds its network here
+    if isinstance(inner, nn.Module):
+        return inner
+    raise ConfigError(expected("model", "a torch nn.Module or a fitted rnnkit task",
+                               Described(type(model).__name__),
+                               "fit the task first, or pass its network"))
+
+
+def _as_input(x: Any, module: nn.Module) -> torch.Tensor:
+    if not torch.is_tensor(x):
+        try:
+            x = torch.as_tensor(np.asarray(x, dtype=np.float32))
+        except (TypeError, ValueError):
+            raise ShapeError(expected("x", "numbers of shape (B, T, F)",
+                                      Described(type(x).__name__))) from None
+    if x.dim() != 3 or 0 in x.shape:
+        raise ShapeError(expected("x", "a non-empty tensor of shape (B, T, F)",
+                                  Described(f"shape {tuple(x.shape)}"),
+                                  "add a batch axis with x[None] or a feature axis with x[..., None]"))
+    if not torch.is_floating_point(x):
+        x = x.float()
+    param = next(iter(module.parameters()), None)
+    if param is not None:
+        x = x.to(device=param.device, dtype=param.dtype)
+    return x
+
+
+def _outputs(module: nn.Module, x: torch.Tensor, target: int | None) -> torch.Tensor:
+    out = module(x)
+    if isinstance(out, (tuple, list)):  # (output, state) of a recurrent layer
+        out = out[0]
+    if not torch.is_tensor(out) or out.dim() == 0 or out.shape[0] != x.shape[0]:
+        got = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
+        raise ShapeError(expected("model", f"an output with the batch size {x.shape[0]} first",
+                                  Described(f"output {got}")))
+    flat = out.reshape(x.shape[0], -1).double()  # (B, D)
+    if target is None:
+        return flat
+    if not -flat.shape[1] <= target < flat.shape[1]:
+        raise ConfigError(expected("target", f"an output index in [0, {flat.shape[1]})", target))
+    return flat[:, target : target + 1] if target != -1 else flat[:, -1:]
+
+
+def occlusion(model: Any, x: Any, *, span: int = 1, baseline: str = "zero",
+              target: int | None = None) -> Occlusion:
+    """Occlusion sensitivity of each time step (see the module docstring for the formula).
+
+    Args:
+        model: a torch module taking (B, T, F) (an rnnkit network or layer; a layer's
+            ``(output, state)`` is read at ``output``), or a fitted task (its ``model_``). It
+            sees ``x`` as given: pass inputs already scaled as the model expects.
+        x: (B, T, F) inputs (tensor or array).
+        span: steps occluded together (non-overlapping blocks; the last may be shorter).
+        baseline: ``"zero"`` or ``"mean"`` (each feature's mean over all of ``x``).
+        target: compare only this output value (index into each example's flattened output);
+            None sums over all of them.
+
+    Returns:
+        an :class:`Occlusion` with the (B, T) attribution; ``.plot(path)`` draws it.
+
+    Raises:
+        ShapeError: ``x`` not (B, T, F), or an output without the batch axis first.
+        ConfigError: a bad ``span``, ``baseline``, ``target`` or ``model``.
+    """
+    module = _module(model)
+    check_choice("baseline", baseline, BASELINES)
+    check_positive_int("span", span)
+    if target is not None and (isinstance(target, bool) or not isinstance(target, int)):
+        raise ConfigError(expected("target", "None or an integer output index", target))
+    x = _as_input(x, module)
+    B, T, F = x.shape
+    if span > T:
+        raise ConfigError(expected("span", f"at most the {T} steps of x", span))
+    fill = torch.zeros(F, dtype=x.dtype, device=x.device) if baseline == "zero" \
+        else x.mean(dim=(0, 1))  # (F,)
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            reference = _outputs(module, x, target)  # (B, D)
+            attribution = torch.zeros(B, T, dtype=torch.float64)
+            for start in range(0, T, span):
+                stop = min(start + span, T)
+                occluded = x.clone()
+                occluded[:, start:stop] = fill  # (B, stop - start, F) <- (F,)
+                change = (reference - _outputs(module, occluded, target)).abs().sum(1)  # (B,)
+                attribution[:, start:stop] = change.cpu()[:, None]
+    finally:
+        module.train(was_training)
+    return Occlusion(attribution=attribution.numpy(), output=reference.cpu().numpy(),
+                     baseline=fill.detach().cpu().double().numpy(), span=span)

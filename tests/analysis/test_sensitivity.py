@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from rnnkit.analysis.sensitivity import Occlusion, occlusion
+from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.nn import LSTM
+
+
+class LastStep(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, -1].sum(-1)  # (B,)
+
+
+class Weighted(nn.Module):
+    """y_b = sum_t w_t x_{b,t,0} and a second output 2 y_b: (B, 2)."""
+
+    def __init__(self, w: torch.Tensor) -> None:
+        super().__init__()
+        self.w = nn.Parameter(w)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = (x[..., 0] * self.w).sum(1)
+        return torch.stack([y, 2 * y], dim=1)
+
+
+def test_a_model_reading_only_the_last_step():
+    x = torch.randn(4, 6, 3, generator=torch.Generator().manual_seed(0))
+    result = occlusion(LastStep(), x)
+    assert isinstance(result, Occlusion) and result.attribution.shape == (4, 6)
+    assert (result.attribution[:, :-1] == 0).all()
+    np.testing.assert_array_equal(result.attribution[:, -1],
+                                  x[:, -1].sum(-1).abs().double().numpy())
+    np.testing.assert_array_equal(result.output[:, 0], x[:, -1].sum(-1).double().numpy())
+
+
+def test_a_linear_model_has_known_attribution_with_span_and_target():
+    w = torch.tensor([1.0, -2.0, 0.5, 4.0, 3.0], dtype=torch.float64)
+    x = torch.tensor([[[1.0], [2.0], [3.0], [-1.0], [2.0]]], dtype=torch.float64)
+    wx = (w * x[0, :, 0]).numpy()  # [1, -4, 1.5, -4, 6]
+    both = occlusion(Weighted(w), x)  # both outputs: |change| + |2 change|
+    np.testing.assert_array_equal(both.attribution[0], 3 * np.abs(wx))
+    first = occlusion(Weighted(w), x, target=0)
+    np.testing.assert_array_equal(first.attribution[0], np.abs(wx))
+    assert first.output.shape == (1, 1)
+    blocks = occlusion(Weighted(w), x, span=2, target=1).attribution[0]
+    np.testing.assert_array_equal(blocks, 2 * np.abs([-3.0, -3.0, -2.5, -2.5, 6.0]))
+
+
+def test_mean_baseline_replaces_by_the_feature_mean():
+    w = torch.ones(3, dtype=torch.float64)
+    x = torch.tensor([[[1.0], [2.0], [6.0]]], dtype=torch.float64)  # mean 3
+    result = occlusion(Weighted(w), x, baseline="mean", target=0)
+    np.testing.assert_array_equal(result.baseline, [3.0])
+    np.testing.assert_array_equal(result.attribution[0], [2.0, 1.0, 3.0])
+
+
+def test_an_rnnkit_lstm_and_numpy_input():
+    torch.manual_seed(0)
+    layer = LSTM(3, 5).train()
+    x = np.random.default_rng(0).normal(size=(2, 7, 3)).astype(np.float32)
+    result = occlusion(layer, x, span=3)
+    assert result.attribution.shape == (2, 7) and result.output.shape == (2, 7 * 5)
+    assert (result.attribution > 0).all()
+    assert (result.attribution[:, 0] == result.attribution[:, 2]).all()  # one block
+    assert layer.training  # mode restored
+
+
+def test_plot_returns_a_figure_and_writes_png(tmp_path):
+    result = occlusion(LastStep(), torch.randn(3, 5, 2))
+    assert len(result.plot().axes) == 3  # map, colour bar, mean
+    path = tmp_path / "occ.png"
+    path.write_bytes(b"old")
+    result.plot(path)
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    assert [p.name for p in tmp_path.iterdir()] == ["occ.png"]
+
+
+def test_misuse_raises_with_messages():
+    x = torch.randn(2, 4, 1)
+    with pytest.raises(ShapeError, match=r"x: expected a non-empty tensor of shape \(B, T, F\), "
+                                         r"got shape \(4, 1\)"):
+        occlusion(LastStep(), x[0])
+    with pytest.raises(ConfigError, match="baseline: expected one of"):
+        occlusion(LastStep(), x, baseline="noise")
+    with pytest.raises(ConfigError, match="span: expected at most the 4 steps of x, got 5"):
+        occlusion(LastStep(), x, span=5)
+    with pytest.raises(ConfigError, match="span: expected an integer >= 1, got 0"):
+        occlusion(LastStep(), x, span=0)
+    with pytest.raises(ConfigError, match=r"target: expected an output index in \[0, 1\), got 3"):
+        occlusion(LastStep(), x, target=3)
+    with pytest.raises(ConfigError, match="model: expected a torch nn.Module or a fitted"):
+        occlusion(object(), x)
+    with pytest.raises(ShapeError, match="model: expected an output with the batch size 2"):
+        occlusion(lambda_module(lambda v: v.sum()), x)
+
+
+def lambda_module(fn):
+    class Wrap(nn.Module):
+        def forward(self, x):
+            return fn(x)
+
+    return Wrap()
