@@ -81,11 +81,51 @@ def test_stepped_output_matches_the_layer() -> None:
     torch.testing.assert_close(seen[0], layer(x)[0], rtol=0, atol=1e-6)
 
 
-def test_finds_the_layer_in_a_model() -> None:
-    layer = GRU(2, 4)
-    model = torch.nn.Sequential(torch.nn.Identity(), torch.nn.ModuleList([layer]))
-    assert find_recurrent(model) is layer
-    assert gradient_flow(model, torch.randn(1, 3, 2)).norms.shape == (1, 3)
+class Model(torch.nn.Module):
+    """An embedding into a GRU into a head: the GRU's input is not the model's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = torch.nn.Embedding(10, 2)
+        self.rnn = GRU(2, 4)
+        self.head = torch.nn.Linear(4, 1)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.head(self.rnn(self.embed(tokens))[0])
+
+
+def test_a_model_is_run_on_its_input_and_the_layer_input_captured() -> None:
+    torch.manual_seed(3)
+    model = Model()
+    tokens = torch.randint(0, 10, (2, 6))
+    assert find_recurrent(model) is model.rnn
+    want = gradient_flow(model.rnn, model.embed(tokens).detach())
+    np.testing.assert_array_equal(gradient_flow(model, tokens).norms, want.norms)
+
+    class Task:
+        model_ = model
+    np.testing.assert_array_equal(gradient_flow(Task(), tokens).norms, want.norms)
+    assert model.training and all(p.grad is None for p in model.parameters())
+
+
+class Skip(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = GRU(2, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+def test_a_model_that_never_runs_its_layer_or_fails() -> None:
+    with pytest.raises(ConfigError, match="Skip, whose forward never called it"):
+        gradient_flow(Skip(), torch.randn(1, 3, 2))
+    model = torch.nn.Sequential(torch.nn.Identity(), torch.nn.ModuleList([GRU(2, 4)]))
+    with pytest.raises(ConfigError, match="runs on x, got Sequential raising "
+                                          "NotImplementedError.*pass the recurrent layer"):
+        gradient_flow(model, torch.randn(1, 3, 2))
+    with pytest.raises(ShapeError, match="x: expected 2 features"):  # rnnkit's own errors
+        gradient_flow(torch.nn.Sequential(GRU(2, 4)), torch.randn(1, 3, 5))
 
 
 def test_errors() -> None:

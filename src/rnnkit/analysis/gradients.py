@@ -17,6 +17,7 @@ eval mode: no dropout), keeping every h_t, so the output is the layer's own.
 
 Example::
 
+    >>> import torch
     >>> from rnnkit.nn import LSTM
     >>> flow = gradient_flow(LSTM(3, 8, num_layers=2), torch.randn(4, 20, 3))
     >>> flow.norms.shape
@@ -37,7 +38,7 @@ import torch
 from torch import nn
 
 from rnnkit._validation import Described, expected
-from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.errors import ConfigError, RnnkitError, ShapeError
 from rnnkit.nn.recurrent import Recurrent
 
 if TYPE_CHECKING:
@@ -116,6 +117,38 @@ def find_recurrent(model_or_task: Any) -> Recurrent:
         "pass the layer itself, e.g. rnnkit.nn.LSTM(3, 8)"))
 
 
+def _layer_input(model: nn.Module, layer: Recurrent, x: Any) -> torch.Tensor:
+    """Run ``model(x)`` (eval mode, no grad) and return what ``layer`` received as ``x``."""
+    seen: list[torch.Tensor] = []
+
+    def hook(_module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if not seen:  # the first call (a decoder may call the layer again)
+            seen.append(args[0] if args else kwargs["x"])
+
+    handle = layer.register_forward_pre_hook(hook, with_kwargs=True)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(x)
+    except RnnkitError:
+        raise
+    except Exception as err:  # the model's own failure, named with the way out
+        raise ConfigError(expected(
+            "layer_or_model", "a model whose forward(x) runs on x",
+            Described(f"{type(model).__name__} raising {type(err).__name__}: {err}"),
+            "pass the recurrent layer and its input instead")) from err
+    finally:
+        handle.remove()
+        model.train(was_training)
+    if not seen:
+        raise ConfigError(expected(
+            "layer_or_model", "a model whose forward(x) runs its recurrent layer",
+            Described(f"{type(model).__name__}, whose forward never called it"),
+            "pass the recurrent layer and its input instead"))
+    return seen[0].detach()
+
+
 def _check_x(layer: Recurrent, x: Any) -> torch.Tensor:
     ref = layer.cells[0].weight_hh
     if not isinstance(x, torch.Tensor):
@@ -156,8 +189,10 @@ def gradient_flow(layer_or_model: Any, x: torch.Tensor, loss_fn: LossFn | None =
     Args:
         layer_or_model: an rnnkit recurrent layer (:class:`~rnnkit.nn.SimpleRNN`, ``LSTM``,
             ``GRU``, any :class:`~rnnkit.nn.recurrent.Recurrent`, stacked or bidirectional),
-            a model holding one (its first), or a fitted task.
-        x: (B, T, F) input of the recurrent layer, in its dtype (F = ``input_size``).
+            a model holding one (its first), or a fitted task (its ``model_``).
+        x: for a layer, its input (B, T, F) in its dtype (F = ``input_size``); for a model
+            or a task, the model's input batch: ``model(x)`` runs once (eval mode, no grad)
+            and what the recurrent layer received (its first call) is the layer input.
         loss_fn: maps the layer's output (B, T, D*H) (merged as the layer merges, every step)
             to a scalar tensor; default: the sum of the last step's output.
 
@@ -167,11 +202,15 @@ def gradient_flow(layer_or_model: Any, x: torch.Tensor, loss_fn: LossFn | None =
         (the layer runs in eval mode; parameter gradients are not accumulated).
 
     Example:
+        >>> import torch
         >>> from rnnkit.nn import GRU
         >>> gradient_flow(GRU(2, 4), torch.randn(3, 10, 2)).norms.shape
         (1, 10)
     """
     layer = find_recurrent(layer_or_model)
+    if not isinstance(layer_or_model, Recurrent):
+        model = getattr(layer_or_model, "model_", layer_or_model)
+        x = _layer_input(model, layer, x)
     x = _check_x(layer, x)
     if loss_fn is not None and not callable(loss_fn):
         raise ConfigError(expected("loss_fn", "a callable output -> scalar tensor, or None",
