@@ -6,7 +6,9 @@ import pytest
 from scipy import stats
 
 from rnnkit.analysis.residuals import ResidualDiagnostics, errors_by, residual_diagnostics, worst
+from rnnkit.data import load_series
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.tasks.forecasting import ForecastConfig, Forecaster
 
 
 def _ar1(phi: float, n: int, seed: int) -> np.ndarray:
@@ -130,3 +132,24 @@ def test_errors_by_misuse():
         errors_by(frame, "part", bins=2)
     with pytest.raises(ConfigError, match="n: expected an integer >= 1, got 0"):
         worst(frame, 0)
+
+
+def test_a_fitted_forecasters_windows():
+    t = np.arange(100)
+    series = load_series(pd.DataFrame({"y": np.sin(2 * np.pi * t / 6)}), targets=["y"])
+    cfg = ForecastConfig.from_dict({
+        "data": {"dataset": "sinusoid"}, "forecast": {"look_back": 8, "horizon": 2},
+        "model": {"hidden_size": 4, "num_layers": 1, "dropout": 0.0, "head_dropout": 0.0},
+        "training": {"epochs": 1, "batch_size": 16, "device": "cpu", "num_threads": 1,
+                     "progress": "off"}})
+    frame = Forecaster(cfg).fit(series).predict_windows(series, part="all")
+    by_step = errors_by(frame, "step")
+    assert list(by_step.index) == [1, 2]
+    for step in (1, 2):
+        rows = frame[frame["step"] == step]
+        assert by_step.loc[step, "mae"] == pytest.approx((rows["y"] - rows["y_pred"]).abs().mean())
+    assert set(errors_by(frame, "part").index) == {"train", "val", "test"}
+    one_step = frame[frame["step"] == 1]
+    diag = residual_diagnostics(one_step["y"] - one_step["y_pred"], lags=5)
+    assert diag.acf.shape == (6,)
+    assert worst(frame, 3)["error"].abs().is_monotonic_decreasing

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
 from rnnkit.analysis.sensitivity import Occlusion, occlusion
+from rnnkit.data import load_series
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.nn import LSTM
+from rnnkit.tasks.forecasting import ForecastConfig, Forecaster
 
 
 class LastStep(nn.Module):
@@ -104,3 +107,31 @@ def lambda_module(fn):
             return fn(x)
 
     return Wrap()
+
+
+def test_a_recurrent_output_never_depends_on_later_steps():
+    torch.manual_seed(1)
+    layer = LSTM(2, 3)
+    x = torch.randn(3, 6, 2)
+    first_step = occlusion(layer, x, target=0)  # hidden unit 0 at step 0 of (B, T*H)
+    assert (first_step.attribution[:, 1:] == 0).all()
+    assert (first_step.attribution[:, 0] > 0).all()
+    third_step = occlusion(layer, x, target=2 * 3 + 1)  # unit 1 at step 2
+    assert (third_step.attribution[:, 3:] == 0).all()
+
+
+def test_a_fitted_forecaster_is_read_through_its_network():
+    t = np.arange(80)
+    series = load_series(pd.DataFrame({"y": np.sin(2 * np.pi * t / 6)}),
+                         targets=["y"])
+    cfg = ForecastConfig.from_dict({
+        "data": {"dataset": "sinusoid"}, "forecast": {"look_back": 8, "horizon": 2},
+        "model": {"hidden_size": 4, "num_layers": 1, "dropout": 0.0, "head_dropout": 0.0},
+        "training": {"epochs": 1, "batch_size": 16, "device": "cpu", "num_threads": 1,
+                     "progress": "off"}})
+    forecaster = Forecaster(cfg).fit(series)
+    x = torch.randn(2, 8, 1)
+    result = occlusion(forecaster, x)
+    assert result.attribution.shape == (2, 8) and result.output.shape == (2, 2)
+    np.testing.assert_array_equal(result.attribution,
+                                  occlusion(forecaster.model_, x).attribution)
