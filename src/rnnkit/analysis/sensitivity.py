@@ -13,6 +13,10 @@ only ``target``) and :math:`x^{(k)}` is ``x`` with block k (steps ``k*span`` to
 ``k*span + span - 1``) replaced. Every step of a block gets the block's change. A step the
 model ignores scores exactly 0.
 
+:func:`integrated_gradients` attributes the output to every input value instead: signed
+shares that add up to ``f(x) - f(baseline)`` (plain torch, no captum needed). Both assume the
+model treats the examples of a batch independently (true of every rnnkit network).
+
 Symbols: B batch, T steps, F features, D output values per example.
 
 Example::
@@ -44,7 +48,8 @@ from rnnkit.errors import ConfigError, ShapeError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["BASELINES", "Occlusion", "occlusion"]
+__all__ = ["BASELINES", "IntegratedGradients", "Occlusion", "integrated_gradients",
+           "occlusion"]
 
 #: What an occluded step is replaced by.
 BASELINES = ("zero", "mean")
@@ -78,30 +83,67 @@ class Occlusion:
         Returns:
             the matplotlib Figure (Agg canvas, no window).
         """
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+        return _heatmap(self.attribution, f"occlusion sensitivity (span {self.span})",
+                        "|output change|", "viridis", path, max_examples)
 
-        check_positive_int("max_examples", max_examples)
-        shown = self.attribution[:max_examples]  # (B', T)
-        B, T = shown.shape
-        fig = Figure(figsize=(11, 2.5 + min(B, 30) * 0.2), dpi=100)
-        FigureCanvasAgg(fig)
-        grid = fig.add_gridspec(2, 2, height_ratios=(3, 1), width_ratios=(40, 1), hspace=0.35,
-                                wspace=0.03)
-        ax_map = fig.add_subplot(grid[0, 0])
-        image = ax_map.imshow(shown, aspect="auto", cmap="viridis", interpolation="nearest",
-                              extent=(-0.5, T - 0.5, B - 0.5, -0.5))
-        fig.colorbar(image, cax=fig.add_subplot(grid[0, 1]), label="|output change|")
-        ax_map.set_ylabel("example")
-        ax_map.set_title(f"occlusion sensitivity (span {self.span})")
-        ax_mean = fig.add_subplot(grid[1, 0], sharex=ax_map)
-        ax_mean.plot(np.arange(T), self.attribution.mean(0), marker="o", markersize=3)
-        ax_mean.set_xlabel("time step")
-        ax_mean.set_ylabel("mean")
-        ax_mean.grid(True, alpha=0.3)
-        if path is not None:
-            save_figure(fig, path)
-        return fig
+
+@dataclass(frozen=True)
+class IntegratedGradients:
+    """The result of :func:`integrated_gradients`.
+
+    Attributes:
+        attribution: (B, T, F) each input value's share of ``f(x) - f(baseline)``.
+        output: (B,) the compared output on ``x``; baseline_output: (B,) on the baseline.
+        delta: (B,) completeness error, ``attribution.sum((1, 2)) - (output - baseline_output)``
+            (near 0 when ``steps`` is enough).
+    """
+
+    attribution: np.ndarray
+    output: np.ndarray
+    baseline_output: np.ndarray
+    delta: np.ndarray
+
+    @property
+    def by_step(self) -> np.ndarray:
+        """(B, T) the attribution summed over features (signed)."""
+        return self.attribution.sum(-1)
+
+    def plot(self, path: str | os.PathLike[str] | None = None, *,
+             max_examples: int = 50) -> Figure:
+        """A heat map of :attr:`by_step` (signed, centred at zero), as :meth:`Occlusion.plot`."""
+        return _heatmap(self.by_step, "integrated gradients per step", "attribution", "RdBu_r",
+                        path, max_examples, centred=True)
+
+
+def _heatmap(values: np.ndarray, title: str, label: str, cmap: str,
+             path: str | os.PathLike[str] | None, max_examples: int,
+             centred: bool = False) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    check_positive_int("max_examples", max_examples)
+    shown = values[:max_examples]  # (B', T)
+    B, T = shown.shape
+    fig = Figure(figsize=(11, 2.5 + min(B, 30) * 0.2), dpi=100)
+    FigureCanvasAgg(fig)
+    grid = fig.add_gridspec(2, 2, height_ratios=(3, 1), width_ratios=(40, 1), hspace=0.35,
+                            wspace=0.03)
+    ax_map = fig.add_subplot(grid[0, 0])
+    limit = float(np.abs(shown).max(initial=0.0)) or 1.0
+    image = ax_map.imshow(shown, aspect="auto", cmap=cmap, interpolation="nearest",
+                          extent=(-0.5, T - 0.5, B - 0.5, -0.5),
+                          **({"vmin": -limit, "vmax": limit} if centred else {}))
+    fig.colorbar(image, cax=fig.add_subplot(grid[0, 1]), label=label)
+    ax_map.set_ylabel("example")
+    ax_map.set_title(title)
+    ax_mean = fig.add_subplot(grid[1, 0], sharex=ax_map)
+    ax_mean.plot(np.arange(T), values.mean(0), marker="o", markersize=3)
+    ax_mean.set_xlabel("time step")
+    ax_mean.set_ylabel("mean")
+    ax_mean.grid(True, alpha=0.3)
+    if path is not None:
+        save_figure(fig, path)
+    return fig
 
 
 def _module(model: Any) -> nn.Module:
@@ -198,3 +240,56 @@ def occlusion(model: Any, x: Any, *, span: int = 1, baseline: str = "zero",
         module.train(was_training)
     return Occlusion(attribution=attribution.numpy(), output=reference.cpu().numpy(),
                      baseline=fill.detach().cpu().double().numpy(), span=span)
+
+
+def integrated_gradients(model: Any, x: Any, *, baseline: str = "zero", target: int | None = None,
+                         steps: int = 50) -> IntegratedGradients:
+    r"""Integrated gradients (Sundararajan et al. 2017) of each input value, in plain torch.
+
+    .. math::
+
+        a_{b,t,f} = (x - x')_{b,t,f} \int_0^1
+            \frac{\partial f_b(x' + \alpha (x - x'))}{\partial x_{b,t,f}} \, d\alpha
+
+    with the integral taken by ``steps``-point Gauss-Legendre quadrature (captum's default);
+    the attributions of an example add up to ``f(x) - f(x')`` (``delta`` is the gap). For a
+    linear model they are exactly ``w * (x - x')``.
+
+    Args:
+        model, x, baseline, target: as :func:`occlusion`; with ``target=None`` the compared
+            output is the sum of each example's output values.
+        steps: quadrature points.
+
+    Returns:
+        an :class:`IntegratedGradients` with the (B, T, F) attribution; ``.by_step`` (B, T).
+    """
+    module = _module(model)
+    check_choice("baseline", baseline, BASELINES)
+    check_positive_int("steps", steps)
+    if target is not None and (isinstance(target, bool) or not isinstance(target, int)):
+        raise ConfigError(expected("target", "None or an integer output index", target))
+    x = _as_input(x, module).detach()
+    B, T, F = x.shape
+    start = torch.zeros_like(x) if baseline == "zero" \
+        else x.mean(dim=(0, 1)).expand(B, T, F).clone()  # (B, T, F)
+    nodes, weights = np.polynomial.legendre.leggauss(steps)  # on [-1, 1]
+    alphas, weights = (nodes + 1) / 2, weights / 2  # on [0, 1]
+    total = torch.zeros(B, T, F, dtype=torch.float64, device=x.device)
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.enable_grad():
+            for alpha, weight in zip(alphas.tolist(), weights.tolist()):
+                point = (start + alpha * (x - start)).requires_grad_(True)  # (B, T, F)
+                value = _outputs(module, point, target).sum(1)  # (B,)
+                (grad,) = torch.autograd.grad(value.sum(), point)  # examples are independent
+                total += weight * grad.double()
+        with torch.no_grad():
+            out = _outputs(module, x, target).sum(1)
+            base = _outputs(module, start, target).sum(1)
+    finally:
+        module.train(was_training)
+    attribution = ((x - start).double() * total).cpu()  # (B, T, F)
+    delta = attribution.sum((1, 2)) - (out - base).cpu()
+    return IntegratedGradients(attribution=attribution.numpy(), output=out.cpu().numpy(),
+                               baseline_output=base.cpu().numpy(), delta=delta.numpy())
