@@ -124,10 +124,11 @@ def _heatmap(values: np.ndarray, title: str, label: str, cmap: str,
     check_positive_int("max_examples", max_examples)
     shown = values[:max_examples]  # (B', T)
     B, T = shown.shape
-    fig = Figure(figsize=(11, 2.5 + min(B, 30) * 0.2), dpi=100)
+    height = 2.5 + min(B, 30) * 0.2  # inches
+    fig = Figure(figsize=(11, height), dpi=100)
     FigureCanvasAgg(fig)
     grid = fig.add_gridspec(2, 2, height_ratios=(3, 1), width_ratios=(40, 1), hspace=0.35,
-                            wspace=0.03)
+                            wspace=0.03, bottom=0.5 / height, top=1 - 0.35 / height)
     ax_map = fig.add_subplot(grid[0, 0])
     limit = float(np.abs(shown).max(initial=0.0)) or 1.0
     image = ax_map.imshow(shown, aspect="auto", cmap=cmap, interpolation="nearest",
