@@ -1,8 +1,13 @@
 """rnnkit.analysis: plots of a run (loss curves, forecasts against actuals, residuals), written
-to PNG files without a display."""
+to PNG files without a display, and diagnostics of what a recurrent network learned, each a
+function returning its data with a ``plot()``: gradient flow through time
+(:mod:`.gradients`), recurrent weights and their spectra (:mod:`.weights`), residual
+diagnostics and errors by segment (:mod:`.residuals`), occlusion and integrated gradients over
+time steps (:mod:`.sensitivity`)."""
 
 from __future__ import annotations
 
+from rnnkit.analysis.gradients import GradientFlow, gradient_flow
 from rnnkit.analysis.plots import (
     PART_COLORS,
     plot_attention,
@@ -11,6 +16,34 @@ from rnnkit.analysis.plots import (
     plot_history,
     plot_residuals,
 )
+from rnnkit.analysis.residuals import ResidualDiagnostics, errors_by, residual_diagnostics, worst
+from rnnkit.analysis.sensitivity import (
+    BASELINES,
+    IntegratedGradients,
+    Occlusion,
+    integrated_gradients,
+    occlusion,
+)
+from rnnkit.analysis.weights import WeightReport, recurrent_weights
 
-__all__ = ["PART_COLORS", "plot_attention", "plot_confusion_matrix", "plot_forecast",
-           "plot_history", "plot_residuals"]
+__all__ = [
+    "BASELINES",
+    "PART_COLORS",
+    "GradientFlow",
+    "IntegratedGradients",
+    "Occlusion",
+    "ResidualDiagnostics",
+    "WeightReport",
+    "errors_by",
+    "gradient_flow",
+    "integrated_gradients",
+    "occlusion",
+    "plot_attention",
+    "plot_confusion_matrix",
+    "plot_forecast",
+    "plot_history",
+    "plot_residuals",
+    "recurrent_weights",
+    "residual_diagnostics",
+    "worst",
+]
