@@ -111,3 +111,34 @@ def test_heatmap_plot_and_errors(tmp_path) -> None:
     with pytest.raises(ShapeError, match="x: expected"):
         hidden_states(LSTM(2, 4), torch.randn(2, 5, 3))
     assert isinstance(hs.gate_saturation(), pd.DataFrame)
+
+
+def test_gates_match_the_textbook_equations_and_mode_is_restored() -> None:
+    torch.manual_seed(3)
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    lstm = LSTM(3, 4).double().train()
+    hs = hidden_states(lstm, x)
+    assert lstm.training
+    c = lstm.cells[0]
+    h = torch.zeros(2, 4, dtype=torch.float64)
+    cs = torch.zeros(2, 4, dtype=torch.float64)
+    for t in range(5):
+        i, f, g, o = (x[:, t] @ c.weight_ih.T + h @ c.weight_hh.T + c.bias).chunk(4, dim=1)
+        for name, gate in (("input", i), ("forget", f), ("output", o)):
+            np.testing.assert_allclose(hs.gates[name][:, t], torch.sigmoid(gate).detach(),
+                                       atol=1e-12)
+        cs = torch.sigmoid(f) * cs + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(cs)
+    gru = GRU(3, 4).double()
+    hs = hidden_states(gru, x)
+    c = gru.cells[0]
+    h = torch.zeros(2, 4, dtype=torch.float64)
+    for t in range(5):
+        x_r, x_z, x_n = (x[:, t] @ c.weight_ih.T + c.bias).chunk(3, dim=1)
+        h_r, h_z, h_n = (h @ c.weight_hh.T).chunk(3, dim=1)
+        r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
+        np.testing.assert_allclose(hs.gates["reset"][:, t], r.detach(), atol=1e-12)
+        np.testing.assert_allclose(hs.gates["update"][:, t], z.detach(), atol=1e-12)
+        n = torch.tanh(x_n + r * (h_n + c.recurrent_bias))
+        h = n + z * (h - n)
+    np.testing.assert_allclose(hs.states[:, -1], h.detach(), atol=1e-12)
