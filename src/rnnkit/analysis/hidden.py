@@ -159,7 +159,7 @@ class HiddenStates:
 
     Attributes:
         states: (B, T, D*H) float64, the top layer's h_t (directions concatenated, forward
-            first; not merged).
+            first; not merged), every step even when the layer returns only the last.
         lengths: (B,) int64, each sequence's real steps (T when none were given).
         gates: gate name -> (B, T, D*H) float64 activations in [0, 1] of the top layer
             (LSTM: input, forget, output; GRU: reset, update; empty for other cells).
