@@ -1,13 +1,15 @@
 """rnnkit.analysis: plots of a run (loss curves, forecasts against actuals, residuals), written
 to PNG files without a display, and diagnostics of what a recurrent network learned, each a
 function returning its data with a ``plot()``: gradient flow through time
-(:mod:`.gradients`), recurrent weights and their spectra (:mod:`.weights`), residual
+(:mod:`.gradients`), hidden states, their projections and gate saturation (:mod:`.hidden`),
+recurrent weights and their spectra (:mod:`.weights`), residual
 diagnostics and errors by segment (:mod:`.residuals`), occlusion and integrated gradients over
 time steps (:mod:`.sensitivity`)."""
 
 from __future__ import annotations
 
 from rnnkit.analysis.gradients import GradientFlow, gradient_flow
+from rnnkit.analysis.hidden import HiddenStates, Projection, UnitHeatmap, hidden_states
 from rnnkit.analysis.plots import (
     PART_COLORS,
     plot_attention,
@@ -30,12 +32,16 @@ __all__ = [
     "BASELINES",
     "PART_COLORS",
     "GradientFlow",
+    "HiddenStates",
     "IntegratedGradients",
     "Occlusion",
+    "Projection",
     "ResidualDiagnostics",
+    "UnitHeatmap",
     "WeightReport",
     "errors_by",
     "gradient_flow",
+    "hidden_states",
     "integrated_gradients",
     "occlusion",
     "plot_attention",
