@@ -27,7 +27,6 @@ Example::
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ import torch
 from torch import nn
 
 from rnnkit._validation import Described, expected
+from rnnkit.analysis.plots import save_figure
 from rnnkit.errors import ConfigError, RnnkitError, ShapeError
 from rnnkit.nn.recurrent import Recurrent
 
@@ -89,16 +89,8 @@ class GradientFlow:
         ax.grid(True, alpha=0.3)
         ax.legend()
         if path is not None:
-            _save_atomic(fig, path)
+            save_figure(fig, path)
         return fig
-
-
-def _save_atomic(fig: Figure, path: str | os.PathLike[str]) -> None:
-    from rnnkit.training.checkpoint import atomic_write_bytes
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def find_recurrent(model_or_task: Any) -> Recurrent:

@@ -35,7 +35,8 @@ import torch
 from torch.nn import functional as F
 
 from rnnkit._validation import Described, expected
-from rnnkit.analysis.gradients import _check_x, _layer_input, _save_atomic, find_recurrent
+from rnnkit.analysis.gradients import _check_x, _layer_input, find_recurrent
+from rnnkit.analysis.plots import save_figure
 from rnnkit.errors import ConfigError, MissingDependencyError, ShapeError
 from rnnkit.nn.recurrent import Recurrent
 
@@ -102,7 +103,7 @@ class Projection:
         title = f"hidden states, {self.method} ({self.n_points} points"
         ax.set_title(title + (", sampled)" if self.sampled else ")"))
         if path is not None:
-            _save_atomic(fig, path)
+            save_figure(fig, path)
         return fig
 
     def _colors(self, color: str | np.ndarray | None) -> np.ndarray | None:
@@ -149,7 +150,7 @@ class UnitHeatmap:
         ax.set_ylabel("unit")
         ax.set_title(f"hidden units of sequence {self.index}")
         if path is not None:
-            _save_atomic(fig, path)
+            save_figure(fig, path)
         return fig
 
 

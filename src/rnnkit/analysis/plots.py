@@ -25,6 +25,7 @@ Example::
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +36,7 @@ import pandas as pd
 
 from rnnkit._validation import Described, expected
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.training.checkpoint import atomic_write_bytes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
     from rnnkit.training import History
 
 __all__ = ["PART_COLORS", "plot_attention", "plot_confusion_matrix", "plot_forecast",
-           "plot_history", "plot_residuals"]
+           "plot_history", "plot_residuals", "save_figure"]
 
 #: Colour of each split part in every plot.
 PART_COLORS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:red"}
@@ -64,11 +66,13 @@ def _figure(n_rows: int = 1, height: float = 4.5) -> tuple[Figure, list[Axes]]:
     return fig, axes
 
 
-def _save(fig: Figure, path: str | os.PathLike[str]) -> Path:
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png")
-    return out
+def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
+    """Write ``fig`` as a PNG atomically (a temporary sibling, then ``os.replace``; folders
+    created): an existing file is replaced whole or left as it was. Every plot of
+    ``rnnkit.analysis`` is written through it."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def plot_history(history: History, path: str | os.PathLike[str], *,
@@ -106,7 +110,7 @@ def plot_history(history: History, path: str | os.PathLike[str], *,
     ax.set_title(title or "training history")
     ax.grid(True, alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _target_column(frame: pd.DataFrame, target: str | None) -> str:
@@ -173,7 +177,7 @@ def plot_forecast(frame: pd.DataFrame, path: str | os.PathLike[str], *,
     ax.set_title(title or f"{name}: {step}-step forecasts from true history")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_residuals(frame: pd.DataFrame, path: str | os.PathLike[str], *,
@@ -207,7 +211,7 @@ def plot_residuals(frame: pd.DataFrame, path: str | os.PathLike[str], *,
     ax_hist.set_xlabel("residual")
     ax_hist.set_ylabel("density")
     ax_hist.legend(loc="best")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _grid(n: int, cols: int, cell: float) -> tuple[Figure, list[Axes]]:
@@ -260,7 +264,7 @@ def plot_attention(weights: Any, path: str | os.PathLike[str], *,
         ax.set_yticks(range(len(out)), [str(t) for t in out], fontsize=8)
         ax.set_xlabel("source")
         ax.set_title(titles[i] if titles else "".join(map(str, src))[:30], fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_confusion_matrix(matrix: Any, labels: Sequence[Any], path: str | os.PathLike[str], *,
@@ -296,4 +300,4 @@ def plot_confusion_matrix(matrix: Any, labels: Sequence[Any], path: str | os.Pat
             ax.text(c, r, f"{int(cm[r, c])}", ha="center", va="center", fontsize=8,
                     color="white" if share[r, c] > 0.5 else "black")
     ax.set_title(title or f"confusion matrix ({int(cm.sum())} samples)")
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -23,7 +23,6 @@ Example::
 
 from __future__ import annotations
 
-import io
 import os
 import warnings
 from collections.abc import Sequence
@@ -34,21 +33,13 @@ import numpy as np
 import pandas as pd
 
 from rnnkit._validation import Described, check_positive_int, expected
+from rnnkit.analysis.plots import save_figure
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.training.checkpoint import atomic_write_bytes
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["ResidualDiagnostics", "errors_by", "residual_diagnostics", "save_figure", "worst"]
-
-
-def save_figure(fig: Figure, path: str | os.PathLike[str]) -> None:
-    """Write ``fig`` as a PNG atomically (temporary sibling, ``os.replace``): an existing file
-    is replaced whole or left as it was."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    atomic_write_bytes(path, buffer.getvalue())
+__all__ = ["ResidualDiagnostics", "errors_by", "residual_diagnostics", "worst"]
 
 
 def _new_figure(n_cols: int, width: float = 14.0, height: float = 4.0) -> tuple[Figure, list[Any]]:

@@ -42,7 +42,7 @@ import torch
 from torch import nn
 
 from rnnkit._validation import Described, check_choice, check_positive_int, expected
-from rnnkit.analysis.residuals import save_figure
+from rnnkit.analysis.plots import save_figure
 from rnnkit.errors import ConfigError, ShapeError
 
 if TYPE_CHECKING:

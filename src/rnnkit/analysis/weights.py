@@ -17,7 +17,6 @@ Example::
 
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.analysis.gradients import find_recurrent
+from rnnkit.analysis.plots import save_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -93,11 +93,7 @@ class WeightReport:
             ax.legend(loc="upper right", fontsize="small")
         fig.subplots_adjust(hspace=0.4, wspace=0.3)
         if path is not None:
-            from rnnkit.training.checkpoint import atomic_write_bytes
-
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png")
-            atomic_write_bytes(path, buf.getvalue())
+            save_figure(fig, path)
         return fig
 
 
