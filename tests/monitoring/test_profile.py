@@ -157,3 +157,12 @@ def test_calendar_columns_are_not_profiled():
     for i in (0, got.shape[0] - 1):
         want = task.predict(part.iloc[i:i + 8]).to_numpy()  # (H, 1)
         np.testing.assert_allclose(got[i], want, rtol=1e-6)
+
+
+def test_a_profile_of_another_version_names_it():
+    from rnnkit.errors import ConfigError
+    from rnnkit.monitoring.profile import PROFILE_VERSION, Profile
+
+    with pytest.raises(ConfigError, match=rf"^version: expected profile version "
+                                          rf"{PROFILE_VERSION}, got 99"):
+        Profile.from_dict({"version": 99})

@@ -40,3 +40,10 @@ def test_invalid_requests_name_the_field(model, body, field):
 
 def test_series_may_be_univariate_or_multivariate():
     assert ClassifyRequest(series=[[1.0, 2.0], [[1.0, 2.0], [3.0, 4.0]]]).series[1][1] == [3, 4]
+
+
+def test_one_input_errors_say_what_came():
+    with pytest.raises(ValidationError, match="got neither"):
+        ForecastRequest()
+    with pytest.raises(ValidationError, match="got both"):
+        ClassifyRequest(texts=["a"], series=[[1.0]])

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit._validation import Described, expected
-from rnnkit.errors import DataError
+from rnnkit.errors import ConfigError, DataError
 
 __all__ = ["PROFILE_FILE", "PROFILE_VERSION", "SAMPLE_SIZE", "WINDOW_STATS", "Distribution",
            "Profile", "ess_factor", "expected_oov_rate", "label_shares", "profile_of", "series_profile", "text_profile", "window_statistics"]
@@ -237,8 +237,8 @@ class Profile:
         """The profile :meth:`to_dict` wrote (a wrong layout raises KeyError / TypeError /
         ValueError, which bundle loading reports as a BundleError naming profile.json)."""
         if data.get("version") != PROFILE_VERSION:
-            raise ValueError(f"profile version {data.get('version')!r}, expected "
-                             f"{PROFILE_VERSION}")
+            raise ConfigError(expected("version", f"profile version {PROFILE_VERSION}",
+                                       data.get("version"), "save the bundle again"))
 
         def dists(d: Mapping[str, Any]) -> dict[str, Distribution]:
             return {str(k): Distribution.from_dict(v) for k, v in d.items()}

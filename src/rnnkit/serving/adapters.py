@@ -53,7 +53,7 @@ from rnnkit.serving.streams import Stream, Window
 from rnnkit.tasks.base import Task
 
 __all__ = ["ADAPTERS", "Adapter", "LimitError", "Limits", "adapter_for", "clean_window",
-           "forecast_rows", "rows_frame"]
+           "forecast_rows", "rows_frame", "time_column"]
 
 
 class LimitError(RnnkitError, ValueError):
@@ -176,10 +176,10 @@ class ForecastAdapter(Adapter):
         if request.data is not None:
             limits.length("data", len(request.data), "rows")
             return {"forecast": self.forecast(task, request.data, request.horizon, "data")}
-        assert request.series is not None  # the schema guarantees one of them
-        limits.each("series", request.series, "rows")
+        series = request.series or []  # the schema guarantees data or series
+        limits.each("series", series, "rows")
         return {"forecasts": [self.forecast(task, rows, request.horizon, f"series[{i}]")
-                              for i, rows in enumerate(request.series)]}
+                              for i, rows in enumerate(series)]}
 
     def summary(self, task: Any, request: ForecastRequest) -> dict[str, Any]:
         batch = [request.data] if request.data is not None else request.series or []
@@ -195,20 +195,16 @@ class ForecastAdapter(Adapter):
         prep = task.preprocessing_
         steps = prep.horizon if stream.horizon is None else stream.horizon
         window = stream.window
-        if window is not None and not future and _extend(window, new, prep, self._time(task)):
+        if window is not None and not future and _extend(window, new, prep, time_column(task)):
             x = np.stack(window.values)[None]  # (1, L, F)
             forecast = task._forecast(x, steps, None)[0]  # (steps, K)
             return _rows(_after(window, steps), list(prep.targets), forecast)
         series = task.read_data(rows_frame(list(stream.rows) + list(future)))
         frame = task.predict(series, horizon=stream.horizon)
         stream.window = None if future else _window(series, list(stream.rows), prep,
-                                                    self._time(task))
+                                                    time_column(task))
         return forecast_rows(frame)
 
-    @staticmethod
-    def _time(task: Any) -> str | None:
-        """The time column of the rows (the config's, else the fitted index's name)."""
-        return task.config.data_or_default.time_col or task.preprocessing_.time_name
 
     def describe(self, task: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         prep = task.preprocessing_
@@ -277,6 +273,12 @@ def _extend(window: Window, rows: Sequence[Row], prep: Any, time: str | None) ->
     return True
 
 
+def time_column(task: Any) -> str | None:
+    """The time column of a forecaster's request rows: the config's ``data.time_col``, else
+    the fitted time index's name (None when the series had an unnamed index)."""
+    return task.config.data_or_default.time_col or task.preprocessing_.time_name
+
+
 def clean_window(rows: Sequence[Row], task: Any) -> Window | None:
     """The last ``look_back`` rows of a forecasting request parsed without pandas, when that
     gives exactly what :meth:`Forecaster.read_data` gives: every row holds the time column and
@@ -285,7 +287,7 @@ def clean_window(rows: Sequence[Row], task: Any) -> Window | None:
     fitted frequency; the model has no known-future covariates and the ``[data]`` section its
     default time parsing and irregular policy. None otherwise (the caller reads the rows)."""
     prep, section = task.preprocessing_, task.config.data_or_default
-    time = section.time_col or prep.time_name
+    time = time_column(task)
     L = prep.look_back
     if (time is None or prep.future_covariates or section.date_format is not None
             or section.irregular != "error" or len(rows) < max(L, 3)):
@@ -313,14 +315,12 @@ def clean_window(rows: Sequence[Row], task: Any) -> Window | None:
             return None
         regular = all((b - a).value == nanos for a, b in pairwise(parsed))
         last = parsed[-1]
-    if not regular or any(set(row) != names for row in rows[-L:]) \
-            or any(set(row) != names for row in rows[:-L]):
+    if not regular or any(set(row) != names for row in rows):
         return None
-    values = [_row_values(row, prep.columns) for row in rows[-L:]]
-    if any(v is None for v in values) or any(
-            _row_values(row, prep.columns) is None for row in rows[:-L]):
+    values = [_row_values(row, prep.columns) for row in rows]  # every row: read_data checks all
+    if any(v is None for v in values):
         return None
-    return Window(deque(values, maxlen=L), last, step, time)
+    return Window(deque(values[-L:], maxlen=L), last, step, time)
 
 
 def _fixed(offset: Any) -> bool:

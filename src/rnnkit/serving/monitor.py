@@ -40,7 +40,7 @@ import numpy as np
 
 from rnnkit._validation import Described, expected
 from rnnkit.errors import DataError
-from rnnkit.serving.adapters import rows_frame
+from rnnkit.serving.adapters import rows_frame, time_column
 from rnnkit.serving.metrics import Metrics
 from rnnkit.tasks.base import Examples
 
@@ -249,7 +249,7 @@ class LiveMonitor:
         task = model.task
         output = logged["output"]
         if task.name == "forecasting":
-            errors = forecast_errors(output, actual, task.preprocessing_.time_name or "time",
+            errors = forecast_errors(output, actual, _time_column(task),
                                      list(task.preprocessing_.targets))
             mine = {"n": len(errors), "rmse": _rms(errors),
                     "mae": float(np.mean(np.abs(errors))) if errors else None}
@@ -313,7 +313,7 @@ def _rms(errors: list[float]) -> float | None:
 
 
 def _time_column(task: Any) -> str:
-    return task.config.data_or_default.time_col or task.preprocessing_.time_name or "time"
+    return time_column(task) or "time"
 
 
 def _inputs(task: str, request: Any) -> list[Any]:

@@ -80,7 +80,9 @@ class ForecastRequest(_Request):
     @model_validator(mode="after")
     def _one_input(self) -> ForecastRequest:
         if (self.data is None) == (self.series is None):
-            raise ValueError("expected exactly one of 'data' (one series) or 'series' (a batch)")
+            got = "neither" if self.data is None else "both"
+            raise ValueError("expected exactly one of 'data' (one series) or 'series' (a "
+                             f"batch), got {got}")
         return self
 
 
@@ -131,7 +133,8 @@ class ClassifyRequest(_Request):
     @model_validator(mode="after")
     def _one_input(self) -> ClassifyRequest:
         if (self.texts is None) == (self.series is None):
-            raise ValueError("expected exactly one of 'texts' or 'series'")
+            got = "neither" if self.texts is None else "both"
+            raise ValueError(f"expected exactly one of 'texts' or 'series', got {got}")
         return self
 
 
