@@ -60,3 +60,19 @@ def test_close_and_close_model():
     store.close_model("m")
     assert len(store) == 1 and store.get(c.id) is c
     assert store.summary() == {"open": 1, "max": 1000, "ttl_seconds": 600.0}
+
+
+def test_get_drops_an_idle_stream_itself_and_open_sweeps_only_when_full():
+    clock = Clock()
+    store = StreamStore(max_streams=2, ttl=10.0, clock=clock)
+    a = store.open("m", keep=1, horizon=None)
+    b = store.open("m", keep=1, horizon=None)
+    clock.now = 11.0
+    with pytest.raises(StreamNotFound):
+        store.get(a.id)  # expired: dropped by get itself, without a sweep
+    assert len(store) == 1  # b idles on, unswept, until the store is full
+    c = store.open("m", keep=1, horizon=None)
+    d = store.open("m", keep=1, horizon=None)  # full: the sweep drops b
+    assert len(store) == 2 and {c.id, d.id} == {s for s in store._streams}
+    with pytest.raises(StreamNotFound):
+        store.get(b.id)

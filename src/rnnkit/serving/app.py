@@ -298,6 +298,7 @@ def create_app(models: list[ServedModel] | ModelSet,
 
     @app.get("/metrics", tags=["health"])
     def prometheus() -> Response:
+        streams.expire()  # a scrape sweeps the idle streams, so the gauge counts open ones
         metrics.streams.set(len(streams))
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 

@@ -95,6 +95,7 @@ class StreamStore:
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
+        """Open streams, the idle ones not yet swept included (see :meth:`expire`)."""
         return len(self._streams)
 
     def expire(self) -> int:
@@ -107,8 +108,10 @@ class StreamStore:
         return len(old)
 
     def open(self, model: str, *, keep: int, horizon: int | None) -> Stream:
-        """A new stream of ``model`` keeping the last ``keep`` rows."""
-        self.expire()
+        """A new stream of ``model`` keeping the last ``keep`` rows (the idle streams are
+        swept only when the store is full: a request never pays for a sweep otherwise)."""
+        if len(self._streams) >= self.max_streams:
+            self.expire()
         with self._lock:
             if len(self._streams) >= self.max_streams:
                 raise StreamLimitError(expected(
@@ -121,15 +124,19 @@ class StreamStore:
         return stream
 
     def get(self, stream_id: str) -> Stream:
-        """The open stream ``stream_id`` (its idle clock restarts)."""
-        self.expire()
+        """The open stream ``stream_id`` (its idle clock restarts); one idle for longer than
+        ``ttl`` is dropped here, in O(1)."""
+        now = self._clock()
         with self._lock:
             stream = self._streams.get(stream_id)
+            if stream is not None and now - stream.last_used > self.ttl:
+                del self._streams[stream_id]
+                stream = None
         if stream is None:
             raise StreamNotFound(expected("stream", "the id of an open stream", stream_id,
                                           "open one with POST /v1/models/{name}/streams; "
                                           "streams expire when idle"))
-        stream.last_used = self._clock()
+        stream.last_used = now
         return stream
 
     def close(self, stream_id: str) -> None:
@@ -146,4 +153,5 @@ class StreamStore:
                 del self._streams[key]
 
     def summary(self) -> dict[str, Any]:
+        self.expire()
         return {"open": len(self._streams), "max": self.max_streams, "ttl_seconds": self.ttl}
