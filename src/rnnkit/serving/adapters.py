@@ -201,8 +201,7 @@ class ForecastAdapter(Adapter):
             return _rows(_after(window, steps), list(prep.targets), forecast)
         series = task.read_data(rows_frame(list(stream.rows) + list(future)))
         frame = task.predict(series, horizon=stream.horizon)
-        stream.window = None if future else _window(series, list(stream.rows), prep,
-                                                    time_column(task))
+        stream.window = None if future else clean_window(list(stream.rows), task)
         return forecast_rows(frame)
 
 
@@ -243,12 +242,7 @@ def _stamp(row: Row, time: str, window: Window) -> Any:
     value = row.get(time)
     if isinstance(window.step, int):
         return value if isinstance(value, int) and not isinstance(value, bool) else None
-    if not isinstance(value, str):
-        return None
-    try:
-        return pd.Timestamp(value)
-    except (ValueError, TypeError):
-        return None
+    return _iso(value)  # as clean_window reads them: ISO 8601, no time zone
 
 
 def _extend(window: Window, rows: Sequence[Row], prep: Any, time: str | None) -> bool:
@@ -349,34 +343,6 @@ def _after(window: Window, steps: int) -> pd.Index:
         return pd.Index(window.last + window.step * np.arange(1, steps + 1), name=window.name)
     return pd.date_range(window.last, periods=steps + 1, freq=window.step,
                          name=window.name)[1:]
-
-
-def _window(series: Any, rows: list[Row], prep: Any, time: str | None) -> Window | None:
-    """The parsed window of a stream whose kept rows are clean (see :mod:`.streams`)."""
-    L = prep.look_back
-    if (time is None or prep.future_covariates or series.gap_mask is not None
-            or series.n_steps != len(rows) or len(rows) < L):
-        return None
-    raw = [_row_values(row, prep.columns) for row in rows]
-    if any(v is None for v in raw) or any(set(row) - {time, *prep.columns} for row in rows):
-        return None
-    values = series.values[-L:]  # (L, F)
-    if not np.array_equal(np.stack(raw[-L:]), values):
-        return None
-    index = series.time_index
-    if isinstance(index, pd.DatetimeIndex):
-        freq = series.freq or prep.freq
-        if not isinstance(freq, str):
-            return None
-        step: Any = pd.tseries.frequencies.to_offset(freq)
-        if not index.equals(pd.date_range(index[0], periods=len(index), freq=step,
-                                          name=index.name)):
-            return None
-    else:
-        step = int(index[-1] - index[-2])
-        if not (np.diff(index.to_numpy()) == step).all():
-            return None
-    return Window(deque(values, maxlen=L), index[-1], step, index.name)
 
 
 # -------------------------------------------------------------------------- classification

@@ -7,8 +7,8 @@ a forecast reads the last ``look_back`` rows, so a stream keeps those rows (and 
 more, for the frequency and the missing-value policy to read the same neighbourhood as a
 batch predict) and nothing older, and the answer equals a batch predict on the whole history.
 
-Once a stream's window is known to be clean (every kept row complete and numeric, the time
-stamps regular, the parsed window equal to the raw values), it also keeps that window parsed
+Once a stream's kept rows are clean (:func:`~.adapters.clean_window`: every row complete and
+numeric, ISO 8601 or integer time stamps one fitted step apart), it also keeps its window parsed
 (:class:`Window`): a new complete row one step after the last is appended as numbers, without
 reading the rows again through pandas, so each observation costs the network's forward pass
 and O(1) bookkeeping. Anything else (a missing value, an irregular time stamp, a string
