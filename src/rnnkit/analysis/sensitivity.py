@@ -14,8 +14,11 @@ only ``target``) and :math:`x^{(k)}` is ``x`` with block k (steps ``k*span`` to
 model ignores scores exactly 0.
 
 :func:`integrated_gradients` attributes the output to every input value instead: signed
-shares that add up to ``f(x) - f(baseline)`` (plain torch, no captum needed). Both assume the
-model treats the examples of a batch independently (true of every rnnkit network).
+shares that add up to ``f(x) - f(baseline)``, computed by captum (PyTorch's attribution
+library, extra ``analysis``). Both assume the model treats the examples of a batch
+independently (true of every rnnkit network). Inputs other than ``x`` that the model needs
+(the lengths of padded sequences) go in ``extra``: each has the batch axis first and is passed
+after ``x`` unchanged.
 
 Symbols: B batch, T steps, F features, D output values per example.
 
@@ -43,7 +46,7 @@ from torch import nn
 
 from rnnkit._validation import Described, check_choice, check_positive_int, expected
 from rnnkit.analysis.plots import save_figure
-from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.errors import ConfigError, MissingDependencyError, ShapeError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -177,8 +180,9 @@ def _as_input(x: Any, module: nn.Module) -> torch.Tensor:
     return x
 
 
-def _outputs(module: nn.Module, x: torch.Tensor, target: int | None) -> torch.Tensor:
-    out = module(x)
+def _outputs(module: nn.Module, x: torch.Tensor, target: int | None,
+             extra: tuple[Any, ...] = ()) -> torch.Tensor:
+    out = module(x, *extra)
     if isinstance(out, (tuple, list)):  # (output, state) of a recurrent layer
         out = out[0]
     if not torch.is_tensor(out) or out.dim() == 0 or out.shape[0] != x.shape[0]:
@@ -193,8 +197,21 @@ def _outputs(module: nn.Module, x: torch.Tensor, target: int | None) -> torch.Te
     return flat[:, target : target + 1] if target != -1 else flat[:, -1:]
 
 
+def _check_extra(extra: Any, batch: int) -> tuple[Any, ...]:
+    if not isinstance(extra, (tuple, list)):
+        raise ConfigError(expected("extra", "a tuple of further model inputs (batch axis first)",
+                                   Described(type(extra).__name__), "wrap one in a tuple: (lengths,)"))
+    out = []
+    for i, value in enumerate(extra):
+        if torch.is_tensor(value) and (value.dim() == 0 or value.shape[0] != batch):
+            raise ShapeError(expected(f"extra[{i}]", f"the batch axis ({batch}) first",
+                                      Described(f"shape {tuple(value.shape)}")))
+        out.append(value)
+    return tuple(out)
+
+
 def occlusion(model: Any, x: Any, *, span: int = 1, baseline: str = "zero",
-              target: int | None = None) -> Occlusion:
+              target: int | None = None, extra: tuple[Any, ...] = ()) -> Occlusion:
     """Occlusion sensitivity of each time step (see the module docstring for the formula).
 
     Args:
@@ -206,6 +223,8 @@ def occlusion(model: Any, x: Any, *, span: int = 1, baseline: str = "zero",
         baseline: ``"zero"`` or ``"mean"`` (each feature's mean over all of ``x``).
         target: compare only this output value (index into each example's flattened output);
             None sums over all of them.
+        extra: further inputs the model takes after ``x`` (batch axis first), e.g.
+            ``(lengths,)``; passed unchanged.
 
     Returns:
         an :class:`Occlusion` with the (B, T) attribution; ``.plot(path)`` draws it.
@@ -221,6 +240,7 @@ def occlusion(model: Any, x: Any, *, span: int = 1, baseline: str = "zero",
         raise ConfigError(expected("target", "None or an integer output index", target))
     x = _as_input(x, module)
     B, T, F = x.shape
+    extra = _check_extra(extra, B)
     if span > T:
         raise ConfigError(expected("span", f"at most the {T} steps of x", span))
     fill = torch.zeros(F, dtype=x.dtype, device=x.device) if baseline == "zero" \
@@ -229,13 +249,13 @@ def occlusion(model: Any, x: Any, *, span: int = 1, baseline: str = "zero",
     module.eval()
     try:
         with torch.no_grad():
-            reference = _outputs(module, x, target)  # (B, D)
+            reference = _outputs(module, x, target, extra)  # (B, D)
             attribution = torch.zeros(B, T, dtype=torch.float64)
             for start in range(0, T, span):
                 stop = min(start + span, T)
                 occluded = x.clone()
                 occluded[:, start:stop] = fill  # (B, stop - start, F) <- (F,)
-                change = (reference - _outputs(module, occluded, target)).abs().sum(1)  # (B,)
+                change = (reference - _outputs(module, occluded, target, extra)).abs().sum(1)  # (B,)
                 attribution[:, start:stop] = change.cpu()[:, None]
     finally:
         module.train(was_training)
@@ -244,53 +264,64 @@ def occlusion(model: Any, x: Any, *, span: int = 1, baseline: str = "zero",
 
 
 def integrated_gradients(model: Any, x: Any, *, baseline: str = "zero", target: int | None = None,
-                         steps: int = 50) -> IntegratedGradients:
-    r"""Integrated gradients (Sundararajan et al. 2017) of each input value, in plain torch.
+                         steps: int = 50, extra: tuple[Any, ...] = ()) -> IntegratedGradients:
+    r"""Integrated gradients (Sundararajan et al. 2017) of each input value, by captum.
 
     .. math::
 
         a_{b,t,f} = (x - x')_{b,t,f} \int_0^1
             \frac{\partial f_b(x' + \alpha (x - x'))}{\partial x_{b,t,f}} \, d\alpha
 
-    with the integral taken by ``steps``-point Gauss-Legendre quadrature (captum's default);
-    the attributions of an example add up to ``f(x) - f(x')`` (``delta`` is the gap). For a
-    linear model they are exactly ``w * (x - x')``.
+    with the integral taken by ``steps``-point Gauss-Legendre quadrature
+    (``captum.attr.IntegratedGradients``, computed in float64); the attributions of an
+    example add up to ``f(x) - f(x')`` (``delta`` is the gap). For a linear model they are
+    exactly ``w * (x - x')``.
 
     Args:
-        model, x, baseline, target: as :func:`occlusion`; with ``target=None`` the compared
-            output is the sum of each example's output values.
+        model, x, baseline, target, extra: as :func:`occlusion`; with ``target=None`` the
+            compared output is the sum of each example's output values.
         steps: quadrature points.
 
     Returns:
         an :class:`IntegratedGradients` with the (B, T, F) attribution; ``.by_step`` (B, T).
+
+    Raises:
+        MissingDependencyError: captum is not installed (``pip install rnnkit[analysis]``).
     """
     module = _module(model)
     check_choice("baseline", baseline, BASELINES)
     check_positive_int("steps", steps)
     if target is not None and (isinstance(target, bool) or not isinstance(target, int)):
         raise ConfigError(expected("target", "None or an integer output index", target))
+    try:
+        from captum.attr import IntegratedGradients as CaptumIG
+    except ImportError as err:
+        raise MissingDependencyError(expected(
+            "captum", "installed for integrated gradients", "not importable",
+            "pip install 'rnnkit[analysis]' (or pip install captum)")) from err
     x = _as_input(x, module).detach()
     B, T, F = x.shape
+    extra = _check_extra(extra, B)
     start = torch.zeros_like(x) if baseline == "zero" \
         else x.mean(dim=(0, 1)).expand(B, T, F).clone()  # (B, T, F)
-    nodes, weights = np.polynomial.legendre.leggauss(steps)  # on [-1, 1]
-    alphas, weights = (nodes + 1) / 2, weights / 2  # on [0, 1]
-    total = torch.zeros(B, T, F, dtype=torch.float64, device=x.device)
+
+    def forward(point: torch.Tensor, *more: Any) -> torch.Tensor:
+        return _outputs(module, point, target, more).sum(1)  # (B * k,) float64
+
     was_training = module.training
     module.eval()
     try:
         with torch.enable_grad():
-            for alpha, weight in zip(alphas.tolist(), weights.tolist()):
-                point = (start + alpha * (x - start)).requires_grad_(True)  # (B, T, F)
-                value = _outputs(module, point, target).sum(1)  # (B,)
-                (grad,) = torch.autograd.grad(value.sum(), point)  # examples are independent
-                total += weight * grad.double()
+            # one quadrature point per forward pass: B rows, as the model was given
+            attribution, _ = CaptumIG(forward).attribute(
+                x, baselines=start, additional_forward_args=extra or None, n_steps=steps,
+                method="gausslegendre", internal_batch_size=B, return_convergence_delta=True)
         with torch.no_grad():
-            out = _outputs(module, x, target).sum(1)
-            base = _outputs(module, start, target).sum(1)
+            out = forward(x, *extra)
+            base = forward(start, *extra)
     finally:
         module.train(was_training)
-    attribution = ((x - start).double() * total).cpu()  # (B, T, F)
+    attribution = attribution.detach().double().cpu()  # (B, T, F)
     delta = attribution.sum((1, 2)) - (out - base).cpu()
     return IntegratedGradients(attribution=attribution.numpy(), output=out.cpu().numpy(),
                                baseline_output=base.cpu().numpy(), delta=delta.numpy())
