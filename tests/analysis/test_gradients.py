@@ -155,3 +155,129 @@ def test_plot_writes_png_atomically(tmp_path) -> None:
     flow.plot(path)
     assert path.read_bytes()[:8] == PNG
     assert [p.name for p in path.parent.iterdir()] == ["flow.png"]
+
+
+# ----------------------------------------------------------------------------- per gate
+def textbook_lstm(cell, x: torch.Tensor) -> tuple[torch.Tensor, list[dict[str, torch.Tensor]]]:
+    """The LSTM equations step by step from the cell's weights, every gate activation a
+    retained tensor: -> outputs (B, T, H), per step {gate: activation}."""
+    W, U, b = cell.weight_ih.detach(), cell.weight_hh.detach(), cell.bias.detach()
+    x = x.detach().requires_grad_(True)  # a graph through every step
+    B, T, _ = x.shape
+    H = cell.hidden_size
+    h = c = x.new_zeros(B, H)
+    outs, gates = [], []
+    for t in range(T):
+        a = x[:, t] @ W.t() + h @ U.t() + b  # (B, 4H)
+        i, f, g, o = (torch.sigmoid(a[:, :H]), torch.sigmoid(a[:, H:2 * H]),
+                      torch.tanh(a[:, 2 * H:3 * H]), torch.sigmoid(a[:, 3 * H:]))
+        step = {"input": i, "forget": f, "candidate": g, "output": o}
+        for v in step.values():
+            v.retain_grad()
+        c = f * c + i * g
+        h = o * torch.tanh(c)
+        outs.append(h)
+        gates.append(step)
+    return torch.stack(outs, dim=1), gates
+
+
+def textbook_gru(cell, x: torch.Tensor) -> tuple[torch.Tensor, list[dict[str, torch.Tensor]]]:
+    """The GRU equations (reset after or before the product), h = (1 - z) n + z h_prev."""
+    W, U, b = cell.weight_ih.detach(), cell.weight_hh.detach(), cell.bias.detach()
+    x = x.detach().requires_grad_(True)  # a graph through every step
+    B, T, _ = x.shape
+    H = cell.hidden_size
+    h = x.new_zeros(B, H)
+    outs, gates = [], []
+    for t in range(T):
+        xw = x[:, t] @ W.t() + b  # (B, 3H)
+        r = torch.sigmoid(xw[:, :H] + h @ U[:H].t())
+        z = torch.sigmoid(xw[:, H:2 * H] + h @ U[H:2 * H].t())
+        if cell.reset_after:
+            b_hn = cell.recurrent_bias.detach()
+            n = torch.tanh(xw[:, 2 * H:] + r * (h @ U[2 * H:].t() + b_hn))
+        else:
+            n = torch.tanh(xw[:, 2 * H:] + (r * h) @ U[2 * H:].t())
+        step = {"reset": r, "update": z, "candidate": n}
+        for v in step.values():
+            v.retain_grad()
+        h = (1 - z) * n + z * h
+        outs.append(h)
+        gates.append(step)
+    return torch.stack(outs, dim=1), gates
+
+
+def reference_gate_norms(gates: list[dict[str, torch.Tensor]]) -> dict[str, np.ndarray]:
+    return {name: np.array([float(step[name].grad.norm(dim=-1).mean()) for step in gates])
+            for name in gates[0]}
+
+
+def test_one_step_lstm_output_gate_gradient_is_tanh_c() -> None:
+    torch.manual_seed(4)
+    layer = LSTM(3, 5).double()
+    x = torch.randn(1, 1, 3, dtype=torch.float64)
+    flow = gradient_flow(layer, x)  # loss: sum of h_T, dL/dh_T = 1
+    out, gates = textbook_lstm(layer.cells[0], x)
+    c = (gates[0]["input"] * gates[0]["candidate"]).detach()  # c_1 = i g (c_0 = 0)
+    np.testing.assert_allclose(flow.gates["output"][0, 0], float(torch.tanh(c).norm()),
+                               rtol=1e-12)
+    assert flow.gates["forget"][0, 0] == 0.0  # dL/df_1 = dL/dc_1 * c_0 = 0
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_lstm_gate_gradients_match_the_textbook_equations(bidirectional: bool) -> None:
+    torch.manual_seed(5)
+    layer = LSTM(3, 4, unit_forget_bias=True).double()
+    x = torch.randn(2, 6, 3, dtype=torch.float64)
+    loss = lambda y: (y[:, -1] * torch.arange(1.0, 5.0, dtype=torch.float64)).sum()  # noqa: E731
+    flow = gradient_flow(layer, x, loss_fn=loss)
+    out, gates = textbook_lstm(layer.cells[0], x)
+    loss(out).backward()
+    want = reference_gate_norms(gates)
+    assert list(flow.gates) == ["input", "forget", "candidate", "output"]
+    for name, norms in want.items():
+        np.testing.assert_allclose(flow.gates[name][0], norms, rtol=1e-10, atol=1e-300)
+    if not bidirectional:
+        return
+    layer = LSTM(3, 4, bidirectional=True).double()
+    flow = gradient_flow(layer, x)
+    back, gates = textbook_lstm(layer.cells[1], x.flip(1))
+    back[:, 0].sum().backward()  # the backward direction's output at input step T
+    want = reference_gate_norms(gates)
+    for name, norms in want.items():  # rows in input time order
+        np.testing.assert_allclose(flow.gates[name][1], norms[::-1], rtol=1e-10)
+    assert flow.gates["input"].shape == (2, 6)
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_gru_gate_gradients_match_the_textbook_equations(reset_after: bool) -> None:
+    torch.manual_seed(6)
+    layer = GRU(2, 3, reset_after=reset_after).double()
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.add_(0.1 * torch.randn_like(p))  # nonzero biases, recurrent_bias included
+    x = torch.randn(3, 7, 2, dtype=torch.float64)
+    flow = gradient_flow(layer, x, loss_fn=lambda y: y[:, -1].pow(2).sum())
+    out, gates = textbook_gru(layer.cells[0], x)
+    torch.testing.assert_close(out, layer(x)[0], rtol=0, atol=1e-12)
+    out[:, -1].pow(2).sum().backward()
+    want = reference_gate_norms(gates)
+    assert list(flow.gates) == ["reset", "update", "candidate"]
+    for name, norms in want.items():
+        np.testing.assert_allclose(flow.gates[name][0], norms, rtol=1e-10)
+
+
+def test_stacked_gate_rows_and_no_gates_for_simple_rnn(tmp_path) -> None:
+    torch.manual_seed(7)
+    flow = gradient_flow(GRU(2, 4, num_layers=2), torch.randn(2, 5, 2))
+    assert {k: v.shape for k, v in flow.gates.items()} == {
+        "reset": (2, 5), "update": (2, 5), "candidate": (2, 5)}
+    assert np.all(np.isfinite(flow.gates["reset"])) and np.all(flow.gates["update"] > 0)
+    fig = flow.plot(tmp_path / "gates.png", gates=True)
+    assert len(fig.axes) == 4 and all(ax.get_yscale() == "log" for ax in fig.axes)
+    assert (tmp_path / "gates.png").read_bytes()[:8] == PNG
+    rnn = gradient_flow(SimpleRNN(2, 3), torch.randn(1, 4, 2))
+    assert rnn.gates == {}
+    with pytest.raises(ConfigError, match="gates: expected True only for an LSTM or GRU"):
+        rnn.plot(tmp_path / "rnn.png", gates=True)
+    assert not (tmp_path / "rnn.png").exists()
