@@ -35,9 +35,9 @@ def test_decay_rate_known_answers() -> None:
     t = np.arange(201)
     assert gradients.decay_rate(10.0 ** (t / 100)) == (1.0, 0.01)  # 1 decade per 100 steps
     rate, ratio = gradients.decay_rate(np.full(50, 3.0))
-    assert rate == 0.0 and ratio == 1.0
+    assert rate == pytest.approx(0.0, abs=1e-12) and ratio == 1.0
     rate, ratio = gradients.decay_rate(np.array([0.0, 0.0, 1e-3, 1e-2, 1e-1]))  # zeros left out
-    assert rate == pytest.approx(100.0) and math.isnan(ratio) is False and ratio == 0.0
+    assert rate == pytest.approx(100.0) and ratio == 0.0
     assert all(math.isnan(v) for v in gradients.decay_rate(np.array([0.0, 0.0, 1.0])))
     with pytest.raises(ConfigError, match="norms: expected a 1D array of at least 2 steps"):
         gradients.decay_rate(np.ones((2, 3)))
@@ -64,7 +64,7 @@ def test_measured_decay_of_a_contracting_and_an_orthogonal_w_hh() -> None:
     np.testing.assert_allclose(h / h[-1], 0.5 ** np.arange(29, -1, -1), rtol=1e-12)
     rate, ratio = gradients.decay_rate(h)
     assert rate == pytest.approx(100 * math.log10(2), rel=1e-9)  # 30.1 decades per 100 steps
-    assert ratio == pytest.approx(0.5 ** 29, rel=1e-9)
+    assert ratio == pytest.approx(0.5 ** 29, rel=1e-9)  # 1.9e-9: kept to 12 digits, not 0
     q, _ = torch.linalg.qr(torch.randn(4, 4, generator=torch.Generator().manual_seed(1)))
     h, _ = gradients.measure_flow(linear_tanh_net(q), X, y)  # norm preserved: no decay
     rate, ratio = gradients.decay_rate(h)
@@ -86,15 +86,14 @@ def test_checks_of_the_bar() -> None:
                                ("lstm", "glorot_uniform", "init", 5.0),
                                ("lstm", "glorot_uniform", "trained", 3.0),
                                ("gru", "glorot_uniform", "trained", 12.0)]]
-    checks = gradients._checks(rows, {"min_tanh_glorot_decay": 1.0}, trained=True)
+    checks = gradients._checks(rows, {"min_tanh_glorot_decay": 1.0})
     assert checks == {
         "T=100: tanh RNN (Glorot) decays > 1.0 decades per 100 steps at init": True,
+        "T=100, glorot_uniform, init: LSTM decays slower than the tanh RNN": False,
         "T=100, glorot_uniform, trained: LSTM decays slower than the tanh RNN": True,
         "T=100, glorot_uniform, trained: GRU decays slower than the tanh RNN": False}
-    at_init = gradients._checks(rows, {"min_tanh_glorot_decay": 3.0}, trained=False)
-    assert at_init == {
-        "T=100: tanh RNN (Glorot) decays > 3.0 decades per 100 steps at init": False,
-        "T=100, glorot_uniform, init: LSTM decays slower than the tanh RNN": False}
+    strict = gradients._checks(rows[:1], {"min_tanh_glorot_decay": 3.0})
+    assert strict == {"T=100: tanh RNN (Glorot) decays > 3.0 decades per 100 steps at init": False}
 
 
 def test_lab_through_the_cli_writes_its_run_directory(tmp_path, capsys) -> None:
