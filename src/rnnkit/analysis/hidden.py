@@ -177,7 +177,7 @@ class HiddenStates:
         return np.arange(T)[None, :] < self.lengths[:, None]
 
     def project(self, method: str = "pca", *, max_points: int = 2000, seed: int = 0,
-                perplexity: float = 30.0) -> Projection:
+                perplexity: float = 30.0, max_iter: int = 1000) -> Projection:
         """Project every real step's h_t to 2D.
 
         Args:
@@ -186,6 +186,8 @@ class HiddenStates:
             max_points: the t-SNE bound (>= 2).
             seed: the sample's and t-SNE's random seed.
             perplexity: t-SNE's perplexity, lowered to N - 1 for small N.
+            max_iter: t-SNE's optimization steps (scikit-learn's minimum is 250; the
+                first 250 are its early exaggeration).
 
         Returns:
             a :class:`Projection`.
@@ -194,6 +196,8 @@ class HiddenStates:
             raise ConfigError(expected("method", "'pca' or 'tsne'", method))
         if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 2:
             raise ConfigError(expected("max_points", "an integer >= 2", max_points))
+        if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 250:
+            raise ConfigError(expected("max_iter", "an integer >= 250", max_iter))
         try:
             from sklearn.decomposition import PCA
             from sklearn.manifold import TSNE
@@ -218,7 +222,7 @@ class HiddenStates:
             ratio: np.ndarray | None = pca.explained_variance_ratio_.astype(np.float64)
         else:
             tsne = TSNE(n_components=2, perplexity=min(float(perplexity), n - 1.0),
-                        random_state=seed, init="pca")
+                        random_state=seed, init="pca", max_iter=max_iter)
             points = tsne.fit_transform(data)
             ratio = None
         return Projection(points=np.asarray(points, dtype=np.float64),

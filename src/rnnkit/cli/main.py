@@ -23,6 +23,7 @@ from rnnkit.cli import (  # noqa: F401  (they register their commands)
     labs,
     monitor,
     registry,
+    report,
     retrain,
     serve,
     tasks,

@@ -26,9 +26,9 @@ import typer
 
 from rnnkit._files import check_name
 from rnnkit._validation import expected
-from rnnkit.cli.app import app, console, parse_sets
+from rnnkit.cli.app import app, console, err_console, parse_sets
 from rnnkit.cli.rundir import run_directory, write_json
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, RnnkitError
 
 if TYPE_CHECKING:
     from rnnkit.tasks.base import Report, Task
@@ -84,17 +84,36 @@ def train(
         result = run_experiment(task.config, out, resume=resume, overwrite=overwrite)
         console.print(result.table())
         console.print(f"run directory: [bold]{result.run_dir}[/bold]")
+        _report(result.run_dir, result.forecaster, result.series)
         return
     if resume:
         raise ConfigError(expected("--resume", f"a forecasting run (task {task.name!r} "
                                    "trains in one go)", True))
-    report = run_task(task, out, overwrite=overwrite)
+    report, test_data = run_task(task, out, overwrite=overwrite)
     print_report(report, title=f"{task.config.name or config.stem}: test part")
     console.print(f"run directory: [bold]{out}[/bold]")
+    _report(out, task, test_data)
 
 
-def run_task(task: Task, out: Path, *, overwrite: bool = False) -> Report:
-    """Read, split, fit, evaluate and save ``task`` into the run directory ``out``."""
+def _report(run: Path, task: Task, data: Any) -> None:
+    """Probe the trained network on held-out data and write RUN/report.html (the run is
+    complete already: a report that fails is a warning, never a lost run)."""
+    from rnnkit.report import write_report
+    from rnnkit.report.probe import probe_task
+
+    try:
+        sample = probe_task(task, data)
+        path = write_report(run, samples={"model": sample}, models={"model": task.model_})
+    except (RnnkitError, OSError, RuntimeError, ValueError) as err:
+        err_console.print(f"[yellow]report not written: {err}[/yellow] "
+                          f"(rnnkit report {run} retries)")
+        return
+    console.print(f"report: [bold]{path}[/bold]")
+
+
+def run_task(task: Task, out: Path, *, overwrite: bool = False) -> tuple[Report, Any]:
+    """Read, split, fit, evaluate and save ``task`` into the run directory ``out``; returns
+    the test report and the test part."""
     data = task.read_data()
     fit_data, test_data = task.split(data)
     with run_directory(out, overwrite=overwrite, task=task.name) as work:
@@ -104,7 +123,7 @@ def run_task(task: Task, out: Path, *, overwrite: bool = False) -> Report:
         task.save(work / "model")
         write_json(work / "report.json", report.to_dict())
         task.history_.to_json(work / "history.json")
-    return report
+    return report, test_data
 
 
 def load_run(run: Path) -> Task:

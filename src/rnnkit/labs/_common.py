@@ -34,7 +34,7 @@ from rnnkit._validation import expected
 from rnnkit.errors import ConfigError
 from rnnkit.training import TrainerConfig
 
-__all__ = ["comparison_table", "default_run_path", "lab_run", "merge_config", "run_directory",
+__all__ = ["comparison_table", "default_run_path", "lab_report", "lab_run", "merge_config", "run_directory",
            "run_path", "setup_run", "training_config", "write_json"]
 
 
@@ -150,6 +150,27 @@ def comparison_table(title: str, rows: dict[str, dict[str, Any]],
             cells.append(format(v, fmt) if ok else "-")
         table.add_row(name, *cells)
     return table
+
+
+def lab_report(run: Path, trained: dict[str, tuple[Any, Any]], *, name: str | None = None
+               ) -> Path | None:
+    """Probe each trained task on its held-out data and write ``report.html`` into ``run``
+    (:func:`rnnkit.report.write_report`); ``trained`` maps a model's name to ``(task,
+    data)``. A report that cannot be drawn is logged, never the end of a finished lab."""
+    import logging
+
+    from rnnkit.errors import RnnkitError
+    from rnnkit.report import write_report
+    from rnnkit.report.probe import probe_task
+
+    try:
+        samples = {key: probe_task(task, data) for key, (task, data) in trained.items()}
+        models = {key: task.model_ for key, (task, _) in trained.items()}
+        return write_report(run, samples=samples, models=models, name=name)
+    except (RnnkitError, OSError, RuntimeError, ValueError) as err:
+        logging.getLogger(__name__).warning("report not written: %s (rnnkit report %s "
+                                            "retries)", err, run)
+        return None
 
 
 def verdict(passed: bool | None, quick: bool) -> str:

@@ -40,6 +40,7 @@ __all__ = [
     "LongRangeNet",
     "cell_spec",
     "compare_cells",
+    "network_from_bundle",
 ]
 
 CELLS = ("rnn", "irnn", "lstm", "gru")
@@ -77,6 +78,18 @@ class LongRangeNet(nn.Module):
             x = F.one_hot(x.long(), self.num_classes).float()  # (B, T, K + 2)
         out, _ = self.rnn(x)  # (B, H) for adding, (B, T, H) for copy
         return self.head(out)
+
+
+def network_from_bundle(bundle: Any) -> LongRangeNet:
+    """The trained :class:`LongRangeNet` of a bundle the long-range labs saved (task
+    ``"long_range"``: its config holds the task, the cell spec and the copy task's symbols)."""
+    from rnnkit.bundle import load_weights
+
+    config = bundle.config
+    lr = config.get("long_range", {})
+    net = LongRangeNet(config["task"], RecurrentSpec.from_dict(config["spec"]),
+                       num_symbols=lr.get("num_symbols", 8))
+    return load_weights(net, bundle.state_dict).eval()
 
 
 @dataclass(frozen=True)

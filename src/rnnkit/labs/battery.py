@@ -31,7 +31,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from rnnkit.labs._common import default_run_path
+from rnnkit.labs._common import default_run_path, lab_report
 from rnnkit.tasks.forecasting.config import ForecastConfig
 from rnnkit.tasks.forecasting.experiment import run_experiment
 
@@ -98,6 +98,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     cfg = _config(config, quick=quick, seed=seed)
     run_dir = Path(out_dir) if out_dir is not None else default_run_path("battery")
     result = run_experiment(cfg, run_dir, overwrite=overwrite)
+    report_path = lab_report(result.run_dir, {"model": (result.forecaster, result.series)})
     metrics = result.metrics
     test = metrics["evaluation"]
     floor = metrics["references"].get("noiseless curve (floor)", {})
@@ -113,6 +114,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         "epochs_run": metrics["epochs_run"],
         "best_epoch": metrics["best_epoch"],
         "n_test_windows": test["n_windows"],
+        "report": str(report_path) if report_path else None,
         "metrics": metrics,
     }
     if verbose:
@@ -126,6 +128,8 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                       "statistics from the training rows (or each window) only; early "
                       "stopping on the windows before the test part; run directory "
                       f"{result.run_dir}")
+        if report_path:
+            console.print(f"report: {report_path}")
     return summary
 
 
