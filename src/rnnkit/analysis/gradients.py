@@ -105,15 +105,16 @@ class GradientFlow:
                 "gates", "True only for an LSTM or GRU flow (it has per-gate norms)",
                 Described("True for a flow without gates (a SimpleRNN)"),
                 "call plot(path) without gates=True"))
-        panels = [("||dL/dh_t||", self.norms)]
+        panels = [("gradient flow through time", "||dL/dh_t||", self.norms)]
         if gates:
-            panels += [(f"||dL/d{name}_t||", norms) for name, norms in self.gates.items()]
+            panels += [(name if name == "candidate" else f"{name} gate", f"||dL/d{name}_t||",
+                        norms) for name, norms in self.gates.items()]
         cols = min(len(panels), 3)
         rows = -(-len(panels) // cols)
         fig = Figure(figsize=(11 if cols == 1 else 5 * cols, 4.5 * rows), dpi=100)
         FigureCanvasAgg(fig)
         steps = np.arange(1, self.norms.shape[1] + 1)
-        for k, (ylabel, norms) in enumerate(panels):
+        for k, (title, ylabel, norms) in enumerate(panels):
             ax = fig.add_subplot(rows, cols, k + 1)
             for row, label in zip(norms, self.labels):
                 ax.plot(steps, np.where(row > 0, row, np.nan), marker="o", markersize=3,
@@ -122,9 +123,7 @@ class GradientFlow:
                 ax.set_yscale("log")
             ax.set_xlabel("time step t")
             ax.set_ylabel(ylabel)
-            ax.set_title("gradient flow through time" if k == 0
-                         else f"{ylabel[5:-4]} gate" if ylabel[5:-4] != "candidate"
-                         else "candidate")
+            ax.set_title(title)
             ax.grid(True, alpha=0.3)
             ax.legend()
         fig.tight_layout()
