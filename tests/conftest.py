@@ -44,3 +44,13 @@ def tasks(bundles):
     from rnnkit.tasks import load
 
     return {name: load(path) for name, path in bundles.items()}
+
+
+@pytest.fixture(scope="session")
+def battery_run(tmp_path_factory):
+    """A quick battery lab: a run directory with its report.html and probe sample."""
+    from rnnkit.labs import battery
+
+    out = tmp_path_factory.mktemp("lab") / "battery"
+    battery.run({"training": {"progress": "off"}}, out_dir=out, quick=True, verbose=False)
+    return out
