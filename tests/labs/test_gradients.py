@@ -82,18 +82,21 @@ def test_gated_cells_report_their_gates() -> None:
 def test_checks_of_the_bar() -> None:
     rows = [{"length": 100, "cell": c, "init": i, "stage": s, "decades_per_100": r}
             for c, i, s, r in [("rnn", "glorot_uniform", "init", 2.0),
+                               ("rnn", "orthogonal", "init", 0.5),
                                ("rnn", "glorot_uniform", "trained", 9.0),
-                               ("lstm", "glorot_uniform", "init", 5.0),
-                               ("lstm", "glorot_uniform", "trained", 3.0),
+                               ("lstm", "orthogonal", "init", 0.7),
+                               ("lstm", "glorot_uniform", "init", 5.0),  # not claimed
+                               ("gru", "glorot_uniform", "init", 13.0),  # not claimed
                                ("gru", "glorot_uniform", "trained", 12.0)]]
-    checks = gradients._checks(rows, {"min_tanh_glorot_decay": 1.0})
+    checks = gradients._checks(rows, {"min_tanh_decay": 1.0})
     assert checks == {
-        "T=100: tanh RNN (Glorot) decays > 1.0 decades per 100 steps at init": True,
-        "T=100, glorot_uniform, init: LSTM decays slower than the tanh RNN": False,
-        "T=100, glorot_uniform, trained: LSTM decays slower than the tanh RNN": True,
+        "T=100, glorot_uniform: tanh RNN decays > 1.0 decades per 100 steps at init": True,
+        "T=100, orthogonal: tanh RNN decays > 1.0 decades per 100 steps at init": False,
+        "T=100, orthogonal, init: LSTM decays slower than the tanh RNN": False,
         "T=100, glorot_uniform, trained: GRU decays slower than the tanh RNN": False}
-    strict = gradients._checks(rows[:1], {"min_tanh_glorot_decay": 3.0})
-    assert strict == {"T=100: tanh RNN (Glorot) decays > 3.0 decades per 100 steps at init": False}
+    strict = gradients._checks(rows[:1], {"min_tanh_decay": 3.0})
+    assert strict == {
+        "T=100, glorot_uniform: tanh RNN decays > 3.0 decades per 100 steps at init": False}
 
 
 def test_lab_through_the_cli_writes_its_run_directory(tmp_path, capsys) -> None:

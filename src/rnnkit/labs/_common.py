@@ -152,11 +152,20 @@ def comparison_table(title: str, rows: dict[str, dict[str, Any]],
     return table
 
 
-def lab_report(run: Path, trained: dict[str, tuple[Any, Any]], *, name: str | None = None
+def lab_report(run: Path, trained: dict[str, tuple[Any, Any]] | None = None, *,
+               probed: dict[str, tuple[Any, Any]] | None = None, name: str | None = None
                ) -> Path | None:
-    """Probe each trained task on its held-out data and write ``report.html`` into ``run``
-    (:func:`rnnkit.report.write_report`); ``trained`` maps a model's name to ``(task,
-    data)``. A report that cannot be drawn is logged, never the end of a finished lab."""
+    """Write ``report.html`` into ``run`` (:func:`rnnkit.report.write_report`).
+
+    Args:
+        run: the lab's (working) run directory.
+        trained: model name -> ``(task, held-out data)``: each task is probed on its data
+            (:func:`rnnkit.report.probe.probe_task`).
+        probed: model name -> ``(network, Sample)`` for networks that are not tasks.
+        name: the run's name in the page's title.
+
+    A report that cannot be drawn is logged, never the end of a finished lab.
+    """
     import logging
 
     from rnnkit.errors import RnnkitError
@@ -164,8 +173,10 @@ def lab_report(run: Path, trained: dict[str, tuple[Any, Any]], *, name: str | No
     from rnnkit.report.probe import probe_task
 
     try:
-        samples = {key: probe_task(task, data) for key, (task, data) in trained.items()}
-        models = {key: task.model_ for key, (task, _) in trained.items()}
+        samples = {key: probe_task(task, data) for key, (task, data) in (trained or {}).items()}
+        models = {key: task.model_ for key, (task, _) in (trained or {}).items()}
+        for key, (network, sample) in (probed or {}).items():
+            models[key], samples[key] = network, sample
         return write_report(run, samples=samples, models=models, name=name)
     except (RnnkitError, OSError, RuntimeError, ValueError) as err:
         logging.getLogger(__name__).warning("report not written: %s (rnnkit report %s "

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.bundle import save_bundle
-from rnnkit.labs._common import lab_run, setup_run, verdict, write_json
+from rnnkit.labs._common import lab_report, lab_run, setup_run, verdict, write_json
 from rnnkit.labs._long_range import LongRangeConfig, cell_spec, compare_cells
+from rnnkit.report.sample import capture_sample
 
 __all__ = ["DEFAULTS", "QUICK", "run"]
 
@@ -101,5 +102,10 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                                 "long_range": lr_config.to_dict()},
                         preprocessing={"input": "(value, marker) per step", "length": lr_config.length},
                         metrics=cells[name])
+        x_test, y_test = lr_config.data(lr_config.test_size, lr_config.seed + 2)  # as scored
+        probed = {name: (r["model"], capture_sample(
+            r["model"], lambda net=r["model"]: net(x_test[:64]), color=y_test[:64, 0].numpy(),
+            color_name="target (the marked sum)")) for name, r in results.items()}
+        lab_report(work, probed=probed, name=run_dir.name)
     metrics["run_dir"] = str(run_dir)
     return metrics

@@ -39,6 +39,7 @@ from rnnkit.baselines.text import MostFrequentTagTagger
 from rnnkit.datasets.corpora import load_brown_pos
 from rnnkit.labs._common import (
     comparison_table,
+    lab_report,
     lab_run,
     merge_config,
     run_path,
@@ -194,5 +195,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         tagger.history_.to_json(work / "history.json")
         write_json(work / "metrics.json", metrics)
         tagger.save(work / "model", metrics={"test": {k: model_m[k] for k in _KEYS[:6]}})
+        lab_report(work, {"model": (tagger, s_te)}, name=run_dir.name)
     metrics["run_dir"] = str(run_dir)
     return metrics

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.datasets.corpora import load_cmudict
-from rnnkit.labs._common import lab_run, setup_run, verdict, write_json
+from rnnkit.labs._common import lab_report, lab_run, setup_run, verdict, write_json
 from rnnkit.metrics import exact_match, token_error_rate
 from rnnkit.tasks.seq2seq import Seq2Seq, scores
 
@@ -239,5 +239,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         s2s.save(work / "model", metrics={k_: v for k_, v in metrics.items()
                                              if k_ != "samples"})
         metrics["samples"] = [{k_: v for k_, v in s.items() if k_ != "attention"} for s in samples]
+        lab_report(work, {"model": (s2s, words)}, name=run_dir.name)
     metrics["run_dir"] = str(run_dir)
     return metrics

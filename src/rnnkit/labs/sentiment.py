@@ -48,6 +48,7 @@ from rnnkit.baselines.text import BagOfWordsClassifier
 from rnnkit.datasets.corpora import load_vader_binary
 from rnnkit.labs._common import (
     comparison_table,
+    lab_report,
     lab_run,
     merge_config,
     run_directory,
@@ -254,5 +255,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                               work / "confusion.png",
                               title=f"{name}: {len(x_te):,} held-out {source} sentences")
         clf.save(work / "model", metrics={"test": _summary(model_m)})
+        lab_report(work, {"model": (clf, x_te)}, name=run_dir.name)
     metrics["run_dir"] = str(run_dir)
     return metrics

@@ -49,7 +49,7 @@ from rnnkit._validation import expected
 from rnnkit.datasets.cache import is_cached, registry_reachable
 from rnnkit.datasets.corpora import SHAKESPEARE, load_pydoc_topics, load_shakespeare
 from rnnkit.errors import ConfigError, RnnkitError
-from rnnkit.labs._common import lab_run, setup_run, verdict, write_json
+from rnnkit.labs._common import lab_report, lab_run, setup_run, verdict, write_json
 from rnnkit.tasks.language_model import LanguageModel, LanguageModelConfig
 
 __all__ = ["DEFAULTS", "QUICK", "run", "task_config"]
@@ -237,5 +237,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                     f"{p}{s}\n\n" for p, s in samples.items()), encoding="utf-8")
         (work / "task.toml").write_text(lm.config.to_toml(), encoding="utf-8")
         lm.save(work / "model", metrics={k: v for k, v in metrics.items() if k != "samples"})
+        lab_report(work, {"model": (lm, test_text)}, name=run_dir.name)
     metrics["run_dir"] = str(run_dir)
     return metrics

@@ -50,7 +50,7 @@ from typing import Any
 
 from rnnkit._validation import check_choice
 from rnnkit.data.text import WordTokenizer
-from rnnkit.labs._common import lab_run, setup_run, write_json
+from rnnkit.labs._common import lab_report, lab_run, setup_run, write_json
 from rnnkit.tasks.seq2seq import Seq2Seq, TranslationMemory, scores
 
 __all__ = ["DEFAULTS", "QUICK", "TranslationMemory", "load_pairs", "run", "task_config"]
@@ -225,5 +225,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                                              "greedy": metrics["greedy"], "beam": metrics["beam"],
                                              "baseline": metrics["baseline"]})
         metrics["samples"] = [{k_: v for k_, v in s.items() if k_ != "attention"} for s in samples]
+        lab_report(work, {"model": (s2s, sources)}, name=run_dir.name)
     metrics["run_dir"] = str(run_dir)
     return metrics

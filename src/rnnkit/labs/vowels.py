@@ -59,6 +59,7 @@ from rnnkit.baselines.text import BagOfFeaturesClassifier
 from rnnkit.datasets.ts_archive import SKTIME, TS_DATASETS, load_ts_classification, parse_ts
 from rnnkit.labs._common import (
     comparison_table,
+    lab_report,
     lab_run,
     merge_config,
     run_path,
@@ -237,5 +238,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                               work / "confusion.png",
                               title=f"{name}: {len(x_te)} held-out {dataset} series")
         clf.save(work / "model", metrics={"test": metrics["model"]})
+        lab_report(work, {"model": (clf, x_te)}, name=run_dir.name)
     metrics["run_dir"] = str(run_dir)
     return metrics

@@ -320,7 +320,8 @@ def write_report(run: str | os.PathLike[str], *,
                                    "pass the folder rnnkit train or rnnkit lab wrote"))
     if samples:
         save_samples(run, samples)
-    marker = _read_json(run / "rnnkit-run.json") or {}
+    marker_file = run / "rnnkit-run.json"  # a lab's working directory has none yet
+    marker = (_read_json(marker_file) if marker_file.is_file() else None) or {}
     metrics = None
     for file in ("metrics.json", "report.json"):
         if (run / file).is_file():
