@@ -9,8 +9,6 @@ import pytest
 from matplotlib.image import imread
 
 from rnnkit.analysis import (
-    plot_attention,
-    plot_confusion_matrix,
     plot_forecast,
     plot_history,
     plot_residuals,
@@ -60,31 +58,3 @@ def test_plot_errors_name_the_problem(tmp_path) -> None:
         plot_residuals(windows_frame(), tmp_path / "x.png", target="z")
     with pytest.raises(ConfigError, match=r"step: expected one of \[1\]"):
         plot_forecast(windows_frame(), tmp_path / "x.png", step=3)
-
-
-def test_attention_maps(tmp_path) -> None:
-    rng = np.random.default_rng(0)
-    w1 = rng.dirichlet(np.ones(4), size=3)  # 3 output tokens over 4 source tokens
-    w2 = rng.dirichlet(np.ones(2), size=5)
-    path = plot_attention([w1, w2], tmp_path / "att.png", sources=[list("abcd"), list("xy")],
-                          outputs=[["A", "B", "C"], list("VWXYZ")])
-    assert_png(path, min_width=400)
-    one = plot_attention(w1, tmp_path / "one.png", sources=[list("abcd")],
-                         outputs=[["A", "B", "C"]], titles=["abcd -> ABC"])
-    assert_png(one, min_width=300)
-    with pytest.raises(DataError, match=r"weights\[0\]: expected shape \(2, 4\) \(output tokens, "
-                                        r"source tokens\), got shape \(3, 4\)"):
-        plot_attention([w1], tmp_path / "bad.png", sources=[list("abcd")], outputs=[["A", "B"]])
-    with pytest.raises(DataError, match=r"sources/outputs: expected 2 of each"):
-        plot_attention([w1, w2], tmp_path / "bad.png", sources=[list("abcd")], outputs=[["A"]])
-
-
-def test_confusion_matrix_plot(tmp_path) -> None:
-    path = plot_confusion_matrix([[5, 1, 0], [2, 7, 1], [0, 0, 9]], ["a", "b", "c"],
-                                 tmp_path / "cm.png")
-    assert_png(path, min_width=300)
-    with pytest.raises(DataError, match=r"matrix: expected shape \(2, 2\) for 2 labels, got "
-                                        r"shape \(3, 3\)"):
-        plot_confusion_matrix(np.eye(3), ["a", "b"], tmp_path / "bad.png")
-    with pytest.raises(DataError, match="matrix: expected counts >= 0"):
-        plot_confusion_matrix([[1, -1], [0, 2]], ["a", "b"], tmp_path / "bad.png")

@@ -88,3 +88,14 @@ def test_render_escapes_text():
     html = render("<b>t</b>", [Section("S & T", "s", [text("<img src=x onerror=alert(1)>")])])
     assert "<b>t</b>" not in html and "&lt;b&gt;t&lt;/b&gt;" in html
     assert "<img src=x" not in html and "S &amp; T" in html
+
+
+def test_a_confusion_matrix_in_the_metrics_gets_a_classes_section(tmp_path):
+    metrics = {"task": "classification", "model": {"accuracy": 0.75},
+               "baselines": {"majority": {"accuracy": 0.5}},
+               "details": {"labels": ["neg", "pos"], "confusion_matrix": [[3, 1], [1, 3]]}}
+    (tmp_path / "report.json").write_text(json.dumps(metrics))
+    html = write_report(tmp_path, diagnostics=False).read_text(encoding="utf-8")
+    assert ">Classes</h2>" in html and "accuracy 0.75" in html
+    assert "the most frequent mistakes" in html
+    assert "<td>majority</td>" in html or "<th>majority</th>" in html

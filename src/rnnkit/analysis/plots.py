@@ -1,5 +1,5 @@
-"""Plots of a run, written straight to PNG files: loss curves, forecasts, residuals,
-attention maps and confusion matrices.
+"""Plots of a run, written straight to PNG files: loss curves, forecasts and residuals, and
+the figure helpers every diagnostic draws with (:func:`save_figure`).
 
 Figures are drawn with matplotlib's Agg canvas directly (``matplotlib.figure.Figure``, never
 ``pyplot``): nothing opens a window, no global backend is switched, and the functions work on
@@ -10,10 +10,9 @@ headless machines and inside a notebook alike.
   :meth:`rnnkit.tasks.forecasting.Forecaster.predict_windows` (``part="all"``): one row per
   window and step, indexed by target time, with ``part``, ``step``, the actual ``<target>``
   and ``<target>_pred`` columns.
-* :func:`plot_attention` draws decoder-over-source attention weights (what
-  :meth:`rnnkit.tasks.seq2seq.Seq2Seq.decode` returns), one heat map per example.
-* :func:`plot_confusion_matrix` draws a confusion matrix (rows: true class) with counts and
-  row-normalized shading.
+
+Attention maps and confusion matrices are diagnostics with their data
+(:mod:`rnnkit.analysis.attention`, :mod:`rnnkit.analysis.confusion`).
 
 Example::
 
@@ -44,8 +43,7 @@ if TYPE_CHECKING:
 
     from rnnkit.training import History
 
-__all__ = ["PART_COLORS", "plot_attention", "plot_confusion_matrix", "plot_forecast",
-           "plot_history", "plot_residuals", "save_figure"]
+__all__ = ["PART_COLORS", "plot_forecast", "plot_history", "plot_residuals", "save_figure"]
 
 #: Colour of each split part in every plot.
 PART_COLORS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:red"}
@@ -223,81 +221,3 @@ def _grid(n: int, cols: int, cell: float) -> tuple[Figure, list[Axes]]:
     FigureCanvasAgg(fig)
     fig.subplots_adjust(left=0.1, right=0.97, bottom=0.1, top=0.9, hspace=0.6, wspace=0.4)
     return fig, [fig.add_subplot(rows, min(n, cols), i + 1) for i in range(n)]
-
-
-def plot_attention(weights: Any, path: str | os.PathLike[str], *,
-                   sources: Sequence[Sequence[str]], outputs: Sequence[Sequence[str]],
-                   titles: Sequence[str] | None = None, cols: int = 3) -> Path:
-    """Attention heat maps: row t is output token t, column j source token j.
-
-    Args:
-        weights: one (T_out, S) array (or tensor) per example, or a single one.
-        path: the PNG file to write.
-        sources: the source tokens of each example (S_i of them).
-        outputs: the output tokens of each example (T_out_i of them).
-        titles: one title per example (default: the source joined).
-        cols: heat maps per row of the figure.
-
-    Returns:
-        the written path.
-    """
-    mats = [weights] if hasattr(weights, "shape") else list(weights)
-    if not mats:
-        raise DataError(expected("weights", "at least one attention matrix", "none"))
-    if len(sources) != len(mats) or len(outputs) != len(mats):
-        raise DataError(expected("sources/outputs", f"{len(mats)} of each (one per matrix)",
-                                 (len(sources), len(outputs))))
-    arrays = []
-    for i, (w, src, out) in enumerate(zip(mats, sources, outputs)):
-        a = np.asarray(w.detach().cpu() if hasattr(w, "detach") else w, dtype=float)
-        if a.ndim != 2 or a.shape != (len(out), len(src)):
-            raise DataError(expected(f"weights[{i}]", f"shape ({len(out)}, {len(src)}) "
-                                     "(output tokens, source tokens)",
-                                     Described(f"shape {a.shape}")))
-        arrays.append(a)
-    fig, axes = _grid(len(arrays), cols, 3.6)
-    for i, (ax, a, src, out) in enumerate(zip(axes, arrays, sources, outputs)):
-        ax.imshow(a, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
-        words = max(len(str(t)) for t in src) > 2  # word tokens: vertical labels
-        ax.set_xticks(range(len(src)), [str(t) for t in src], fontsize=8,
-                      rotation=90 if words else 0)
-        ax.set_yticks(range(len(out)), [str(t) for t in out], fontsize=8)
-        ax.set_xlabel("source")
-        ax.set_title(titles[i] if titles else "".join(map(str, src))[:30], fontsize=10)
-    return save_figure(fig, path)
-
-
-def plot_confusion_matrix(matrix: Any, labels: Sequence[Any], path: str | os.PathLike[str], *,
-                          title: str | None = None) -> Path:
-    """A confusion matrix (rows: true class, columns: predicted), each cell with its count,
-    shaded by the share of its row (so rare classes are as readable as frequent ones).
-
-    Args:
-        matrix: (C, C) counts, as in ``classification_metrics(...)["confusion_matrix"]``.
-        labels: the C class labels in the matrix's order.
-        path: the PNG file to write.
-        title: the figure title.
-
-    Returns:
-        the written path.
-    """
-    cm = np.asarray(matrix, dtype=float)
-    C = len(labels)
-    if cm.shape != (C, C):
-        raise DataError(expected("matrix", f"shape ({C}, {C}) for {C} labels",
-                                 Described(f"shape {cm.shape}")))
-    if (cm < 0).any():
-        raise DataError(expected("matrix", "counts >= 0", Described("negative entries")))
-    share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    fig, (ax,) = _grid(1, 1, max(4.0, 0.5 * C + 2))
-    ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
-    ax.set_xticks(range(C), [str(v) for v in labels], rotation=45 if C > 6 else 0)
-    ax.set_yticks(range(C), [str(v) for v in labels])
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    for r in range(C):
-        for c in range(C):
-            ax.text(c, r, f"{int(cm[r, c])}", ha="center", va="center", fontsize=8,
-                    color="white" if share[r, c] > 0.5 else "black")
-    ax.set_title(title or f"confusion matrix ({int(cm.sum())} samples)")
-    return save_figure(fig, path)

@@ -230,7 +230,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         write_json(work / "samples.json", samples)
         shown = [s for s in samples if s["predicted"]][:6]
         if shown:
-            from rnnkit.analysis.plots import plot_attention
+            from rnnkit.analysis.attention import plot_attention
 
             plot_attention([np.asarray(s["attention"]) for s in shown], work / "attention.png",
                            sources=[list(s["word"]) for s in shown],

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.analysis.plots import plot_confusion_matrix
+from rnnkit.analysis.confusion import plot_confusion_matrix
 from rnnkit.baselines.text import BagOfWordsClassifier
 from rnnkit.datasets.corpora import load_vader_binary
 from rnnkit.labs._common import (

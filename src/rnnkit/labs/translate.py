@@ -214,7 +214,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         write_json(work / "samples.json", samples)
         shown = [(s, d) for s, d in zip(sources, decoded) if d.ids][:4]
         if shown:  # over what the model read and wrote: words, or sub-words
-            from rnnkit.analysis.plots import plot_attention
+            from rnnkit.analysis.attention import plot_attention
 
             tv = s2s.tgt_vocab_
             plot_attention([d.attention for _, d in shown], work / "attention.png",

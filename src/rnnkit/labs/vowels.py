@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit._validation import check_choice
-from rnnkit.analysis.plots import plot_confusion_matrix
+from rnnkit.analysis.confusion import plot_confusion_matrix
 from rnnkit.baselines.text import BagOfFeaturesClassifier
 from rnnkit.datasets.ts_archive import SKTIME, TS_DATASETS, load_ts_classification, parse_ts
 from rnnkit.labs._common import (

@@ -267,6 +267,43 @@ def _residuals_section(run: Path) -> Section | None:
     return section
 
 
+def _find_confusion(metrics: Any) -> tuple[Any, Any] | None:
+    """The first ``confusion_matrix`` with its ``labels`` anywhere in ``metrics``."""
+    if isinstance(metrics, Mapping):
+        if "confusion_matrix" in metrics and "labels" in metrics:
+            return metrics["confusion_matrix"], metrics["labels"]
+        for value in metrics.values():
+            found = _find_confusion(value)
+            if found is not None:
+                return found
+    return None
+
+
+def _classes_section(metrics: Any) -> Section | None:
+    from rnnkit.analysis.confusion import from_counts
+
+    found = _find_confusion(metrics)
+    if found is None:
+        return None
+    section = Section("Classes", "classes")
+    try:
+        cm = from_counts(*found)
+    except RnnkitError as err:
+        return section.add(note(f"The confusion matrix in the metrics could not be read: {err}"))
+    if len(cm.labels) <= 40:
+        section.add(figure(cm.plot(), f"confusion matrix (rows: true class; accuracy "
+                                      f"{cm.accuracy:.4g})"))
+    else:
+        section.add(note(f"{len(cm.labels)} classes: the matrix is not drawn; the tables "
+                         "below hold it."))
+    section.add(table(cm.per_class(), "precision, recall and F1 per class"))
+    confused = cm.confused(10)
+    if confused:
+        section.add(table(pd.DataFrame(confused, columns=["true", "predicted", "count"]),
+                          "the most frequent mistakes", index=False))
+    return section
+
+
 # -- the page ---------------------------------------------------------------------------
 def _config(run: Path) -> tuple[str, str] | None:
     for name in ("config.toml", "config.json"):
@@ -330,9 +367,9 @@ def write_report(run: str | os.PathLike[str], *,
     history = _read_json(run / "history.json") if (run / "history.json").is_file() else None
     sections = [_summary(run, marker, _config(run), metrics), _curves(_histories(history)),
                 _metrics_section(metrics), _plots_section(run)]
-    residuals = _residuals_section(run)
-    if residuals is not None:
-        sections.append(residuals)
+    for extra in (_residuals_section(run), _classes_section(metrics)):
+        if extra is not None:
+            sections.append(extra)
     if diagnostics:
         sections.extend(_model_diagnostics(run, models or {}, limits, seed))
     task = marker.get("task") or (metrics or {}).get("task", "") if isinstance(
