@@ -54,7 +54,9 @@ def _fake_brown(tagset="universal"):
 def _check_run_dir(run_dir, task_cls, plots=("confusion.png",)):
     names = sorted(p.name for p in run_dir.iterdir())
     assert names == sorted(["config.json", "history.json", "metrics.json", "model",
-                            "rnnkit-run.json", *plots])  # the marker: an rnnkit run
+                            "report", "report.html", "rnnkit-run.json", *plots])  # the marker
+    assert (run_dir / "report" / "samples" / "model" / "sample.safetensors").is_file()
+    assert "Gradient flow through time" in (run_dir / "report.html").read_text()
     metrics = json.loads((run_dir / "metrics.json").read_text())
     config = json.loads((run_dir / "config.json").read_text())
     history = json.loads((run_dir / "history.json").read_text())

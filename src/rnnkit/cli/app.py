@@ -9,7 +9,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from rnnkit.config import merge_dicts, read_toml_file
 from rnnkit.errors import ConfigError
 
 __all__ = ["app", "console", "err_console", "parse_sets", "read_toml"]
@@ -25,6 +24,8 @@ err_console = Console(stderr=True)
 def parse_sets(items: list[str] | None, base: dict | None = None) -> dict:
     """``--set a.b=1`` -> ``{"a": {"b": 1}}`` merged into ``base``; values are parsed as
     TOML scalars (``5``, ``true``, ``"x"``, ``[1, 2]``), anything else is kept as a string."""
+    from rnnkit.config import merge_dicts  # pydantic and NumPy: not for --help
+
     out: dict = dict(base or {})
     for item in items or []:
         if "=" not in item:
@@ -46,4 +47,6 @@ def parse_sets(items: list[str] | None, base: dict | None = None) -> dict:
 
 def read_toml(path: Path, option: str = "--config") -> dict:
     """A TOML file given by ``option`` as a dict (see :func:`rnnkit.config.read_toml_file`)."""
+    from rnnkit.config import read_toml_file
+
     return read_toml_file(path, option)

@@ -16,8 +16,6 @@ from rnnkit.cli.app import app, console, parse_sets
 from rnnkit.cli.rundir import write_json
 from rnnkit.cli.tasks import load_run
 from rnnkit.errors import ConfigError
-from rnnkit.monitoring.drift import detect_drift
-from rnnkit.monitoring.profile import profile_of
 
 __all__ = ["DRIFT_EXIT", "monitor"]
 
@@ -51,6 +49,9 @@ def monitor(
         raise ConfigError(expected("--json", "a path outside the run directory", str(json_out),
                                    "the run's own files are never overwritten"))
     task = load_run(run)
+    from rnnkit.monitoring.drift import detect_drift
+    from rnnkit.monitoring.profile import profile_of
+
     if profile_of(task) is None:
         raise ConfigError(expected("RUN", "a model saved with a reference profile",
                                    Described(f"{str(run)!r}, saved before profiles existed"),

@@ -26,13 +26,13 @@ def report(
                                            "initialization compared with")] = 0,
 ) -> None:
     """Write RUN/report.html: config, curves, metrics against baselines, plots, diagnostics."""
-    from rnnkit.report import Limits, write_report
-
     if tsne_points < 2:
         raise ConfigError(expected("--tsne-points", "an integer >= 2", tsne_points))
     if not run.is_dir():
         raise ConfigError(expected("RUN", "a run directory", str(run),
                                    "pass the folder rnnkit train or rnnkit lab wrote"))
+    from rnnkit.report import Limits, write_report  # torch: only once the arguments are good
+
     path = write_report(run, diagnostics=diagnostics, seed=seed,
                         limits=Limits(tsne_points=tsne_points))
     console.print(f"report: [bold]{path}[/bold]")

@@ -42,7 +42,6 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from rnnkit._validation import Described, expected
 from rnnkit.errors import ConfigError, DataError
@@ -212,6 +211,8 @@ def ks_test(reference: Distribution, values: Any) -> tuple[float, float]:
     training dependence; with independent values, ess = 1, it is the textbook p-value)."""
     x = np.asarray(values, dtype=np.float64).ravel()
     x = x[np.isfinite(x)]
+    from scipy import stats  # imported where used: importing this module stays cheap
+
     d = float(stats.ks_2samp(reference.sample, x).statistic)
     n1 = max(min(reference.n, len(reference.sample)) * reference.ess, 1.0)
     n2 = max(x.size * reference.ess, 1.0)
@@ -225,6 +226,8 @@ def psi_floor(reference: Distribution, n: int, alpha: float) -> float:
     reference.ess`` (autocorrelation counted); a small or strongly autocorrelated slice needs
     a larger PSI to be drift."""
     n1, n2 = max(reference.n * reference.ess, 1.0), max(n * reference.ess, 1.0)
+    from scipy import stats
+
     return float(stats.chi2.isf(alpha, len(reference.counts) - 1) * (n1 + n2) / (n1 * n2))
 
 
