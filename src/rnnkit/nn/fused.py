@@ -2,15 +2,24 @@
 
 It serves the standard configurations (tanh or relu SimpleRNN, LSTM, reset-after GRU, no layer
 norm, no recurrent dropout, DropConnect or zoneout) with rnnkit's single-bias parameters and
-batch-first states. Variable-length batches go through packed sequences, so padded steps cost
-nothing; pre-padded batches are shifted to post-padding and back.
+batch-first states.
+
+Variable-length batches do not go through packed sequences: on the CPU, PyTorch's backward
+through a ``PackedSequence`` grows with T^2 (a bidirectional LSTM(64), batch 16, T=1344: 7 s
+against 0.12 s unpadded). They run in time segments instead (:func:`run_segments`): the
+sequences sorted by length, time cut at their distinct lengths, and each segment run on the
+unpacked kernel over the sequences still going, the state carried from one segment to the next
+and each sequence's final state kept when it ends. That is linear in T, and exact: no padded
+step is computed. The backward direction runs the same way on each sequence reversed within
+its length, which is post-padded again. Pre-padded batches are shifted to post-padding and back
+by the caller.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import _VF
-from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+from torch.nn import functional as F
 
 from rnnkit._validation import Described, expected
 from rnnkit.errors import ConfigError
@@ -18,7 +27,7 @@ from rnnkit.nn.cell import RecurrentCell
 from rnnkit.nn.kernels import TorchKernel, kernels_for
 
 __all__ = ["GRU_KERNEL", "LSTM_KERNEL", "SIMPLE_RNN_KERNEL", "flat_weights", "run_fused",
-           "unfusable_reason"]
+           "run_segments", "segment_count", "unfusable_reason"]
 
 
 def unfusable_reason(cell: RecurrentCell) -> str | None:
@@ -99,21 +108,104 @@ def run_fused(
     ``x`` (B, T, I) post-padded; ``state``: tuple of (L*D, B, H) tensors (PyTorch's layout,
     converted by the caller); ``lengths`` (B,) or None. Returns the last layer's output
     (B, T, D*H), zero at padded steps, and the final state as (L*D, B, H) tensors.
+
+    Without lengths the whole stack is one kernel call. With lengths each layer and direction
+    runs in segments (:func:`run_segments`), with ``dropout`` between layers in training as
+    PyTorch's kernel applies it.
     """
     weights = [w for cell in cells for w in flat_weights(cell)]
     kernel = _torch_kernel(cells[0]).function(cells[0])  # a torch._VF function
-    is_lstm = len(state) == 2
-    hx = state if is_lstm else state[0]
     if lengths is None:
+        hx = state if len(state) == 2 else state[0]
         result = kernel(x, hx, weights, True, num_layers, dropout, training, bidirectional, True)
         return result[0], tuple(result[1:])
+    D = 2 if bidirectional else 1
     B, T, _ = x.shape
-    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-    order = packed.sorted_indices
-    hx = tuple(s.index_select(1, order) for s in state) if is_lstm else hx.index_select(1, order)
-    result = kernel(packed.data, packed.batch_sizes, hx, weights, True, num_layers, dropout,
-                    training, bidirectional)
-    out_packed = PackedSequence(result[0], packed.batch_sizes, order, packed.unsorted_indices)
-    out, _ = pad_packed_sequence(out_packed, batch_first=True, total_length=T)  # (B, T, D*H)
-    final = tuple(s.index_select(1, packed.unsorted_indices) for s in result[1:])
-    return out, final
+    lengths = lengths.to(device=x.device, dtype=torch.long)
+    rev = None
+    if bidirectional:  # index reading each sequence backwards within its length (B, T)
+        steps = torch.arange(T, device=x.device)
+        rev = torch.where(steps < lengths[:, None], lengths[:, None] - 1 - steps, steps)
+    layer_in = x
+    finals: list[tuple[torch.Tensor, ...]] = []  # per layer and direction: S x (B, H)
+    for layer in range(num_layers):
+        parts = []
+        for d in range(D):
+            k = layer * D + d
+            w = weights[4 * k: 4 * k + 4]
+            hx = tuple(s[k] for s in state)  # S x (B, H)
+            if d == 0:
+                out, fin = run_segments(kernel, w, layer_in, hx, lengths, training=training)
+            else:  # reversed within its length: post-padded again; the padding stays put
+                out, fin = run_segments(kernel, w, _take_steps(layer_in, rev), hx, lengths,
+                                        training=training)
+                out = _take_steps(out, rev)
+            parts.append(out)
+            finals.append(fin)
+        layer_in = parts[0] if D == 1 else torch.cat(parts, dim=-1)  # (B, T, D*H)
+        if training and dropout > 0 and layer < num_layers - 1:
+            layer_in = F.dropout(layer_in, dropout, training=True)
+    final = tuple(torch.stack([f[i] for f in finals]) for i in range(len(state)))  # (L*D, B, H)
+    return layer_in, final
+
+
+def segment_count(lengths: torch.Tensor) -> int:
+    """How many kernel calls :func:`run_segments` makes for ``lengths`` (B,): their distinct
+    values."""
+    return int(torch.unique(lengths).numel())
+
+
+def run_segments(
+    kernel,
+    weights: list[torch.Tensor],
+    x: torch.Tensor,
+    state: tuple[torch.Tensor, ...],
+    lengths: torch.Tensor,
+    *,
+    training: bool = False,
+) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    """One layer, one direction of a post-padded batch on PyTorch's unpacked kernel.
+
+    Args:
+        kernel: a ``torch._VF`` function (``lstm``, ``gru``, ``rnn_tanh``, ``rnn_relu``).
+        weights: ``[w_ih, w_hh, b_ih, b_hh]`` in PyTorch's layout (:func:`flat_weights`).
+        x: (B, T, I), sequence b real on its first ``lengths[b]`` steps.
+        state: S x (B, H), the initial state.
+        lengths: (B,) integers in [1, T].
+
+    Returns the outputs (B, T, H), zero at padded steps, and the final state S x (B, H), each
+    sequence's after its last real step. The sequences are sorted by length (longest first),
+    time is cut at the distinct lengths, and each segment runs on the sequences still going
+    (a prefix of the sorted batch): one kernel call per distinct length, and no padded step
+    computed.
+    """
+    B, T, _ = x.shape
+    H = state[0].shape[-1]
+    sorted_lens, order = torch.sort(lengths, descending=True, stable=True)
+    ends = sorted(set(sorted_lens.tolist()))  # the segment ends, ascending
+    counts = [(sorted_lens >= end).sum().item() for end in ends]  # active rows per segment
+    xs = x.index_select(0, order)  # (B, T, I) longest first
+    starts = [0, *ends[:-1]]
+    pieces = xs.split([e - s for s, e in zip(starts, ends)], dim=1)  # one node for all
+    hx = tuple(s.index_select(0, order).unsqueeze(0) for s in state)  # S x (1, B, H)
+    outs = []
+    ended: list[tuple[torch.Tensor, ...]] = []  # final states of the rows ending, by segment
+    for piece, n, n_next in zip(pieces, counts, [*counts[1:], 0]):
+        h_in = tuple(s[:, :n] for s in hx)
+        result = kernel(piece[:n], h_in if len(h_in) == 2 else h_in[0], weights, True, 1, 0.0,
+                        training, False, True)
+        out, hx = result[0], tuple(result[1:])  # (n, t, H), S x (1, n, H)
+        outs.append(F.pad(out, (0, 0, 0, 0, 0, B - n)))  # (B, t, H): zero rows that ended
+        ended.append(tuple(s[0, n_next:] for s in hx))
+    if ends[-1] < T:
+        outs.append(x.new_zeros(B, T - ends[-1], H))
+    out = torch.cat(outs, dim=1)  # (B, T, H) in sorted order
+    final = tuple(torch.cat([e[i] for e in reversed(ended)]) for i in range(len(state)))
+    unsort = torch.empty_like(order)
+    unsort[order] = torch.arange(B, device=order.device)
+    return out.index_select(0, unsort), tuple(s.index_select(0, unsort) for s in final)
+
+
+def _take_steps(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``x`` (B, T, F) with step t of row b taken from step ``index[b, t]``."""
+    return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))

@@ -24,21 +24,28 @@ def run_loop(
     step).
     """
     B, T, _ = x.shape
-    xp = cell.project_input(x)  # (B, T, G*H), one matrix product for all steps
+    # Steps are taken apart once (unbind: one autograd node whose backward stacks the step
+    # gradients), never indexed per step: the backward of xp[:, t] writes a full (B, T, G*H)
+    # zero gradient at every step, which makes a long sequence's backward quadratic in T.
+    xs = cell.project_input(x).unbind(1)  # T x (B, G*H), one matrix product for all steps
     w_hh = cell.recurrent_weight()  # DropConnect mask drawn once per call
     h_mask = cell.recurrent_dropout_mask(B)  # variational: one mask per sequence
     keep_old = cell.zoneout_masks(T, B)  # (T, S, B, H) or None
-    m = None if mask is None else mask.unsqueeze(-1)  # (B, T, 1)
+    keeps = [None] * T if keep_old is None else keep_old.unbind(0)  # T x (S, B, H)
+    masks: list[torch.Tensor | None] = [None] * T  # T x (B, 1) or None where all real
+    if mask is not None:
+        real_for_all = mask.all(0).tolist()  # (T,): no masking needed at these steps
+        masks = [None if full else m for full, m in zip(real_for_all,
+                                                        mask.unsqueeze(-1).unbind(1))]
     outputs = []
-    for t in range(T):
-        new = cell.step(xp[:, t], state, w_hh, h_mask)
+    for x_t, keep_t, m_t in zip(xs, keeps, masks):
+        new = cell.step(x_t, state, w_hh, h_mask)
         if cell.zoneout:
-            new = cell.apply_zoneout(state, new, None if keep_old is None else keep_old[t])
-        if m is None:
+            new = cell.apply_zoneout(state, new, keep_t)
+        if m_t is None:
             state = new
             outputs.append(new[0])
         else:
-            m_t = m[:, t]  # (B, 1)
             state = tuple(torch.where(m_t, n, s) for n, s in zip(new, state))
             outputs.append(new[0] * m_t)
     return torch.stack(outputs, dim=1), state  # (B, T, H)
