@@ -53,7 +53,8 @@ VARIANTS = {
 
 
 def run_seed(seed: int, overrides: dict[str, Any] | None, workdir: Path) -> dict[str, Any]:
-    lab = battery.run(overrides, out_dir=workdir / f"seed{seed}", seed=seed, verbose=False)
+    lab = battery.run(overrides, out_dir=workdir / f"seed{seed}", seed=seed, verbose=False,
+                      report=False)
     cfg = battery.config(overrides, seed=seed)
     series = load_dataset("battery", **cfg.data.dataset_args).series
     lean = Forecaster(cfg).fit(series)

@@ -153,7 +153,7 @@ def comparison_table(title: str, rows: dict[str, dict[str, Any]],
 
 
 def lab_report(run: Path, trained: dict[str, tuple[Any, Any]] | None = None, *,
-               probed: dict[str, tuple[Any, Any]] | None = None, name: str | None = None
+               probed: dict[str, tuple[Any, Any]] | None = None, final: Path | None = None
                ) -> Path | None:
     """Write ``report.html`` into ``run`` (:func:`rnnkit.report.write_report`).
 
@@ -162,7 +162,8 @@ def lab_report(run: Path, trained: dict[str, tuple[Any, Any]] | None = None, *,
         trained: model name -> ``(task, held-out data)``: each task is probed on its data
             (:func:`rnnkit.report.probe.probe_task`).
         probed: model name -> ``(network, Sample)`` for networks that are not tasks.
-        name: the run's name in the page's title.
+        final: the run directory ``run`` becomes when the lab completes (its name titles the
+            page, and its path is printed); default ``run`` itself.
 
     A report that cannot be drawn is logged, never the end of a finished lab.
     """
@@ -177,11 +178,17 @@ def lab_report(run: Path, trained: dict[str, tuple[Any, Any]] | None = None, *,
         models = {key: task.model_ for key, (task, _) in (trained or {}).items()}
         for key, (network, sample) in (probed or {}).items():
             models[key], samples[key] = network, sample
-        return write_report(run, samples=samples, models=models, name=name)
+        path = write_report(run, samples=samples, models=models,
+                            name=None if final is None else Path(final).name)
     except (RnnkitError, OSError, RuntimeError, ValueError) as err:
         logging.getLogger(__name__).warning("report not written: %s (rnnkit report %s "
                                             "retries)", err, run)
         return None
+    from rich.console import Console
+
+    # the page lands in the run directory once the lab completes
+    Console().print(f"report: {Path(final) / path.name if final is not None else path}")
+    return path
 
 
 def verdict(passed: bool | None, quick: bool) -> str:

@@ -78,7 +78,7 @@ def config(overrides: dict[str, Any] | None = None, *, quick: bool = False,
 
 def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = None,
         quick: bool = False, seed: int = 0, verbose: bool = True,
-        overwrite: bool = False) -> dict[str, Any]:
+        overwrite: bool = False, report: bool = True) -> dict[str, Any]:
     """Train the tutorial's LSTM on the battery data, compare it with every baseline and the
     noiseless floor, print the table and write the run directory.
 
@@ -89,6 +89,7 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         quick: a tiny run for tests (:data:`QUICK`).
         seed: the data seed and the training seed.
         verbose: print the table.
+        report: write ``report.html`` (about 10 s of diagnostics; off for seed sweeps).
 
     Returns:
         ``run_dir``, ``rmse`` / ``mae`` / ``mase`` of the model on the test windows,
@@ -98,7 +99,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
     cfg = _config(config, quick=quick, seed=seed)
     run_dir = Path(out_dir) if out_dir is not None else default_run_path("battery")
     result = run_experiment(cfg, run_dir, overwrite=overwrite)
-    report_path = lab_report(result.run_dir, {"model": (result.forecaster, result.series)})
     metrics = result.metrics
     test = metrics["evaluation"]
     floor = metrics["references"].get("noiseless curve (floor)", {})
@@ -114,7 +114,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         "epochs_run": metrics["epochs_run"],
         "best_epoch": metrics["best_epoch"],
         "n_test_windows": test["n_windows"],
-        "report": str(report_path) if report_path else None,
         "metrics": metrics,
     }
     if verbose:
@@ -128,8 +127,9 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                       "statistics from the training rows (or each window) only; early "
                       "stopping on the windows before the test part; run directory "
                       f"{result.run_dir}")
-        if report_path:
-            console.print(f"report: {report_path}")
+    report_path = (lab_report(result.run_dir, {"model": (result.forecaster, result.series)})
+                   if report else None)
+    summary["report"] = str(report_path) if report_path else None
     return summary
 
 
