@@ -1,13 +1,16 @@
 """rnnkit.nn.fused: which cells PyTorch's kernels serve (and the option that rules one out),
 rnnkit's single bias in PyTorch's weight layout, and run_fused against the reference loop
-with and without lengths."""
+with and without lengths; padded batches (one kernel call per layer and direction, the LSTM's
+cell state held by a saturating input column) equal the reference loop in outputs, final states
+and every gradient, on PyTorch's kernel and on rnnkit's, and pass gradcheck."""
 
 import pytest
 import torch
+from torch import _VF
 
 from rnnkit.errors import ConfigError
-from rnnkit.nn import GRUCell, LSTMCell, SimpleRNNCell
-from rnnkit.nn.fused import flat_weights, run_fused, unfusable_reason
+from rnnkit.nn import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
+from rnnkit.nn.fused import flat_weights, run_fused, run_padded, unfusable_reason
 from rnnkit.nn.loop import run_loop
 
 
@@ -71,3 +74,105 @@ def test_run_fused_equals_the_reference_loop(cls, lengths):
     assert len(final) == cell.num_states
     for got, want in zip(final, want_state):
         torch.testing.assert_close(got[0], want)  # (L*D, B, H) -> (B, H)
+
+
+# ------------------------------------------- padded batches: one kernel call, no PackedSequence
+def _layers(cls, backend, **options):
+    """(layer on ``backend``, the same weights on the reference loop), float64."""
+    torch.manual_seed(0)
+    ref = cls(3, 4, backend="loop", **options).double()
+    with torch.no_grad():
+        for p in ref.parameters():
+            p.uniform_(-0.6, 0.6)
+    layer = cls(3, 4, backend="auto", **options).double()
+    layer.load_state_dict(ref.state_dict())
+    if backend == "rnnkit":  # force rnnkit's kernel, as bench/padded_batches.py does
+        layer._choose_backend = lambda *args, **kwargs: "rnnkit"
+    return layer, ref
+
+
+def _run(layer, x, state, lengths):
+    """Outputs, final state and the gradients of x, the state and every parameter."""
+    x = x.clone().requires_grad_()
+    state = tuple(s.clone().requires_grad_() for s in state)
+    out, final = layer(x, state if len(state) == 2 else state[0], lengths=lengths)
+    final = final if isinstance(final, tuple) else (final,)
+    weights = torch.linspace(-1, 1, out.shape[-1], dtype=out.dtype)
+    loss = (out * weights).square().sum() + sum((f * weights[:f.shape[-1]]).sum() for f in final)
+    grads = torch.autograd.grad(loss, [x, *state, *layer.parameters()])
+    return out.detach(), tuple(f.detach() for f in final), grads
+
+
+LENGTHS = {
+    "unsorted": [3, 7, 1, 5, 7, 2],
+    "ties": [4, 4, 2, 2, 7, 7],
+    "all equal, below T": [5, 5, 5, 5, 5, 5],
+    "all equal to T": [7, 7, 7, 7, 7, 7],
+    "length 1": [1, 1, 1, 7, 1, 1],
+}
+
+
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("case", list(LENGTHS))
+@pytest.mark.parametrize("backend", ["torch", "rnnkit"])
+def test_padded_batches_equal_the_reference_loop(cls, bidirectional, case, backend):
+    layer, ref = _layers(cls, backend, num_layers=2, bidirectional=bidirectional)
+    lengths = torch.tensor(LENGTHS[case])
+    x = torch.randn(6, 7, 3, dtype=torch.float64)
+    x[torch.arange(7) >= lengths[:, None]] = 1e3  # padding: its values must not matter
+    rows = layer.num_layers * layer.num_directions
+    state = tuple(torch.randn(6, rows, 4, dtype=torch.float64) for _ in range(layer.num_states))
+    got, want = _run(layer, x, state, lengths), _run(ref, x, state, lengths)
+    assert layer.last_backend == backend and ref.last_backend == "loop"
+    torch.testing.assert_close(got[0], want[0], rtol=1e-10, atol=1e-10)  # outputs
+    assert not got[0][torch.arange(7) >= lengths[:, None]].any()  # zero at padded steps
+    for g, w in zip(got[1], want[1]):  # final states
+        torch.testing.assert_close(g, w, rtol=1e-10, atol=1e-10)
+    for g, w in zip(got[2], want[2]):  # gradients of x, the state and every parameter
+        torch.testing.assert_close(g, w, rtol=1e-9, atol=1e-10)
+    assert not got[2][0][torch.arange(7) >= lengths[:, None]].any()  # none for the padding
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_run_padded_ends_each_sequence_where_it_would_end_alone(dtype):
+    torch.manual_seed(0)
+    cell = LSTMCell(3, 4).to(dtype)
+    lengths = torch.tensor([6, 2, 4])
+    x = torch.randn(3, 6, 3, dtype=dtype)
+    state = (torch.randn(3, 4, dtype=dtype), torch.randn(3, 4, dtype=dtype))
+    out, (h, c) = run_padded(_VF.lstm, flat_weights(cell), x, state, lengths)
+    for b, n in enumerate(lengths.tolist()):  # each sequence alone, unpadded
+        out_b, (h_b, c_b) = run_padded(_VF.lstm, flat_weights(cell), x[b:b + 1, :n],
+                                       tuple(s[b:b + 1] for s in state), lengths[b:b + 1])
+        torch.testing.assert_close(out[b, :n], out_b[0])
+        torch.testing.assert_close(h[b], h_b[0])
+        torch.testing.assert_close(c[b], c_b[0])  # c held through the padding
+
+
+def test_run_padded_reads_padding_as_zeros_even_when_it_is_not_finite():
+    torch.manual_seed(0)
+    for cell in (LSTMCell(3, 4), GRUCell(3, 4)):
+        x = torch.randn(2, 5, 3)
+        x[1, 3:] = float("nan")  # padding of a layer built with check_finite=False
+        kernel = _VF.lstm if cell.num_states == 2 else _VF.gru
+        state = tuple(torch.zeros(2, 4) for _ in range(cell.num_states))
+        out, final = run_padded(kernel, flat_weights(cell), x, state, torch.tensor([5, 3]))
+        assert torch.isfinite(out).all() and all(torch.isfinite(s).all() for s in final)
+        assert not out[1, 3:].any()
+
+
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+def test_padded_batches_gradcheck_on_pytorchs_kernel(cls):
+    torch.manual_seed(0)
+    layer = cls(2, 3, bidirectional=True).double()
+    x = torch.randn(3, 4, 2, dtype=torch.float64, requires_grad=True)
+    lengths = torch.tensor([2, 4, 1])
+
+    def f(x, *params):
+        out, final = torch.func.functional_call(
+            layer, dict(zip([n for n, _ in layer.named_parameters()], params)), (x,),
+            {"lengths": lengths})
+        return (out, *final) if isinstance(final, tuple) else (out, final)
+    assert torch.autograd.gradcheck(f, (x, *layer.parameters()), eps=1e-6, atol=1e-6)
+    assert layer.last_backend == "torch"

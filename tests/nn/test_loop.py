@@ -1,7 +1,11 @@
 """rnnkit.nn.loop: the reference backend against the textbook equations (float64), with a
 mask anywhere: a masked step carries the state and outputs zero; the DropConnect and
-recurrent-dropout masks are drawn once per call."""
+recurrent-dropout masks are drawn once per call; the steps are taken apart once (no per-step
+indexing, whose backward is quadratic in T)."""
 
+import collections
+
+import pytest
 import textbook as ref
 import torch
 
@@ -73,3 +77,30 @@ def test_masks_are_drawn_once_per_call(monkeypatch):
     monkeypatch.setattr(cell, "recurrent_dropout_mask", counted_dropout)
     run_loop(cell, torch.randn(2, 9, 3, dtype=torch.float64), cell.zero_state(2), None)
     assert calls == {"weight": 1, "dropout": 1}
+
+
+def _backward_nodes(t: torch.Tensor) -> collections.Counter:
+    """The autograd graph behind ``t``: node type name -> count."""
+    seen, count, stack = set(), collections.Counter(), [t.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        count[type(node).__name__] += 1
+        stack.extend(f for f, _ in node.next_functions)
+    return count
+
+
+@pytest.mark.parametrize("cls", [SimpleRNNCell, LSTMCell, GRUCell])
+@pytest.mark.parametrize("masked", [False, True])
+def test_the_steps_are_taken_apart_once_so_the_backward_is_linear_in_time(cls, masked):
+    """A per-step ``xp[:, t]`` puts T select nodes in the graph, each writing a full (B, T, G*H)
+    zero gradient in the backward (quadratic in T); one unbind is one node."""
+    cell = _cell(cls)
+    x = torch.randn(2, 9, 3, dtype=torch.float64, requires_grad=True)
+    mask = torch.arange(9) < torch.tensor([9, 4])[:, None] if masked else None
+    out, _ = run_loop(cell, x, cell.zero_state(2), mask)
+    nodes = _backward_nodes(out.sum())
+    assert nodes["UnbindBackward0"] == 1
+    assert nodes["SelectBackward0"] == 0 and nodes["SliceBackward0"] == 0

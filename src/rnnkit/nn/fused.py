@@ -6,13 +6,15 @@ batch-first states.
 
 Variable-length batches do not go through packed sequences: on the CPU, PyTorch's backward
 through a ``PackedSequence`` grows with T^2 (a bidirectional LSTM(64), batch 16, T=1344: 7 s
-against 0.12 s unpadded). They run in time segments instead (:func:`run_segments`): the
-sequences sorted by length, time cut at their distinct lengths, and each segment run on the
-unpacked kernel over the sequences still going, the state carried from one segment to the next
-and each sequence's final state kept when it ends. That is linear in T, and exact: no padded
-step is computed. The backward direction runs the same way on each sequence reversed within
-its length, which is post-padded again. Pre-padded batches are shifted to post-padding and back
-by the caller.
+against 0.12 s unpadded). Each layer and direction is instead one call of the unpacked kernel
+on the padded batch (:func:`run_padded`), exact because a recurrence is causal: the outputs
+before a sequence's end do not depend on its padding, and they are zeroed after it. The final
+``h`` is the output at the last real step; the LSTM's ``c``, which no output carries, is held at
+padded steps by one more input column, 1 at padded steps, whose weights saturate the forget gate
+to exactly 1 and the input gate to exactly 0 (c' = 1*c + 0*g = c, and both gates' derivatives
+are exactly 0 there). The backward direction runs the same way on each sequence reversed
+within its length, which is post-padded again. Pre-padded batches are shifted to post-padding
+and back by the caller. The cost is the unpadded batch's, linear in T.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from rnnkit.nn.cell import RecurrentCell
 from rnnkit.nn.kernels import TorchKernel, kernels_for
 
 __all__ = ["GRU_KERNEL", "LSTM_KERNEL", "SIMPLE_RNN_KERNEL", "flat_weights", "run_fused",
-           "run_segments", "segment_count", "unfusable_reason"]
+           "run_padded", "unfusable_reason"]
 
 
 def unfusable_reason(cell: RecurrentCell) -> str | None:
@@ -110,8 +112,8 @@ def run_fused(
     (B, T, D*H), zero at padded steps, and the final state as (L*D, B, H) tensors.
 
     Without lengths the whole stack is one kernel call. With lengths each layer and direction
-    runs in segments (:func:`run_segments`), with ``dropout`` between layers in training as
-    PyTorch's kernel applies it.
+    is one kernel call on the padded batch (:func:`run_padded`), with ``dropout`` between
+    layers in training as PyTorch's kernel applies it.
     """
     weights = [w for cell in cells for w in flat_weights(cell)]
     kernel = _torch_kernel(cells[0]).function(cells[0])  # a torch._VF function
@@ -135,10 +137,10 @@ def run_fused(
             w = weights[4 * k: 4 * k + 4]
             hx = tuple(s[k] for s in state)  # S x (B, H)
             if d == 0:
-                out, fin = run_segments(kernel, w, layer_in, hx, lengths, training=training)
+                out, fin = run_padded(kernel, w, layer_in, hx, lengths, training=training)
             else:  # reversed within its length: post-padded again; the padding stays put
-                out, fin = run_segments(kernel, w, _take_steps(layer_in, rev), hx, lengths,
-                                        training=training)
+                out, fin = run_padded(kernel, w, _take_steps(layer_in, rev), hx, lengths,
+                                      training=training)
                 out = _take_steps(out, rev)
             parts.append(out)
             finals.append(fin)
@@ -149,13 +151,7 @@ def run_fused(
     return layer_in, final
 
 
-def segment_count(lengths: torch.Tensor) -> int:
-    """How many kernel calls :func:`run_segments` makes for ``lengths`` (B,): their distinct
-    values."""
-    return int(torch.unique(lengths).numel())
-
-
-def run_segments(
+def run_padded(
     kernel,
     weights: list[torch.Tensor],
     x: torch.Tensor,
@@ -164,46 +160,50 @@ def run_segments(
     *,
     training: bool = False,
 ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-    """One layer, one direction of a post-padded batch on PyTorch's unpacked kernel.
+    """One layer, one direction of a post-padded batch in one call of PyTorch's kernel.
 
     Args:
         kernel: a ``torch._VF`` function (``lstm``, ``gru``, ``rnn_tanh``, ``rnn_relu``).
         weights: ``[w_ih, w_hh, b_ih, b_hh]`` in PyTorch's layout (:func:`flat_weights`).
         x: (B, T, I), sequence b real on its first ``lengths[b]`` steps.
-        state: S x (B, H), the initial state.
+        state: S x (B, H), the initial state (S = 2 for the LSTM's (h, c)).
         lengths: (B,) integers in [1, T].
 
     Returns the outputs (B, T, H), zero at padded steps, and the final state S x (B, H), each
-    sequence's after its last real step. The sequences are sorted by length (longest first),
-    time is cut at the distinct lengths, and each segment runs on the sequences still going
-    (a prefix of the sorted batch): one kernel call per distinct length, and no padded step
-    computed.
+    sequence's after its last real step (see the module doc for why this is exact). Padded
+    steps of ``x`` are read as zeros, whatever they hold, and get a zero gradient.
+
+    Example::
+
+        out, (h, c) = run_padded(torch._VF.lstm, flat_weights(cell), x, (h0, c0), lengths)
     """
     B, T, _ = x.shape
-    H = state[0].shape[-1]
-    sorted_lens, order = torch.sort(lengths, descending=True, stable=True)
-    ends = sorted(set(sorted_lens.tolist()))  # the segment ends, ascending
-    counts = [(sorted_lens >= end).sum().item() for end in ends]  # active rows per segment
-    xs = x.index_select(0, order)  # (B, T, I) longest first
-    starts = [0, *ends[:-1]]
-    pieces = xs.split([e - s for s, e in zip(starts, ends)], dim=1)  # one node for all
-    hx = tuple(s.index_select(0, order).unsqueeze(0) for s in state)  # S x (1, B, H)
-    outs = []
-    ended: list[tuple[torch.Tensor, ...]] = []  # final states of the rows ending, by segment
-    for piece, n, n_next in zip(pieces, counts, [*counts[1:], 0]):
-        h_in = tuple(s[:, :n] for s in hx)
-        result = kernel(piece[:n], h_in if len(h_in) == 2 else h_in[0], weights, True, 1, 0.0,
-                        training, False, True)
-        out, hx = result[0], tuple(result[1:])  # (n, t, H), S x (1, n, H)
-        outs.append(F.pad(out, (0, 0, 0, 0, 0, B - n)))  # (B, t, H): zero rows that ended
-        ended.append(tuple(s[0, n_next:] for s in hx))
-    if ends[-1] < T:
-        outs.append(x.new_zeros(B, T - ends[-1], H))
-    out = torch.cat(outs, dim=1)  # (B, T, H) in sorted order
-    final = tuple(torch.cat([e[i] for e in reversed(ended)]) for i in range(len(state)))
-    unsort = torch.empty_like(order)
-    unsort[order] = torch.arange(B, device=order.device)
-    return out.index_select(0, unsort), tuple(s.index_select(0, unsort) for s in final)
+    real = torch.arange(T, device=x.device) < lengths[:, None]  # (B, T) bool
+    x = torch.where(real.unsqueeze(-1), x, x.new_zeros(()))  # (B, T, I): padding read as 0
+    is_lstm = len(state) == 2
+    if is_lstm:  # one more input feature, 1 at padded steps, that holds c there
+        x = torch.cat([x, (~real).to(x.dtype).unsqueeze(-1)], dim=-1)  # (B, T, I+1)
+        weights = [torch.cat([weights[0], _hold_column(weights[0])], dim=1), *weights[1:]]
+    hx = tuple(s.unsqueeze(0) for s in state)  # S x (1, B, H)
+    result = kernel(x, hx if is_lstm else hx[0], weights, True, 1, 0.0, training, False, True)
+    out = torch.where(real.unsqueeze(-1), result[0], result[0].new_zeros(()))  # (B, T, H)
+    last = (lengths - 1).view(B, 1, 1).expand(-1, 1, out.shape[-1])  # (B, 1, H)
+    h = out.gather(1, last).squeeze(1)  # (B, H): the output at each last real step
+    return out, ((h, result[2][0]) if is_lstm else (h,))
+
+
+def _hold_column(w_ih: torch.Tensor) -> torch.Tensor:
+    """(4H, 1) input weights that saturate the LSTM's gates (i, f, g, o) to i = 0, f = 1.
+
+    sqrt(max) of the dtype: sigmoid(-big) underflows to exactly 0 and sigmoid(big) rounds to
+    exactly 1 in every float dtype, and big plus the step's finite preactivation stays finite.
+    """
+    H = w_ih.shape[0] // 4
+    big = torch.finfo(w_ih.dtype).max ** 0.5
+    column = w_ih.new_zeros(4 * H, 1)
+    column[:H] = -big  # input gate: 0
+    column[H:2 * H] = big  # forget gate: 1
+    return column
 
 
 def _take_steps(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
