@@ -59,7 +59,8 @@ def test_every_diagnostic_is_drawn_for_a_float_series_model(series_sample):
     assert titles(sections) == ["Gradient flow through time", "Recurrent weights",
                                 "Hidden states", "Sensitivity over time steps"]
     kinds = {s.title: [b.kind for b in s.blocks] for s in sections}
-    assert kinds["Gradient flow through time"].count("figure") == 2  # trained and initial
+    # trained against initial in one figure, and the LSTM's gates
+    assert kinds["Gradient flow through time"].count("figure") == 2
     assert kinds["Hidden states"].count("figure") == 3  # PCA, t-SNE, unit heat map
     assert kinds["Sensitivity over time steps"].count("figure") == 2
     assert not any(b.kind == "note" and "could not" in b.body
@@ -112,5 +113,5 @@ def test_token_models_skip_sensitivity_and_a_failure_becomes_a_note():
                             "is token ids") for n in notes)
     assert any(n.startswith("hidden states could not be drawn: states: expected at least 3 "
                             "real steps") for n in notes)
-    # the gradient flow and the weights are still there
+    # the gradient flow (with its gates) and the weights are still there
     assert [b.kind for b in sections[0].blocks].count("figure") == 2

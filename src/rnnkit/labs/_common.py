@@ -153,8 +153,8 @@ def comparison_table(title: str, rows: dict[str, dict[str, Any]],
 
 
 def lab_report(run: Path, trained: dict[str, tuple[Any, Any]] | None = None, *,
-               probed: dict[str, tuple[Any, Any]] | None = None, final: Path | None = None
-               ) -> Path | None:
+               probed: dict[str, tuple[Any, Any]] | None = None, final: Path | None = None,
+               quick: bool = False) -> Path | None:
     """Write ``report.html`` into ``run`` (:func:`rnnkit.report.write_report`).
 
     Args:
@@ -164,13 +164,15 @@ def lab_report(run: Path, trained: dict[str, tuple[Any, Any]] | None = None, *,
         probed: model name -> ``(network, Sample)`` for networks that are not tasks.
         final: the run directory ``run`` becomes when the lab completes (its name titles the
             page, and its path is printed); default ``run`` itself.
+        quick: a ``--quick`` lab: the heavy diagnostics on smaller bounds (t-SNE on 100
+            states, 250 iterations; sensitivity on 4 sequences).
 
     A report that cannot be drawn is logged, never the end of a finished lab.
     """
     import logging
 
     from rnnkit.errors import RnnkitError
-    from rnnkit.report import write_report
+    from rnnkit.report import Limits, write_report
     from rnnkit.report.probe import probe_task
 
     try:
@@ -178,7 +180,9 @@ def lab_report(run: Path, trained: dict[str, tuple[Any, Any]] | None = None, *,
         models = {key: task.model_ for key, (task, _) in (trained or {}).items()}
         for key, (network, sample) in (probed or {}).items():
             models[key], samples[key] = network, sample
-        path = write_report(run, samples=samples, models=models,
+        limits = Limits(tsne_points=100, tsne_iter=250, sensitivity_examples=4,
+                        ig_steps=8) if quick else None
+        path = write_report(run, samples=samples, models=models, limits=limits,
                             name=None if final is None else Path(final).name)
     except (RnnkitError, OSError, RuntimeError, ValueError) as err:
         logging.getLogger(__name__).warning("report not written: %s (rnnkit report %s "

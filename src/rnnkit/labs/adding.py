@@ -106,6 +106,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         probed = {name: (r["model"], capture_sample(
             r["model"], lambda net=r["model"]: net(x_test[:64]), color=y_test[:64, 0].numpy(),
             color_name="target (the marked sum)")) for name, r in results.items()}
-        lab_report(work, probed=probed, final=run_dir)
+        lab_report(work, probed=probed, final=run_dir, quick=quick)
     metrics["run_dir"] = str(run_dir)
     return metrics

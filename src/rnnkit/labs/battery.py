@@ -127,7 +127,8 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                       "statistics from the training rows (or each window) only; early "
                       "stopping on the windows before the test part; run directory "
                       f"{result.run_dir}")
-    report_path = (lab_report(result.run_dir, {"model": (result.forecaster, result.series)})
+    report_path = (lab_report(result.run_dir, {"model": (result.forecaster, result.series)},
+                              quick=quick)
                    if report else None)
     summary["report"] = str(report_path) if report_path else None
     return summary

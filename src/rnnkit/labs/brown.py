@@ -195,6 +195,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         tagger.history_.to_json(work / "history.json")
         write_json(work / "metrics.json", metrics)
         tagger.save(work / "model", metrics={"test": {k: model_m[k] for k in _KEYS[:6]}})
-        lab_report(work, {"model": (tagger, s_te)}, final=run_dir)
+        lab_report(work, {"model": (tagger, s_te)}, final=run_dir, quick=quick)
     metrics["run_dir"] = str(run_dir)
     return metrics

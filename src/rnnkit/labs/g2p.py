@@ -239,6 +239,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         s2s.save(work / "model", metrics={k_: v for k_, v in metrics.items()
                                              if k_ != "samples"})
         metrics["samples"] = [{k_: v for k_, v in s.items() if k_ != "attention"} for s in samples]
-        lab_report(work, {"model": (s2s, words)}, final=run_dir)
+        lab_report(work, {"model": (s2s, words)}, final=run_dir, quick=quick)
     metrics["run_dir"] = str(run_dir)
     return metrics

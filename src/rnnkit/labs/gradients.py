@@ -335,6 +335,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
             write_json(work / "history.json", histories)
         _plot(norms, max(data["lengths"]), list(model["cells"]), list(model["inits"]),
               work / "gradients.png")
-        lab_report(work, final=run_dir)  # the models are not kept: no model diagnostics
+        lab_report(work, final=run_dir, quick=quick)  # the models are not kept: no model diagnostics
     metrics["run_dir"] = str(run_dir)
     return metrics

@@ -255,6 +255,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                               work / "confusion.png",
                               title=f"{name}: {len(x_te):,} held-out {source} sentences")
         clf.save(work / "model", metrics={"test": _summary(model_m)})
-        lab_report(work, {"model": (clf, x_te)}, final=run_dir)
+        lab_report(work, {"model": (clf, x_te)}, final=run_dir, quick=quick)
     metrics["run_dir"] = str(run_dir)
     return metrics

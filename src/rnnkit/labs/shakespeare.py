@@ -237,6 +237,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                     f"{p}{s}\n\n" for p, s in samples.items()), encoding="utf-8")
         (work / "task.toml").write_text(lm.config.to_toml(), encoding="utf-8")
         lm.save(work / "model", metrics={k: v for k, v in metrics.items() if k != "samples"})
-        lab_report(work, {"model": (lm, test_text)}, final=run_dir)
+        lab_report(work, {"model": (lm, test_text)}, final=run_dir, quick=quick)
     metrics["run_dir"] = str(run_dir)
     return metrics

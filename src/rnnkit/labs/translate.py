@@ -225,6 +225,6 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
                                              "greedy": metrics["greedy"], "beam": metrics["beam"],
                                              "baseline": metrics["baseline"]})
         metrics["samples"] = [{k_: v for k_, v in s.items() if k_ != "attention"} for s in samples]
-        lab_report(work, {"model": (s2s, sources)}, final=run_dir)
+        lab_report(work, {"model": (s2s, sources)}, final=run_dir, quick=quick)
     metrics["run_dir"] = str(run_dir)
     return metrics

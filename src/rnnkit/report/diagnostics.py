@@ -90,13 +90,38 @@ def _flow_table(flows: dict[str, GradientFlow]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _flows_figure(flows: dict[str, GradientFlow]) -> Any:
+    """Every layer's ||dL/dh_t|| against t on a log scale: trained solid, initial dashed."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 4.2), dpi=90)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    colors = [f"C{i}" for i in range(10)]
+    for style, (when, flow) in zip(("-", "--"), flows.items()):
+        steps = np.arange(1, flow.norms.shape[1] + 1)
+        for i, (label, norms) in enumerate(zip(flow.labels, flow.norms)):
+            shown = np.where(norms > 0, norms, np.nan)
+            ax.plot(steps, shown, style, color=colors[i % 10], label=f"{label}, {when}")
+    ax.set_yscale("log")
+    ax.set_xlabel("time step t")
+    ax.set_ylabel("||dL/dh_t||")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
 def _gradients(section: Section, layer: nn.Module, fresh: nn.Module, x: torch.Tensor) -> None:
     flows = {"trained": gradient_flow(layer, x), "initial": gradient_flow(fresh, x)}
     section.add(text("The norm of dL/dh_t for every step t, L being the sum of the last step's "
                      "output: how far back in time a training signal reaches. A line that "
                      "falls towards t = 1 by orders of magnitude is a vanishing gradient."))
-    for when, flow in flows.items():
-        section.add(figure(flow.plot(), f"gradient flow, {when} weights"))
+    section.add(figure(_flows_figure(flows), "gradient flow: trained weights (solid) and a "
+                                             "fresh initialization (dashed)"))
+    if flows["trained"].gates:
+        section.add(figure(flows["trained"].plot(gates=True), "trained weights: the gradient "
+                                                              "reaching every gate"))
     section.add(table(_flow_table(flows), "log10 of |dL/dh_1| / |dL/dh_T|: above 0, the "
                                           "gradient grows going back; below 0, it fades",
                       index=False))
