@@ -298,3 +298,43 @@ def test_custom_activation_and_cell_subclass_are_named():
     assert unsupported_reason(MyLSTM(2, 3)) == "cell=MyLSTM"
     # an equivalent callable from torch is recognized
     assert unsupported_reason(SimpleRNNCell(2, 3, activation=torch.nn.functional.relu)) is None
+
+
+def test_the_buffer_pool_has_a_configurable_cap():
+    from rnnkit.nn import set_buffer_pool_limit
+    from rnnkit.nn.bptt import _WORKSPACE
+
+    torch.manual_seed(0)
+    layer = LSTM(16, 256, layer_norm=True)  # a variant: rnnkit's kernel runs it
+    x = torch.randn(16, 80, 16, requires_grad=True)
+    old = set_buffer_pool_limit(64 << 20)
+    try:
+        layer(x)[0].sum().backward()
+        assert layer.last_backend == "rnnkit"
+        assert 0 < _WORKSPACE.pooled_bytes() <= 64 << 20  # large buffers kept, within the cap
+        expected = x.grad.clone()
+        assert set_buffer_pool_limit(0) == 64 << 20  # off: the pool lets go of everything
+        assert _WORKSPACE.pooled_bytes() == 0
+        x.grad = None
+        layer(x)[0].sum().backward()
+        assert _WORKSPACE.pooled_bytes() == 0
+        torch.testing.assert_close(x.grad, expected, rtol=0, atol=0)  # same numbers, no pool
+    finally:
+        set_buffer_pool_limit(old)
+    with pytest.raises(ConfigError, match="max_bytes: expected an integer >= 0"):
+        set_buffer_pool_limit(-1)
+
+
+def test_the_pool_cap_is_read_from_the_environment():
+    import subprocess
+    import sys
+
+    code = "from rnnkit.nn.bptt import _Workspace; print(_Workspace.max_bytes)"
+    env = {**__import__("os").environ, "RNNKIT_BUFFER_POOL_MB": "2.5"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == str(int(2.5 * (1 << 20)))
+    env["RNNKIT_BUFFER_POOL_MB"] = "lots"
+    bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert bad.returncode != 0
+    assert "RNNKIT_BUFFER_POOL_MB: expected a number of MiB >= 0" in bad.stderr

@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,7 +79,8 @@ from rnnkit.nn.activations import ACTIVATIONS
 from rnnkit.nn.cell import RecurrentCell, State
 from rnnkit.nn.kernels import RnnkitKernel, kernels_for
 
-__all__ = ["GRU_KERNEL", "LSTM_KERNEL", "SIMPLE_RNN_KERNEL", "run_bptt", "unsupported_reason"]
+__all__ = ["GRU_KERNEL", "LSTM_KERNEL", "SIMPLE_RNN_KERNEL", "run_bptt", "set_buffer_pool_limit",
+           "unsupported_reason"]
 
 Tensor = torch.Tensor
 _EPS = 1e-5  # F.layer_norm's default, which the cells use
@@ -230,6 +232,44 @@ def _storage_users(t: Tensor) -> int:
     return torch._C._storage_Use_Count(t.untyped_storage()._cdata)
 
 
+_POOL_ENV = "RNNKIT_BUFFER_POOL_MB"
+
+
+def _initial_pool_limit() -> int:
+    raw = os.environ.get(_POOL_ENV)
+    if raw is None:
+        return 1 << 30
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = -1.0
+    if not (mb >= 0 and math.isfinite(mb)):
+        raise ConfigError(expected(_POOL_ENV, "a number of MiB >= 0 (0 turns pooling off)",
+                                   raw))
+    return int(mb * (1 << 20))
+
+
+def set_buffer_pool_limit(max_bytes: int) -> int:
+    """Cap the memory rnnkit's kernels keep between calls, per thread; returns the old cap.
+
+    The BPTT kernels reuse their large buffers (states, gate activations: for an LSTM of 256
+    units, 64 sequences of 100 steps, about 75 MB per training step) instead of allocating
+    fresh memory each call, whose first touch page-faults. ``max_bytes`` bounds what a
+    thread's pool holds; 0 turns pooling off (every call allocates). The default is 1 GiB,
+    or ``RNNKIT_BUFFER_POOL_MB`` (MiB) when set in the environment.
+
+    Raises:
+        ConfigError: ``max_bytes`` is not an integer >= 0.
+    """
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+        raise ConfigError(expected("max_bytes", "an integer >= 0 (0 turns pooling off)",
+                                   max_bytes))
+    old = _Workspace.max_bytes
+    _Workspace.max_bytes = max_bytes
+    _WORKSPACE._trim()
+    return old
+
+
 class _Workspace(threading.local):
     """Reusable memory for the kernels' large buffers (one pool per thread).
 
@@ -238,11 +278,14 @@ class _Workspace(threading.local):
     returns such blocks to the system when they are freed. So large buffers are kept here
     between calls and handed out again once no tensor uses their memory any more (their
     storage's use count is back to this pool's own reference), which a steady training loop
-    reaches after one step. Free buffers beyond ``max_bytes`` are released, oldest first.
+    reaches after one step. Buffers beyond ``max_bytes`` per thread are dropped from the pool,
+    oldest first (their memory goes when their last user does): the cap is
+    :func:`set_buffer_pool_limit`, 1 GiB by default or ``RNNKIT_BUFFER_POOL_MB`` from the
+    environment; 0 turns pooling off.
     """
 
     min_bytes = 1 << 20  # smaller buffers come from malloc's warm arenas anyway
-    max_bytes = 1 << 30
+    max_bytes = _initial_pool_limit()
 
     def __init__(self) -> None:
         self.buffers: list[Tensor] = []  # flat, least recently used first
@@ -254,7 +297,7 @@ class _Workspace(threading.local):
     def empty(self, shape: tuple[int, ...], like: Tensor) -> Tensor:
         """An uninitialized tensor of ``shape`` with ``like``'s dtype and device."""
         n = math.prod(shape)
-        if (self.free_users is None or like.device.type != "cpu"
+        if (self.free_users is None or like.device.type != "cpu" or self.max_bytes == 0
                 or n * like.element_size() < self.min_bytes):
             return like.new_empty(shape)
         best = None  # the index of the smallest free buffer that fits
@@ -268,9 +311,13 @@ class _Workspace(threading.local):
         self._trim()
         return buf[:n].view(shape)
 
+    def pooled_bytes(self) -> int:
+        """The bytes this thread's pool holds (in use or free)."""
+        return sum(b.numel() * b.element_size() for b in self.buffers)
+
     def _trim(self) -> None:
-        total = sum(b.numel() * b.element_size() for b in self.buffers)
-        while total > self.max_bytes and len(self.buffers) > 1:
+        total = self.pooled_bytes()
+        while total > self.max_bytes and self.buffers:
             buf = self.buffers.pop(0)  # in use or not: its memory goes when its users go
             total -= buf.numel() * buf.element_size()
 
