@@ -15,7 +15,6 @@ from rnnkit.nn.recurrent import BACKENDS, MERGE_MODES, Recurrent
 from rnnkit.nn.simple_rnn import SimpleRNN, SimpleRNNCell
 
 __all__ = [
-    "set_buffer_pool_limit",
     "ACTIVATIONS",
     "BACKENDS",
     "CRF",
@@ -37,4 +36,5 @@ __all__ = [
     "pool",
     "resolve_activation",
     "resolve_initializer",
+    "set_buffer_pool_limit",
 ]
