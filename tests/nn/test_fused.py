@@ -86,8 +86,7 @@ def _layers(cls, backend, **options):
             p.uniform_(-0.6, 0.6)
     layer = cls(3, 4, backend="auto", **options).double()
     layer.load_state_dict(ref.state_dict())
-    if backend == "rnnkit":  # force rnnkit's kernel, as bench/padded_batches.py does
-        layer._choose_backend = lambda *args, **kwargs: "rnnkit"
+    layer._choose_backend = lambda *args, **kwargs: backend  # forced, as bench/padded_batches
     return layer, ref
 
 
@@ -166,6 +165,7 @@ def test_run_padded_reads_padding_as_zeros_even_when_it_is_not_finite():
 def test_padded_batches_gradcheck_on_pytorchs_kernel(cls):
     torch.manual_seed(0)
     layer = cls(2, 3, bidirectional=True).double()
+    layer._choose_backend = lambda *args, **kwargs: "torch"  # auto runs GRU, RNN on rnnkit's
     x = torch.randn(3, 4, 2, dtype=torch.float64, requires_grad=True)
     lengths = torch.tensor([2, 4, 1])
 

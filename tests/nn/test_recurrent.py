@@ -49,7 +49,7 @@ def test_pre_post_and_ragged_masks(cls):
     pre_mask = torch.tensor([[1] * 6, [0, 0, 0, 1, 1, 1]], dtype=torch.bool)
     pre, _ = layer(x_pre, mask=pre_mask)
     torch.testing.assert_close(pre[1, 3:], post[1, :3])
-    assert layer.last_backend == "torch"
+    assert layer.last_backend == ("torch" if cls is LSTM else "rnnkit")
     # a ragged mask (a hole in the middle) skips that step entirely
     ragged = torch.tensor([[1, 1, 0, 1, 1, 1]] * 2, dtype=torch.bool)
     out_r, _ = layer(x, mask=ragged)
@@ -170,16 +170,17 @@ def test_custom_cell_through_recurrent():
 def test_auto_routes_to_the_faster_kernel_on_cpu():
     x = torch.randn(2, 5, 3)
     lengths = torch.tensor([5, 3])
-    small = GRU(3, 16)
-    small(x)
-    assert small.last_backend == "torch"  # small matrices: PyTorch's kernel
-    assert GRU(3, 128)(x)[0] is not None
-    gru, lstm = GRU(3, 128), LSTM(3, 128)
-    gru(x)
-    lstm(x)
-    assert gru.last_backend == "rnnkit" and lstm.last_backend == "torch"  # oneDNN LSTM
-    lstm(x, lengths=lengths)
-    assert lstm.last_backend == "rnnkit"  # padded batch: packed sequences are slower
+    for hidden in (4, 128):  # at every size (bench/padded_batches.py, BENCHMARKS.md)
+        gru, rnn, lstm = GRU(3, hidden), SimpleRNN(3, hidden), LSTM(3, hidden)
+        for layer in (gru, rnn, lstm):
+            layer(x)
+        # no oneDNN kernel for GRU and SimpleRNN: rnnkit's; the LSTM on oneDNN's
+        assert (gru.last_backend, rnn.last_backend, lstm.last_backend) == \
+            ("rnnkit", "rnnkit", "torch")
+        for layer in (gru, rnn, lstm):
+            layer(x, lengths=lengths)  # lengths change nothing: no packed sequences
+        assert (gru.last_backend, rnn.last_backend, lstm.last_backend) == \
+            ("rnnkit", "rnnkit", "torch")
     # both routes compute the same function
     ref = LSTM(3, 128, backend="loop")
     ref.load_state_dict(lstm.state_dict())

@@ -25,8 +25,10 @@ between layers (training only); the merge mode applies to the last layer's outpu
 
 Backends: ``"fused"`` runs PyTorch's kernels (oneDNN/cuDNN) for standard configurations and
 rnnkit's hand-written BPTT kernels (:mod:`rnnkit.nn.bptt`) for regularized or normalized
-cells, and on the CPU also for GRU, SimpleRNN and padded batches from 128 units on, where
-they measured faster than PyTorch's; ``"loop"`` is the readable per-step reference (:func:`rnnkit.nn.loop.run_loop`);
+cells, and on the CPU also for GRU and SimpleRNN, which PyTorch has no oneDNN kernel for and
+rnnkit's ran faster at every size measured; ``"loop"`` is the readable per-step reference
+(:func:`rnnkit.nn.loop.run_loop`). Variable-length batches cost about what the same batch
+does without lengths in every backend (linear in T; bench/padded_batches.py);
 ``"auto"`` takes the fastest that serves the configuration and logs once, naming the option,
 when it has to fall back to the loop. ``layer.last_backend`` tells what ran.
 
@@ -91,9 +93,6 @@ logger = logging.getLogger("rnnkit.nn")
 BACKENDS = ("auto", "fused", "loop")
 MERGE_MODES = ("concat", "sum", "mean", "mul")
 _LOGGED: set[str] = set()
-# Hidden size from which rnnkit's own kernel is preferred to PyTorch's on the CPU where it
-# measured faster (see Recurrent._prefers_rnnkit_kernel).
-_RNNKIT_MIN_HIDDEN = 128
 # The deepest stack a layer builds (one module per layer and direction; deeper stacks do not
 # train, and building 10**9 modules would hang rather than fail).
 MAX_LAYERS = 1024
@@ -384,14 +383,18 @@ class Recurrent(nn.Module):
                     f"no fused kernel serves {reason}"))
 
     def _prefers_rnnkit_kernel(self, layout: str, device: torch.device) -> bool:
-        """On the CPU, rnnkit's kernel beats PyTorch's for GRU and SimpleRNN (PyTorch has no
-        oneDNN kernel for them) and for padded batches (packed sequences are slow), once the
-        matrices are large enough for the per-step overhead not to dominate (BENCHMARKS.md,
-        Engine: e.g. GRU 106 vs 117 ms, padded LSTM 145 vs 372 ms at medium size)."""
-        if device.type != "cpu" or self.hidden_size < _RNNKIT_MIN_HIDDEN:
+        """On the CPU, rnnkit's kernel beats PyTorch's for the cells PyTorch has no oneDNN
+        kernel for (GRU, SimpleRNN) at every size measured, batch 1 to 64, 4 to 256 units:
+        0.47-0.82x its time (bench/padded_batches.py, BENCHMARKS.md). The LSTM stays on oneDNN,
+        with lengths too: one call per layer and direction on the padded batch
+        (:func:`rnnkit.nn.fused.run_padded`) beat rnnkit's kernel in 10 of 12 padded
+        configurations from 128 units (and every one below). ``layout`` does not change the
+        choice: padding costs both kernels about the same (at most 1.4x)."""
+        del layout
+        if device.type != "cpu":
             return False
         torch_kernel = kernels_for(self.cells[0]).torch
-        return layout in ("post", "pre") or torch_kernel is None or not torch_kernel.onednn
+        return torch_kernel is None or not torch_kernel.onednn
 
     def _choose_backend(self, layout: str, device: torch.device | None = None) -> str:
         if self.backend == "loop":
