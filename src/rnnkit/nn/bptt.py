@@ -56,8 +56,11 @@ step's slice is contiguous and all steps' rows form one (T*B, ...) matrix. The o
 sequence is returned as a (B, T, H) view of a time-major buffer, as torch.nn.LSTM's
 ``batch_first`` output is.
 
-The backward is not itself differentiable: ``create_graph=True`` raises, pointing to
-``backend="loop"`` for higher-order gradients.
+The hand-written backward is not itself differentiable. With ``create_graph=True`` (a
+gradient penalty, a Hessian-vector product) the kernel's node replays its forward through the
+cell's per-step autograd from the recorded input and differentiates that instead
+(:func:`_replay`): higher-order gradients are exact, at the loop backend's cost, and the
+ordinary first-order backward keeps nothing more in memory for it.
 """
 
 from __future__ import annotations
@@ -146,12 +149,18 @@ def run_bptt(
     kernel: RnnkitKernel = kernels_for(cell).rnnkit  # type: ignore[assignment]
     B, T, _ = x.shape
     # the random masks, drawn in run_loop's order so a seed gives both backends the same ones
-    xp = cell.project_input(x.transpose(0, 1))  # (T, B, G*H): time-major, a step is contiguous
+    x_tm = x.transpose(0, 1)  # (T, B, I)
+    xp = cell.project_input(x_tm)  # (T, B, G*H): time-major, a step is contiguous
     w_hh = cell.recurrent_weight()  # (G*H, H), DropConnect-masked in training
     h_mask = cell.recurrent_dropout_mask(B)  # (B, H) or None
     keep_old = cell.zoneout_masks(T, B)  # (T, S, B, H) or None
     keep = _keep_weights(cell, keep_old, mask, T, xp.dtype)  # (T, S, B, H|1) or None
     out, final = kernel.run(cell, xp, w_hh, state, h_mask, keep)
+    node = out.grad_fn
+    if node is not None and hasattr(node, "replay_args"):
+        # what a higher-order backward recomputes from: the cell and its input, which the
+        # input projection's backward keeps alive anyway (xp itself is not kept)
+        node.replay_source = (cell, x_tm)
     if mask is not None:
         out = out * mask.unsqueeze(-1).to(out.dtype)  # (B, T, H): zero at masked steps
     return out, final
@@ -164,7 +173,9 @@ def _run_lstm(cell: RecurrentCell, xp: Tensor, w_hh: Tensor, state: State,
     opts = _Options(layer_norm=cell.layer_norm)
     ln = (cell.ln_hh_weight, cell.ln_cell_weight, cell.ln_cell_bias) if cell.layer_norm \
         else (None, None, None)
-    out, h, c = _LSTMFunction.apply(opts, xp, w_hh, state[0], state[1], h_mask, keep, *ln)
+    args = (xp, w_hh, state[0], state[1], h_mask, keep, *ln)
+    out, h, c = _LSTMFunction.apply(opts, *args)
+    _keep_args(out, args, 2)
     return out, (h, c)
 
 
@@ -174,7 +185,9 @@ def _run_gru(cell: RecurrentCell, xp: Tensor, w_hh: Tensor, state: State,
     ln_w = cell.ln_hh_weight if cell.layer_norm else None
     b_hn = cell.recurrent_bias if cell.reset_after else None
     fn = _GRUFunction if cell.reset_after else _GRUChoFunction
-    out, h = fn.apply(opts, xp, w_hh, state[0], h_mask, keep, ln_w, b_hn)
+    args = (xp, w_hh, state[0], h_mask, keep, ln_w, b_hn)
+    out, h = fn.apply(opts, *args)
+    _keep_args(out, args, 1)
     return out, (h,)
 
 
@@ -182,7 +195,9 @@ def _run_simple_rnn(cell: RecurrentCell, xp: Tensor, w_hh: Tensor, state: State,
                     h_mask: Tensor | None, keep: Tensor | None) -> tuple[Tensor, State]:
     opts = _Options(layer_norm=cell.layer_norm, activation=_activation_name(cell) or "")
     ln = (cell.ln_weight, cell.bias) if cell.layer_norm else (None, None)
-    out, h = _SimpleRNNFunction.apply(opts, xp, w_hh, state[0], h_mask, keep, *ln)
+    args = (xp, w_hh, state[0], h_mask, keep, *ln)
+    out, h = _SimpleRNNFunction.apply(opts, *args)
+    _keep_args(out, args, 1)
     return out, (h,)
 
 
@@ -333,16 +348,67 @@ _WORKSPACE = _Workspace()
 _Backward = Callable[..., tuple[Tensor | None, ...]]
 
 
+def _keep_args(out: Tensor, args: tuple[Tensor | None, ...], n_states: int) -> None:
+    """Note on the kernel's autograd node what it was called with (all but ``xp``, which
+    :func:`_replay` recomputes), for a higher-order backward."""
+    node = out.grad_fn
+    if node is not None:
+        node.replay_args = (None, *args[1:])
+        node.replay_states = n_states
+
+
+def _replay_steps(cell: RecurrentCell, xp: Tensor, w_hh: Tensor, states: tuple[Tensor, ...],
+                  h_mask: Tensor | None, keep: Tensor | None) -> tuple[Tensor, ...]:
+    """The kernels' computation as differentiable per-step autograd (the cell's own step):
+    ``(out (B, T, H), *final states)``, the state after each step being
+    ``lerp(new, old, keep_t)`` as in the kernels."""
+    state = states
+    outs = []
+    for t, xp_t in enumerate(xp.unbind(0)):  # (B, G*H) each
+        new = cell.step(xp_t, state, w_hh, h_mask)
+        if keep is not None:
+            new = tuple(torch.lerp(n, o, k) for n, o, k in zip(new, state, keep[t]))
+        state = new
+        outs.append(state[0])
+    return (torch.stack(outs, dim=1), *state)
+
+
+def _replay(ctx: Any, grads: tuple[Tensor | None, ...]) -> tuple[Tensor | None, ...]:
+    """A differentiable backward (``create_graph=True``): the forward recomputed with the
+    cell's per-step autograd and differentiated by autograd, so that second and higher
+    derivatives through the layer are exact (at the loop backend's cost)."""
+    cell, source = ctx.replay_source
+    args, S = ctx.replay_args, ctx.replay_states
+    with torch.enable_grad():
+        xp = cell.project_input(source)  # (T, B, G*H), as the forward computed it
+        outs = _replay_steps(cell, xp, args[1], tuple(args[2 : 2 + S]), args[2 + S],
+                             args[3 + S])
+        wrt = [i for i, a in enumerate(args) if i > 0 and isinstance(a, Tensor)
+               and a.requires_grad]
+        pairs = [(o, g) for o, g in zip(outs, grads) if g is not None]
+        got = torch.autograd.grad([o for o, _ in pairs], [xp, *(args[i] for i in wrt)],
+                                  [g for _, g in pairs], create_graph=True, allow_unused=True)
+    result: list[Tensor | None] = [None] * len(args)
+    result[0] = got[0]
+    for i, g in zip(wrt, got[1:]):
+        result[i] = g
+    return (None, *result)  # nothing for the options
+
+
 def _first_order(backward: _Backward) -> _Backward:
-    """Run a hand-written backward without recording it, and refuse ``create_graph=True``:
-    its result would silently miss the second-order terms through the kernel."""
+    """Run a hand-written backward without recording it; with ``create_graph=True`` (a
+    gradient penalty, a Hessian-vector product) replay the forward with autograd instead
+    (:func:`_replay`), whose result is differentiable."""
 
     @functools.wraps(backward)
     def wrapper(ctx: Any, *grads: Tensor | None) -> tuple[Tensor | None, ...]:
         if torch.is_grad_enabled():
-            raise RuntimeError(
-                "rnnkit's BPTT kernels compute first derivatives only (create_graph=True was "
-                "asked); build the layer with backend='loop' for higher-order gradients")
+            if not hasattr(ctx, "replay_source"):
+                raise RuntimeError(
+                    "rnnkit's BPTT kernel was called without its input recorded, so it has "
+                    "first derivatives only (create_graph=True was asked); build the layer "
+                    "with backend='loop' for higher-order gradients")
+            return _replay(ctx, grads)
         return backward(ctx, *grads)
 
     return wrapper
