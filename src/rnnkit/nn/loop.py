@@ -42,10 +42,10 @@ def run_loop(
         new = cell.step(x_t, state, w_hh, h_mask)
         if cell.zoneout:
             new = cell.apply_zoneout(state, new, keep_t)
-        if m_t is None:
-            state = new
-            outputs.append(new[0])
-        else:
-            state = tuple(torch.where(m_t, n, s) for n, s in zip(new, state))
-            outputs.append(new[0] * m_t)
-    return torch.stack(outputs, dim=1), state  # (B, T, H)
+        # a masked step carries the state over; its output is zeroed below, all steps at once
+        state = new if m_t is None else tuple(torch.where(m_t, n, s) for n, s in zip(new, state))
+        outputs.append(new[0])
+    out = torch.stack(outputs, dim=1)  # (B, T, H)
+    if mask is not None:
+        out = out * mask.unsqueeze(-1).to(out.dtype)  # zero at masked steps
+    return out, state
