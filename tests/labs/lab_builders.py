@@ -55,8 +55,7 @@ def _check_run_dir(run_dir, task_cls, plots=("confusion.png",)):
     names = sorted(p.name for p in run_dir.iterdir())
     assert names == sorted(["config.json", "history.json", "metrics.json", "model",
                             "report", "report.html", "rnnkit-run.json", *plots])  # the marker
-    assert (run_dir / "report" / "samples" / "model" / "sample.safetensors").is_file()
-    assert "Gradient flow through time" in (run_dir / "report.html").read_text()
+    assert_report(run_dir)
     metrics = json.loads((run_dir / "metrics.json").read_text())
     config = json.loads((run_dir / "config.json").read_text())
     history = json.loads((run_dir / "history.json").read_text())
@@ -68,3 +67,17 @@ def _check_run_dir(run_dir, task_cls, plots=("confusion.png",)):
 def _files(run_dir):
     return {p.name for p in run_dir.iterdir()}
 
+
+
+def assert_report(run_dir, models=("model",), diagnostics=True):
+    """The lab wrote its report.html, self-contained, with every model's diagnostics drawn
+    (nothing "could not be drawn") and each model's probe sample kept."""
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in html and "Metrics against the baselines" in html
+    assert "could not be drawn" not in html and "could not be loaded" not in html
+    if diagnostics:
+        for name in models:
+            assert (run_dir / "report" / "samples" / name / "sample.safetensors").is_file()
+        assert html.count("Gradient flow through time") >= len(models)
+        assert "Hidden states" in html
+    return html

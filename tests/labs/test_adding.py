@@ -5,6 +5,8 @@ import json
 
 from rnnkit.labs import adding
 
+from lab_builders import assert_report
+
 
 def test_adding_quick(tmp_path):
     metrics = adding.run(out_dir=tmp_path, quick=True)
@@ -12,6 +14,8 @@ def test_adding_quick(tmp_path):
     assert 0.05 < metrics["baseline_mse"] < 0.3
     assert {"rnn", "irnn", "lstm", "gru"} == {p.name for p in (tmp_path / "models").iterdir()}
     assert "lstm" in json.loads((tmp_path / "history.json").read_text())
+    html = assert_report(tmp_path, models=("gru", "irnn", "lstm", "rnn"))
+    assert "Gradient flow through time (irnn)" in html
 
 
 

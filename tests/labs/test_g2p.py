@@ -12,7 +12,7 @@ from rnnkit.examples import FOLDER
 from rnnkit.labs import g2p
 from rnnkit.tasks.seq2seq import Seq2Seq
 
-from lab_builders import _files
+from lab_builders import _files, assert_report
 
 
 def test_g2p_lab_runs_on_the_users_tsv(tmp_path):
@@ -43,6 +43,7 @@ def test_g2p_quick(tmp_path):
         assert all(len(row) == len(s["word"]) for row in s["attention"])
     model = Seq2Seq.load(tmp_path / "model")
     assert isinstance(model.predict(["cat"])[0], list)
+    assert_report(tmp_path)
 
 
 def test_letter_baseline():

@@ -14,6 +14,8 @@ from rnnkit.errors import ConfigError
 from rnnkit.labs import gradients
 from rnnkit.labs._long_range import LongRangeNet, cell_spec
 
+from lab_builders import assert_report
+
 PNG = b"\x89PNG\r\n\x1a\n"
 
 TINY = """
@@ -114,6 +116,8 @@ def test_lab_through_the_cli_writes_its_run_directory(tmp_path, capsys) -> None:
     assert {p.name for p in out.iterdir()} >= {"config.json", "metrics.json", "norms.json",
                                               "history.json", "gradients.png"}
     assert (out / "gradients.png").read_bytes()[:8] == PNG
+    html = assert_report(out, diagnostics=False)  # the models are not kept
+    assert "<figcaption>gradients.png</figcaption>" in html
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["rows"]) == 2 * 3 * 2 * 2  # lengths x cells x inits x stages
     assert all(math.isfinite(r["decades_per_100"]) and r["ratio_first_last"] > 0

@@ -13,7 +13,7 @@ from rnnkit.labs import shakespeare
 from rnnkit.labs._common import merge_config
 from rnnkit.tasks.language_model import LanguageModel
 
-from lab_builders import _files
+from lab_builders import _files, assert_report
 
 
 def test_shakespeare_lab_runs_on_the_users_text(tmp_path):
@@ -40,6 +40,7 @@ def test_shakespeare_quick(tmp_path):
     lm = LanguageModel.load(tmp_path / "run" / "model")
     assert len(lm.generate("The ", 10, seed=0)) == 10
     assert set(metrics["samples"]) == set(shakespeare.DEFAULTS["generation"]["prompts"])
+    assert_report(tmp_path / "run")
     # the task's own config, which `rnnkit train` reads
     task = LanguageModel.from_toml(tmp_path / "run" / "task.toml")
     assert (task.config.model, task.config.training) == (lm.config.model, lm.config.training)

@@ -11,6 +11,8 @@ import pytest
 from rnnkit.labs import translate
 from rnnkit.tasks.seq2seq import Seq2Seq
 
+from lab_builders import assert_report
+
 EN = {"god": "dios", "said": "dijo", "light": "luz", "the": "la", "earth": "tierra",
       "and": "y", "saw": "vio", "good": "buena"}
 
@@ -49,6 +51,7 @@ def test_translate_lab_quick_offline(tmp_path, monkeypatch):
     assert saved["greedy"] == pytest.approx(m["greedy"])
     model = Seq2Seq.load(tmp_path / "run" / "model")
     assert model.predict([["god", "said"]])  # the bundle loads and decodes
+    assert_report(tmp_path / "run")
 
 
 def test_translate_lab_quick_on_the_real_verses(tmp_path):
