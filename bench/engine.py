@@ -7,7 +7,7 @@ weight_drop, zoneout, bidirectional, masking), it times:
   sequences for variable lengths);
 * ``auto``: the rnnkit layer as built (``backend="auto"``: PyTorch's kernels where they serve,
   else rnnkit's BPTT kernels); the backend that ran is recorded;
-* ``kernel``: rnnkit's BPTT kernels (:mod:`rnnkit.nn.bptt`), forced even where PyTorch's
+* ``kernel``: rnnkit's BPTT kernels (:mod:`rnnkit.nn.backends`), forced even where PyTorch's
   kernels would serve;
 * ``loop``: the plain per-step autograd loop (``backend="loop"``).
 

@@ -7,7 +7,7 @@ tensor with ``lengths`` and without, per backend:
 
 * ``torch``: PyTorch's unpacked kernel; with lengths, one call per layer and direction on the
   padded batch (:func:`rnnkit.nn.fused.run_padded`);
-* ``rnnkit``: rnnkit's BPTT kernel (:func:`rnnkit.nn.bptt.run_bptt`), forced;
+* ``rnnkit``: rnnkit's BPTT kernel (:func:`rnnkit.nn.backends.run_bptt`), forced;
 * ``loop``: the per-step reference (``backend="loop"``);
 * ``packed``: the path ``auto`` took before (PyTorch's kernel on a ``PackedSequence``), with
   lengths only, timed once per configuration (its CPU backward grows with T^2: 7 s a call for

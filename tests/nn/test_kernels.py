@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rnnkit.errors import ConfigError
-from rnnkit.nn import GRUCell, LSTMCell, Recurrent, SimpleRNNCell, bptt, fused
+from rnnkit.nn import GRUCell, LSTMCell, Recurrent, SimpleRNNCell, backends, fused
 from rnnkit.nn.kernels import CellKernels, kernels_for, register_kernels
 
 
@@ -14,7 +14,7 @@ def test_each_builtin_cell_has_both_kernels() -> None:
     for cell, name in ((LSTMCell(2, 3), "LSTM_KERNEL"), (GRUCell(2, 3), "GRU_KERNEL"),
                        (SimpleRNNCell(2, 3), "SIMPLE_RNN_KERNEL")):
         assert kernels_for(cell) == CellKernels(torch=getattr(fused, name),
-                                                rnnkit=getattr(bptt, name))
+                                                rnnkit=getattr(backends, name))
     assert fused.LSTM_KERNEL.onednn and not fused.GRU_KERNEL.onednn
 
 
@@ -34,9 +34,9 @@ def test_registering_a_kernel_serves_a_cell_of_ones_own() -> None:
     class MyGRUCell(GRUCell):
         pass
 
-    register_kernels(MyGRUCell, rnnkit=bptt.GRU_KERNEL)
+    register_kernels(MyGRUCell, rnnkit=backends.GRU_KERNEL)
     layer = Recurrent(MyGRUCell, 2, 3, backend="fused")
     layer(torch.randn(2, 4, 2))
     assert layer.last_backend == "rnnkit"
     with pytest.raises(ConfigError, match=r"cell_class: expected a RecurrentCell subclass"):
-        register_kernels(int, rnnkit=bptt.GRU_KERNEL)  # type: ignore[arg-type]
+        register_kernels(int, rnnkit=backends.GRU_KERNEL)  # type: ignore[arg-type]

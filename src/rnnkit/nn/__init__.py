@@ -4,7 +4,7 @@ initializers."""
 from rnnkit.nn.activations import ACTIVATIONS, resolve_activation
 from rnnkit.nn.attention import AdditiveAttention, MultiplicativeAttention, build_attention
 from rnnkit.nn.attention_pooling import AttentionPooling
-from rnnkit.nn.bptt import set_buffer_pool_limit
+from rnnkit.nn.backends.workspace import set_buffer_pool_limit
 from rnnkit.nn.cell import RecurrentCell
 from rnnkit.nn.crf import CRF
 from rnnkit.nn.gru import GRU, GRUCell

@@ -9,7 +9,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from rnnkit._validation import check_bool
-from rnnkit.nn.bptt import GRU_KERNEL as RNNKIT_KERNEL
+from rnnkit.nn.backends.gru import GRU_KERNEL as RNNKIT_KERNEL
 from rnnkit.nn.cell import RecurrentCell, State
 from rnnkit.nn.fused import GRU_KERNEL as TORCH_KERNEL
 from rnnkit.nn.initializers import Initializer

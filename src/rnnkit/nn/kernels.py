@@ -3,7 +3,7 @@
 The runner (:class:`~rnnkit.nn.recurrent.Recurrent`) never tests a cell's type: it asks this
 table. Each cell module registers its cell class once, beside the class (lstm.py)::
 
-    register_kernels(LSTMCell, torch=TORCH_KERNEL, rnnkit=RNNKIT_KERNEL)  # fused.py, bptt.py
+    register_kernels(LSTMCell, torch=TORCH_KERNEL, rnnkit=RNNKIT_KERNEL)  # fused.py, backends/
 
 so the import graph only points down: cell modules import the runner and the kernel modules,
 the kernel modules import the base cell and this table, never a concrete cell. A cell class
@@ -15,7 +15,7 @@ Two kernels per cell class, both optional:
 * ``torch``: a :class:`TorchKernel`, PyTorch's own recurrent kernel (oneDNN on CPU, cuDNN on
   GPU), driven by :func:`rnnkit.nn.fused.run_fused`;
 * ``rnnkit``: a :class:`RnnkitKernel`, rnnkit's hand-written BPTT
-  (:func:`rnnkit.nn.bptt.run_bptt`).
+  (:func:`rnnkit.nn.backends.run_bptt`).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class RnnkitKernel:
 
     Attributes:
         run: ``(cell, xp (T, B, G*H), w_hh, state, h_mask, keep) -> (out (B, T, H), state)``,
-            see :func:`rnnkit.nn.bptt.run_bptt`, which draws the masks and calls it.
+            see :func:`rnnkit.nn.backends.run_bptt`, which draws the masks and calls it.
         unsupported: ``cell -> reason | None``: an option of this cell the kernel lacks.
     """
 

@@ -9,7 +9,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from rnnkit.nn.activations import Activation, resolve_activation
-from rnnkit.nn.bptt import SIMPLE_RNN_KERNEL as RNNKIT_KERNEL
+from rnnkit.nn.backends.simple_rnn import SIMPLE_RNN_KERNEL as RNNKIT_KERNEL
 from rnnkit.nn.cell import RecurrentCell, State
 from rnnkit.nn.fused import SIMPLE_RNN_KERNEL as TORCH_KERNEL
 from rnnkit.nn.initializers import Initializer
