@@ -20,7 +20,7 @@ repeating once it has spent ``--budget`` seconds, after two calls of each). ``au
 backend the layer picks with lengths (and without, when it differs). The ratio is with /
 without lengths.
 
-    python bench/padded_batches.py [--threads 1] [--repeats 3] [--budget 1.5] [--quick]
+    python bench/padded_batches.py [--threads 1] [--repeats 9] [--budget 1.2] [--quick]
 
 Prints a markdown table and writes ``bench/results/padded_batches.json``.
 """
@@ -144,8 +144,8 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--budget", type=float, default=1.5,
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--budget", type=float, default=1.2,
                         help="seconds after which a cell stops repeating (at least 2 calls)")
     parser.add_argument("--quick", action="store_true", help="hidden 64 and T 84/336 only")
     args = parser.parse_args()

@@ -10,7 +10,7 @@ from torch import _VF
 
 from rnnkit.errors import ConfigError
 from rnnkit.nn import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
-from rnnkit.nn.fused import flat_weights, run_fused, run_padded, unfusable_reason
+from rnnkit.nn.fused import _run_packed, flat_weights, run_fused, run_padded, unfusable_reason
 from rnnkit.nn.loop import run_loop
 
 
@@ -176,3 +176,22 @@ def test_padded_batches_gradcheck_on_pytorchs_kernel(cls):
         return (out, *final) if isinstance(final, tuple) else (out, final)
     assert torch.autograd.gradcheck(f, (x, *layer.parameters()), eps=1e-6, atol=1e-6)
     assert layer.last_backend == "torch"
+
+
+@pytest.mark.parametrize("cls", [LSTMCell, GRUCell])
+def test_the_gpu_path_on_packed_sequences_equals_the_cpu_path(cls):
+    """Run here on the CPU (no GPU in the test machines): the packed-sequence path kept for
+    cuDNN computes what run_padded does, two layers, both directions."""
+    torch.manual_seed(0)
+    cells = [cls(3, 4).double(), cls(3, 4).double(), cls(8, 4).double(), cls(8, 4).double()]
+    x = torch.randn(3, 5, 3, dtype=torch.float64)
+    state = tuple(torch.randn(4, 3, 4, dtype=torch.float64) for _ in range(cells[0].num_states))
+    lengths = torch.tensor([2, 5, 3])
+    options = {"num_layers": 2, "bidirectional": True, "dropout": 0.0, "training": False}
+    want = run_fused(cells, x, state, lengths=lengths, **options)
+    kernel = _VF.lstm if cls is LSTMCell else _VF.gru
+    weights = [w for cell in cells for w in flat_weights(cell)]
+    got = _run_packed(kernel, weights, x, state, lengths, **options)
+    torch.testing.assert_close(got[0], want[0])
+    for g, w in zip(got[1], want[1]):
+        torch.testing.assert_close(g, w)
