@@ -32,10 +32,12 @@ ONEDNN = (_linear is not None and torch.backends.mkldnn.is_available()
 
 @dataclass(frozen=True)
 class Options:
-    """The static configuration of one kernel call."""
+    """The static configuration of one kernel call: whether the cell has layer norm, the
+    SimpleRNN's activation (by name), the GRU's form."""
 
     layer_norm: bool = False
     activation: str = "tanh"
+    reset_after: bool = True
 
 
 def keep_args(out: Tensor, args: tuple[Tensor | None, ...], n_states: int) -> None:
