@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
+from rnnkit.baselines.forecasting import SeasonalNaive
+from rnnkit.baselines.statistical import ARIMA, HistorySeasonalNaive
 from rnnkit.data import load_series, make_windows
 from rnnkit.errors import DataError
 from rnnkit.tasks.forecasting import ForecastConfig, Forecaster
@@ -42,10 +44,48 @@ def test_make_baselines_skips_what_is_not_meaningful() -> None:
     assert "seasonal_naive" not in chosen and "persistence" in skipped["seasonal_naive"]
     assert chosen["moving_average"].window == 20
     chosen, skipped = make_baselines(24, look_back=12, n_targets=1)
-    assert "longer than look_back" in skipped["seasonal_naive"]
+    # a season longer than the look-back: one season back in the series, not in the window
+    assert isinstance(chosen["seasonal_naive"], HistorySeasonalNaive) and not skipped
+    assert chosen["seasonal_naive"].m == 24
     chosen, skipped = make_baselines(12, look_back=24, n_targets=1, window=3)
+    assert isinstance(chosen["seasonal_naive"], SeasonalNaive)
     assert chosen["seasonal_naive"].m == 12 and chosen["moving_average"].window == 3
-    assert set(chosen) == {"persistence", "seasonal_naive", "moving_average", "linear_ar", "mlp"}
+    assert set(chosen) == {"persistence", "seasonal_naive", "moving_average", "linear_ar", "mlp",
+                           "ets", "arima"}
+    assert chosen["ets"].m == chosen["arima"].m == 12
+    chosen, _ = make_baselines(12, look_back=24, n_targets=2, window_mode="standard",
+                               statistical=False)
+    assert set(chosen) == {"persistence", "seasonal_naive", "moving_average", "linear_ar",
+                           "linear_ar_window", "mlp"}
+    assert chosen["linear_ar_window"].target == [0, 1]
+
+
+def test_evaluate_windows_rolls_series_baselines_over_the_test_origins() -> None:
+    t = np.arange(120)
+    data = np.sin(t / 3.0) + 0.02 * t
+    train = make_windows(data[:90], look_back=6, horizon=2)
+    test = make_windows(data, look_back=6, horizon=2, target_range=(100, 120))
+    chosen = {"seasonal_naive": HistorySeasonalNaive(10), "arima": ARIMA()}
+    out = evaluate_windows(test.y, test.y, train=train, test=test,
+                           series_train=data[:90, None], m=1, baselines=chosen,
+                           series=data[:, None])
+    naive = data[test.target_start[:, None] - 10 + np.arange(2)]  # (N, 2): one season back
+    assert out["baselines"]["seasonal_naive"]["rmse"] == pytest.approx(
+        float(np.sqrt(np.mean((test.y[..., 0] - naive) ** 2))))
+    arima = ARIMA().fit(data[:90]).predict(data, test.target_start, 2)
+    assert out["baselines"]["arima"]["rmse"] == pytest.approx(
+        float(np.sqrt(np.mean((test.y - arima) ** 2))))
+    # without the series they cannot run, and say so; a fit that fails is named, not raised
+    out = evaluate_windows(test.y, test.y, train=train, test=test,
+                           series_train=data[:90, None], m=1, baselines=chosen)
+    assert set(out["skipped"]) == {"seasonal_naive", "arima"} and not out["baselines"]
+    assert "needs the series" in out["skipped"]["arima"]
+    out = evaluate_windows(test.y, test.y, train=train, test=test,
+                           series_train=data[:90, None], m=1,
+                           baselines={"seasonal_naive": HistorySeasonalNaive(101)},
+                           series=data[:, None])
+    assert "could not be fitted" in out["skipped"]["seasonal_naive"]
+    assert "one season of history" in out["skipped"]["seasonal_naive"]
 
 
 def test_evaluate_windows_scores_baselines_on_the_test_windows() -> None:
@@ -82,7 +122,7 @@ def test_backtest_refits_at_rolling_origins() -> None:
         "forecast": {"look_back": 6},
         "model": {"hidden_size": 3, "num_layers": 1},
         "training": {"epochs": 1, "device": "cpu", "num_threads": 1, "progress": "off"},
-        "evaluation": {"mlp_epochs": 2},
+        "evaluation": {"mlp_epochs": 2, "statistical_baselines": False},  # fast: 3 folds
     })
     out = Forecaster(cfg).backtest(series, folds=3)
     folds = out["folds"]

@@ -272,8 +272,12 @@ class EvaluationSection(Section):
     """What :meth:`Forecaster.evaluate` reports next to the model.
 
     Attributes:
-        baselines: also fit and score persistence, seasonal naive (when m > 1 and
-            look_back >= m), moving average, linear AR and the MLP on the same windows.
+        baselines: also fit and score persistence, seasonal naive (when m > 1; one season
+            back in the series when m exceeds the look-back), moving average, linear AR (and,
+            with ``scaling = "window"``, the ridge AR on window-normalized inputs) and the MLP
+            on the same windows.
+        statistical_baselines: with ``baselines``, also ETS and (S)ARIMA (statsmodels), fitted
+            once on the training rows and rolled forward over the evaluated windows.
         seasonal_period: m for the seasonal naive baseline and the MASE scale; None takes the
             packaged dataset's m, else one from the series' frequency (12 monthly, 4
             quarterly, 7 daily, 24 hourly, 1 otherwise).
@@ -283,6 +287,7 @@ class EvaluationSection(Section):
     """
 
     baselines: bool = True
+    statistical_baselines: bool = True
     seasonal_period: int | None = Field(None, ge=1)
     moving_average_window: int | None = Field(None, ge=1)
     backtest_folds: int = Field(0, ge=0)

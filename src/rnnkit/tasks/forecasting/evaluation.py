@@ -2,9 +2,9 @@
 
 A forecaster's numbers mean something only next to simple baselines scored on exactly the
 windows it was scored on. :func:`evaluate_windows` does that for one part of a split:
-the model's forecasts and every baseline's (persistence, seasonal naive when m > 1 fits in
-the look-back, moving average, linear AR, MLP on the flattened window, see
-:mod:`rnnkit.tasks.baselines`) go through the same :func:`~rnnkit.metrics.regression_report`
+the model's forecasts and every baseline's (persistence, seasonal naive when m > 1, moving
+average, linear AR, plain and on window-normalized inputs, MLP on the flattened window, ETS
+and (S)ARIMA rolled forward over the series; see :mod:`rnnkit.baselines`) go through the same :func:`~rnnkit.metrics.regression_report`
 (MSE, RMSE, MAE, R², MAPE, sMAPE and MASE scaled by the in-sample seasonal-naive error of the
 training rows), overall and per forecast step (:func:`per_step`).
 :func:`backtest_splits` places the rolling origins of a backtest and :func:`mean_reports`
@@ -35,6 +35,8 @@ from rnnkit.baselines.forecasting import (
     Persistence,
     SeasonalNaive,
 )
+from rnnkit.baselines.statistical import ARIMA, ETS, HistorySeasonalNaive, SeriesBaseline
+from rnnkit.baselines.window_ar import WindowLinearAR
 from rnnkit.data.splitting import ChronoSplit, rolling_origin
 from rnnkit.data.timeseries import TimeSeries
 from rnnkit.data.windowing import Windows
@@ -66,6 +68,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: A window baseline (fit on windows) or a series baseline (fit on the training rows).
+AnyBaseline = Baseline | SeriesBaseline
 
 #: The metric keys of every report, in display order.
 METRICS = ("mse", "rmse", "mae", "r2", "mape", "smape", "mase")
@@ -123,26 +128,37 @@ def per_step(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, list[float]]:
 
 
 def make_baselines(m: int, look_back: int, n_targets: int, *, window: int | None = None,
-                   mlp_epochs: int = 300, seed: int = 0) -> tuple[dict[str, Baseline],
-                                                                 dict[str, str]]:
+                   mlp_epochs: int = 300, seed: int = 0, window_mode: str | None = None,
+                   statistical: bool = True
+                   ) -> tuple[dict[str, AnyBaseline], dict[str, str]]:
     """The baselines that make sense here, and why the others were skipped.
 
-    Seasonal naive needs 1 < m <= look_back (m = 1 is persistence); the moving average uses
-    ``window`` (default m when m > 1, else the whole look-back).
+    Seasonal naive needs m > 1 (m = 1 is persistence); with m <= look_back it reads the window
+    (:class:`SeasonalNaive`), beyond it the series (:class:`HistorySeasonalNaive`, one season
+    back before each origin). The moving average uses ``window`` (default m when
+    1 < m <= look_back, else the whole look-back). ``window_mode`` (the forecaster's
+    ``forecast.window_mode`` when it normalizes per window, else None) adds
+    ``linear_ar_window``, the ridge AR on inputs normalized the same way, beside the plain
+    ``linear_ar``. ``statistical`` adds ``ets`` and ``arima`` (fitted on the training series).
     """
     target = list(range(n_targets)) if n_targets > 1 else 0
-    chosen: dict[str, Baseline] = {"persistence": Persistence(target)}
+    chosen: dict[str, AnyBaseline] = {"persistence": Persistence(target)}
     skipped: dict[str, str] = {}
     if m == 1:
         skipped["seasonal_naive"] = "m = 1: the same forecast as persistence"
     elif m > look_back:
-        skipped["seasonal_naive"] = f"m = {m} is longer than look_back = {look_back}"
+        chosen["seasonal_naive"] = HistorySeasonalNaive(m)
     else:
         chosen["seasonal_naive"] = SeasonalNaive(m, target)
     ma_window = window if window is not None else (m if 1 < m <= look_back else look_back)
     chosen["moving_average"] = MovingAverage(min(ma_window, look_back), target)
     chosen["linear_ar"] = LinearAR()
+    if window_mode is not None:
+        chosen["linear_ar_window"] = WindowLinearAR(target, mode=window_mode)
     chosen["mlp"] = MLPBaseline(epochs=mlp_epochs, seed=seed)
+    if statistical:
+        chosen["ets"] = ETS(m)
+        chosen["arima"] = ARIMA(m)
     return chosen, skipped
 
 
@@ -154,25 +170,50 @@ def evaluate_windows(
     test: Windows,
     series_train: np.ndarray,
     m: int,
-    baselines: Mapping[str, Baseline] | None,
+    baselines: Mapping[str, AnyBaseline] | None,
+    series: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Score the model's forecasts and fit-then-score each baseline on the same windows.
 
     Args:
         y_true, y_pred: (N, H, K) in original units, the targets and forecasts of ``test``.
-        train, test: raw-unit windows: baselines fit on ``train`` and forecast ``test.x``.
-        series_train: (T_train, K) training rows of the targets (the MASE scale).
+        train, test: raw-unit windows: window baselines fit on ``train`` and forecast
+            ``test.x``.
+        series_train: (T_train, K) training rows of the targets (the MASE scale, and what the
+            series baselines are fitted on).
         m: the seasonal period.
         baselines: unfitted baselines by name, or None for none.
+        series: (T, K) every row of the targets, whose first rows are ``series_train``: the
+            series baselines (:class:`~rnnkit.baselines.statistical.SeriesBaseline`) forecast
+            from it at each test window's origin (``test.target_start``). Without it they
+            are skipped.
 
     Returns:
         ``{"model": metrics, "baselines": {name: metrics}, "per_step": {"model": ...,
-        name: ...}}`` with :func:`per_step`'s lists under ``per_step``.
+        name: ...}, "skipped": {name: why}, "notes": [...]}`` with :func:`per_step`'s lists
+        under ``per_step``; a series baseline that cannot be fitted (statsmodels fails, the
+        forecasts diverge) is skipped with the reason, and one whose optimizer did not
+        converge is kept and noted.
     """
     out: dict[str, Any] = {"model": report(y_true, y_pred, series_train, m), "baselines": {},
-                           "per_step": {"model": per_step(y_true, y_pred)}}
+                           "per_step": {"model": per_step(y_true, y_pred)}, "skipped": {},
+                           "notes": []}
+    H = y_true.shape[1]
     for name, baseline in (baselines or {}).items():
-        forecast = baseline.fit(train.x, train.y).predict(test.x)  # (N, H, K)
+        if isinstance(baseline, SeriesBaseline):
+            if series is None:
+                out["skipped"][name] = "needs the series (evaluate_windows(series=...))"
+                continue
+            try:
+                baseline.fit(series_train)
+                forecast = baseline.predict(series, test.target_start, H)  # (N, H, K)
+            except DataError as err:
+                logger.warning("baseline %s skipped: %s", name, err)
+                out["skipped"][name] = f"could not be fitted: {err}"
+                continue
+            out["notes"] += baseline.notes_
+        else:
+            forecast = baseline.fit(train.x, train.y).predict(test.x)  # (N, H, K)
         out["baselines"][name] = report(y_true, forecast, series_train, m)
         out["per_step"][name] = per_step(y_true, forecast)
     return out

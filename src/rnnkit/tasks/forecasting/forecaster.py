@@ -461,19 +461,24 @@ class Forecaster(Task):
             raise DataError(expected("part", "a part with at least one window", part))
         pred = self._forecast(windows.x, prep.horizon, windows.future)
         ev = self.config.evaluation
+        window_mode = (self.config.forecast.window_mode
+                       if self.config.forecast.scaling == "window" else None)
         baselines, skipped = (make_baselines(
             prep.seasonal_period, prep.look_back, len(prep.targets),
             window=ev.moving_average_window, mlp_epochs=ev.mlp_epochs,
-            seed=self.config.training.seed or 0) if ev.baselines else ({}, {}))
+            seed=self.config.training.seed or 0, window_mode=window_mode,
+            statistical=ev.statistical_baselines) if ev.baselines else ({}, {}))
         series_train = series.target_values[: split.val_start]
         scores = evaluate_windows(windows.y, pred, train=raw.train, test=windows,
                                   series_train=series_train, m=prep.seasonal_period,
-                                  baselines=baselines)
+                                  baselines=baselines, series=series.target_values)
+        skipped = {**skipped, **scores["skipped"]}
         if dropped[part]:
             logger.warning("data.max_gap: %d %s windows reach a longer gap and are not "
                            "scored", dropped[part], part)
         details = {"part": part, "n_windows": windows.n_samples, "horizon": prep.horizon,
                    "seasonal_period": prep.seasonal_period, "skipped": skipped,
+                   "notes": scores["notes"],
                    "per_step": scores["per_step"], "gap_windows_dropped": dropped[part]}
         return ForecastReport(self.name, scores["model"], baselines=scores["baselines"],
                               primary=self.primary_metric,
