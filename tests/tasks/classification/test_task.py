@@ -90,10 +90,11 @@ def test_save_then_load_predicts_the_same(tmp_path, kind):
     for a, b in zip(loaded.attention(X[:5]), clf.attention(X[:5])):
         assert np.array_equal(a, b)
     # the baselines are in the bundle: evaluate after load reports them with the same numbers
-    baseline = "bag_of_features" if kind == "numeric" else "bag_of_words"
-    assert pre["baselines"][baseline]["type"] == baseline
+    names = (["bag_of_features", "summary_forest", "nearest_neighbor"] if kind == "numeric"
+             else ["bag_of_words"])
+    assert pre["baselines"][names[0]]["type"] == names[0]
     before, after = clf.evaluate(X, y), loaded.evaluate(X, y)
-    assert list(after.baselines) == ["most_frequent", baseline]
+    assert list(after.baselines) == ["most_frequent", *names]
     # the same numbers, exactly (JSON text, so that a NaN metric compares equal too)
     assert json.dumps([after.model, after.baselines]) == json.dumps([before.model, before.baselines])
 
@@ -182,7 +183,7 @@ def test_fit_returns_self_and_evaluate_returns_a_report_with_the_baselines():
     Xs, ys = _series(30)
     num = _clf(_small(), _training(epochs=1)).fit(Examples(Xs, ys))
     assert list(num.evaluate(Examples(Xs, ys)).to_frame().index) == [
-        "model", "most_frequent", "bag_of_features"]
+        "model", "most_frequent", "bag_of_features", "summary_forest", "nearest_neighbor"]
     off = SequenceClassifier({"model": _small(), "training": _training(epochs=1),
                               "evaluation": {"baselines": False}}).fit(X, y)
     assert list(off.evaluate(X, y).baselines) == ["most_frequent"]

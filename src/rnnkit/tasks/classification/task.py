@@ -14,6 +14,7 @@ import torch
 from torch.nn import functional as F
 
 from rnnkit._validation import Described, expected
+from rnnkit.baselines.series import ResampledNearestNeighbor, SummaryForestClassifier
 from rnnkit.baselines.text import BagOfFeaturesClassifier, BagOfWordsClassifier
 from rnnkit.bundle import Bundle, BundleError
 from rnnkit.data.examples import as_series_list, json_label
@@ -326,7 +327,12 @@ class SequenceClassifier(Task):
         if not self.config.evaluation.baselines:
             return {}
         if self.inputs_.kind == "numeric":  # type: ignore[union-attr]
-            return {"bag_of_features": BagOfFeaturesClassifier().fit(X, labels, lengths=lengths)}
+            seed = self.config.training.seed
+            return {"bag_of_features": BagOfFeaturesClassifier().fit(X, labels, lengths=lengths),
+                    "summary_forest": SummaryForestClassifier(seed=seed).fit(
+                        X, labels, lengths=lengths),
+                    "nearest_neighbor": ResampledNearestNeighbor().fit(X, labels,
+                                                                       lengths=lengths)}
         return {"bag_of_words": BagOfWordsClassifier().fit(_as_text(X), labels)}
 
     def _init_pretrained(self, seed: int) -> float | None:
@@ -426,7 +432,7 @@ class SequenceClassifier(Task):
                 labels, [top] * len(labels), np.tile(prior, (len(labels), 1)),
                 labels=self.classes_))
         for name, baseline in self.baselines_.items():
-            if name == "bag_of_features":
+            if name in _SERIES_BASELINES:
                 m = baseline.evaluate(X, labels, lengths=lengths)
             else:
                 m = baseline.evaluate(_as_text(X), labels)
@@ -451,7 +457,10 @@ class SequenceClassifier(Task):
         # bundles written before the baselines were saved have none: evaluate reports the
         # most frequent class only
         self.baselines_ = {}
-        for name, data in (preprocessing.get("baselines") or {}).items():
+        order = list(_BASELINES)  # the bundle's JSON may come back with its keys sorted
+        saved = (preprocessing.get("baselines") or {}).items()
+        for name, data in sorted(saved, key=lambda kv: order.index(kv[0])
+                                 if kv[0] in order else -1):
             if name not in _BASELINES:
                 raise BundleError(expected("preprocessing['baselines']",
                                            f"baselines among {sorted(_BASELINES)}", name))
@@ -467,8 +476,11 @@ class SequenceClassifier(Task):
 
 
 #: The baselines a bundle may hold, by the name ``_fit_baselines`` gives them.
-_BASELINES: dict[str, type[BagOfWordsClassifier] | type[BagOfFeaturesClassifier]] = {
-    "bag_of_words": BagOfWordsClassifier, "bag_of_features": BagOfFeaturesClassifier}
+_BASELINES: dict[str, Any] = {
+    "bag_of_words": BagOfWordsClassifier, "bag_of_features": BagOfFeaturesClassifier,
+    "summary_forest": SummaryForestClassifier, "nearest_neighbor": ResampledNearestNeighbor}
+#: The baselines that read numeric series (with their lengths) rather than texts.
+_SERIES_BASELINES = ("bag_of_features", "summary_forest", "nearest_neighbor")
 
 #: The model's scalar metrics in a Report; the rest of :func:`classification_metrics` goes to
 #: its details.
