@@ -32,8 +32,8 @@ BENCHMARKS.md, "Engine"):
 * the local derivatives of the gates computed a block of steps (~2 MB) at a time, right
   before the backward loop uses them, instead of over the whole sequence: LSTM step 198 ->
   171 ms (one thread);
-* large buffers reused between calls (:mod:`~rnnkit.nn.backends.workspace`): a first write to fresh memory
-  page-faults, ~2 µs per 4 KiB page, 75 MB per LSTM step without it;
+* large buffers reused between calls (:mod:`~rnnkit.nn.backends.workspace`): a first
+  write to fresh memory page-faults, ~2 µs per 4 KiB page, 75 MB per LSTM step without it;
 * time-major ``xp`` (``project_input(x.transpose(0, 1))``) and output gradients, so that a
   step's slice is contiguous; 0-dim tensors instead of Python scalars in per-step ops.
 
@@ -59,14 +59,15 @@ sequence is returned as a (B, T, H) view of a time-major buffer, as torch.nn.LST
 The hand-written backward is not itself differentiable. With ``create_graph=True`` (a
 gradient penalty, a Hessian-vector product) the kernel's node replays its forward through the
 cell's per-step autograd from the recorded input and differentiates that instead
-(:mod:`~rnnkit.nn.backends.replay`): higher-order gradients are exact, at the loop backend's cost, and the
-ordinary first-order backward keeps nothing more in memory for it.
+(:mod:`~rnnkit.nn.backends.replay`): higher-order gradients are exact, at the loop
+backend's cost, and the ordinary first-order backward keeps nothing more in memory for it.
 
 Layout: :mod:`~rnnkit.nn.backends.run` (the entry point :func:`run_bptt`, which asks the
 kernel table :mod:`rnnkit.nn.kernels` for the cell's kernel), one file per cell
 (:mod:`~rnnkit.nn.backends.lstm`, :mod:`~rnnkit.nn.backends.gru`,
 :mod:`~rnnkit.nn.backends.simple_rnn`: the cell's ``autograd.Function`` and its
-``*_KERNEL``, which the cell module registers), and the helpers they share:
+``*_KERNEL``, which the cell module registers; one Function serves both GRU forms), and the
+helpers they share:
 :mod:`~rnnkit.nn.backends.common` (products, tanh, layer norm, blocks),
 :mod:`~rnnkit.nn.backends.workspace` (the buffer pool, :func:`set_buffer_pool_limit`) and
 :mod:`~rnnkit.nn.backends.replay` (higher-order gradients).
@@ -81,11 +82,12 @@ The kernels are written for speed (every per-step op writes into a preallocated 
   (B, G*H); ``act_[t]`` is step t's slice, a view, so ``torch.sigmoid(pre, out=act_[t])``
   writes into the buffer. Likewise ``hs_[t]`` (the state entering step t, from ``hs``
   (T+1, B, H)), ``f_[t]`` (the LSTM's forget gate at step t, a view of ``act``),
-  ``d_raw_[t]``, ``kh_[t]`` (step t's zoneout/mask weight of h). Unbinding once up front saves a slicing op per step. The
-  backward's block buffers (``P_ifg_``, ``K_``, ``pr_``, ``a_n_``, ``zc_``, ``c_r_``) are
-  indexed by ``k = t - block.start``, the step's offset in its block (see
-  :func:`~rnnkit.nn.backends.common.chunks`). Without the underscore a name is the whole
-  buffer (``act``, (T, B, G*H)), or a block of it (``act[ts]``, ``ts`` a slice of steps).
+  ``d_raw_[t]``, ``kh_[t]`` (step t's zoneout/mask weight of h). Unbinding once up front
+  saves a slicing op per step. The backward's block buffers (``P_ifg_``, ``K_``, ``pr_``,
+  ``a_n_``, ``zc_``, ``c_r_``) are indexed by ``k = t - block.start``, the step's offset in
+  its block (see :func:`~rnnkit.nn.backends.common.chunks`). Without the underscore a name
+  is the whole buffer (``act``, (T, B, G*H)), or a block of it (``act[ts]``, ``ts`` a slice
+  of steps).
   A trailing underscore on a *method* (``mul_``, ``addcmul_``) is PyTorch's in-place op, as
   everywhere.
 * **Plural ``s``: every step's state.** ``hs`` and ``cs`` are (T+1, B, H): ``hs[0]`` is the

@@ -112,8 +112,8 @@ class _GRUFunction(torch.autograd.Function):
                     rt = into(lin.fwd(hi, bias=bias3, out=rec_[t]), rec_[t])
                 pre_rz = torch.add(xrz_[t], rt[:, : 2 * H], out=pre_rz_buf)
             elif ln:
-                r = into(lin_rz.fwd(hi, out=raw_rz_[t]), raw_rz_[t])
-                pre_rz = torch.add(xrz_[t], ln_rz.forward(r), out=pre_rz_buf)
+                prod = into(lin_rz.fwd(hi, out=raw_rz_[t]), raw_rz_[t])
+                pre_rz = torch.add(xrz_[t], ln_rz.forward(prod), out=pre_rz_buf)
             else:
                 pre_rz = lin_rz.fwd(hi, xrz_[t], out=pre_rz_buf)
             torch.sigmoid(pre_rz, out=act_rz_[t])
@@ -122,8 +122,8 @@ class _GRUFunction(torch.autograd.Function):
             else:  # x_n + (r h) W_hn^T
                 torch.mul(r_[t], hi, out=rh_[t])
                 if ln:
-                    r = into(lin_n.fwd(rh_[t], out=raw_n_[t]), raw_n_[t])
-                    pre_n = torch.add(xn_[t], ln_n.forward(r), out=pre_n_buf)
+                    prod = into(lin_n.fwd(rh_[t], out=raw_n_[t]), raw_n_[t])
+                    pre_n = torch.add(xn_[t], ln_n.forward(prod), out=pre_n_buf)
                 else:
                     pre_n = lin_n.fwd(rh_[t], xn_[t], out=pre_n_buf)
             fast_tanh(pre_n, n_[t])
