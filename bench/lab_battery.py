@@ -44,6 +44,12 @@ REFERENCE = {
     "noiseless curve (floor)": (0.0077, None),
 }
 BAR_RMSE, BAR_FIT_S = 0.0088, 2.5
+NOTES = {
+    "linear_ar": "least squares on the raw windows",
+    "linear_ar_window": "ridge on window-normalized inputs (as the model), LOO penalty",
+    "ets": "statsmodels, fitted once on the training rows, rolled forward",
+    "arima": "SARIMAX (1, 1, 1), fitted once on the training rows, rolled forward",
+}
 VARIANTS = {
     "window/standard": {"forecast": {"scaling": "window", "window_mode": "standard"}},
     "window/last": {"forecast": {"scaling": "window", "window_mode": "last"}},
@@ -63,7 +69,9 @@ def run_seed(seed: int, overrides: dict[str, Any] | None, workdir: Path) -> dict
             "fit_time_s": lab["fit_seconds"], "lean_fit_time_s": lean.fit_seconds_,
             "lean_rmse": ev["model"]["rmse"], "epochs_run": lab["epochs_run"],
             "best_epoch": lab["best_epoch"], "floor_rmse": lab["floor_rmse"],
-            "baselines": lab["baselines"]}
+            "baselines": lab["baselines"],
+            "skipped": lab["metrics"]["evaluation"].get("skipped", {}),
+            "notes": lab["metrics"]["evaluation"].get("notes", [])}
 
 
 def median(rows: list[dict[str, Any]], key: str) -> float:
@@ -122,7 +130,7 @@ def markdown(results: dict[str, Any]) -> str:
                      f"median {v['median_epochs']:.0f} epochs (early stopping) |")
     first = next(iter(results["variants"].values()))
     for b, rmse in first["median_baselines"].items():
-        lines.append(f"| baseline {b} (same windows) | {rmse:.4f} | | |")
+        lines.append(f"| baseline {b} (same windows) | {rmse:.4f} | | {NOTES.get(b, '')} |")
     lines.append(f"| noiseless curve (floor, same windows) | {first['median_floor_rmse']:.4f} "
                  "| | |")
     for name, (rmse, fit) in REFERENCE.items():

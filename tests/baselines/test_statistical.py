@@ -27,12 +27,13 @@ def test_rolled_forward_equals_statsmodels_from_the_same_parameters(baseline) ->
     result = baseline._states[0]  # statsmodels' fitted results
     # one step ahead: the extended results' own one-step predictions
     one = baseline.predict(y, origins, 1)  # (N, 1, 1)
-    np.testing.assert_allclose(one[:, 0, 0], result.append(y[TRAIN:]).predict()[origins],
+    first = TRAIN - result.model.nobs  # a seasonal fit reads its last 20 seasons only
+    np.testing.assert_allclose(one[:, 0, 0], result.append(y[TRAIN:]).predict()[origins - first],
                                rtol=1e-10, atol=1e-10)
     # three steps ahead: statsmodels' forecast from the history before each origin
     three = baseline.predict(y, origins, 3)
     for i in (0, 17, len(origins) - 1):
-        reference = result.apply(y[:origins[i]]).forecast(3)
+        reference = result.apply(y[first:origins[i]]).forecast(3)
         np.testing.assert_allclose(three[i, :, 0], reference, rtol=1e-10, atol=1e-10)
     # a forecast reads only the rows before its origin
     changed = y.copy()
@@ -52,7 +53,8 @@ def test_only_the_last_rows_are_fitted_and_seasons_follow_the_rule() -> None:
     with pytest.raises(DataError, match="origins: expected rows after row 70"):
         short.predict(y, np.array([60]), 1)
     assert ETS(m=6)._seasonal(12) and not ETS(m=6)._seasonal(11)  # two seasons of rows
-    assert not ETS(m=48)._seasonal(1000)  # longer than max_season: no season
+    assert not ETS(m=24)._seasonal(1000)  # longer than max_season (12): no season
+    assert ETS(m=3).fit(toy()[:TRAIN])._states[0].model.nobs == 20 * 3  # 20 seasons fitted
     assert ARIMA(m=6).fit(y[:TRAIN])._states[0].model.seasonal_periods == 6
 
 

@@ -122,6 +122,8 @@ def run(config: dict[str, Any] | None = None, *, out_dir: str | Path | None = No
         console = Console()
         console.print(result.table(title=f"Battery capacity, seed {seed}: one-step forecasts "
                                          f"on the last {test['n_windows']} windows"))
+        if result.report is not None:  # the headline: the model against the best baseline
+            console.print(result.report.summary(), markup=False, highlight=False)
         console.print(f"fit {metrics['fit_seconds']:.2f} s, {metrics['epochs_run']} epochs "
                       f"(best {metrics['best_epoch']}); scaling {cfg.forecast.scaling!r}, "
                       "statistics from the training rows (or each window) only; early "
