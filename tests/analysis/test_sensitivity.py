@@ -209,3 +209,47 @@ def test_integrated_gradients_misuse():
         integrated_gradients(LastStep(), x, steps=0)
     with pytest.raises(ConfigError, match="target: expected None or an integer output index"):
         integrated_gradients(LastStep(), x, target="a")
+
+
+class BagOfEmbeddings(nn.Module):
+    """Logits = sum over tokens of a linear map of each token's embedding: linear in the
+    embeddings, so integrated gradients are exact: token t's attribution is
+    (W e(id_t) - W e(baseline))[target]."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.embed = nn.Embedding(6, 3)
+        self.out = nn.Linear(3, 2, bias=False)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.out(self.embed(ids)).sum(1)  # (B, 2)
+
+
+def test_token_attributions_of_a_linear_bag_of_embeddings_are_exact():
+    from rnnkit.analysis.sensitivity import TokenAttributions, token_attributions
+
+    model = BagOfEmbeddings().double()
+    ids = torch.tensor([[1, 2, 3], [4, 0, 5]])
+    result = token_attributions(model, ids, steps=4)
+    assert isinstance(result, TokenAttributions)
+    with torch.no_grad():
+        per_token = model.out(model.embed(ids) - model.embed(torch.zeros_like(ids)))  # (B,T,2)
+        chosen = model(ids).argmax(-1)
+    expected = per_token[torch.arange(2), :, chosen].numpy()  # (B, T)
+    np.testing.assert_allclose(result.attribution, expected, rtol=1e-6, atol=1e-9)
+    assert result.attribution[1, 1] == 0.0  # the baseline token itself contributes nothing
+    np.testing.assert_array_equal(result.target, chosen.numpy())
+    assert len(result.plot().axes) == 3
+
+
+def test_token_attributions_misuse():
+    from rnnkit.analysis.sensitivity import token_attributions
+
+    with pytest.raises(ConfigError, match="model: expected a token model with an nn.Embedding"):
+        token_attributions(LSTM(2, 3), torch.zeros(1, 3, dtype=torch.long))
+    with pytest.raises(ConfigError, match=r"ids: expected integer token ids of shape \(B, T\)"):
+        token_attributions(BagOfEmbeddings(), torch.zeros(1, 3))
+    with pytest.raises(ConfigError, match=r"target: expected 1 output indices"):
+        token_attributions(BagOfEmbeddings(), torch.zeros(1, 3, dtype=torch.long),
+                           target=[0, 1])

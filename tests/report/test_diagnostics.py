@@ -36,7 +36,7 @@ class Tokens(nn.Module):
         self.rnn = LSTM(2, 4)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.rnn(self.embed(ids))[0][:, -1]
+        return self.rnn(self.embed(ids))[0]  # (B, T, H): one output per step, like a tagger
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_token_models_skip_sensitivity_and_a_failure_becomes_a_note():
     sections = model_sections(net, sample, limits=FAST)
     notes = [b.body for s in sections for b in s.blocks if b.kind == "note"]
     assert any(n.startswith("Sensitivity over time steps is not drawn: the network's input "
-                            "is token ids") for n in notes)
+                            "is token ids and its output is not one row") for n in notes)
     assert any(n.startswith("hidden states could not be drawn: states: expected at least 3 "
                             "real steps") for n in notes)
     # the gradient flow (with its gates) and the weights are still there

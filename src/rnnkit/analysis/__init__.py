@@ -19,8 +19,10 @@ from rnnkit.analysis.sensitivity import (
     BASELINES,
     IntegratedGradients,
     Occlusion,
+    TokenAttributions,
     integrated_gradients,
     occlusion,
+    token_attributions,
 )
 from rnnkit.analysis.weights import WeightReport, recurrent_weights
 
@@ -35,6 +37,7 @@ __all__ = [
     "Occlusion",
     "Projection",
     "ResidualDiagnostics",
+    "TokenAttributions",
     "UnitHeatmap",
     "WeightReport",
     "attention_maps",
@@ -51,5 +54,6 @@ __all__ = [
     "plot_residuals",
     "recurrent_weights",
     "residual_diagnostics",
+    "token_attributions",
     "worst",
 ]

@@ -51,8 +51,8 @@ from rnnkit.errors import ConfigError, MissingDependencyError, ShapeError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["BASELINES", "IntegratedGradients", "Occlusion", "integrated_gradients",
-           "occlusion"]
+__all__ = ["BASELINES", "IntegratedGradients", "Occlusion", "TokenAttributions",
+           "integrated_gradients", "occlusion", "token_attributions"]
 
 #: What an occluded step is replaced by.
 BASELINES = ("zero", "mean")
@@ -325,3 +325,106 @@ def integrated_gradients(model: Any, x: Any, *, baseline: str = "zero", target: 
     delta = attribution.sum((1, 2)) - (out - base).cpu()
     return IntegratedGradients(attribution=attribution.numpy(), output=out.cpu().numpy(),
                                baseline_output=base.cpu().numpy(), delta=delta.numpy())
+
+
+@dataclass(frozen=True)
+class TokenAttributions:
+    """The result of :func:`token_attributions`.
+
+    Attributes:
+        attribution: (B, T) each token's share of ``f(ids) - f(baseline ids)`` (summed over
+            its embedding dimensions), signed.
+        target: (B,) the output index each example was explained for.
+        delta: (B,) completeness error (near 0 when ``steps`` is enough).
+    """
+
+    attribution: np.ndarray
+    target: np.ndarray
+    delta: np.ndarray
+
+    def plot(self, path: str | os.PathLike[str] | None = None, *,
+             max_examples: int = 50) -> Figure:
+        """A heat map of the attributions over token positions (signed, centred at zero)."""
+        return _heatmap(self.attribution, "integrated gradients per token (through the "
+                        "embedding)", "attribution", "RdBu_r", path, max_examples,
+                        centred=True)
+
+
+def token_attributions(model: Any, ids: Any, *, target: Any = None, baseline_id: int = 0,
+                       steps: int = 50, extra: tuple[Any, ...] = ()) -> TokenAttributions:
+    """Integrated gradients of a token model, taken through its embedding layer.
+
+    Token ids have no path from a baseline to the input, their embeddings do: captum's
+    ``LayerIntegratedGradients`` integrates along the straight line from the embeddings of
+    ``baseline_id`` (the padding id: "no token") to those of ``ids``, and each token's
+    attribution is the sum over its embedding dimensions.
+
+    Args:
+        model: a torch module taking (B, T) token ids (and ``extra``), with an
+            ``nn.Embedding`` (its first is used), or a fitted task (its ``model_``); its
+            output is (B, C).
+        ids: (B, T) integer token ids.
+        target: (B,) output indices to explain, or None for each example's largest output
+            (the predicted class).
+        baseline_id: the id every token is replaced by at the path's start.
+        steps: quadrature points.
+        extra: further model inputs after ``ids`` (batch axis first), e.g. ``(lengths,)``.
+
+    Returns:
+        a :class:`TokenAttributions`.
+
+    Raises:
+        ConfigError: no embedding layer, or ids that are not integers (B, T).
+        ShapeError: an output that is not (B, C).
+        MissingDependencyError: captum is not installed.
+    """
+    module = _module(model)
+    check_positive_int("steps", steps)
+    embedding = next((m for m in module.modules() if isinstance(m, nn.Embedding)), None)
+    if embedding is None:
+        raise ConfigError(expected("model", "a token model with an nn.Embedding layer",
+                                   Described(type(module).__name__),
+                                   "for numeric inputs use integrated_gradients"))
+    ids = torch.as_tensor(ids)
+    if ids.dim() != 2 or ids.is_floating_point():
+        raise ConfigError(expected("ids", "integer token ids of shape (B, T)",
+                                   Described(f"{ids.dtype} of shape {tuple(ids.shape)}")))
+    try:
+        from captum.attr import LayerIntegratedGradients
+    except ImportError as err:
+        raise MissingDependencyError(expected(
+            "captum", "installed for integrated gradients", "not importable",
+            "pip install 'rnnkit[analysis]' (or pip install captum)")) from err
+    device = embedding.weight.device
+    ids = ids.to(device)
+    B = ids.shape[0]
+    extra = _check_extra(extra, B)
+
+    def forward(tokens: torch.Tensor, *more: Any) -> torch.Tensor:
+        out = module(tokens, *more)
+        out = out[0] if isinstance(out, (tuple, list)) else out
+        if not torch.is_tensor(out) or out.dim() != 2:
+            got = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
+            raise ShapeError(expected("model", "an output (B, C) per example", Described(
+                f"output {got}"), "explain one output per example, e.g. a classifier"))
+        return out.double()
+
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            out = forward(ids, *extra)  # (B, C)
+        chosen = out.argmax(-1) if target is None else torch.as_tensor(target, device=device)
+        if chosen.shape != (B,):
+            raise ConfigError(expected("target", f"{B} output indices (one per example)",
+                                       Described(f"shape {tuple(chosen.shape)}")))
+        with torch.enable_grad():
+            attr, delta = LayerIntegratedGradients(forward, embedding).attribute(
+                ids, baselines=torch.full_like(ids, baseline_id), target=chosen,
+                additional_forward_args=extra or None, n_steps=steps,
+                method="gausslegendre", internal_batch_size=B,
+                return_convergence_delta=True)
+    finally:
+        module.train(was_training)
+    return TokenAttributions(attribution=attr.detach().double().sum(-1).cpu().numpy(),
+                             target=chosen.cpu().numpy(), delta=delta.detach().cpu().numpy())

@@ -29,7 +29,7 @@ from torch import nn
 
 from rnnkit.analysis.gradients import GradientFlow, find_recurrent, gradient_flow
 from rnnkit.analysis.hidden import hidden_states
-from rnnkit.analysis.sensitivity import integrated_gradients, occlusion
+from rnnkit.analysis.sensitivity import integrated_gradients, occlusion, token_attributions
 from rnnkit.analysis.weights import WeightReport, recurrent_weights
 from rnnkit.errors import RnnkitError
 from rnnkit.report.blocks import Section, figure, note, table, text
@@ -175,15 +175,45 @@ def _hidden(section: Section, layer: nn.Module, sample: Sample, limits: Limits,
                                       "0.1 or over 0.9 (real steps, top layer)"))
 
 
+def _token_sensitivity(section: Section, network: nn.Module, sample: Sample,
+                       limits: Limits) -> bool:
+    """Integrated gradients through the embedding, for a token model with one output row
+    per example (a classifier); False when it does not apply."""
+    x = sample.inputs[0] if sample.inputs else None
+    if (x is None or torch.is_floating_point(x) or x.dim() != 2
+            or not any(isinstance(m, nn.Embedding) for m in network.modules())):
+        return False
+    k = min(limits.sensitivity_examples, int(x.shape[0]))
+    rest = tuple(a[:k] if torch.is_tensor(a) else a for a in sample.inputs[1:])
+    kw = {name: (v[:k] if torch.is_tensor(v) else v) for name, v in sample.kwargs.items()}
+    module = _Bound(network, len(rest), kw)
+    with torch.no_grad():
+        out = module(x[:k], *rest, *kw.values())
+    if not torch.is_tensor(out) or out.dim() != 2:
+        return False
+    result = token_attributions(module, x[:k], steps=limits.ig_steps,
+                                extra=rest + tuple(kw.values()))
+    section.add(note(f"On the first {k} sequences of the sample; each token is attributed its "
+                     "share of the predicted class's score (integrated gradients through the "
+                     "embedding, from the padding token)."))
+    section.add(figure(result.plot(), f"integrated gradients per token (captum, "
+                                      f"{limits.ig_steps} points; largest completeness gap "
+                                      f"{float(np.abs(result.delta).max()):.2g})"))
+    return True
+
+
 def _sensitivity(section: Section, network: nn.Module, sample: Sample, limits: Limits) -> None:
+    if _token_sensitivity(section, network, sample, limits):
+        return
     x = sample.inputs[0] if sample.inputs else None
     if x is None or not torch.is_floating_point(x) or x.dim() != 3:
-        why = ("the network's input is token ids" if x is not None and not
+        why = ("the network's input is token ids and its output is not one row of scores "
+               "per sequence (a tagger, a language model, a decoder)" if x is not None and not
                torch.is_floating_point(x) else "the network's input is not one (B, T, F) "
                "tensor of numbers")
-        section.add(note(f"Sensitivity over time steps is not drawn: {why} (occluding a "
-                         "token has no neutral value; attribute through the embedding with "
-                         "captum's LayerIntegratedGradients instead)."))
+        section.add(note(f"Sensitivity over time steps is not drawn: {why}; "
+                         "rnnkit.analysis.token_attributions explains one output per "
+                         "sequence."))
         return
     k = min(limits.sensitivity_examples, int(x.shape[0]))
     rest = tuple(a[:k] if torch.is_tensor(a) else a for a in sample.inputs[1:])
