@@ -31,6 +31,9 @@ EXAMPLES = FOLDER
 SERIES = ("airline", "co2", "sunspots", "nile", "macrodata")
 #: Best peer defaults measured by the team on this protocol (test MASE).
 PEERS = {"airline": 0.73, "co2": 0.20, "sunspots": 0.87}
+#: The baselines shown in the per-baseline table, in this order (when they ran).
+BASELINE_COLUMNS = ("persistence", "seasonal_naive", "moving_average", "linear_ar",
+                    "linear_ar_window", "mlp", "ets", "arima")
 
 
 def bench_series(name: str, seeds: list[int]) -> dict[str, Any]:
@@ -88,6 +91,19 @@ def markdown(results: dict[str, Any]) -> str:
             f"{r['seasonal_naive_mase']:.3f} ({r['seasonal_naive']}) | {peer} | "
             f"{best} ({r['baselines_mase'][best]:.3f}) | "
             f"{'yes' if r['median_mase'] < 1 and r['median_mase'] < r['seasonal_naive_mase'] else 'NO'} |")
+    lines += ["", "Test MASE of every baseline (same windows; ETS and ARIMA fitted once on the "
+              "training rows and rolled forward), and the model's gap to the best one "
+              "(negative: the model is better):", ""]
+    names = [b for b in BASELINE_COLUMNS
+             if any(b in r["baselines_mase"] for r in results["series"].values())]
+    lines += ["| series | rnnkit | " + " | ".join(names) + " | gap to best |",
+              "|---|---|" + "---|" * len(names) + "---|"]
+    for r in results["series"].values():
+        cells = [f"{r['baselines_mase'][b]:.3f}" if b in r["baselines_mase"] else "-"
+                 for b in names]
+        best = r["baselines_mase"][r["best_baseline"]]
+        lines.append(f"| {r['series']} | {r['median_mase']:.3f} | " + " | ".join(cells)
+                     + f" | {100 * (r['median_mase'] - best) / best:+.1f}% |")
     return "\n".join(lines)
 
 

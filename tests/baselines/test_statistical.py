@@ -93,3 +93,20 @@ def test_failures_are_named_not_crashes() -> None:
         fitted.predict(np.ones((T, 2)), np.array([120]), 1)
     with pytest.raises(ConfigError, match="order: expected three integers >= 0"):
         ARIMA(order=(1, 1))
+
+
+def test_a_fit_statsmodels_refuses_is_a_data_error_and_non_convergence_a_note(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    def refuse(self, *args, **kwargs):
+        raise np.linalg.LinAlgError("Schur decomposition solver error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SARIMAX, "fit", refuse)
+        with pytest.raises(DataError, match="arima fit: expected a model statsmodels can fit, "
+                                            "got LinAlgError: Schur decomposition"):
+            ARIMA().fit(toy()[:TRAIN])
+    stopped = ETS(maxiter=1).fit(toy()[:TRAIN])
+    assert stopped.notes_ == ["ets: the optimizer did not converge (kept its last parameters)"]
+    assert stopped.predict(toy(), np.array([TRAIN]), 2).shape == (1, 2, 1)

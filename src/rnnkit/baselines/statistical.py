@@ -47,7 +47,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from rnnkit._validation import check_positive_int, expected
+from rnnkit._validation import Described, check_positive_int, expected
 from rnnkit.errors import ConfigError, DataError, ShapeError
 
 __all__ = ["ARIMA", "ETS", "HistorySeasonalNaive", "SeriesBaseline"]
@@ -127,7 +127,7 @@ class SeriesBaseline:
                         for k in range(self.n_targets_)], axis=-1)  # (N, H, K)
         if not np.isfinite(out).all():
             raise DataError(expected(f"{self.name} forecasts", "finite values",
-                                     "inf/NaN (the fitted model diverges on this series)"))
+                                     Described("inf/NaN (the fitted model diverges on this series)")))
         return out
 
     def _fit_one(self, y: np.ndarray) -> Any:
@@ -218,7 +218,7 @@ class _StateSpaceBaseline(SeriesBaseline):
                 best, best_caught = result, caught
         if best is None:
             raise DataError(expected(f"{self.name} fit", "a model statsmodels can fit",
-                                     "; ".join(errors) or "no candidate"))
+                                     Described("; ".join(errors) or "no candidate")))
         if not best.mle_retvals.get("converged", True) or any(
                 "converge" in str(w.message).lower() for w in best_caught):
             note = f"{self.name}: the optimizer did not converge (kept its last parameters)"
@@ -234,7 +234,7 @@ class _StateSpaceBaseline(SeriesBaseline):
         if not np.array_equal(y[first: self.n_train_], np.asarray(result.model.endog)[:, 0],
                               equal_nan=True):
             raise DataError(expected("series", "the training rows the baseline was fitted on "
-                                     "as its first rows", "different values"))
+                                     "as its first rows", Described("different values")))
         if origins.size and origins.min() <= first:
             raise DataError(expected("origins", f"rows after row {first} (the first row of the "
                                      "fit)", int(origins.min())))
@@ -243,7 +243,7 @@ class _StateSpaceBaseline(SeriesBaseline):
         for key in ("design", "transition", "obs_intercept", "state_intercept"):
             if getattr(fr, key).shape[-1] != 1:
                 raise DataError(expected(f"{self.name} model", "time-invariant state-space "
-                                         "matrices", f"a time-varying {key}"))
+                                         "matrices", Described(f"a time-varying {key}")))
         Z, Tm = fr.design[:, :, 0], fr.transition[:, :, 0]  # (1, S), (S, S)
         d, c = fr.obs_intercept[:, 0], fr.state_intercept[:, 0]  # (1,), (S,)
         a = fr.predicted_state[:, origins - first]  # (S, N): a_{o|o-1}, from rows before o only
