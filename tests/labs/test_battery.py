@@ -29,10 +29,13 @@ def test_lab_config_is_the_tutorial_model() -> None:
 def test_quick_lab_writes_the_run_and_prints_the_table(tmp_path, capsys) -> None:
     out = battery.run(quick=True, out_dir=tmp_path / "lab")
     text = capsys.readouterr().out
-    for name in ("rnnkit model", "persistence", "moving_average", "linear_ar", "mlp",
-                 "noiseless curve (floor)"):
+    for name in ("rnnkit model", "persistence", "moving_average", "linear_ar",
+                 "linear_ar_window", "mlp", "ets", "arima", "noiseless curve (floor)"):
         assert name in text
-    assert set(out["baselines"]) == {"persistence", "moving_average", "linear_ar", "mlp"}
+    assert set(out["baselines"]) == {"persistence", "moving_average", "linear_ar",
+                                     "linear_ar_window", "mlp", "ets", "arima"}
+    best = min(out["baselines"], key=out["baselines"].get)  # the headline names the best one
+    assert f"vs best baseline {best} {out['baselines'][best]:.4g}" in text.replace("\n", " ")
     assert 0 < out["floor_rmse"] < out["baselines"]["persistence"]
     assert out["n_test_windows"] == 280 - int(0.8 * 280)  # the last 20 % of 280 windows
     assert out["rmse"] > 0 and out["fit_seconds"] > 0

@@ -60,8 +60,8 @@ def test_run_directory_is_complete(tmp_path) -> None:
     assert ForecastConfig.from_toml(result.config_path) == tiny()
     metrics = json.loads(result.metrics_path.read_text())
     assert metrics["evaluation"]["part"] == "test"
-    assert set(metrics["evaluation"]["baselines"]) == {"persistence", "moving_average",
-                                                      "linear_ar", "mlp"}
+    assert set(metrics["evaluation"]["baselines"]) == {
+        "persistence", "moving_average", "linear_ar", "linear_ar_window", "mlp", "ets", "arima"}
     assert "noiseless curve (floor)" in metrics["references"]
     assert metrics["epochs_run"] == 3 and metrics["fit_seconds"] > 0
     assert metrics["evaluation"]["per_step"]["model"]["rmse"] == [

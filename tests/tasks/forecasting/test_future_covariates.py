@@ -126,7 +126,8 @@ def test_evaluation_windows_read_the_true_future_covariates() -> None:
     np.testing.assert_allclose(windows["y_pred"].to_numpy()[-3:], got, rtol=1e-6)
     with_baselines = Forecaster(config().with_overrides({"evaluation": {"baselines": True}}))
     report = with_baselines.fit(frame).evaluate(frame)
-    assert set(report["baselines"]) == {"persistence", "moving_average", "linear_ar", "mlp"}
+    assert set(report["baselines"]) == {"persistence", "moving_average", "linear_ar",
+                                        "linear_ar_window", "mlp", "ets", "arima"}
 
 
 @pytest.mark.parametrize("strategy", ["direct", "recursive", "seq2seq"])

@@ -126,8 +126,9 @@ def test_evaluate_returns_a_report_with_every_baseline_and_per_step_metrics() ->
     assert isinstance(report, Report)
     assert report.primary == "rmse" and not report.higher_is_better
     frame = report.to_frame()
-    assert list(frame.index) == ["model", "persistence", "moving_average", "linear_ar", "mlp"]
-    assert "longer than look_back" in report["skipped"]["seasonal_naive"]  # m = 24 > L = 8
+    assert list(frame.index) == ["model", "persistence", "seasonal_naive", "moving_average",
+                                 "linear_ar", "linear_ar_window", "mlp", "ets", "arima"]
+    assert not report["skipped"]  # m = 24 > L = 8: seasonal naive reads the series' history
     assert frame.loc["model", "rmse"] == report["model"]["rmse"] == report.score
     # the mapping view old callers use
     assert report["n_windows"] == report.details["n_windows"] > 0
@@ -141,7 +142,7 @@ def test_evaluate_returns_a_report_with_every_baseline_and_per_step_metrics() ->
     assert np.sqrt(np.mean(steps ** 2)) == pytest.approx(report["model"]["rmse"], rel=1e-9)
     assert np.mean(per_step["persistence"]["mae"]) == pytest.approx(
         report.baselines["persistence"]["mae"], rel=1e-9)
-    assert per_step_frame(report).shape == (3 * 5, 2)
+    assert per_step_frame(report).shape == (3 * 9, 2)  # the model and 8 baselines
     console = Console(width=200, record=True)
     console.print(report)  # the report's own table
     console.print(results_table(report))
@@ -239,12 +240,13 @@ def test_max_gap_drops_and_reports_windows_that_reach_a_long_gap(tmp_path, caplo
                   "y": (5 + np.sin(t / 3.0))[keep]}).to_csv(tmp_path / "s.csv", index=False)
     base = {"path": str(tmp_path / "s.csv"), "time_col": "day", "irregular": "resample",
             "freq": "D"}
-    unlimited = Forecaster(fast(data=base))
+    quick = {"statistical_baselines": False}  # ETS/SARIMA (m = 7) refitted would take 20 s
+    unlimited = Forecaster(fast(data=base, evaluation=quick))
     unlimited.fit(unlimited.read_data())
     full = unlimited.evaluate(unlimited.read_data())
     assert full.details["gap_windows_dropped"] == 0
 
-    f = Forecaster(fast(data={**base, "max_gap": 3}))
+    f = Forecaster(fast(data={**base, "max_gap": 3}, evaluation=quick))
     series = f.read_data()
     assert series.n_gap_rows == 10 + 5  # rows filled inside holes longer than 3 days
     with caplog.at_level(logging.WARNING, logger="rnnkit"):
