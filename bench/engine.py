@@ -103,10 +103,9 @@ def _inputs(size: str, masking: str | None, seed: int = 0):
 def _rnnkit_step(kind: str, variant: str, size: str, column: str) -> tuple[Step, Recurrent]:
     options, masking = VARIANTS[variant]
     _, _, I, H = SIZES[size]
-    backend = "loop" if column == "loop" else "auto"
+    # "kernel": rnnkit's kernels, even where PyTorch's would serve
+    backend = {"loop": "loop", "kernel": "rnnkit"}.get(column, "auto")
     layer = KINDS[kind][0](I, H, backend=backend, **options).train()
-    if column == "kernel":  # force rnnkit's kernels even where PyTorch's would serve
-        layer._choose_backend = lambda *args, **kwargs: "rnnkit"  # type: ignore[method-assign]
     x, call, _ = _inputs(size, masking)
 
     def step() -> None:

@@ -49,11 +49,7 @@ BACKENDS = ("torch", "rnnkit", "loop")
 
 def _layer(kind: str, H: int, bidirectional: bool, backend: str) -> Recurrent:
     torch.manual_seed(0)
-    layer = KINDS[kind](I, H, bidirectional=bidirectional,
-                        backend="loop" if backend == "loop" else "auto").train()
-    if backend != "loop":  # force the backend, as bench/engine.py does
-        layer._choose_backend = lambda *args, **kwargs: backend  # type: ignore[method-assign]
-    return layer
+    return KINDS[kind](I, H, bidirectional=bidirectional, backend=backend).train()
 
 
 def _lengths(T: int, gen: torch.Generator) -> torch.Tensor:

@@ -82,6 +82,30 @@ def test_fused_backend_refuses_a_configuration_it_cannot_serve():
         SimpleRNN(2, 3, activation=torch.sin, backend="fused")
 
 
+def test_a_named_backend_runs_or_says_why_it_cannot():
+    """What a user asks for and what last_backend reports are the same words."""
+    x = torch.randn(2, 5, 2)
+    for backend in ("torch", "rnnkit", "loop"):
+        layer = LSTM(2, 3, backend=backend)
+        layer(x)
+        assert layer.last_backend == backend
+    with pytest.raises(ConfigError, match=r"backend: expected 'auto', 'rnnkit' or 'loop' for "
+                                          r"this configuration, got 'torch'.*PyTorch's kernel "
+                                          r"does not serve"):
+        LSTM(2, 3, layer_norm=True, backend="torch")
+    with pytest.raises(ConfigError, match=r"got 'rnnkit'.*rnnkit's kernel does not serve "
+                                          r"activation='sin'"):
+        SimpleRNN(2, 3, activation=torch.sin, backend="rnnkit")
+    holes = torch.tensor([[True, False, True, True, True], [True] * 5])
+    with pytest.raises(ConfigError, match=r"for a mask with holes, got 'torch'"):
+        LSTM(2, 3, backend="torch")(x, mask=holes)
+    ragged = LSTM(2, 3, backend="rnnkit")
+    ragged(x, mask=holes)
+    assert ragged.last_backend == "rnnkit"
+    with pytest.raises(ConfigError, match=r"backend: expected one of"):
+        LSTM(2, 3, backend="cudnn")
+
+
 # ----------------------------------------------------------------- issue 9: the boundary policy
 LAYERS = [LSTM, GRU, SimpleRNN]
 CELLS = [LSTMCell, GRUCell, SimpleRNNCell]

@@ -84,9 +84,8 @@ def _layers(cls, backend, **options):
     with torch.no_grad():
         for p in ref.parameters():
             p.uniform_(-0.6, 0.6)
-    layer = cls(3, 4, backend="auto", **options).double()
+    layer = cls(3, 4, backend=backend, **options).double()
     layer.load_state_dict(ref.state_dict())
-    layer._choose_backend = lambda *args, **kwargs: backend  # forced, as bench/padded_batches
     return layer, ref
 
 
@@ -164,8 +163,7 @@ def test_run_padded_reads_padding_as_zeros_even_when_it_is_not_finite():
 @pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
 def test_padded_batches_gradcheck_on_pytorchs_kernel(cls):
     torch.manual_seed(0)
-    layer = cls(2, 3, bidirectional=True).double()
-    layer._choose_backend = lambda *args, **kwargs: "torch"  # auto runs GRU, RNN on rnnkit's
+    layer = cls(2, 3, bidirectional=True, backend="torch").double()  # auto: GRU, RNN on rnnkit's
     x = torch.randn(3, 4, 2, dtype=torch.float64, requires_grad=True)
     lengths = torch.tensor([2, 4, 1])
 

@@ -118,7 +118,8 @@ class LSTM(Recurrent):
             ``"sum"``, ``"mean"`` or ``"mul"``.
         return_sequences: every step's output (default) or only the last real step's.
         stateful: carry the final state (detached) into the next call when none is given.
-        backend: ``"auto"`` (default), ``"fused"`` or ``"loop"``.
+        backend: ``"auto"`` (default), ``"torch"``, ``"rnnkit"``, ``"fused"`` or ``"loop"``
+            (:mod:`rnnkit.nn.recurrent`).
         check_finite: raise on NaN/inf in ``x`` and the initial state (one reduction each).
         recurrent_dropout: variational dropout on h_{t-1} in the recurrent product, in [0, 1).
         weight_drop: DropConnect on W_hh, one mask per call, in [0, 1).

@@ -23,8 +23,10 @@ of a sequence is the one after its last real step; the backward direction reads 
 real steps; layers are stacked on the concatenation of both directions, with ``dropout``
 between layers (training only); the merge mode applies to the last layer's output.
 
-Backends: ``"fused"`` runs PyTorch's kernels (oneDNN/cuDNN) for standard configurations and
-rnnkit's hand-written BPTT kernels (:mod:`rnnkit.nn.bptt`) for regularized or normalized
+Backends, named as ``layer.last_backend`` reports them: ``"torch"`` is PyTorch's kernels
+(oneDNN/cuDNN), for standard configurations; ``"rnnkit"`` is rnnkit's hand-written BPTT
+kernels (:mod:`rnnkit.nn.backends`), for every cell rnnkit ships; ``"fused"`` is either of
+the two (never the loop): PyTorch's for standard configurations and rnnkit's for regularized or normalized
 cells, and on the CPU also for GRU and SimpleRNN, which PyTorch has no oneDNN kernel for and
 rnnkit's ran faster at every size measured; ``"loop"`` is the readable per-step reference
 (:func:`rnnkit.nn.loop.run_loop`). Variable-length batches cost about what the same batch
@@ -72,7 +74,7 @@ from rnnkit._validation import (
 )
 from rnnkit._validation import expected as _expected
 from rnnkit.errors import ConfigError, DataError, ShapeError, StateError
-from rnnkit.nn.bptt import run_bptt, unsupported_reason
+from rnnkit.nn.backends import run_bptt, unsupported_reason
 from rnnkit.nn.cell import (
     STATE_FIX,
     RecurrentCell,
@@ -90,7 +92,7 @@ __all__ = ["BACKENDS", "MAX_LAYERS", "MERGE_MODES", "Recurrent", "cell_keywords"
 
 logger = logging.getLogger("rnnkit.nn")
 
-BACKENDS = ("auto", "fused", "loop")
+BACKENDS = ("auto", "torch", "rnnkit", "fused", "loop")
 MERGE_MODES = ("concat", "sum", "mean", "mul")
 _LOGGED: set[str] = set()
 # The deepest stack a layer builds (one module per layer and direction; deeper stacks do not
@@ -121,7 +123,9 @@ class Recurrent(nn.Module):
         return_sequences: return every step's output (default) or only the last real one.
         stateful: carry the final state (detached, for truncated BPTT) into the next call
             when no state is given; :meth:`reset_state` forgets it.
-        backend: ``"auto"`` (default), ``"fused"`` or ``"loop"`` (see the module doc).
+        backend: ``"auto"`` (default), ``"torch"``, ``"rnnkit"``, ``"fused"`` (either of those
+            two) or ``"loop"`` (see the module doc); a backend that cannot run the
+            configuration is a ConfigError naming why.
         check_finite: raise on NaN/inf in ``x`` and the initial state (one reduction each).
         **cell_kwargs: passed to every cell (activation, recurrent_dropout, weight_drop,
             zoneout, layer_norm, initializers, unit_forget_bias, reset_after, ...); a name
@@ -371,6 +375,21 @@ class Recurrent(nn.Module):
 
     # -------------------------------------------------------------------------- backends
     def _check_backend_request(self) -> None:
+        if self.backend == "torch":
+            reason = next((r for r in map(unfusable_reason, self.cells) if r is not None), None)
+            if reason is not None:
+                raise ConfigError(_expected(
+                    "backend", "'auto', 'rnnkit' or 'loop' for this configuration", "torch",
+                    f"PyTorch's kernel does not serve {reason}"))
+            return
+        if self.backend == "rnnkit":
+            reason = next((r for r in map(unsupported_reason, self.cells) if r is not None),
+                          None)
+            if reason is not None:
+                raise ConfigError(_expected(
+                    "backend", "'auto' or 'loop' for this configuration", "rnnkit",
+                    f"rnnkit's kernel does not serve {reason}"))
+            return
         if self.backend != "fused":
             return
         for cell in self.cells:
@@ -397,8 +416,14 @@ class Recurrent(nn.Module):
         return torch_kernel is None or not torch_kernel.onednn
 
     def _choose_backend(self, layout: str, device: torch.device | None = None) -> str:
-        if self.backend == "loop":
-            return "loop"
+        if self.backend in ("loop", "rnnkit"):
+            return self.backend  # rnnkit's kernel serves every mask; checked at construction
+        if self.backend == "torch":
+            if layout == "ragged":
+                raise ConfigError(_expected(
+                    "backend", "'auto', 'rnnkit' or 'loop' for a mask with holes", "torch",
+                    "PyTorch's kernel runs pre- or post-padding only"))
+            return "torch"
         reasons = [unfusable_reason(c) for c in self.cells]
         fusable = all(r is None for r in reasons) and layout != "ragged"
         if fusable and (device is None or not self._prefers_rnnkit_kernel(layout, device)):

@@ -79,7 +79,7 @@ class RecurrentSection(Section):
         recurrent_dropout, weight_drop, zoneout, layer_norm, recurrent_init: every cell's.
         activation, unit_forget_bias, reset_after: the SimpleRNN's, LSTM's and GRU's own (a
             cell class gets those its ``__init__`` takes).
-        backend: ``"auto"``, ``"fused"`` or ``"loop"``.
+        backend: ``"auto"``, ``"torch"``, ``"rnnkit"``, ``"fused"`` or ``"loop"``.
     """
 
     cell: str | type[RecurrentCell] = "lstm"
@@ -96,7 +96,7 @@ class RecurrentSection(Section):
     recurrent_init: str = "orthogonal"
     unit_forget_bias: bool = True
     reset_after: bool = True
-    backend: Literal["auto", "fused", "loop"] = "auto"
+    backend: Literal["auto", "torch", "rnnkit", "fused", "loop"] = "auto"
 
     @model_validator(mode="before")
     @classmethod
