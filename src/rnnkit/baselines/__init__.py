@@ -6,6 +6,9 @@ them on the same data, scored by the same metrics.
 :mod:`.text`                    bag of words / of features, most frequent tag per word
 :mod:`.language_model`          unigram and bigram models, add-k or Witten-Bell smoothed
 :mod:`.seq2seq`                 translation memory (nearest TF-IDF source), copying the source
+:mod:`.window_ar`               ridge AR on window-normalized inputs (as the model sees them)
+:mod:`.statistical`             ETS, (S)ARIMA, seasonal naive over the whole history
+:mod:`.series`                  summary statistics + random forest, resampled 1-nearest neighbour
 ==============================  ====================================================
 
 Names are imported lazily (the text baselines use the classification and tagging tasks'
@@ -18,20 +21,27 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "ARIMA",
+    "ETS",
     "SUMMARY_STATISTICS",
     "BagOfFeaturesClassifier",
     "BagOfWordsClassifier",
     "Baseline",
     "BigramLM",
     "CopySource",
+    "HistorySeasonalNaive",
     "LinearAR",
     "MLPBaseline",
     "MostFrequentTagTagger",
     "MovingAverage",
     "Persistence",
+    "ResampledNearestNeighbor",
     "SeasonalNaive",
+    "SeriesBaseline",
+    "SummaryForestClassifier",
     "TranslationMemory",
     "UnigramLM",
+    "WindowLinearAR",
     "all_baselines",
     "evaluate_baselines",
     "evaluate_lm_baselines",
@@ -59,6 +69,13 @@ _WHERE = {
     "CopySource": "rnnkit.baselines.seq2seq",
     "TranslationMemory": "rnnkit.baselines.seq2seq",
     "shared_vocabulary": "rnnkit.baselines.seq2seq",
+    "WindowLinearAR": "rnnkit.baselines.window_ar",
+    "ETS": "rnnkit.baselines.statistical",
+    "ARIMA": "rnnkit.baselines.statistical",
+    "HistorySeasonalNaive": "rnnkit.baselines.statistical",
+    "SeriesBaseline": "rnnkit.baselines.statistical",
+    "SummaryForestClassifier": "rnnkit.baselines.series",
+    "ResampledNearestNeighbor": "rnnkit.baselines.series",
 }
 
 
