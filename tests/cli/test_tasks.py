@@ -13,7 +13,12 @@ def test_train_evaluate_predict(config, tmp_path, cli):
     out = tmp_path / "run"
     code, stdout, _ = cli(["train", config, "--out", out])
     assert code == 0 and "rnnkit model" in stdout and "persistence" in stdout
-    assert {"config.toml", "metrics.json", "history.json", "model"} <= {p.name for p in out.iterdir()}
+    assert {"config.toml", "metrics.json", "history.json", "model", "report.html",
+            "report"} <= {p.name for p in out.iterdir()}
+    assert "report:" in stdout and "report.html" in stdout
+    quiet = tmp_path / "no-report"
+    code, stdout, _ = cli(["train", config, "--out", quiet, "--no-report"])
+    assert code == 0 and not (quiet / "report.html").exists() and "report:" not in stdout
     code, stdout, _ = cli(["evaluate", out])
     assert code == 0 and "test part" in stdout
     history = load_dataset("battery", n_cycles=200, seed=0).series.frame.iloc[:50]

@@ -65,6 +65,9 @@ def train(
     overwrite: Annotated[bool, typer.Option(help="Replace an earlier rnnkit run at --out")] = False,
     set_: SetOption = None,
     quiet: QuietOption = False,
+    report: Annotated[bool, typer.Option(
+        help="Write RUN/report.html with the model diagnostics (rnnkit report RUN draws it "
+             "later)")] = True,
 ) -> None:
     """Train any task from a TOML config on its data; write a run directory."""
     from rnnkit.tasks.registry import task_from_toml
@@ -84,15 +87,17 @@ def train(
         result = run_experiment(task.config, out, resume=resume, overwrite=overwrite)
         console.print(result.table())
         console.print(f"run directory: [bold]{result.run_dir}[/bold]")
-        _report(result.run_dir, result.forecaster, result.series)
+        if report:
+            _report(result.run_dir, result.forecaster, result.series)
         return
     if resume:
         raise ConfigError(expected("--resume", f"a forecasting run (task {task.name!r} "
                                    "trains in one go)", True))
-    report, test_data = run_task(task, out, overwrite=overwrite)
-    print_report(report, title=f"{task.config.name or config.stem}: test part")
+    result, test_data = run_task(task, out, overwrite=overwrite)
+    print_report(result, title=f"{task.config.name or config.stem}: test part")
     console.print(f"run directory: [bold]{out}[/bold]")
-    _report(out, task, test_data)
+    if report:
+        _report(out, task, test_data)
 
 
 def _report(run: Path, task: Task, data: Any) -> None:
