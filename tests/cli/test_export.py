@@ -44,7 +44,7 @@ def run(tmp_path_factory):
     config = folder / "tiny.toml"
     config.write_text(TINY)
     try:
-        main(["train", str(config), "--out", str(folder / "run")])
+        main(["train", str(config), "--out", str(folder / "run"), "--no-report"])
     except SystemExit as stop:
         assert not stop.code
     return folder / "run"

@@ -49,7 +49,7 @@ def nile(tmp_path_factory):
     (frame.iloc[40:80] * 1.5).to_csv(folder / "sensor.csv")
     (folder / "nile.toml").write_text(CONFIG)
     try:
-        main(["train", str(folder / "nile.toml"), "--out", str(folder / "run")])
+        main(["train", str(folder / "nile.toml"), "--out", str(folder / "run"), "--no-report"])
     except SystemExit as stop:
         assert not stop.code
     return folder / "run", folder

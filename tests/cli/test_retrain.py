@@ -25,7 +25,7 @@ def nile(tmp_path_factory):
 
 
 def _train(cli, out: Path, data: Path) -> None:
-    code, _, err = cli(["train", example_path("forecasting"), "--out", out, "-q",
+    code, _, err = cli(["train", example_path("forecasting"), "--out", out, "-q", "--no-report",
                         "--set", f'data.path="{data}"', "--set", "model.hidden_size=8",
                         "--set", "training.epochs=2"])
     assert code == 0, err

@@ -40,8 +40,8 @@ def test_errors_are_one_line_without_traceback(config, tmp_path, cli):
     code, _, err = cli(["train", tmp_path / "missing.toml"])
     assert code == 2 and "Traceback" not in err
     out = tmp_path / "run"
-    cli(["train", config, "--out", out])
-    code, _, err = cli(["train", config, "--out", out])
+    cli(["train", config, "--out", out, "--no-report"])
+    code, _, err = cli(["train", config, "--out", out, "--no-report"])
     assert code == 2 and "out_dir: expected a path that does not exist yet" in err
 
 
@@ -85,7 +85,7 @@ def test_every_task_trains_evaluates_and_predicts_from_its_example(
     assert code == 0, err
     config = tmp_path / "ex" / f"{example}.toml"
     run = tmp_path / "run"
-    code, stdout, err = cli(["train", config, "--out", run, "--quiet",
+    code, stdout, err = cli(["train", config, "--out", run, "--quiet", "--no-report",
                              "--set", "training.epochs=2", "--set", "training.max_time=60"])
     assert code == 0, err
     assert ((run / "model" / "manifest.json").is_file() and "baseline" in stdout.lower()) or \
@@ -125,7 +125,7 @@ def test_predict_scores_in_chunks_into_parquet_or_csv(tmp_path, cli):
     assert code == 0, err
     run = tmp_path / "run"
     code, _, err = cli(["train", tmp_path / "ex" / "classification.toml", "--out", run,
-                        "--quiet", "--set", "training.epochs=1",
+                        "--quiet", "--no-report", "--set", "training.epochs=1",
                         "--set", "model.encoder.hidden_size=4"])
     assert code == 0, err
     inputs = tmp_path / "ex" / "data" / "vader_sample.csv"

@@ -56,7 +56,7 @@ class Limits:
     tsne_iter: int = 500
     sensitivity_examples: int = 8
     ig_steps: int = 24
-    weight_blocks: int = 4
+    weight_blocks: int = 2
 
 
 def _fresh(layer: nn.Module, seed: int) -> nn.Module:

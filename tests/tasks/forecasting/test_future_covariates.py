@@ -196,7 +196,7 @@ def test_cli_predicts_from_one_csv(tmp_path, capsys) -> None:
     toml.write_text(cfg.to_toml())
     fut = future_rows("2020-03-31", [1.0, -1.0, 0.0])
     forecast = tmp_path / "forecast.csv"
-    for argv in (["train", toml, "--out", tmp_path / "run"],
+    for argv in (["train", toml, "--out", tmp_path / "run", "--no-report"],
                  ["predict", tmp_path / "run", "--input", one_csv(tmp_path, frame, fut),
                   "--output", forecast]):
         try:
