@@ -19,12 +19,16 @@ def test_adding_quick(tmp_path):
 
 
 
+#: two cells suffice for the run-directory tests (the first model is saved, then the disk fails)
+TWO_CELLS = {"model": {"cells": ["rnn", "gru"]}}
+
+
 def test_a_lab_that_fails_mid_run_leaves_no_partial_and_the_earlier_run_unchanged(
         tmp_path, monkeypatch):
     import pytest
 
     out = tmp_path / "run"
-    first = adding.run(out_dir=out, quick=True)
+    first = adding.run(TWO_CELLS, out_dir=out, quick=True)
     assert first["run_dir"] == str(out)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     saved = []
@@ -38,13 +42,13 @@ def test_a_lab_that_fails_mid_run_leaves_no_partial_and_the_earlier_run_unchange
     real_save = adding.save_bundle
     monkeypatch.setattr(adding, "save_bundle", save_then_fail)
     with pytest.raises(OSError, match="No space left"):
-        adding.run(out_dir=out, quick=True, overwrite=True, seed=1)
+        adding.run(TWO_CELLS, out_dir=out, quick=True, overwrite=True, seed=1)
     assert saved and saved[0].parent.parent != out  # it was writing a temporary sibling
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no partial, no lock
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     with pytest.raises(OSError):
-        adding.run(out_dir=tmp_path / "new", quick=True)
+        adding.run(TWO_CELLS, out_dir=tmp_path / "new", quick=True)
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
@@ -57,10 +61,10 @@ def test_a_second_writer_of_a_lab_run_gets_the_lock_error(tmp_path):
     from rnnkit.errors import ConfigError
 
     out = tmp_path / "run"
-    adding.run(out_dir=out, quick=True)
+    adding.run(TWO_CELLS, out_dir=out, quick=True)
     before = (out / "metrics.json").read_text()
     with write_lock(out), pytest.raises(ConfigError) as info:  # another writer holds "run"
-        adding.run(out_dir=out, quick=True, overwrite=True)
+        adding.run(TWO_CELLS, out_dir=out, quick=True, overwrite=True)
     assert str(info.value).startswith("--out: expected an output no other rnnkit process is "
                                       f"writing, got {str(out)!r}, locked by process "
                                       f"{os.getpid()} ({tmp_path / '.run.lock'})")

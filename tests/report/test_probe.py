@@ -9,8 +9,12 @@ from rnnkit.report.diagnostics import Limits, model_sections
 from rnnkit.report.probe import probe_task
 
 FAST = Limits(tsne_points=30, tsne_iter=250, sensitivity_examples=2, ig_steps=3)
-TASKS = ["forecasting", "classification", "series_classification", "tagging",
-         "language_model", "seq2seq"]
+# the tagging, language-model and seq2seq labs' tests check their reports' diagnostics too
+# (tests/labs, assert_report): here they run with the slow tests
+TASKS = ["forecasting", "classification", "series_classification",
+         pytest.param("tagging", marks=pytest.mark.slow),
+         pytest.param("language_model", marks=pytest.mark.slow),
+         pytest.param("seq2seq", marks=pytest.mark.slow)]
 
 
 @pytest.fixture(scope="module")
