@@ -75,3 +75,13 @@ def test_step_norm_equals_layer_norm_and_its_gradients():
     d_w, d_b = back.param_grads(d_y, x.detach())
     torch.testing.assert_close(d_w, gw)
     torch.testing.assert_close(d_b, gb)
+
+
+def test_carry_back_adds_the_recurrent_products_gradient_masked():
+    torch.manual_seed(1)
+    w, d = torch.randn(12, 5), torch.randn(4, 12)
+    base, hm = torch.randn(4, 5), (torch.rand(4, 5) > 0.3).float() * 2
+    lin = common.Linear(w, 4, backward=True)
+    out = torch.empty(4, 5)
+    torch.testing.assert_close(common.carry_back(lin, d, base, None, out), base + d @ w)
+    torch.testing.assert_close(common.carry_back(lin, d, base, hm, out), base + (d @ w) * hm)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 
 __all__ = ["CHUNK_BYTES", "EPS", "ONEDNN", "SMALL_PRODUCT", "SMALL_TANH", "Linear", "Options",
-           "StepNorm", "chunks", "fast_tanh", "final_grad", "into", "keep_args", "one_two",
+           "StepNorm", "carry_back", "chunks", "fast_tanh", "final_grad", "into", "keep_args", "one_two",
            "step_grads", "weight_grad"]
 
 Tensor = torch.Tensor
@@ -118,6 +118,17 @@ class Linear:
         if base is None:
             return torch.mm(d, self.w, out=out)
         return torch.addmm(base, d, self.w, out=out)
+
+
+def carry_back(lin: Linear, d_rec: Tensor, base: Tensor, hm: Tensor | None,
+               out: Tensor) -> Tensor:
+    """The gradient reaching h_{t-1} through step t's recurrent product, written into
+    ``out``: ``base + (d_rec @ W_h) * hm`` (``hm`` the recurrent-dropout mask, or None),
+    ``d_rec`` (B, G*H) the gradient of the product, ``base`` (B, H) what h_{t-1} already
+    receives (its own output's gradient)."""
+    if hm is None:
+        return lin.bwd(d_rec, base, out=out)
+    return torch.addcmul(base, lin.bwd(d_rec), hm, out=out)
 
 
 def into(result: Tensor, buffer: Tensor) -> Tensor:

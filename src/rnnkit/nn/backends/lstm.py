@@ -16,6 +16,7 @@ from rnnkit.nn.backends.common import (
     Linear,
     Options,
     StepNorm,
+    carry_back,
     chunks,
     fast_tanh,
     final_grad,
@@ -181,10 +182,7 @@ class _LSTMFunction(torch.autograd.Function):
                 else:
                     torch.mul(dcn, f_[t], out=gc)
                 base = d_o[t - 1] if t > 0 else zero
-                if hm is None:
-                    gh_next = lin.bwd(draw, base, out=gh_next)
-                else:
-                    gh_next = torch.addcmul(base, lin.bwd(draw), hm, out=gh_next)
+                gh_next = carry_back(lin, draw, base, hm, gh_next)
                 if mixing:
                     gh_next.addcmul_(kh_[t], gh)
                 gh, gh_next = gh_next, gh

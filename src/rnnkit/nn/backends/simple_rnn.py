@@ -20,6 +20,7 @@ from rnnkit.nn.backends.common import (
     Linear,
     Options,
     StepNorm,
+    carry_back,
     fast_tanh,
     final_grad,
     into,
@@ -181,10 +182,7 @@ class _SimpleRNNFunction(torch.autograd.Function):
             if ln:
                 d_r = ln_a.backward(t, d_r, raw_[t], d_raw_[t])
             base = d_o[t - 1] if t > 0 else zero
-            if hm is None:
-                g_next = lin.bwd(d_r, base, out=g_next)
-            else:
-                g_next = torch.addcmul(base, lin.bwd(d_r), hm, out=g_next)
+            g_next = carry_back(lin, d_r, base, hm, g_next)
             if mixing:
                 g_next.addcmul_(k_[t], g)
             g, g_next = g_next, g
