@@ -10,10 +10,8 @@ from torch import nn
 
 from rnnkit.analysis.gradients import find_recurrent
 from rnnkit.analysis.hidden import HiddenStates, hidden_states
-from rnnkit.data import load_series
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.nn import GRU, LSTM, SimpleRNN
-from rnnkit.tasks.forecasting import ForecastConfig, Forecaster
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -147,15 +145,8 @@ def test_gates_match_the_textbook_equations_and_mode_is_restored() -> None:
     np.testing.assert_allclose(hs.states[:, -1], h.detach(), atol=1e-12)
 
 
-def test_a_fitted_forecaster_states_equal_its_recurrent_output() -> None:
-    t = np.arange(100)
-    series = load_series(pd.DataFrame({"y": np.sin(2 * np.pi * t / 6)}), targets=["y"])
-    cfg = ForecastConfig.from_dict({
-        "data": {"dataset": "sinusoid"}, "forecast": {"look_back": 8, "horizon": 2},
-        "model": {"hidden_size": 4, "num_layers": 1, "dropout": 0.0, "head_dropout": 0.0},
-        "training": {"epochs": 1, "batch_size": 16, "device": "cpu", "num_threads": 1,
-                     "progress": "off"}})
-    task = Forecaster(cfg).fit(series)
+def test_a_fitted_forecaster_states_equal_its_recurrent_output(sine_forecaster) -> None:
+    task, _ = sine_forecaster
     layer = find_recurrent(task)
     x = torch.randn(3, 8, layer.input_size)
     seen = []

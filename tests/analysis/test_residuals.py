@@ -6,9 +6,7 @@ import pytest
 from scipy import stats
 
 from rnnkit.analysis.residuals import ResidualDiagnostics, errors_by, residual_diagnostics, worst
-from rnnkit.data import load_series
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.forecasting import ForecastConfig, Forecaster
 
 
 def _ar1(phi: float, n: int, seed: int) -> np.ndarray:
@@ -134,15 +132,9 @@ def test_errors_by_misuse():
         worst(frame, 0)
 
 
-def test_a_fitted_forecasters_windows():
-    t = np.arange(100)
-    series = load_series(pd.DataFrame({"y": np.sin(2 * np.pi * t / 6)}), targets=["y"])
-    cfg = ForecastConfig.from_dict({
-        "data": {"dataset": "sinusoid"}, "forecast": {"look_back": 8, "horizon": 2},
-        "model": {"hidden_size": 4, "num_layers": 1, "dropout": 0.0, "head_dropout": 0.0},
-        "training": {"epochs": 1, "batch_size": 16, "device": "cpu", "num_threads": 1,
-                     "progress": "off"}})
-    frame = Forecaster(cfg).fit(series).predict_windows(series, part="all")
+def test_a_fitted_forecasters_windows(sine_forecaster):
+    forecaster, series = sine_forecaster
+    frame = forecaster.predict_windows(series, part="all")
     by_step = errors_by(frame, "step")
     assert list(by_step.index) == [1, 2]
     for step in (1, 2):

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -12,10 +11,8 @@ from rnnkit.analysis.sensitivity import (
     integrated_gradients,
     occlusion,
 )
-from rnnkit.data import load_series
 from rnnkit.errors import ConfigError, MissingDependencyError, ShapeError
 from rnnkit.nn import LSTM
-from rnnkit.tasks.forecasting import ForecastConfig, Forecaster
 
 
 class LastStep(nn.Module):
@@ -125,16 +122,8 @@ def test_a_recurrent_output_never_depends_on_later_steps():
     assert (third_step.attribution[:, 3:] == 0).all()
 
 
-def test_a_fitted_forecaster_is_read_through_its_network():
-    t = np.arange(80)
-    series = load_series(pd.DataFrame({"y": np.sin(2 * np.pi * t / 6)}),
-                         targets=["y"])
-    cfg = ForecastConfig.from_dict({
-        "data": {"dataset": "sinusoid"}, "forecast": {"look_back": 8, "horizon": 2},
-        "model": {"hidden_size": 4, "num_layers": 1, "dropout": 0.0, "head_dropout": 0.0},
-        "training": {"epochs": 1, "batch_size": 16, "device": "cpu", "num_threads": 1,
-                     "progress": "off"}})
-    forecaster = Forecaster(cfg).fit(series)
+def test_a_fitted_forecaster_is_read_through_its_network(sine_forecaster):
+    forecaster, _ = sine_forecaster
     x = torch.randn(2, 8, 1)
     result = occlusion(forecaster, x)
     assert result.attribution.shape == (2, 8) and result.output.shape == (2, 2)
