@@ -17,3 +17,15 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def pytest_generate_tests(metafunc):
+    """``name`` and ``extra`` of kernel_builders.KernelContract, from the subclass's NAMES and
+    LAYER_EXTRAS."""
+    cls = metafunc.cls
+    if cls is None or not hasattr(cls, "NAMES"):
+        return
+    if "name" in metafunc.fixturenames:
+        metafunc.parametrize("name", cls.NAMES)
+    if "extra" in metafunc.fixturenames:
+        metafunc.parametrize("extra", cls.LAYER_EXTRAS)

@@ -213,3 +213,38 @@ def check_one_step_and_unused_outputs(name: str) -> None:
     g_l = torch.autograd.grad(final[0].sum(), [x, *state])
     for a, b in zip(g_b, g_l):
         torch.testing.assert_close(a, b)
+
+
+class KernelContract:
+    """The tests every kernel passes. A test module subclasses it (``class TestLSTMKernel``)
+    with ``NAMES`` (keys of :data:`CELLS` its kernel serves), ``LAYER`` (the layer class) and
+    ``LAYER_EXTRAS`` (the layer options to test); conftest.py parametrizes ``name`` and
+    ``extra`` from them."""
+
+    NAMES: tuple[str, ...] = ()
+    LAYER: type | None = None
+    LAYER_EXTRAS: tuple[dict, ...] = ({},)
+
+    @pytest.mark.parametrize("variant", list(VARIANTS))
+    def test_equals_loop_float64_every_mask_eval_and_train(self, name, variant):
+        check_equals_loop_float64_every_mask(name, variant)
+
+    @pytest.mark.parametrize("variant", ["plain", "all"])
+    def test_blockwise_derivatives_equal_loop(self, name, variant, monkeypatch):
+        check_blockwise_derivatives(name, variant, monkeypatch)
+
+    @pytest.mark.parametrize("variant", list(VARIANTS))
+    def test_equals_loop_float32_longer(self, name, variant, monkeypatch):
+        check_equals_loop_float32_longer(name, variant, monkeypatch)
+
+    @pytest.mark.parametrize("variant", list(VARIANTS))
+    def test_gradcheck(self, name, variant):
+        check_gradcheck(name, variant)
+
+    @pytest.mark.parametrize("variant", ["ln", "all"])
+    @pytest.mark.parametrize("padding", ["lengths", "ragged"])
+    def test_bidirectional_stacked_layer_fused_equals_loop(self, extra, variant, padding):
+        check_layer_equals_loop(self.LAYER, extra, variant, padding)
+
+    def test_draws_the_same_random_numbers_as_the_loop(self, name):
+        check_same_random_numbers(name)

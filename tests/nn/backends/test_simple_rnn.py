@@ -10,14 +10,9 @@ from kernel_builders import (
     VARIANTS,
     H,
     I,
+    KernelContract,
     assert_same,
-    check_blockwise_derivatives,
-    check_equals_loop_float32_longer,
-    check_equals_loop_float64_every_mask,
-    check_gradcheck,
-    check_layer_equals_loop,
     check_one_step_and_unused_outputs,
-    check_same_random_numbers,
     inputs,
 )
 
@@ -25,43 +20,11 @@ from rnnkit.errors import ConfigError
 from rnnkit.nn import SimpleRNN, SimpleRNNCell
 from rnnkit.nn.backends import run_bptt, unsupported_reason
 
-NAMES = ['rnn_tanh', 'rnn_relu', 'rnn_elu']  # kernel_builders.CELLS
 
-
-@pytest.mark.parametrize("variant", list(VARIANTS))
-@pytest.mark.parametrize("name", NAMES)
-def test_equals_loop_float64_every_mask_eval_and_train(name, variant):
-    check_equals_loop_float64_every_mask(name, variant)
-
-
-@pytest.mark.parametrize("variant", ["plain", "all"])
-@pytest.mark.parametrize("name", NAMES)
-def test_blockwise_derivatives_equal_loop(name, variant, monkeypatch):
-    check_blockwise_derivatives(name, variant, monkeypatch)
-
-
-@pytest.mark.parametrize("variant", list(VARIANTS))
-@pytest.mark.parametrize("name", NAMES)
-def test_equals_loop_float32_longer(name, variant, monkeypatch):
-    check_equals_loop_float32_longer(name, variant, monkeypatch)
-
-
-@pytest.mark.parametrize("variant", list(VARIANTS))
-@pytest.mark.parametrize("name", NAMES)
-def test_gradcheck(name, variant):
-    check_gradcheck(name, variant)
-
-
-@pytest.mark.parametrize("extra", [{"activation": "elu"}])
-@pytest.mark.parametrize("variant", ["ln", "all"])
-@pytest.mark.parametrize("padding", ["lengths", "ragged"])
-def test_bidirectional_stacked_layer_fused_equals_loop(extra, variant, padding):
-    check_layer_equals_loop(SimpleRNN, extra, variant, padding)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_draws_the_same_random_numbers_as_the_loop(name):
-    check_same_random_numbers(name)
+class TestSimpleRNNKernel(KernelContract):
+    NAMES = ('rnn_tanh', 'rnn_relu', 'rnn_elu')  # kernel_builders.CELLS
+    LAYER = SimpleRNN
+    LAYER_EXTRAS = ({"activation": "elu"},)
 
 
 @pytest.mark.parametrize("name", ['rnn_tanh'])
