@@ -99,3 +99,13 @@ def test_a_confusion_matrix_in_the_metrics_gets_a_classes_section(tmp_path):
     assert ">Classes</h2>" in html and "accuracy 0.75" in html
     assert "the most frequent mistakes" in html
     assert "<td>majority</td>" in html or "<th>majority</th>" in html
+
+
+def test_a_broken_probe_sample_is_named_in_the_page(battery_run, tmp_path):
+    import shutil
+
+    copy = tmp_path / "broken"
+    shutil.copytree(battery_run, copy)
+    (copy / "report" / "samples" / "model" / "sample.json").write_text("{")
+    html = write_report(copy, limits=FAST).read_text(encoding="utf-8")
+    assert "The probe sample could not be read" in html and "Summary" in html

@@ -92,3 +92,14 @@ def test_misuse_is_named(net):
         capture_sample("model", lambda: None)
     # the hooks are removed whatever happens
     assert not net._forward_hooks and not net.rnn._forward_pre_hooks
+
+
+def test_an_unreadable_sample_is_a_data_error_naming_its_folder(tmp_path, net):
+    from rnnkit.errors import DataError
+
+    sample = capture_sample(net, lambda: net(torch.randint(1, 10, (2, 4))))
+    sample.save(tmp_path / "s")
+    (tmp_path / "s" / SAMPLE_FILES[0]).write_bytes(b"not safetensors")
+    with pytest.raises(DataError, match=r"s: expected a probe sample written by Sample.save, "
+                                        r"got unreadable files"):
+        load_sample(tmp_path / "s")

@@ -263,6 +263,17 @@ def occlusion(model: Any, x: Any, *, span: int = 1, baseline: str = "zero",
                      baseline=fill.detach().cpu().double().numpy(), span=span)
 
 
+def _captum(name: str) -> Any:
+    """captum's attribution class ``name``, or a MissingDependencyError naming the extra."""
+    try:
+        from captum import attr
+    except ImportError as err:
+        raise MissingDependencyError(expected(
+            "captum", "installed for integrated gradients", "not importable",
+            "pip install 'rnnkit[analysis]' (or pip install captum)")) from err
+    return getattr(attr, name)
+
+
 def integrated_gradients(model: Any, x: Any, *, baseline: str = "zero", target: int | None = None,
                          steps: int = 50, extra: tuple[Any, ...] = ()) -> IntegratedGradients:
     r"""Integrated gradients (Sundararajan et al. 2017) of each input value, by captum.
@@ -293,12 +304,7 @@ def integrated_gradients(model: Any, x: Any, *, baseline: str = "zero", target: 
     check_positive_int("steps", steps)
     if target is not None and (isinstance(target, bool) or not isinstance(target, int)):
         raise ConfigError(expected("target", "None or an integer output index", target))
-    try:
-        from captum.attr import IntegratedGradients as CaptumIG
-    except ImportError as err:
-        raise MissingDependencyError(expected(
-            "captum", "installed for integrated gradients", "not importable",
-            "pip install 'rnnkit[analysis]' (or pip install captum)")) from err
+    CaptumIG = _captum("IntegratedGradients")
     x = _as_input(x, module).detach()
     B, T, F = x.shape
     extra = _check_extra(extra, B)
@@ -389,12 +395,7 @@ def token_attributions(model: Any, ids: Any, *, target: Any = None, baseline_id:
     if ids.dim() != 2 or ids.is_floating_point():
         raise ConfigError(expected("ids", "integer token ids of shape (B, T)",
                                    Described(f"{ids.dtype} of shape {tuple(ids.shape)}")))
-    try:
-        from captum.attr import LayerIntegratedGradients
-    except ImportError as err:
-        raise MissingDependencyError(expected(
-            "captum", "installed for integrated gradients", "not importable",
-            "pip install 'rnnkit[analysis]' (or pip install captum)")) from err
+    LayerIntegratedGradients = _captum("LayerIntegratedGradients")
     device = embedding.weight.device
     ids = ids.to(device)
     B = ids.shape[0]

@@ -33,10 +33,16 @@ from typing import Any, Self
 import numpy as np
 
 from rnnkit._validation import Described, check_positive_int, expected
-from rnnkit.baselines.text import _check_type, _field, _floats, _labels, summary_features
+from rnnkit.baselines.text import (
+    _check_type,
+    _field,
+    _floats,
+    _labels,
+    _LogisticBaseline,
+    summary_features,
+)
 from rnnkit.data.examples import as_series_list
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.metrics.classification import classification_metrics
 
 __all__ = ["ResampledNearestNeighbor", "SummaryForestClassifier", "resample"]
 
@@ -72,12 +78,9 @@ class _SeriesBaseline:
         proba = self.predict_proba(X, lengths=lengths)
         return np.asarray(self.classes_, dtype=object)[proba.argmax(1)]
 
-    def evaluate(self, X: Any, y: Any, *, lengths: Any = None) -> dict[str, Any]:
-        """The metrics of :func:`~rnnkit.metrics.classification_metrics`."""
-        proba = self.predict_proba(X, lengths=lengths)
-        classes = self.classes_
-        pred = [classes[i] for i in proba.argmax(1)]
-        return classification_metrics(_labels(y, len(pred)), pred, proba, labels=classes)
+    #: the metrics of :func:`~rnnkit.metrics.classification_metrics`, as the logistic
+    #: baselines compute them (from ``predict_proba`` and ``classes_``)
+    evaluate = _LogisticBaseline.evaluate
 
     def _unfitted(self) -> ConfigError:
         return ConfigError(expected(type(self).__name__, "a fitted baseline",

@@ -144,9 +144,9 @@ def _weights(section: Section, layer: nn.Module, fresh: nn.Module, limits: Limit
     section.add(figure(shown.plot(), caption))
 
 
-def _hidden(section: Section, layer: nn.Module, sample: Sample, limits: Limits,
-            seed: int) -> None:
-    states = hidden_states(layer, sample.layer_input, lengths=sample.lengths)
+def _hidden(section: Section, layer: nn.Module, x: torch.Tensor, sample: Sample,
+            limits: Limits, seed: int) -> None:
+    states = hidden_states(layer, x, lengths=sample.lengths)  # x: the layer input, its dtype
     color: Any = "step"
     label = "time step"
     if sample.color is not None and sample.color.dtype.kind in "biuf":
@@ -279,13 +279,7 @@ def model_sections(network: nn.Module, sample: Sample, *, name: str = "model", s
     _guard(weights, "recurrent weights", lambda s: _weights(s, layer, fresh, limits))
     hidden = Section(f"Hidden states{where}", f"hidden-{slug}", [note(bounded)])
     _guard(hidden, "hidden states",
-           lambda s: _hidden(s, layer, _as_layer_dtype(sample, x), limits, seed))
+           lambda s: _hidden(s, layer, x, sample, limits, seed))
     sens = Section(f"Sensitivity over time steps{where}", f"sensitivity-{slug}")
     _guard(sens, "sensitivity", lambda s: _sensitivity(s, network, sample, limits))
     return [grad, weights, hidden, sens]
-
-
-def _as_layer_dtype(sample: Sample, x: torch.Tensor) -> Sample:
-    return Sample(inputs=sample.inputs, kwargs=sample.kwargs, layer_input=x,
-                  lengths=sample.lengths, color=sample.color, color_name=sample.color_name,
-                  total=sample.total)

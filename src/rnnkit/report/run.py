@@ -372,8 +372,7 @@ def write_report(run: str | os.PathLike[str], *,
             sections.append(extra)
     if diagnostics:
         sections.extend(_model_diagnostics(run, models or {}, limits, seed))
-    task = marker.get("task") or (metrics or {}).get("task", "") if isinstance(
-        metrics, Mapping) else marker.get("task", "")
+    task = marker.get("task") or (metrics.get("task") if isinstance(metrics, Mapping) else None)
     title = f"rnnkit run: {name or run.resolve().name}"
     page = render(title, sections, subtitle=f"task {task}" if task else "")
     return atomic_write_bytes(run / REPORT_FILE, page.encode("utf-8"))
@@ -387,8 +386,13 @@ def _model_diagnostics(run: Path, given: Mapping[str, nn.Module], limits: Limits
         return [Section("Model diagnostics", "diagnostics",
                         [note("No model in this run (model/ or models/NAME/).")])]
     for name in names:
-        sample = load_sample(run / SAMPLES_DIR / name)
         label = "model" if len(names) == 1 else name
+        try:
+            sample = load_sample(run / SAMPLES_DIR / name)
+        except RnnkitError as err:
+            sections.append(Section(f"Model diagnostics ({name})", f"diagnostics-{name}",
+                                    [note(f"The probe sample could not be read: {err}")]))
+            continue
         if sample is None:
             sections.append(Section(f"Model diagnostics ({name})", f"diagnostics-{name}", [
                 note("No probe sample was kept for this model (report/samples/"

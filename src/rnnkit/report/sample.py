@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from torch import nn
 
 from rnnkit._validation import Described, expected
 from rnnkit.analysis.gradients import find_recurrent
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, DataError
 
 __all__ = ["COLOR_FROM", "SAMPLE_FILES", "Sample", "capture_sample", "load_sample"]
 
@@ -61,7 +61,6 @@ class Sample:
     color: np.ndarray | None = None
     color_name: str = "value"
     total: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -106,12 +105,27 @@ def _numeric(values: np.ndarray) -> np.ndarray:
 
 
 def load_sample(folder: str | os.PathLike[str]) -> Sample | None:
-    """The sample saved in ``folder`` by :meth:`Sample.save`, or None when there is none."""
-    from safetensors.torch import load_file
+    """The sample saved in ``folder`` by :meth:`Sample.save`, or None when there is none.
+
+    Raises:
+        DataError: the files are there but unreadable (truncated, edited, another format).
+    """
+    from safetensors import SafetensorError
 
     folder = Path(folder)
     if not all((folder / name).is_file() for name in SAMPLE_FILES):
         return None
+    try:
+        return _read_sample(folder)
+    except (OSError, ValueError, KeyError, TypeError, SafetensorError) as err:
+        raise DataError(expected(str(folder), "a probe sample written by Sample.save",
+                                 Described(f"unreadable files ({type(err).__name__}: {err})"),
+                                 "rewrite it by running the lab or rnnkit train again")) from err
+
+
+def _read_sample(folder: Path) -> Sample:
+    from safetensors.torch import load_file
+
     layout = json.loads((folder / SAMPLE_FILES[1]).read_text(encoding="utf-8"))
     tensors = load_file(str(folder / SAMPLE_FILES[0]))
     inputs = tuple(tensors[f"input.{i}"] if present else None
