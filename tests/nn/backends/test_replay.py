@@ -57,3 +57,21 @@ def test_second_order_through_a_layer_with_auto_backend():
     (gx2,) = torch.autograd.grad(loop(x)[0].sum(), [x], create_graph=True)
     (hv2,) = torch.autograd.grad(gx2.sum(), [x])
     torch.testing.assert_close(hv, hv2)
+
+
+def test_a_kernel_called_directly_has_first_derivatives_only():
+    from rnnkit.errors import ConfigError
+    from rnnkit.nn import LSTMCell
+    from rnnkit.nn.backends import LSTM_KERNEL
+
+    torch.manual_seed(0)
+    cell = LSTMCell(2, 3).double()
+    x = torch.randn(4, 2, 2, dtype=torch.float64, requires_grad=True)  # (T, B, I)
+    state = tuple(torch.zeros(2, 3, dtype=torch.float64) for _ in range(2))
+    out, _ = LSTM_KERNEL.run(cell, cell.project_input(x), cell.weight_hh, state, None, None)
+    (gx,) = torch.autograd.grad(out.sum(), [x])  # first order: the hand-written backward
+    assert gx.shape == x.shape
+    out, _ = LSTM_KERNEL.run(cell, cell.project_input(x), cell.weight_hh, state, None, None)
+    with pytest.raises(ConfigError, match=r"create_graph: expected first derivatives from a "
+                                          r"kernel called directly"):
+        torch.autograd.grad(out.sum(), [x], create_graph=True)

@@ -19,6 +19,8 @@ from typing import Any
 
 import torch
 
+from rnnkit._validation import expected
+from rnnkit.errors import ConfigError
 from rnnkit.nn.cell import RecurrentCell
 
 __all__ = ["first_order"]
@@ -74,10 +76,10 @@ def first_order(backward: _Backward) -> _Backward:
     def wrapper(ctx: Any, *grads: Tensor | None) -> tuple[Tensor | None, ...]:
         if torch.is_grad_enabled():
             if not hasattr(ctx, "replay_source"):
-                raise RuntimeError(
-                    "rnnkit's BPTT kernel was called without its input recorded, so it has "
-                    "first derivatives only (create_graph=True was asked); build the layer "
-                    "with backend='loop' for higher-order gradients")
+                raise ConfigError(expected(
+                    "create_graph", "first derivatives from a kernel called directly (its "
+                    "input is recorded only through run_bptt)", True,
+                    "call it through run_bptt or a layer, or use backend='loop'"))
             return _replay(ctx, grads)
         return backward(ctx, *grads)
 
