@@ -183,16 +183,13 @@ def _token_sensitivity(section: Section, network: nn.Module, sample: Sample,
     if (x is None or torch.is_floating_point(x) or x.dim() != 2
             or not any(isinstance(m, nn.Embedding) for m in network.modules())):
         return False
-    k = min(limits.sensitivity_examples, int(x.shape[0]))
-    rest = tuple(a[:k] if torch.is_tensor(a) else a for a in sample.inputs[1:])
-    kw = {name: (v[:k] if torch.is_tensor(v) else v) for name, v in sample.kwargs.items()}
-    module = _Bound(network, len(rest), kw)
+    module, xs, extra = _first_sequences(network, sample, limits.sensitivity_examples)
+    k = int(xs.shape[0])
     with torch.no_grad():
-        out = module(x[:k], *rest, *kw.values())
+        out = module(xs, *extra)
     if not torch.is_tensor(out) or out.dim() != 2:
         return False
-    result = token_attributions(module, x[:k], steps=limits.ig_steps,
-                                extra=rest + tuple(kw.values()))
+    result = token_attributions(module, xs, steps=limits.ig_steps, extra=extra)
     section.add(note(f"On the first {k} sequences of the sample; each token is attributed its "
                      "share of the predicted class's score (integrated gradients through the "
                      "embedding, from the padding token)."))
@@ -215,12 +212,8 @@ def _sensitivity(section: Section, network: nn.Module, sample: Sample, limits: L
                          "rnnkit.analysis.token_attributions explains one output per "
                          "sequence."))
         return
-    k = min(limits.sensitivity_examples, int(x.shape[0]))
-    rest = tuple(a[:k] if torch.is_tensor(a) else a for a in sample.inputs[1:])
-    kw = {name: (v[:k] if torch.is_tensor(v) else v) for name, v in sample.kwargs.items()}
-    module = _Bound(network, len(rest), kw)
-    extra = rest + tuple(kw.values())
-    xs = x[:k]
+    module, xs, extra = _first_sequences(network, sample, limits.sensitivity_examples)
+    k = int(xs.shape[0])
     span = max(1, int(xs.shape[1]) // 50)
     section.add(note(f"On the first {k} sequences of the sample ({xs.shape[1]} steps each); "
                      f"occlusion replaces {span} step(s) at a time by zeros."))
@@ -230,6 +223,16 @@ def _sensitivity(section: Section, network: nn.Module, sample: Sample, limits: L
     section.add(figure(ig.plot(), f"integrated gradients per step (captum, {limits.ig_steps} "
                                   f"points; largest completeness gap "
                                   f"{float(np.abs(ig.delta).max()):.2g})"))
+
+
+def _first_sequences(network: nn.Module, sample: Sample, n: int
+                     ) -> tuple[nn.Module, torch.Tensor, tuple[Any, ...]]:
+    """The network bound to its call in the sample, the input of its first ``n`` sequences,
+    and their further arguments in the order the bound module takes them."""
+    k = min(n, int(sample.inputs[0].shape[0]))
+    rest = tuple(a[:k] if torch.is_tensor(a) else a for a in sample.inputs[1:])
+    kw = {name: (v[:k] if torch.is_tensor(v) else v) for name, v in sample.kwargs.items()}
+    return _Bound(network, len(rest), kw), sample.inputs[0][:k], rest + tuple(kw.values())
 
 
 class _Bound(nn.Module):
